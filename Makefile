@@ -1,0 +1,53 @@
+# The lunatic build. One list of sources per layer; objects go to $(BUILD).
+#   make                 build/lunatic (release, -O2)
+#   make test            the whole test suite (unit tests + spec suite + WASI)
+#   make BUILD=build-asan SAN=1 test    the same under ASan+UBSan
+#   make CC=clang        build with clang
+CC      ?= cc
+BUILD   ?= build
+SAN     ?= 0
+OPT     ?= -O2
+
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+CFLAGS  := -std=gnu11 $(OPT) -g $(WARN) -Isrc -D_GNU_SOURCE $(EXTRA_CFLAGS)
+LDLIBS  := -lm -lpthread -ljansson
+ifeq ($(SAN),1)
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+WASM_SRC := $(wildcard src/wasm/*.c)
+WASI_SRC := $(wildcard src/wasi/*.c)
+CLI_SRC  := $(wildcard src/cli/*.c)
+LIB_SRC  := $(WASM_SRC) $(WASI_SRC)
+
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+
+.PHONY: all test clean
+all: $(BUILD)/lunatic
+
+$(BUILD)/lunatic: $(CLI_OBJ) $(BUILD)/liblunatic.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/liblunatic.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# Unit tests: each tests/unit/test_*.c is a program linked with the library.
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liblunatic.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+test: $(BUILD)/lunatic $(UNIT_BIN)
+	BUILD=$(BUILD) tests/run-all.sh
+
+clean:
+	rm -rf build build-*
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

@@ -1,0 +1,647 @@
+/*
+ * wasi.c - the WASI context, its descriptor table, the suspend bookkeeping
+ * and the host functions for args, environ, clocks, random and proc; plus
+ * the table of all 46 wasi_snapshot_preview1 functions.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wasi/wasi_int.h"
+
+/* ---- context ----------------------------------------------------------------- */
+
+wasi_ctx *wasi_ctx_of(wasm_exec *x)
+{
+    return (wasi_ctx *)wasm_instance_user(wasm_exec_instance(x));
+}
+
+static char **strv_dup(int n, const char *const *v, size_t *bytes)
+{
+    char **out = calloc((size_t)n + 1, sizeof *out);
+    if (!out)
+        return NULL;
+    *bytes = 0;
+    for (int i = 0; i < n; i++) {
+        if (!(out[i] = strdup(v[i]))) {
+            for (int j = 0; j < i; j++)
+                free(out[j]);
+            free(out);
+            return NULL;
+        }
+        *bytes += strlen(v[i]) + 1;
+    }
+    return out;
+}
+
+static void strv_free(char **v, int n)
+{
+    if (!v)
+        return;
+    for (int i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+/* The rights of a host descriptor of a given type. */
+static uint64_t rights_for(uint8_t type, int host)
+{
+    switch (type) {
+    case WFT_REG: return WR_FILE;
+    case WFT_DIR: return WR_DIR;
+    case WFT_CHAR:
+        /* wasi-libc's isatty: a character device without seek/tell. */
+        return isatty(host) ? WR_STREAM & ~(WR_SOCK_SHUTDOWN | WR_SOCK_ACCEPT)
+                            : WR_FILE;
+    default: return WR_STREAM;
+    }
+}
+
+wasi_ctx *wasi_ctx_new(const wasi_config *cfg, char *err, size_t errsize)
+{
+    wasi_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!ctx)
+        goto oom;
+    ctx->wait.deadline = -1;
+    ctx->argc = cfg->argc;
+    ctx->envc = cfg->envc;
+    if (!(ctx->argv = strv_dup(cfg->argc, cfg->argv, &ctx->argv_bytes)) ||
+        !(ctx->env = strv_dup(cfg->envc, cfg->env, &ctx->env_bytes)))
+        goto oom;
+    for (int i = 0; i < 3; i++) {
+        struct stat st;
+        uint8_t type = fstat(i, &st) ? WFT_UNKNOWN : wasi_filetype(st.st_mode, i);
+        uint64_t r = rights_for(type, i);
+        if (wasi_fd_insert(ctx, i, type, 0, r, 0) != i)
+            goto oom;
+        ctx->fds[i].borrowed = 1;
+    }
+    for (int i = 0; i < cfg->npreopens; i++) {
+        const wasi_preopen *p = &cfg->preopens[i];
+        int fd = open(p->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) {
+            snprintf(err, errsize, "cannot open directory '%s': %s", p->path, strerror(errno));
+            wasi_ctx_free(ctx);
+            return NULL;
+        }
+        int64_t n = wasi_fd_insert(ctx, fd, WFT_DIR, 0, WR_DIR, WR_ALL);
+        if (n < 0 || !(ctx->fds[n].preopen = strdup(p->name))) {
+            if (n < 0)
+                close(fd);
+            goto oom;
+        }
+    }
+    return ctx;
+oom:
+    snprintf(err, errsize, "out of memory");
+    wasi_ctx_free(ctx);
+    return NULL;
+}
+
+void wasi_ctx_free(wasi_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    for (uint32_t i = 0; i < ctx->nfds; i++)
+        if (ctx->fds[i].used)
+            wasi_fd_release(&ctx->fds[i]);
+    free(ctx->fds);
+    free(ctx->wait_fds);
+    strv_free(ctx->argv, ctx->argc);
+    strv_free(ctx->env, ctx->envc);
+    free(ctx);
+}
+
+/* ---- descriptor table -------------------------------------------------------- */
+
+wasi_fd *wasi_fd_get(wasi_ctx *ctx, uint32_t fd, uint64_t need, int *err)
+{
+    if (fd >= ctx->nfds || !ctx->fds[fd].used) {
+        *err = WE_BADF;
+        return NULL;
+    }
+    wasi_fd *e = &ctx->fds[fd];
+    if ((e->rights & need) != need) {
+        *err = WE_NOTCAPABLE;
+        return NULL;
+    }
+    return e;
+}
+
+int64_t wasi_fd_insert(wasi_ctx *ctx, int host, uint8_t type, uint16_t flags,
+                       uint64_t rights, uint64_t inherit)
+{
+    uint32_t i = 0;
+    while (i < ctx->nfds && ctx->fds[i].used)
+        i++;
+    if (i == ctx->nfds) {
+        if (ctx->nfds >= WASI_MAX_FDS)
+            return -1;
+        uint32_t n = ctx->nfds ? ctx->nfds * 2 : 8;
+        wasi_fd *f = realloc(ctx->fds, n * sizeof *f);
+        if (!f)
+            return -1;
+        memset(f + ctx->nfds, 0, (n - ctx->nfds) * sizeof *f);
+        ctx->fds = f;
+        ctx->nfds = n;
+    }
+    wasi_fd *e = &ctx->fds[i];
+    memset(e, 0, sizeof *e);
+    e->used = 1;
+    e->host = host;
+    e->type = type;
+    e->flags = flags;
+    e->rights = rights;
+    e->inherit = inherit;
+    return i;
+}
+
+void wasi_fd_release(wasi_fd *e)
+{
+    if (e->dir)
+        closedir(e->dir);
+    if (!e->borrowed && e->host >= 0)
+        close(e->host);
+    free(e->preopen);
+    memset(e, 0, sizeof *e);
+}
+
+/* ---- conversions ------------------------------------------------------------- */
+
+int wasi_errno(int e)
+{
+    switch (e) {
+    case 0: return WE_SUCCESS;
+    case E2BIG: return WE_2BIG;
+    case EACCES: return WE_ACCES;
+    case EADDRINUSE: return WE_ADDRINUSE;
+    case EADDRNOTAVAIL: return WE_ADDRNOTAVAIL;
+    case EAFNOSUPPORT: return WE_AFNOSUPPORT;
+    case EAGAIN: return WE_AGAIN;
+    case EALREADY: return WE_ALREADY;
+    case EBADF: return WE_BADF;
+    case EBADMSG: return WE_BADMSG;
+    case EBUSY: return WE_BUSY;
+    case ECANCELED: return WE_CANCELED;
+    case ECHILD: return WE_CHILD;
+    case ECONNABORTED: return WE_CONNABORTED;
+    case ECONNREFUSED: return WE_CONNREFUSED;
+    case ECONNRESET: return WE_CONNRESET;
+    case EDEADLK: return WE_DEADLK;
+    case EDESTADDRREQ: return WE_DESTADDRREQ;
+    case EDOM: return WE_DOM;
+    case EDQUOT: return WE_DQUOT;
+    case EEXIST: return WE_EXIST;
+    case EFAULT: return WE_FAULT;
+    case EFBIG: return WE_FBIG;
+    case EHOSTUNREACH: return WE_HOSTUNREACH;
+    case EIDRM: return WE_IDRM;
+    case EILSEQ: return WE_ILSEQ;
+    case EINPROGRESS: return WE_INPROGRESS;
+    case EINTR: return WE_INTR;
+    case EINVAL: return WE_INVAL;
+    case EIO: return WE_IO;
+    case EISCONN: return WE_ISCONN;
+    case EISDIR: return WE_ISDIR;
+    case ELOOP: return WE_LOOP;
+    case EMFILE: return WE_MFILE;
+    case EMLINK: return WE_MLINK;
+    case EMSGSIZE: return WE_MSGSIZE;
+    case EMULTIHOP: return WE_MULTIHOP;
+    case ENAMETOOLONG: return WE_NAMETOOLONG;
+    case ENETDOWN: return WE_NETDOWN;
+    case ENETRESET: return WE_NETRESET;
+    case ENETUNREACH: return WE_NETUNREACH;
+    case ENFILE: return WE_NFILE;
+    case ENOBUFS: return WE_NOBUFS;
+    case ENODEV: return WE_NODEV;
+    case ENOENT: return WE_NOENT;
+    case ENOEXEC: return WE_NOEXEC;
+    case ENOLCK: return WE_NOLCK;
+    case ENOLINK: return WE_NOLINK;
+    case ENOMEM: return WE_NOMEM;
+    case ENOMSG: return WE_NOMSG;
+    case ENOPROTOOPT: return WE_NOPROTOOPT;
+    case ENOSPC: return WE_NOSPC;
+    case ENOSYS: return WE_NOSYS;
+    case ENOTCONN: return WE_NOTCONN;
+    case ENOTDIR: return WE_NOTDIR;
+    case ENOTEMPTY: return WE_NOTEMPTY;
+    case ENOTRECOVERABLE: return WE_NOTRECOVERABLE;
+    case ENOTSOCK: return WE_NOTSOCK;
+    case EOPNOTSUPP: return WE_NOTSUP;
+    case ENOTTY: return WE_NOTTY;
+    case ENXIO: return WE_NXIO;
+    case EOVERFLOW: return WE_OVERFLOW;
+    case EOWNERDEAD: return WE_OWNERDEAD;
+    case EPERM: return WE_PERM;
+    case EPIPE: return WE_PIPE;
+    case EPROTO: return WE_PROTO;
+    case EPROTONOSUPPORT: return WE_PROTONOSUPPORT;
+    case EPROTOTYPE: return WE_PROTOTYPE;
+    case ERANGE: return WE_RANGE;
+    case EROFS: return WE_ROFS;
+    case ESPIPE: return WE_SPIPE;
+    case ESRCH: return WE_SRCH;
+    case ESTALE: return WE_STALE;
+    case ETIMEDOUT: return WE_TIMEDOUT;
+    case ETXTBSY: return WE_TXTBSY;
+    case EXDEV: return WE_XDEV;
+    default: return WE_IO;
+    }
+}
+
+uint8_t wasi_filetype(mode_t mode, int host)
+{
+    switch (mode & S_IFMT) {
+    case S_IFREG: return WFT_REG;
+    case S_IFDIR: return WFT_DIR;
+    case S_IFCHR: return WFT_CHAR;
+    case S_IFBLK: return WFT_BLOCK;
+    case S_IFLNK: return WFT_SYMLINK;
+    case S_IFSOCK: {
+        int t = SOCK_STREAM;
+        socklen_t len = sizeof t;
+        if (host >= 0)
+            getsockopt(host, SOL_SOCKET, SO_TYPE, &t, &len);
+        return t == SOCK_DGRAM ? WFT_SOCK_DGRAM : WFT_SOCK_STREAM;
+    }
+    default: return WFT_UNKNOWN;
+    }
+}
+
+static uint64_t ts_ns(struct timespec t)
+{
+    return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+void wasi_filestat_put(uint8_t *d, const struct stat *st)
+{
+    memset(d, 0, 64);
+    wasi_put_u64(d + 0, (uint64_t)st->st_dev);
+    wasi_put_u64(d + 8, (uint64_t)st->st_ino);
+    d[16] = wasi_filetype(st->st_mode, -1);
+    wasi_put_u64(d + 24, (uint64_t)st->st_nlink);
+    wasi_put_u64(d + 32, (uint64_t)st->st_size);
+    wasi_put_u64(d + 40, ts_ns(st->st_atim));
+    wasi_put_u64(d + 48, ts_ns(st->st_mtim));
+    wasi_put_u64(d + 56, ts_ns(st->st_ctim));
+}
+
+int wasi_times(uint64_t atim, uint64_t mtim, uint32_t fst, struct timespec ts[2])
+{
+    if (((fst & WST_ATIM) && (fst & WST_ATIM_NOW)) ||
+        ((fst & WST_MTIM) && (fst & WST_MTIM_NOW)) || (fst & ~15u))
+        return WE_INVAL;
+    ts[0].tv_sec = (time_t)(atim / 1000000000ull);
+    ts[0].tv_nsec = (long)(atim % 1000000000ull);
+    ts[1].tv_sec = (time_t)(mtim / 1000000000ull);
+    ts[1].tv_nsec = (long)(mtim % 1000000000ull);
+    if (!(fst & (WST_ATIM | WST_ATIM_NOW)))
+        ts[0].tv_nsec = UTIME_OMIT;
+    else if (fst & WST_ATIM_NOW)
+        ts[0].tv_nsec = UTIME_NOW;
+    if (!(fst & (WST_MTIM | WST_MTIM_NOW)))
+        ts[1].tv_nsec = UTIME_OMIT;
+    else if (fst & WST_MTIM_NOW)
+        ts[1].tv_nsec = UTIME_NOW;
+    return 0;
+}
+
+/* ---- guest memory ------------------------------------------------------------ */
+
+uint8_t *wasi_mem(wasm_exec *x, uint64_t off, uint64_t len)
+{
+    static uint8_t empty;
+    if (len)
+        return (uint8_t *)wasm_exec_mem(x, off, len);
+    wasm_memory *mem = wasm_instance_memory(wasm_exec_instance(x));
+    return mem && off <= wasm_memory_size(mem) ? &empty : NULL;
+}
+
+int wasi_store_u32(wasm_exec *x, uint32_t ptr, uint32_t v)
+{
+    uint8_t *p = wasi_mem(x, ptr, 4);
+    if (!p)
+        return WE_FAULT;
+    wasi_put_u32(p, v);
+    return 0;
+}
+
+int wasi_store_u64(wasm_exec *x, uint32_t ptr, uint64_t v)
+{
+    uint8_t *p = wasi_mem(x, ptr, 8);
+    if (!p)
+        return WE_FAULT;
+    wasi_put_u64(p, v);
+    return 0;
+}
+
+int wasi_iovecs(wasm_exec *x, uint32_t iovs, uint32_t n, struct iovec *out, int max)
+{
+    const uint8_t *v = wasi_mem(x, iovs, (uint64_t)n * 8);
+    if (!v)
+        return -WE_FAULT;
+    int k = 0;
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < n && k < max; i++) {
+        uint32_t buf = wasi_get_u32(v + 8 * i), len = wasi_get_u32(v + 8 * i + 4);
+        uint8_t *p = wasi_mem(x, buf, len);
+        if (!p)
+            return -WE_FAULT;
+        /* A guest may not ask for more than SSIZE_MAX in one call. */
+        if ((total += len) > (uint64_t)SSIZE_MAX)
+            return -WE_INVAL;
+        if (!len)
+            continue;
+        out[k].iov_base = p;
+        out[k].iov_len = len;
+        k++;
+    }
+    return k;
+}
+
+/* ---- waiting ------------------------------------------------------------------- */
+
+int64_t wasi_now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)ts_ns(t);
+}
+
+void wasi_wait_reset(wasi_ctx *ctx)
+{
+    ctx->wait.nfds = 0;
+    ctx->wait.fds = ctx->wait_fds;
+}
+
+int wasi_wait_fd(wasi_ctx *ctx, int host, short events)
+{
+    if (ctx->wait.nfds == ctx->wait_cap) {
+        int n = ctx->wait_cap ? ctx->wait_cap * 2 : 4;
+        struct pollfd *p = realloc(ctx->wait_fds, (size_t)n * sizeof *p);
+        if (!p)
+            return -1;
+        ctx->wait_fds = p;
+        ctx->wait_cap = n;
+    }
+    ctx->wait_fds[ctx->wait.nfds].fd = host;
+    ctx->wait_fds[ctx->wait.nfds].events = events;
+    ctx->wait_fds[ctx->wait.nfds].revents = 0;
+    ctx->wait.nfds++;
+    ctx->wait.fds = ctx->wait_fds;
+    return 0;
+}
+
+int wasi_suspend(wasi_ctx *ctx, int64_t deadline)
+{
+    ctx->wait.active = 1;
+    ctx->wait.deadline = deadline;
+    return WASM_SUSPEND;
+}
+
+void wasi_wait_done(wasi_ctx *ctx)
+{
+    ctx->wait.active = 0;
+    ctx->wait.nfds = 0;
+    ctx->wait.deadline = -1;
+}
+
+const wasi_wait_info *wasi_ctx_wait_info(const wasi_ctx *ctx)
+{
+    return &ctx->wait;
+}
+
+void wasi_ctx_wait(const wasi_ctx *ctx)
+{
+    const wasi_wait_info *w = &ctx->wait;
+    int timeout = -1;
+    if (w->deadline >= 0) {
+        int64_t left = w->deadline - wasi_now_ns();
+        if (left <= 0)
+            return;
+        /* Round up so that we never wake before the deadline. */
+        int64_t ms = (left + 999999) / 1000000;
+        timeout = ms > INT_MAX ? INT_MAX : (int)ms;
+        if (!w->nfds) {
+            struct timespec ts = {(time_t)(left / 1000000000), (long)(left % 1000000000)};
+            while (nanosleep(&ts, &ts) && errno == EINTR)
+                ;
+            return;
+        }
+    } else if (!w->nfds) {
+        return;   /* sched_yield: nothing to wait for */
+    }
+    poll(w->fds, (nfds_t)w->nfds, timeout);
+}
+
+int wasi_would_block(const wasi_fd *e, short events)
+{
+    if (e->type == WFT_REG || e->type == WFT_DIR || e->type == WFT_BLOCK)
+        return 0;
+    struct pollfd p = {e->host, events, 0};
+    if (poll(&p, 1, 0) == 1)
+        return 0;
+    return 1;
+}
+
+/* ---- args, environ ------------------------------------------------------------- */
+
+static int put_strings(wasm_exec *x, char **v, int n, size_t bytes, uint32_t ptrs,
+                       uint32_t buf)
+{
+    uint8_t *pv = wasi_mem(x, ptrs, (uint64_t)n * 4);
+    uint8_t *pb = wasi_mem(x, buf, bytes);
+    if (!pv || !pb)
+        return WE_FAULT;
+    uint32_t off = 0;
+    for (int i = 0; i < n; i++) {
+        size_t len = strlen(v[i]) + 1;
+        wasi_put_u32(pv + 4 * i, buf + off);
+        memcpy(pb + off, v[i], len);
+        off += (uint32_t)len;
+    }
+    return 0;
+}
+
+static int put_sizes(wasm_exec *x, uint32_t count, size_t bytes, uint32_t pc, uint32_t pb)
+{
+    uint8_t *a = wasi_mem(x, pc, 4), *b = wasi_mem(x, pb, 4);
+    if (!a || !b)
+        return WE_FAULT;
+    wasi_put_u32(a, count);
+    wasi_put_u32(b, (uint32_t)bytes);
+    return 0;
+}
+
+/* args_get(argv: i32, argv_buf: i32) -> errno */
+static WASI_FN(args_get)
+{
+    wasi_ctx *c = wasi_ctx_of(x);
+    RET(put_strings(x, c->argv, c->argc, c->argv_bytes, A32(0), A32(1)));
+}
+
+/* args_sizes_get(argc_out: i32, argv_buf_size_out: i32) -> errno */
+static WASI_FN(args_sizes_get)
+{
+    wasi_ctx *c = wasi_ctx_of(x);
+    RET(put_sizes(x, (uint32_t)c->argc, c->argv_bytes, A32(0), A32(1)));
+}
+
+/* environ_get(environ: i32, environ_buf: i32) -> errno */
+static WASI_FN(environ_get)
+{
+    wasi_ctx *c = wasi_ctx_of(x);
+    RET(put_strings(x, c->env, c->envc, c->env_bytes, A32(0), A32(1)));
+}
+
+/* environ_sizes_get(count_out: i32, buf_size_out: i32) -> errno */
+static WASI_FN(environ_sizes_get)
+{
+    wasi_ctx *c = wasi_ctx_of(x);
+    RET(put_sizes(x, (uint32_t)c->envc, c->env_bytes, A32(0), A32(1)));
+}
+
+/* ---- clocks -------------------------------------------------------------------- */
+
+static int clock_host(uint32_t id, clockid_t *out)
+{
+    switch (id) {
+    case 0: *out = CLOCK_REALTIME; return 0;
+    case 1: *out = CLOCK_MONOTONIC; return 0;
+    case 2: *out = CLOCK_PROCESS_CPUTIME_ID; return 0;
+    case 3: *out = CLOCK_THREAD_CPUTIME_ID; return 0;
+    default: return WE_INVAL;
+    }
+}
+
+/* clock_res_get(id: i32, resolution_out: i32) -> errno */
+static WASI_FN(clock_res_get)
+{
+    clockid_t c;
+    struct timespec t;
+    if (clock_host(A32(0), &c))
+        RET(WE_INVAL);
+    if (clock_getres(c, &t))
+        RET(wasi_errno(errno));
+    RET(wasi_store_u64(x, A32(1), ts_ns(t)));
+}
+
+/* clock_time_get(id: i32, precision: i64, time_out: i32) -> errno */
+static WASI_FN(clock_time_get)
+{
+    clockid_t c;
+    struct timespec t;
+    if (clock_host(A32(0), &c))
+        RET(WE_INVAL);
+    if (clock_gettime(c, &t))
+        RET(wasi_errno(errno));
+    RET(wasi_store_u64(x, A32(2), ts_ns(t)));
+}
+
+/* ---- random, proc -------------------------------------------------------------- */
+
+/* random_get(buf: i32, len: i32) -> errno */
+static WASI_FN(random_get)
+{
+    uint8_t *p = wasi_mem(x, A32(0), A32(1));
+    if (!p)
+        RET(WE_FAULT);
+    size_t done = 0, len = A32(1);
+    while (done < len) {
+        ssize_t n = getrandom(p + done, len - done, 0);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            RET(wasi_errno(errno));
+        }
+        done += (size_t)n;
+    }
+    RET(0);
+}
+
+/* proc_exit(code: i32) -> noreturn: ends the run with trap kind EXIT. */
+static WASI_FN(proc_exit)
+{
+    wasm_exec_exit(x, (int)A32(0));
+    return WASM_TRAP;
+}
+
+/* proc_raise(sig: i32) -> errno: unsupported, a trap (as in wasmtime). */
+static WASI_FN(proc_raise)
+{
+    char msg[64];
+    snprintf(msg, sizeof msg, "proc_raise(%u) unsupported", A32(0));
+    wasm_exec_trap(x, WASM_TRAP_HOST, msg);
+    return WASM_TRAP;
+}
+
+/* Every WASI host function first finds its context; without one it traps
+ * instead of dereferencing NULL. */
+#define CHECKED(name)                                                         \
+    static int checked_##name(wasm_exec *x, void *env, wasm_val *args)        \
+    {                                                                         \
+        if (!wasi_ctx_of(x)) {                                                \
+            wasm_exec_trap(x, WASM_TRAP_HOST, "no WASI context");             \
+            return WASM_TRAP;                                                 \
+        }                                                                     \
+        return wasi_##name(x, env, args);                                     \
+    }
+
+#define WASI_FUNCS(X)                                                          \
+    X(args_get, "ii:i") X(args_sizes_get, "ii:i") X(environ_get, "ii:i")       \
+    X(environ_sizes_get, "ii:i") X(clock_res_get, "ii:i")                      \
+    X(clock_time_get, "iIi:i") X(fd_advise, "iIIi:i") X(fd_allocate, "iII:i")  \
+    X(fd_close, "i:i") X(fd_datasync, "i:i") X(fd_fdstat_get, "ii:i")          \
+    X(fd_fdstat_set_flags, "ii:i") X(fd_fdstat_set_rights, "iII:i")            \
+    X(fd_filestat_get, "ii:i") X(fd_filestat_set_size, "iI:i")                 \
+    X(fd_filestat_set_times, "iIIi:i") X(fd_pread, "iiiIi:i")                  \
+    X(fd_prestat_get, "ii:i") X(fd_prestat_dir_name, "iii:i")                  \
+    X(fd_pwrite, "iiiIi:i") X(fd_read, "iiii:i") X(fd_readdir, "iiiIi:i")      \
+    X(fd_renumber, "ii:i") X(fd_seek, "iIii:i") X(fd_sync, "i:i")              \
+    X(fd_tell, "ii:i") X(fd_write, "iiii:i") X(path_create_directory, "iii:i") \
+    X(path_filestat_get, "iiiii:i") X(path_filestat_set_times, "iiiiIIi:i")    \
+    X(path_link, "iiiiiii:i") X(path_open, "iiiiiIIii:i")                      \
+    X(path_readlink, "iiiiii:i") X(path_remove_directory, "iii:i")             \
+    X(path_rename, "iiiiii:i") X(path_symlink, "iiiii:i")                      \
+    X(path_unlink_file, "iii:i") X(poll_oneoff, "iiii:i") X(proc_exit, "i:")   \
+    X(proc_raise, "i:i") X(sched_yield, ":i") X(random_get, "ii:i")            \
+    X(sock_accept, "iii:i") X(sock_recv, "iiiiii:i") X(sock_send, "iiiii:i")   \
+    X(sock_shutdown, "ii:i")
+
+#define X_CHECKED(name, sig) CHECKED(name)
+WASI_FUNCS(X_CHECKED)
+
+static const host_func_def wasi_defs[] = {
+#define X_DEF(name, sig) {"wasi_snapshot_preview1", #name, sig, checked_##name},
+    WASI_FUNCS(X_DEF)
+#undef X_DEF
+};
+
+static host_table wasi_table;
+static pthread_once_t wasi_once = PTHREAD_ONCE_INIT;
+
+static void wasi_table_init(void)
+{
+    if (host_table_init(&wasi_table, wasi_defs, sizeof wasi_defs / sizeof wasi_defs[0])) {
+        fprintf(stderr, "lunatic: cannot create the WASI host functions\n");
+        abort();
+    }
+}
+
+const host_table *wasi_host_table(void)
+{
+    pthread_once(&wasi_once, wasi_table_init);
+    return &wasi_table;
+}

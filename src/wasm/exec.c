@@ -1,0 +1,210 @@
+/*
+ * exec.c - execution contexts: starting, resuming and inspecting runs.
+ *
+ * An exec owns a value stack (grown on demand up to a maximum) and a frame
+ * stack. A run is started by wasm_exec_call and continued by
+ * wasm_exec_resume after WASM_YIELD or WASM_SUSPEND; on WASM_TRAP the
+ * backtrace is taken from the frames before they are discarded.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wasm/internal.h"
+
+#define DEFAULT_STACK_BYTES (8u << 20)
+#define MAX_FRAMES 100000u
+
+wasm_exec *wasm_exec_new(size_t max_stack_bytes)
+{
+    wasm_exec *x = calloc(1, sizeof *x);
+    if (!x)
+        return NULL;
+    if (!max_stack_bytes)
+        max_stack_bytes = DEFAULT_STACK_BYTES;
+    uint64_t slots = max_stack_bytes / sizeof(wasm_slot);
+    x->stack_max = (uint32_t)(slots > UINT32_MAX / 2 ? UINT32_MAX / 2 : slots);
+    x->frames_max = MAX_FRAMES;
+    x->fuel = UINT64_MAX;
+    wasm_interp_init();
+    return x;
+}
+
+void wasm_exec_free(wasm_exec *x)
+{
+    if (!x)
+        return;
+    free(x->stack);
+    free(x->frames);
+    free(x);
+}
+
+void wasm_exec_set_budget(wasm_exec *x, uint64_t reductions) { x->budget = reductions; }
+void wasm_exec_set_fuel(wasm_exec *x, uint64_t fuel) { x->fuel = fuel; }
+uint64_t wasm_exec_fuel(const wasm_exec *x) { return x->fuel; }
+void wasm_exec_set_user(wasm_exec *x, void *user) { x->user = user; }
+void *wasm_exec_user(const wasm_exec *x) { return x->user; }
+
+static int ensure_stack(wasm_exec *x, uint64_t slots)
+{
+    if (slots <= x->stack_cap)
+        return 0;
+    if (slots > x->stack_max)
+        return -1;
+    uint64_t n = x->stack_cap ? x->stack_cap : 256;
+    while (n < slots)
+        n *= 2;
+    if (n > x->stack_max)
+        n = x->stack_max;
+    wasm_slot *s = realloc(x->stack, n * sizeof *s);
+    if (!s)
+        return -1;
+    x->stack = s;
+    x->stack_cap = (uint32_t)n;
+    return 0;
+}
+
+/* Records the backtrace of a trapped run and drops its frames. */
+static int finish(wasm_exec *x, int status)
+{
+    x->state = status;
+    if (status == WASM_TRAP) {
+        x->bt_n = 0;
+        for (uint32_t i = x->nframes; i-- > 0 && x->bt_n < WASM_BT_MAX;) {
+            x->bt_func[x->bt_n] = x->frames[i].code->funcidx;
+            x->bt_mod[x->bt_n] = x->frames[i].inst->module;
+            x->bt_n++;
+        }
+        x->nframes = 0;
+        x->host_pending = NULL;
+    }
+    if (status == WASM_OK)
+        x->host_pending = NULL;
+    return status;
+}
+
+/* A top-level call of a host function: it runs here, not in the loop. */
+static int run_host(wasm_exec *x)
+{
+    wasm_func *f = x->host_pending;
+    int st = f->u.h.fn(x, f->u.h.env, (wasm_val *)(void *)&x->stack[0]);
+    if (st == WASM_TRAP && x->trap == WASM_TRAP_NONE)
+        x->trap = WASM_TRAP_HOST;
+    if (st != WASM_SUSPEND && st != WASM_OK && st != WASM_TRAP)
+        st = WASM_TRAP, x->trap = WASM_TRAP_HOST;
+    return finish(x, st);
+}
+
+int wasm_exec_call(wasm_exec *x, wasm_func *f, const wasm_val *args)
+{
+    const wasm_functype *t = f->type;
+    x->trap = WASM_TRAP_NONE;
+    x->trap_msg[0] = 0;
+    x->bt_n = 0;
+    x->nframes = 0;
+    x->host_pending = NULL;
+    x->nresults = t->nresults;
+    uint32_t need = t->nparams > t->nresults ? t->nparams : t->nresults;
+    if (f->kind == FUNC_WASM && f->u.w.code->nslots > need)
+        need = f->u.w.code->nslots;
+    if (ensure_stack(x, need + 1) < 0 || (!x->frames_cap && !(x->frames = malloc(16 * sizeof *x->frames)))) {
+        x->trap = WASM_TRAP_STACK_EXHAUSTED;
+        return finish(x, WASM_TRAP);
+    }
+    if (!x->frames_cap)
+        x->frames_cap = 16;
+    for (uint32_t i = 0; i < t->nparams; i++)
+        x->stack[i].u64 = args[i];
+    if (f->kind == FUNC_HOST) {
+        x->host_pending = f;
+        x->host_inst = NULL;
+        return run_host(x);
+    }
+    const wasm_code *c = f->u.w.code;
+    if (c->nlocals > c->nparams)
+        memset(&x->stack[c->nparams], 0, (c->nlocals - c->nparams) * sizeof(wasm_slot));
+    x->frames[0] = (wasm_frame){.ret_pc = NULL, .code = c, .inst = f->u.w.inst, .fp = 0};
+    x->nframes = 1;
+    x->pc = c->code;
+    return finish(x, wasm_interp_run(x));
+}
+
+int wasm_exec_resume(wasm_exec *x)
+{
+    if (x->state != WASM_YIELD && x->state != WASM_SUSPEND)
+        return x->state;
+    if (x->host_pending)
+        return run_host(x);
+    return finish(x, wasm_interp_run(x));
+}
+
+const wasm_val *wasm_exec_results(const wasm_exec *x)
+{
+    /* wasm_slot and wasm_val are both 64-bit cells */
+    return (const wasm_val *)(const void *)x->stack;
+}
+
+wasm_instance *wasm_exec_instance(const wasm_exec *x) { return x->host_inst; }
+
+void *wasm_exec_mem(wasm_exec *x, uint64_t offset, uint64_t len)
+{
+    wasm_instance *inst = x->host_inst;
+    if (!inst)
+        return NULL;
+    wasm_memory *mem = inst->mem;
+    if (offset > mem->size || len > mem->size - offset)
+        return NULL;
+    if (!mem->data)
+        return len == 0 ? (void *)mem : NULL;
+    return mem->data + offset;
+}
+
+void wasm_exec_trap(wasm_exec *x, wasm_trapkind kind, const char *msg)
+{
+    x->trap = kind;
+    snprintf(x->trap_msg, sizeof x->trap_msg, "%s", msg ? msg : "");
+}
+
+void wasm_exec_exit(wasm_exec *x, int code)
+{
+    x->trap = WASM_TRAP_EXIT;
+    x->exit_code = code;
+    x->trap_msg[0] = 0;
+}
+
+wasm_trapkind wasm_exec_trap_kind(const wasm_exec *x) { return x->trap; }
+
+const char *wasm_exec_trap_message(const wasm_exec *x)
+{
+    return x->trap_msg[0] ? x->trap_msg : wasm_trapkind_message(x->trap);
+}
+
+int wasm_exec_exit_code(const wasm_exec *x) { return x->exit_code; }
+
+size_t wasm_exec_trap_format(const wasm_exec *x, char *buf, size_t size)
+{
+    size_t n = 0;
+#define OUT(...)                                                              \
+    do {                                                                      \
+        int k_ = snprintf(buf + n, n < size ? size - n : 0, __VA_ARGS__);     \
+        if (k_ > 0)                                                           \
+            n += (size_t)k_;                                                  \
+    } while (0)
+    if (size)
+        buf[0] = 0;
+    if (x->trap_msg[0] && x->trap != WASM_TRAP_HOST)
+        OUT("%s: %s", wasm_trapkind_message(x->trap), x->trap_msg);
+    else
+        OUT("%s", wasm_exec_trap_message(x));
+    if (x->bt_n)
+        OUT("\nwasm backtrace:");
+    for (uint32_t i = 0; i < x->bt_n; i++) {
+        const char *name = wasm_module_func_name(x->bt_mod[i], x->bt_func[i]);
+        if (name)
+            OUT("\n  #%u %s (func %u)", i, name, x->bt_func[i]);
+        else
+            OUT("\n  #%u <func %u>", i, x->bt_func[i]);
+    }
+#undef OUT
+    return n < size ? n : (size ? size - 1 : 0);
+}

@@ -1,0 +1,283 @@
+/*
+ * internal.h - data structures shared by the engine's pipeline:
+ * decode.c (binary -> wasm_module), compile.c (validate + translate each
+ * function body to internal code), instance.c (instantiate), interp.c (run).
+ *
+ * Internal code is an array of 32-bit cells. Each instruction starts with
+ * its handler's offset from a base label in the interpreter (so dispatch is
+ * one add and an indirect jump) followed by operands. Operands are mostly
+ * slot indices relative to the frame pointer fp: a frame is
+ *   [params][declared locals][operand stack temporaries]
+ * with 64-bit slots. The compiler resolves every Wasm stack position to a
+ * fixed slot, so no instruction pushes or pops at run time. Branch offsets
+ * are in cells, relative to the first cell of the branching instruction.
+ */
+#ifndef LUNATIC_WASM_INTERNAL_H
+#define LUNATIC_WASM_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "wasm/wasm.h"
+
+#define WASM_PAGE_SIZE 65536u
+#define WASM_MAX_PAGES 65536u
+
+/* One value slot. 32-bit values live in the low half; the high half of a
+ * slot holding an i32/f32 is undefined. */
+typedef union wasm_slot {
+    uint64_t u64;
+    int64_t i64;
+    uint32_t u32;
+    int32_t i32;
+    float f32;
+    double f64;
+} wasm_slot;
+
+/* ---- Constant expressions (global inits, segment offsets, elem items) --- */
+enum { CEXPR_CONST, CEXPR_GLOBAL, CEXPR_REFNULL, CEXPR_REFFUNC };
+typedef struct wasm_cexpr {
+    uint8_t kind;
+    uint8_t type;       /* value type produced */
+    uint32_t index;     /* global or function index */
+    uint64_t value;     /* CEXPR_CONST bits */
+} wasm_cexpr;
+
+typedef struct wasm_globaltype {
+    uint8_t valtype, mut;
+} wasm_globaltype;
+
+typedef struct wasm_limits_decl {
+    uint32_t min, max;
+    uint8_t has_max;
+} wasm_limits_decl;
+
+typedef struct wasm_tabletype {
+    uint8_t elemtype;
+    wasm_limits_decl lim;
+} wasm_tabletype;
+
+enum { SEG_ACTIVE, SEG_PASSIVE, SEG_DECLARATIVE };
+
+typedef struct wasm_elemseg {
+    uint8_t mode, elemtype;
+    uint32_t table;
+    wasm_cexpr offset;
+    uint32_t n;
+    wasm_cexpr *items;
+} wasm_elemseg;
+
+typedef struct wasm_dataseg {
+    uint8_t mode;
+    uint32_t mem;
+    wasm_cexpr offset;
+    uint32_t len;
+    const uint8_t *bytes;   /* points into wasm_module.blob */
+} wasm_dataseg;
+
+typedef struct wasm_importdecl {
+    char *module, *name;
+    uint32_t module_len, name_len;
+    uint8_t kind;
+    uint32_t index;          /* type index (func) */
+    wasm_tabletype table;
+    wasm_limits_decl mem;
+    wasm_globaltype global;
+} wasm_importdecl;
+
+typedef struct wasm_exportdecl {
+    char *name;
+    uint32_t name_len;
+    uint8_t kind;
+    uint32_t index;
+} wasm_exportdecl;
+
+/* A compiled function body. */
+typedef struct wasm_code {
+    uint32_t *code;          /* internal code (NULL until compiled) */
+    uint32_t ncode;
+    uint32_t funcidx;
+    uint32_t nparams, nresults;
+    uint32_t nlocals;        /* slots of params + declared locals */
+    uint32_t nslots;         /* whole frame */
+    const wasm_functype *type;
+    uint8_t *local_types;    /* declared locals only (after params) */
+    uint32_t body_off, body_len;   /* into the binary, during compilation */
+} wasm_code;
+
+struct wasm_module {
+    atomic_int refs;
+    uint8_t *blob;           /* copy of the parts the module keeps (data) */
+
+    uint32_t ntypes;
+    const wasm_functype **types;
+
+    uint32_t nimports;
+    wasm_importdecl *imports;
+
+    uint32_t nfuncs, nfuncimports;
+    uint32_t *functypes;     /* type index per function (imports first) */
+    wasm_code *codes;        /* nfuncs - nfuncimports */
+
+    uint32_t ntables, ntableimports;
+    wasm_tabletype *tables;
+
+    uint32_t nmems, nmemimports;
+    wasm_limits_decl *mems;
+
+    uint32_t nglobals, nglobalimports;
+    wasm_globaltype *globals;
+    wasm_cexpr *global_inits;  /* defined globals only */
+
+    uint32_t nexports;
+    wasm_exportdecl *exports;
+
+    int64_t start;             /* -1: none */
+
+    uint32_t nelems;
+    wasm_elemseg *elems;
+
+    uint32_t ndatas;
+    int64_t datacount;         /* -1: no data count section */
+    wasm_dataseg *datas;
+
+    /* Functions that may become references (exports, elements, start,
+     * ref.func in globals) get a wasm_func object in each instance; funcref
+     * maps a function index to its object slot, or -1. */
+    int32_t *funcref;
+    uint32_t nfuncrefs;
+
+    char **func_names;         /* from the name section; may be NULL */
+    const uint8_t *declared;   /* during loading: functions ref.func may name */
+};
+
+/* Function objects: what a funcref points to. */
+enum { FUNC_WASM, FUNC_HOST };
+struct wasm_func {
+    uint8_t kind;
+    const wasm_functype *type;
+    union {
+        struct { wasm_instance *inst; wasm_code *code; } w;
+        struct { wasm_host_fn fn; void *env; } h;
+    } u;
+};
+
+struct wasm_memory {
+    uint8_t *data;
+    uint64_t size;             /* bytes = pages * 64 KiB */
+    uint64_t mapped;           /* bytes mapped (>= size) */
+    uint32_t pages, max_pages; /* max_pages: declared max, capped by limits */
+    uint8_t has_max;
+};
+
+struct wasm_table {
+    uint64_t *elems;
+    uint32_t size, max;
+    uint8_t elemtype, has_max;
+};
+
+struct wasm_global {
+    wasm_slot v;
+    uint8_t valtype, mut;
+};
+
+struct wasm_instance {
+    wasm_module *module;
+    wasm_func **funcimports;   /* nfuncimports, borrowed */
+    wasm_func *funcs;          /* nfuncrefs own function objects */
+    wasm_table **tables;
+    wasm_memory *mem;          /* memory 0 or NULL */
+    wasm_global **globals;
+    uint8_t *elem_dropped, *data_dropped;
+    void *user;
+    /* own objects live after the struct, in the same allocation */
+    wasm_table *own_tables;
+    wasm_global *own_globals;
+    wasm_memory own_mem;
+    uint64_t max_memory_bytes;
+    uint32_t max_table_elems;
+};
+
+/* ---- Execution context -------------------------------------------------- */
+
+typedef struct wasm_frame {
+    const uint32_t *ret_pc;    /* where the caller continues */
+    const wasm_code *code;     /* the function of this frame */
+    wasm_instance *inst;
+    uint32_t fp;               /* slot index of this frame's fp in stack */
+} wasm_frame;
+
+#define WASM_BT_MAX 32
+
+struct wasm_exec {
+    wasm_slot *stack;
+    uint32_t stack_cap, stack_max;     /* slots */
+    wasm_frame *frames;
+    uint32_t nframes, frames_cap, frames_max;
+
+    /* suspended state */
+    const uint32_t *pc;
+    int state;                 /* WASM_OK / WASM_YIELD / WASM_SUSPEND / WASM_TRAP */
+    wasm_func *host_pending;   /* host function to re-call on resume */
+    uint32_t host_argbase;     /* its argument slots (from stack base) */
+    wasm_instance *host_inst;  /* instance that called the host function */
+
+    uint64_t budget;           /* reductions per run, 0 = unlimited */
+    uint64_t fuel;             /* remaining, UINT64_MAX = unlimited */
+    uint32_t nresults;
+
+    wasm_trapkind trap;
+    int exit_code;
+    char trap_msg[160];
+    uint32_t bt_n;
+    uint32_t bt_func[WASM_BT_MAX];
+    const wasm_module *bt_mod[WASM_BT_MAX];
+
+    void *user;
+};
+
+/* ---- Internal code ------------------------------------------------------- */
+#include "wasm/ops.h"
+
+enum {
+#define OP_ENUM(name) OP_##name,
+#define OP_ENUM_N(name, ...) OP_##name,
+#define OP_ENUM_I(n, c, f, rf, e, imm, br) OP_ENUM_I_##imm(n)
+#define OP_ENUM_I_Y(n) OP_##n##_I,
+#define OP_ENUM_I_N(n)
+#define OP_ENUM_B(n, c, f, rf, e, imm, br) OP_ENUM_B_##br(n)
+#define OP_ENUM_B_Y(n) OP_BR_##n,
+#define OP_ENUM_B_N(n)
+#define OP_ENUM_BI(n, c, f, rf, e, imm, br) OP_ENUM_BI_##br(n)
+#define OP_ENUM_BI_Y(n) OP_BR_##n##_I,
+#define OP_ENUM_BI_N(n)
+    WASM_ALL_OPS(OP_ENUM, OP_ENUM_N, OP_ENUM_I, OP_ENUM_B, OP_ENUM_BI)
+#undef OP_ENUM
+#undef OP_ENUM_N
+#undef OP_ENUM_I
+#undef OP_ENUM_B
+#undef OP_ENUM_BI
+    OP_COUNT
+};
+
+/* Offsets of the interpreter's handlers, indexed by OP_*. */
+extern const int32_t *wasm_op_offsets;
+void wasm_interp_init(void);
+
+/* compile.c: validates and translates one function body. */
+int wasm_compile_function(wasm_module *m, const uint8_t *bin, size_t binlen,
+                          wasm_code *c, wasm_error *err);
+
+/* error helpers (decode.c) */
+int wasm_error_set(wasm_error *err, size_t off, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* instance.c */
+int wasm_cexpr_eval(const wasm_instance *inst, const wasm_cexpr *e, wasm_val *out);
+int wasm_table_grow_internal(wasm_table *t, uint32_t delta, uint64_t init, uint32_t limit);
+int64_t wasm_memory_grow_internal(wasm_memory *mem, uint32_t delta);
+
+/* interp.c */
+int wasm_interp_run(wasm_exec *x);
+
+#endif

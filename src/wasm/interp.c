@@ -1,0 +1,718 @@
+/*
+ * interp.c - the interpreter: direct-threaded dispatch over internal code.
+ *
+ * One C function runs every Wasm frame of an exec: calls push a wasm_frame
+ * and jump, returns pop and jump, so the C stack never grows with Wasm
+ * recursion and a run can stop at any call or backward branch and resume
+ * later (on another thread) from x->pc and the frame stack alone.
+ *
+ * Dispatch: each instruction's first cell holds its handler's offset from
+ * the label `base`; NEXT() adds and jumps (labels as values, supported by
+ * gcc and clang). Hot state lives in locals the compiler keeps in
+ * registers: pc, fp, mem, memsize, reds.
+ *
+ * Reductions: `reds` counts down at every function entry and taken backward
+ * branch. At zero the run stops with WASM_YIELD, or traps with OUT_OF_FUEL
+ * when the fuel (consumed in the same unit) is what ran out.
+ *
+ * Invariant at every stop: x->pc is where to continue; frames[nframes-1]
+ * holds the running function's fp and instance.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wasm/internal.h"
+
+static inline uint32_t rotl32(uint32_t a, uint32_t b) { b &= 31; return (a << b) | (a >> ((32 - b) & 31)); }
+static inline uint32_t rotr32(uint32_t a, uint32_t b) { b &= 31; return (a >> b) | (a << ((32 - b) & 31)); }
+static inline uint64_t rotl64(uint64_t a, uint64_t b) { b &= 63; return (a << b) | (a >> ((64 - b) & 63)); }
+static inline uint64_t rotr64(uint64_t a, uint64_t b) { b &= 63; return (a >> b) | (a << ((64 - b) & 63)); }
+
+/* Wasm min/max: NaN wins, and -0 is below +0. */
+static inline float fmin32(float a, float b)
+{
+    if (a != a || b != b)
+        return a + b;
+    if (a == 0 && b == 0)
+        return signbit(a) ? a : b;
+    return a < b ? a : b;
+}
+static inline float fmax32(float a, float b)
+{
+    if (a != a || b != b)
+        return a + b;
+    if (a == 0 && b == 0)
+        return signbit(a) ? b : a;
+    return a > b ? a : b;
+}
+static inline double fmin64(double a, double b)
+{
+    if (a != a || b != b)
+        return a + b;
+    if (a == 0 && b == 0)
+        return signbit(a) ? a : b;
+    return a < b ? a : b;
+}
+static inline double fmax64(double a, double b)
+{
+    if (a != a || b != b)
+        return a + b;
+    if (a == 0 && b == 0)
+        return signbit(a) ? b : a;
+    return a > b ? a : b;
+}
+
+/* Saturating truncations (NaN -> 0). */
+static inline int32_t sat_i32_f32(float a)
+{
+    if (a != a) return 0;
+    if (a < -2147483648.0f) return INT32_MIN;
+    if (a >= 2147483648.0f) return INT32_MAX;
+    return (int32_t)a;
+}
+static inline uint32_t sat_u32_f32(float a)
+{
+    if (!(a > -1.0f)) return 0;
+    if (a >= 4294967296.0f) return UINT32_MAX;
+    return (uint32_t)a;
+}
+static inline int32_t sat_i32_f64(double a)
+{
+    if (a != a) return 0;
+    if (a <= -2147483649.0) return INT32_MIN;
+    if (a >= 2147483648.0) return INT32_MAX;
+    return (int32_t)a;
+}
+static inline uint32_t sat_u32_f64(double a)
+{
+    if (!(a > -1.0)) return 0;
+    if (a >= 4294967296.0) return UINT32_MAX;
+    return (uint32_t)a;
+}
+static inline int64_t sat_i64_f32(float a)
+{
+    if (a != a) return 0;
+    if (a < -9223372036854775808.0f) return INT64_MIN;
+    if (a >= 9223372036854775808.0f) return INT64_MAX;
+    return (int64_t)a;
+}
+static inline uint64_t sat_u64_f32(float a)
+{
+    if (!(a > -1.0f)) return 0;
+    if (a >= 18446744073709551616.0f) return UINT64_MAX;
+    return (uint64_t)a;
+}
+static inline int64_t sat_i64_f64(double a)
+{
+    if (a != a) return 0;
+    if (a < -9223372036854775808.0) return INT64_MIN;
+    if (a >= 9223372036854775808.0) return INT64_MAX;
+    return (int64_t)a;
+}
+static inline uint64_t sat_u64_f64(double a)
+{
+    if (!(a > -1.0)) return 0;
+    if (a >= 18446744073709551616.0) return UINT64_MAX;
+    return (uint64_t)a;
+}
+
+/* Rounding functions that quiet a signalling NaN, as Wasm requires. */
+static inline float q_ceilf(float a) { return a != a ? a + a : ceilf(a); }
+static inline float q_floorf(float a) { return a != a ? a + a : floorf(a); }
+static inline float q_truncf(float a) { return a != a ? a + a : truncf(a); }
+static inline float q_nearbyintf(float a) { return a != a ? a + a : nearbyintf(a); }
+static inline double q_ceil(double a) { return a != a ? a + a : ceil(a); }
+static inline double q_floor(double a) { return a != a ? a + a : floor(a); }
+static inline double q_trunc(double a) { return a != a ? a + a : trunc(a); }
+static inline double q_nearbyint(double a) { return a != a ? a + a : nearbyint(a); }
+
+const int32_t *wasm_op_offsets;
+
+void wasm_interp_init(void)
+{
+    if (!wasm_op_offsets)
+        wasm_interp_run(NULL);
+}
+
+/* Grows the value stack so that `need` slots exist; 0 or -1 at the limit. */
+static int grow_stack(wasm_exec *x, uint64_t need)
+{
+    if (need > x->stack_max)
+        return -1;
+    uint64_t n = x->stack_cap ? x->stack_cap : 256;
+    while (n < need)
+        n *= 2;
+    if (n > x->stack_max)
+        n = x->stack_max;
+    wasm_slot *s = realloc(x->stack, n * sizeof *s);
+    if (!s)
+        return -1;
+    x->stack = s;
+    x->stack_cap = (uint32_t)n;
+    return 0;
+}
+
+static int grow_frames(wasm_exec *x)
+{
+    if (x->frames_cap >= x->frames_max)
+        return -1;
+    uint32_t n = x->frames_cap ? x->frames_cap * 2 : 16;
+    if (n > x->frames_max)
+        n = x->frames_max;
+    wasm_frame *f = realloc(x->frames, n * sizeof *f);
+    if (!f)
+        return -1;
+    x->frames = f;
+    x->frames_cap = n;
+    return 0;
+}
+
+/* Evaluates element segment item i for table.init. */
+static uint64_t elem_item(wasm_instance *inst, const wasm_elemseg *s, uint32_t i)
+{
+    wasm_val v = 0;
+    wasm_cexpr_eval(inst, &s->items[i], &v);
+    return v;
+}
+
+int wasm_interp_run(wasm_exec *x)
+{
+#define H(name) &&L_##name - &&L_UNREACHABLE,
+#define HN(name, ...) &&L_##name - &&L_UNREACHABLE,
+#define HI(n, c, f, rf, e, imm, br) HI_##imm(n)
+#define HI_Y(n) &&L_##n##_I - &&L_UNREACHABLE,
+#define HI_N(n)
+#define HB(n, c, f, rf, e, imm, br) HB_##br(n)
+#define HB_Y(n) &&L_BR_##n - &&L_UNREACHABLE,
+#define HB_N(n)
+#define HBI(n, c, f, rf, e, imm, br) HBI_##br(n)
+#define HBI_Y(n) &&L_BR_##n##_I - &&L_UNREACHABLE,
+#define HBI_N(n)
+    static const int32_t offsets[OP_COUNT] = {WASM_ALL_OPS(H, HN, HI, HB, HBI)};
+    if (!x) {
+        wasm_op_offsets = offsets;
+        return 0;
+    }
+
+    const char *const base = (const char *)&&L_UNREACHABLE;
+#define NEXT() goto *(const void *)(base + (int32_t)*pc)
+#define S(i) fp[pc[i]]
+
+    const uint32_t *pc = x->pc;
+    wasm_frame *frame = &x->frames[x->nframes - 1];
+    wasm_instance *inst = frame->inst;
+    wasm_slot *fp = x->stack + frame->fp;
+    uint8_t *mem = inst->mem->data;
+    uint64_t memsize = inst->mem->size;
+    const wasm_code *codes = inst->module->codes;
+
+    /* Reductions for this run: the budget, or what is left of the fuel. */
+    int64_t limit = x->budget ? (int64_t)(x->budget > INT64_MAX ? INT64_MAX : x->budget) : INT64_MAX;
+    bool fuel_limited = false;
+    if (x->fuel != UINT64_MAX && (x->fuel < (uint64_t)limit)) {
+        limit = (int64_t)x->fuel;
+        fuel_limited = true;
+    }
+    int64_t reds = limit;
+    wasm_trapkind trap = WASM_TRAP_NONE;
+    int status;
+
+#define RELOAD_MEM()                                                        \
+    do {                                                                    \
+        mem = inst->mem->data;                                              \
+        memsize = inst->mem->size;                                          \
+    } while (0)
+#define TRAP(kind)                                                          \
+    do {                                                                    \
+        trap = (kind);                                                      \
+        goto do_trap;                                                       \
+    } while (0)
+#define JUMP(off)                                                           \
+    do {                                                                    \
+        int32_t o_ = (int32_t)(off);                                        \
+        pc += o_;                                                           \
+        if (o_ <= 0 && --reds <= 0)                                         \
+            goto out_of_reds;                                               \
+        NEXT();                                                             \
+    } while (0)
+#define EA(addr, off, size)                                                 \
+    uint64_t ea = (uint64_t)S(addr).u32 + pc[off];                          \
+    if (ea + (size) > memsize)                                              \
+        TRAP(WASM_TRAP_MEM_OOB);
+
+    if (reds <= 0)
+        goto out_of_reds;
+    NEXT();
+
+L_UNREACHABLE:
+    TRAP(WASM_TRAP_UNREACHABLE);
+L_NOP:
+    pc += 1;
+    NEXT();
+L_BR:
+    JUMP(pc[1]);
+L_BR_IF:
+    if (S(1).u32)
+        JUMP(pc[2]);
+    pc += 3;
+    NEXT();
+L_BR_UNLESS:
+    if (!S(1).u32)
+        JUMP(pc[2]);
+    pc += 3;
+    NEXT();
+L_BR_TABLE: {
+    uint32_t i = S(1).u32, n = pc[2];
+    JUMP(pc[3 + (i < n ? i : n)]);
+}
+L_RETURN1:
+    fp[0] = S(1);
+    /* fall through */
+L_RETURN: {
+    const uint32_t *ret = frame->ret_pc;
+    x->nframes--;
+    if (x->nframes == 0) {
+        status = WASM_OK;
+        goto done;
+    }
+    frame--;
+    pc = ret;
+    fp = x->stack + frame->fp;
+    if (frame->inst != inst) {
+        inst = frame->inst;
+        codes = inst->module->codes;
+    }
+    RELOAD_MEM();
+    NEXT();
+}
+
+    /* Calls. callee/cinst name a Wasm function to enter at slot base. */
+    const wasm_code *callee;
+    wasm_instance *cinst;
+    uint32_t argbase, ilen;
+    wasm_func *func;
+L_CALL:
+    callee = &codes[pc[1]];
+    cinst = inst;
+    argbase = pc[2];
+    ilen = 3;
+    goto enter;
+L_CALL_IMPORT:
+    func = inst->funcimports[pc[1]];
+    argbase = pc[2];
+    ilen = 3;
+    goto call_func;
+L_CALL_INDIRECT: {
+    wasm_table *t = inst->tables[pc[2]];
+    uint32_t i = S(4).u32;
+    if (i >= t->size)
+        TRAP(WASM_TRAP_UNDEF_ELEM);
+    func = (wasm_func *)(uintptr_t)t->elems[i];
+    if (!func)
+        TRAP(WASM_TRAP_UNINIT_ELEM);
+    if (func->type != inst->module->types[pc[1]])
+        TRAP(WASM_TRAP_SIG_MISMATCH);
+    argbase = pc[3];
+    ilen = 5;
+    goto call_func;
+}
+call_func:
+    if (func->kind == FUNC_WASM) {
+        callee = func->u.w.code;
+        cinst = func->u.w.inst;
+        goto enter;
+    } else {
+        x->host_inst = inst;
+        x->pc = pc;
+        int st = func->u.h.fn(x, func->u.h.env, (wasm_val *)(void *)(fp + argbase));
+        if (st == WASM_OK) {
+            RELOAD_MEM();
+            pc += ilen;
+            NEXT();
+        }
+        if (st == WASM_SUSPEND) {
+            /* resume re-executes this call instruction */
+            status = WASM_SUSPEND;
+            goto save;
+        }
+        trap = x->trap != WASM_TRAP_NONE ? x->trap : WASM_TRAP_HOST;
+        goto do_trap;
+    }
+enter: {
+    uint64_t fpoff = (uint64_t)(fp - x->stack) + argbase;
+    if (fpoff + callee->nslots > x->stack_cap) {
+        if (grow_stack(x, fpoff + callee->nslots) < 0)
+            TRAP(WASM_TRAP_STACK_EXHAUSTED);
+    }
+    if (x->nframes == x->frames_cap && grow_frames(x) < 0)
+        TRAP(WASM_TRAP_STACK_EXHAUSTED);
+    frame = &x->frames[x->nframes++];
+    frame->ret_pc = pc + ilen;
+    frame->code = callee;
+    frame->inst = cinst;
+    frame->fp = (uint32_t)fpoff;
+    fp = x->stack + fpoff;
+    if (callee->nlocals > callee->nparams)
+        memset(fp + callee->nparams, 0, (callee->nlocals - callee->nparams) * sizeof *fp);
+    if (cinst != inst) {
+        inst = cinst;
+        codes = inst->module->codes;
+        RELOAD_MEM();
+    }
+    pc = callee->code;
+    if (--reds <= 0)
+        goto out_of_reds;
+    NEXT();
+}
+
+L_COPY:
+    S(1) = S(2);
+    pc += 3;
+    NEXT();
+L_COPY2:
+    S(1) = S(2);
+    S(3) = S(4);
+    pc += 5;
+    NEXT();
+L_CONST32:
+    S(1).u32 = pc[2];
+    pc += 3;
+    NEXT();
+L_CONST64:
+    S(1).u64 = (uint64_t)pc[2] | (uint64_t)pc[3] << 32;
+    pc += 4;
+    NEXT();
+L_SELECT:
+    S(1) = S(4).u32 ? S(2) : S(3);
+    pc += 5;
+    NEXT();
+L_GLOBAL_GET:
+    S(1) = inst->globals[pc[2]]->v;
+    pc += 3;
+    NEXT();
+L_GLOBAL_SET:
+    inst->globals[pc[1]]->v = S(2);
+    pc += 3;
+    NEXT();
+
+    /* Trapping integer arithmetic. */
+L_I32_DIV_S: {
+    int32_t a = S(2).i32, b = S(3).i32;
+    if (b == 0)
+        TRAP(WASM_TRAP_DIV_ZERO);
+    if (a == INT32_MIN && b == -1)
+        TRAP(WASM_TRAP_INT_OVERFLOW);
+    S(1).i32 = a / b;
+    pc += 4;
+    NEXT();
+}
+L_I32_DIV_U: {
+    uint32_t a = S(2).u32, b = S(3).u32;
+    if (b == 0)
+        TRAP(WASM_TRAP_DIV_ZERO);
+    S(1).u32 = a / b;
+    pc += 4;
+    NEXT();
+}
+L_I32_REM_S: {
+    int32_t a = S(2).i32, b = S(3).i32;
+    if (b == 0)
+        TRAP(WASM_TRAP_DIV_ZERO);
+    S(1).i32 = (b == -1) ? 0 : a % b;
+    pc += 4;
+    NEXT();
+}
+L_I32_REM_U: {
+    uint32_t a = S(2).u32, b = S(3).u32;
+    if (b == 0)
+        TRAP(WASM_TRAP_DIV_ZERO);
+    S(1).u32 = a % b;
+    pc += 4;
+    NEXT();
+}
+L_I64_DIV_S: {
+    int64_t a = S(2).i64, b = S(3).i64;
+    if (b == 0)
+        TRAP(WASM_TRAP_DIV_ZERO);
+    if (a == INT64_MIN && b == -1)
+        TRAP(WASM_TRAP_INT_OVERFLOW);
+    S(1).i64 = a / b;
+    pc += 4;
+    NEXT();
+}
+L_I64_DIV_U: {
+    uint64_t a = S(2).u64, b = S(3).u64;
+    if (b == 0)
+        TRAP(WASM_TRAP_DIV_ZERO);
+    S(1).u64 = a / b;
+    pc += 4;
+    NEXT();
+}
+L_I64_REM_S: {
+    int64_t a = S(2).i64, b = S(3).i64;
+    if (b == 0)
+        TRAP(WASM_TRAP_DIV_ZERO);
+    S(1).i64 = (b == -1) ? 0 : a % b;
+    pc += 4;
+    NEXT();
+}
+L_I64_REM_U: {
+    uint64_t a = S(2).u64, b = S(3).u64;
+    if (b == 0)
+        TRAP(WASM_TRAP_DIV_ZERO);
+    S(1).u64 = a % b;
+    pc += 4;
+    NEXT();
+}
+
+    /* Trapping float-to-int truncations: NaN is an invalid conversion, a
+     * value outside the target range an overflow. */
+#define TRUNC(name, F, RF, T, lo_ok, hi_ok)                                 \
+    L_##name: {                                                             \
+        __typeof__(S(2).F) a = S(2).F;                                      \
+        if (a != a)                                                         \
+            TRAP(WASM_TRAP_BAD_CONVERSION);                                 \
+        if (!(lo_ok) || !(hi_ok))                                           \
+            TRAP(WASM_TRAP_INT_OVERFLOW);                                   \
+        S(1).RF = (T)a;                                                     \
+        pc += 3;                                                            \
+        NEXT();                                                             \
+    }
+    TRUNC(I32_TRUNC_F32_S, f32, i32, int32_t, a >= -2147483648.0f, a < 2147483648.0f)
+    TRUNC(I32_TRUNC_F32_U, f32, u32, uint32_t, a > -1.0f, a < 4294967296.0f)
+    TRUNC(I32_TRUNC_F64_S, f64, i32, int32_t, a > -2147483649.0, a < 2147483648.0)
+    TRUNC(I32_TRUNC_F64_U, f64, u32, uint32_t, a > -1.0, a < 4294967296.0)
+    TRUNC(I64_TRUNC_F32_S, f32, i64, int64_t, a >= -9223372036854775808.0f, a < 9223372036854775808.0f)
+    TRUNC(I64_TRUNC_F32_U, f32, u64, uint64_t, a > -1.0f, a < 18446744073709551616.0f)
+    TRUNC(I64_TRUNC_F64_S, f64, i64, int64_t, a >= -9223372036854775808.0, a < 9223372036854775808.0)
+    TRUNC(I64_TRUNC_F64_U, f64, u64, uint64_t, a > -1.0, a < 18446744073709551616.0)
+#undef TRUNC
+
+    /* Memory. Effective addresses are computed in 64 bits. */
+#define LOAD(name, T, RF, size)                                             \
+    L_##name: {                                                             \
+        EA(2, 3, size);                                                     \
+        T v;                                                                \
+        memcpy(&v, mem + ea, size);                                         \
+        S(1).RF = v;                                                        \
+        pc += 4;                                                            \
+        NEXT();                                                             \
+    }
+    LOAD(LOAD32, uint32_t, u64, 4)
+    LOAD(LOAD64, uint64_t, u64, 8)
+    LOAD(LOAD8_S32, int8_t, i32, 1)
+    LOAD(LOAD8_U32, uint8_t, u64, 1)
+    LOAD(LOAD16_S32, int16_t, i32, 2)
+    LOAD(LOAD16_U32, uint16_t, u64, 2)
+    LOAD(LOAD8_S64, int8_t, i64, 1)
+    LOAD(LOAD16_S64, int16_t, i64, 2)
+    LOAD(LOAD32_S64, int32_t, i64, 4)
+#undef LOAD
+#define STORE(name, T, F, size)                                             \
+    L_##name: {                                                             \
+        EA(1, 3, size);                                                     \
+        T v = (T)S(2).F;                                                    \
+        memcpy(mem + ea, &v, size);                                         \
+        pc += 4;                                                            \
+        NEXT();                                                             \
+    }
+    STORE(STORE8, uint8_t, u32, 1)
+    STORE(STORE16, uint16_t, u32, 2)
+    STORE(STORE32, uint32_t, u32, 4)
+    STORE(STORE64, uint64_t, u64, 8)
+#undef STORE
+
+L_MEMORY_SIZE:
+    S(1).u32 = inst->mem->pages;
+    pc += 2;
+    NEXT();
+L_MEMORY_GROW:
+    S(1).i32 = (int32_t)wasm_memory_grow_internal(inst->mem, S(2).u32);
+    RELOAD_MEM();
+    pc += 3;
+    NEXT();
+L_MEMORY_FILL: {
+    uint64_t d = S(1).u32, n = S(3).u32;
+    if (d + n > memsize)
+        TRAP(WASM_TRAP_MEM_OOB);
+    memset(mem + d, (int)(uint8_t)S(2).u32, n);
+    pc += 4;
+    NEXT();
+}
+L_MEMORY_COPY: {
+    uint64_t d = S(1).u32, s = S(2).u32, n = S(3).u32;
+    if (d + n > memsize || s + n > memsize)
+        TRAP(WASM_TRAP_MEM_OOB);
+    memmove(mem + d, mem + s, n);
+    pc += 4;
+    NEXT();
+}
+L_MEMORY_INIT: {
+    const wasm_dataseg *seg = &inst->module->datas[pc[1]];
+    uint64_t len = inst->data_dropped[pc[1]] ? 0 : seg->len;
+    uint64_t d = S(2).u32, s = S(3).u32, n = S(4).u32;
+    if (s + n > len || d + n > memsize)
+        TRAP(WASM_TRAP_MEM_OOB);
+    if (n)
+        memcpy(mem + d, seg->bytes + s, n);
+    pc += 5;
+    NEXT();
+}
+L_DATA_DROP:
+    inst->data_dropped[pc[1]] = 1;
+    pc += 2;
+    NEXT();
+
+    /* Tables and references. */
+L_TABLE_GET: {
+    wasm_table *t = inst->tables[pc[2]];
+    uint32_t i = S(3).u32;
+    if (i >= t->size)
+        TRAP(WASM_TRAP_TABLE_OOB);
+    S(1).u64 = t->elems[i];
+    pc += 4;
+    NEXT();
+}
+L_TABLE_SET: {
+    wasm_table *t = inst->tables[pc[1]];
+    uint32_t i = S(2).u32;
+    if (i >= t->size)
+        TRAP(WASM_TRAP_TABLE_OOB);
+    t->elems[i] = S(3).u64;
+    pc += 4;
+    NEXT();
+}
+L_TABLE_SIZE:
+    S(1).u32 = inst->tables[pc[2]]->size;
+    pc += 3;
+    NEXT();
+L_TABLE_GROW:
+    S(1).i32 = wasm_table_grow_internal(inst->tables[pc[2]], S(4).u32, S(3).u64,
+                                        inst->max_table_elems);
+    pc += 5;
+    NEXT();
+L_TABLE_FILL: {
+    wasm_table *t = inst->tables[pc[1]];
+    uint64_t i = S(2).u32, n = S(4).u32;
+    uint64_t v = S(3).u64;
+    if (i + n > t->size)
+        TRAP(WASM_TRAP_TABLE_OOB);
+    for (uint64_t k = 0; k < n; k++)
+        t->elems[i + k] = v;
+    pc += 5;
+    NEXT();
+}
+L_TABLE_COPY: {
+    wasm_table *dt = inst->tables[pc[1]], *st = inst->tables[pc[2]];
+    uint64_t d = S(3).u32, s = S(4).u32, n = S(5).u32;
+    if (d + n > dt->size || s + n > st->size)
+        TRAP(WASM_TRAP_TABLE_OOB);
+    if (n)
+        memmove(dt->elems + d, st->elems + s, n * sizeof *dt->elems);
+    pc += 6;
+    NEXT();
+}
+L_TABLE_INIT: {
+    wasm_table *t = inst->tables[pc[1]];
+    const wasm_elemseg *seg = &inst->module->elems[pc[2]];
+    uint64_t len = inst->elem_dropped[pc[2]] ? 0 : seg->n;
+    uint64_t d = S(3).u32, s = S(4).u32, n = S(5).u32;
+    if (s + n > len || d + n > t->size)
+        TRAP(WASM_TRAP_TABLE_OOB);
+    for (uint64_t k = 0; k < n; k++)
+        t->elems[d + k] = elem_item(inst, seg, (uint32_t)(s + k));
+    pc += 6;
+    NEXT();
+}
+L_ELEM_DROP:
+    inst->elem_dropped[pc[1]] = 1;
+    pc += 2;
+    NEXT();
+L_REF_IS_NULL:
+    S(1).u32 = S(2).u64 == 0;
+    pc += 3;
+    NEXT();
+L_REF_FUNC:
+    S(1).u64 = (uint64_t)(uintptr_t)&inst->funcs[pc[2]];
+    pc += 3;
+    NEXT();
+
+    /* Generated numeric handlers. */
+#define BIN(name, code, F, RF, E, imm, br)                                  \
+    L_##name: {                                                             \
+        __typeof__(S(2).F) a = S(2).F, b = S(3).F;                          \
+        S(1).RF = (E);                                                      \
+        pc += 4;                                                            \
+        NEXT();                                                             \
+    }
+    WASM_BINOPS(BIN)
+#undef BIN
+#define UN(name, code, F, RF, E)                                            \
+    L_##name: {                                                             \
+        __typeof__(S(2).F) a = S(2).F;                                      \
+        S(1).RF = (E);                                                      \
+        pc += 3;                                                            \
+        NEXT();                                                             \
+    }
+    WASM_UNOPS(UN)
+#undef UN
+#define BINI(name, code, F, RF, E, imm, br) BINI_##imm(name, F, RF, E)
+#define BINI_N(name, F, RF, E)
+#define BINI_Y(name, F, RF, E)                                              \
+    L_##name##_I: {                                                         \
+        __typeof__(S(2).F) a = S(2).F;                                      \
+        __typeof__(S(2).F) b = (__typeof__(S(2).F))(int32_t)pc[3];          \
+        S(1).RF = (E);                                                      \
+        pc += 4;                                                            \
+        NEXT();                                                             \
+    }
+    WASM_BINOPS(BINI)
+#undef BINI
+#define CMPBR(name, code, F, RF, E, imm, br) CMPBR_##br(name, F, E)
+#define CMPBR_N(name, F, E)
+#define CMPBR_Y(name, F, E)                                                 \
+    L_BR_##name: {                                                          \
+        __typeof__(S(1).F) a = S(1).F, b = S(2).F;                          \
+        if (E)                                                              \
+            JUMP(pc[3]);                                                    \
+        pc += 4;                                                            \
+        NEXT();                                                             \
+    }                                                                       \
+    L_BR_##name##_I: {                                                      \
+        __typeof__(S(1).F) a = S(1).F;                                      \
+        __typeof__(S(1).F) b = (__typeof__(S(1).F))(int32_t)pc[2];          \
+        if (E)                                                              \
+            JUMP(pc[3]);                                                    \
+        pc += 4;                                                            \
+        NEXT();                                                             \
+    }
+    WASM_BINOPS(CMPBR)
+#undef CMPBR
+
+out_of_reds:
+    /* pc is where to continue. */
+    if (fuel_limited) {
+        x->fuel = 0;
+        trap = WASM_TRAP_OUT_OF_FUEL;
+        goto do_trap;
+    }
+    status = WASM_YIELD;
+    goto save;
+
+do_trap:
+    x->trap = trap;
+    x->pc = pc;
+    status = WASM_TRAP;
+    goto done;
+
+save:
+    x->pc = pc;
+done:
+    if (x->fuel != UINT64_MAX && !(status == WASM_TRAP && trap == WASM_TRAP_OUT_OF_FUEL)) {
+        uint64_t used = (uint64_t)(limit - (reds < 0 ? 0 : reds));
+        x->fuel = used >= x->fuel ? 0 : x->fuel - used;
+    }
+    x->state = status;
+    return status;
+}

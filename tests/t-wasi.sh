@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# t-wasi.sh - WASI preview 1 programs under `lunatic run`, compared byte for
+# byte (stdout, stderr, exit status) with the same C programs built natively;
+# sandbox escapes; load failures. Last line: "N passed, M failed".
+# BUILD names the build directory (default build).
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BUILD=${BUILD:-build}
+case $BUILD in /*) B=$BUILD ;; *) B=$ROOT/$BUILD ;; esac
+LUNATIC=$B/lunatic
+OUT=$B/wasi-tests
+SRC=$ROOT/tests/wasi
+WASI_ONLY="sandbox badptr"
+pass=0 fail=0
+
+ok() { pass=$((pass + 1)); echo "ok   $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL $1"; shift; [ $# -gt 0 ] && printf '     %s\n' "$@"; }
+
+if [ ! -x "$LUNATIC" ]; then
+    echo "no $LUNATIC (run make first)"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+
+# ---- build the test programs (only when a source changed) ------------------
+mkdir -p "$OUT"
+build() {   # build SRC OUT CMD...
+    local src=$1 out=$2; shift 2
+    if [ ! -e "$out" ] || [ "$src" -nt "$out" ] || [ "$SRC/common.h" -nt "$out" ]; then
+        "$@" || { bad "build $(basename "$out")"; return 1; }
+    fi
+}
+for c in "$SRC"/*.c "$ROOT"/tests/hello.c; do
+    n=$(basename "$c" .c)
+    build "$c" "$OUT/$n.wasm" clang --target=wasm32-wasi --sysroot=/usr -O2 -o "$OUT/$n.wasm" "$c"
+    case " $WASI_ONLY " in *" $n "*) continue ;; esac
+    build "$c" "$OUT/$n.native" gcc -O2 -o "$OUT/$n.native" "$c"
+done
+for w in "$SRC"/*.wat; do
+    n=$(basename "$w" .wat)
+    build "$w" "$OUT/$n.wasm" wat2wasm "$w" -o "$OUT/$n.wasm"
+done
+
+TMP=$(mktemp -d)
+trap 'chmod -R u+w "$TMP" 2>/dev/null; rm -rf "$TMP"' EXIT
+
+# run DIR STDIN CMD... : runs CMD in a fresh DIR, output in DIR.{out,err,rc}
+run() {
+    local dir=$1 in=$2; shift 2
+    rm -rf "$dir"; mkdir -p "$dir"
+    (cd "$dir" && "$@" <"$in" >"$dir.out" 2>"$dir.err"; echo $? >"$dir.rc")
+}
+
+# same NAME STDIN PROG ARGS... : native and wasm must agree byte for byte.
+same() {
+    local name=$1 in=$2 prog=$3; shift 3
+    run "$TMP/native" "$in" "$OUT/$prog.native" "$@"
+    run "$TMP/wasm" "$in" "$LUNATIC" run ${LOPTS:-} "$OUT/$prog.wasm" "$@"
+    local why=()
+    cmp -s "$TMP/native.out" "$TMP/wasm.out" || why+=("stdout differs: $(diff "$TMP/native.out" "$TMP/wasm.out" | head -n 6 | tr '\n' '|')")
+    cmp -s "$TMP/native.err" "$TMP/wasm.err" || why+=("stderr differs: $(diff "$TMP/native.err" "$TMP/wasm.err" | head -n 6 | tr '\n' '|')")
+    cmp -s "$TMP/native.rc" "$TMP/wasm.rc" || why+=("status native $(cat "$TMP/native.rc") wasm $(cat "$TMP/wasm.rc")")
+    if [ ${#why[@]} -eq 0 ]; then ok "$name"; else bad "$name" "${why[@]}"; fi
+}
+
+# ---- native comparisons ------------------------------------------------------
+export WASI_T_ONE=one WASI_T_TWO='x=y z' WASI_T_EMPTY=
+same "files: create/write/read/seek/pread/pwrite/stat/rename/link/symlink/readdir/unlink/rmdir" /dev/null files
+same "args and environment" /dev/null args a 'b c' '' --dir ünïcödé
+same "clocks and sleeps" /dev/null clocks
+same "random bytes" /dev/null random
+head -c 300000 /dev/urandom >"$TMP/bin.in"
+same "stdin to stdout (300 KB binary file), exit 3" "$TMP/bin.in" stdio 3
+same "stdin from /dev/null" /dev/null stdio
+same "exit 0" /dev/null exit 0
+same "exit 42" /dev/null exit 42
+same "exit 255" /dev/null exit 255
+same "return 7 from main" /dev/null exit return
+same "hello world" /dev/null hello
+mkdir -p "$TMP/data"; printf 'from --dir\n' >"$TMP/data/f.txt"
+LOPTS="--dir $TMP/data" same "--dir with an absolute path" /dev/null cat "$TMP/data/f.txt"
+LOPTS="--dir=$TMP/data" same "--dir=DIR, a missing file in it" /dev/null cat "$TMP/data/nope.txt"
+
+# Pipes that fill late: the reads and polls suspend instead of blocking.
+pipe_same() {
+    local name=$1 prog=$2
+    (cd "$TMP" && { sleep 0.3; printf 'late line\n'; } | "$OUT/$prog.native" >n.out 2>n.err; echo $? >n.rc)
+    (cd "$TMP" && { sleep 0.3; printf 'late line\n'; } | "$LUNATIC" run "$OUT/$prog.wasm" >w.out 2>w.err; echo $? >w.rc)
+    if cmp -s "$TMP/n.out" "$TMP/w.out" && cmp -s "$TMP/n.err" "$TMP/w.err" && cmp -s "$TMP/n.rc" "$TMP/w.rc"; then
+        ok "$name"
+    else
+        bad "$name" "native: $(cat "$TMP/n.out" "$TMP/n.err" | tr '\n' '|') $(cat "$TMP/n.rc")" \
+            "wasm:   $(cat "$TMP/w.out" "$TMP/w.err" | tr '\n' '|') $(cat "$TMP/w.rc")"
+    fi
+}
+pipe_same "stdin pipe written late" stdio
+pipe_same "poll timeout, poll on a late pipe" poll
+
+# ---- failures that must be reported ------------------------------------------
+# expect_fail NAME PATTERN CMD... : non-zero status and exactly one stderr
+# line "lunatic: ..." (the cause), matching PATTERN.
+expect_fail() {
+    local name=$1 pat=$2; shift 2
+    run "$TMP/f" /dev/null "$@"
+    local rc first
+    rc=$(cat "$TMP/f.rc"); first=$(grep '^lunatic: ' "$TMP/f.err")
+    if [ "$rc" -ne 0 ] && [ "$(grep -c '^lunatic: ' "$TMP/f.err")" = 1 ] && [[ $first =~ $pat ]]; then
+        ok "$name"
+    else
+        bad "$name" "status $rc, stderr: $(head -n 3 "$TMP/f.err" | tr '\n' '|')"
+    fi
+}
+head -c 40 "$OUT/hello.wasm" >"$TMP/truncated.wasm"
+printf 'this is not wasm' >"$TMP/garbage.wasm"
+: >"$TMP/empty.wasm"
+expect_fail "missing file" "cannot read .*No such file" "$LUNATIC" run "$TMP/nope.wasm"
+expect_fail "truncated module" "invalid module .*byte offset" "$LUNATIC" run "$TMP/truncated.wasm"
+expect_fail "garbage module" "invalid module .*byte offset" "$LUNATIC" run "$TMP/garbage.wasm"
+expect_fail "empty module" "invalid module" "$LUNATIC" run "$TMP/empty.wasm"
+expect_fail "unknown import module" "unknown import: env::foo" "$LUNATIC" run "$OUT/unknown_import.wasm"
+expect_fail "unknown WASI function" "unknown import: wasi_snapshot_preview1::fd_foo" "$LUNATIC" run "$OUT/unknown_wasi.wasm"
+expect_fail "mistyped import" "fd_write has the wrong type: expected \(i32, i32, i32, i32\) -> i32, got \(i32\) -> i32" "$LUNATIC" run "$OUT/mistyped_import.wasm"
+expect_fail "no _start" "_start" "$LUNATIC" run "$OUT/no_start.wasm"
+expect_fail "trap: unreachable with backtrace" "unreachable" "$LUNATIC" run "$OUT/exit.wasm" trap
+expect_fail "trap: integer divide by zero" "integer divide by zero" "$LUNATIC" run "$OUT/div_zero.wasm"
+expect_fail "missing --dir directory" "cannot open directory" "$LUNATIC" run --dir "$TMP/nodir" "$OUT/hello.wasm"
+run "$TMP/f" /dev/null "$LUNATIC" run "$OUT/cat.wasm" "$TMP/data/f.txt"
+if [ "$(cat "$TMP/f.rc")" = 1 ] && grep -q 'cannot open' "$TMP/f.out"; then
+    ok "absolute path without --dir is not reachable"
+else
+    bad "absolute path without --dir is not reachable" "$(cat "$TMP/f.out")"
+fi
+run "$TMP/f" /dev/null "$LUNATIC" run "$OUT/exit.wasm" trap
+if grep -q 'depth' "$TMP/f.err" && [ "$(cat "$TMP/f.out")" = "to stdout" ]; then
+    ok "trap backtrace names functions, output before the trap kept"
+else
+    bad "trap backtrace names functions, output before the trap kept" "$(tr '\n' '|' <"$TMP/f.err")"
+fi
+run "$TMP/f" /dev/null "$LUNATIC" run "$OUT/start_exit.wasm"
+if [ "$(cat "$TMP/f.rc")" = 9 ]; then ok "proc_exit in the start function"; else bad "proc_exit in the start function" "status $(cat "$TMP/f.rc")"; fi
+run "$TMP/f" /dev/null "$LUNATIC" run "$OUT/no_memory.wasm"
+if [ "$(cat "$TMP/f.rc")" = 21 ]; then ok "no memory: FAULT"; else bad "no memory: FAULT" "status $(cat "$TMP/f.rc")"; fi
+
+# ---- guest pointers ------------------------------------------------------------
+run "$TMP/f" /dev/null "$LUNATIC" run "$OUT/badptr.wasm"
+want="fd_write bad buffer: 21|fd_write bad iovs: 21|fd_write bad nwritten: 21|random_get bad: 21|args_sizes_get bad: 21|clock_time_get bad: 21|clock bad id: 28|path_open bad path: 21|fd_read bad fd: 8|poll_oneoff none: 28|poll_oneoff bad: 21|"
+got=$(head -n 11 "$TMP/f.out" | tr '\n' '|')
+if [ "$(cat "$TMP/f.rc")" = 0 ] && [ "$got" = "$want" ] && grep -q 'sched_yield: 0' "$TMP/f.out"; then
+    ok "out-of-bounds guest pointers give FAULT"
+else
+    bad "out-of-bounds guest pointers give FAULT" "status $(cat "$TMP/f.rc")" "$got" "$(tr '\n' '|' <"$TMP/f.err")"
+fi
+
+# ---- sandbox ---------------------------------------------------------------------
+sandbox() {
+    local name=$1; shift
+    local S=$TMP/sb
+    rm -rf "$S"; mkdir -p "$S/box/sub" "$S/box/swap" "$S/outside_dir"
+    printf 'secret\n' >"$S/outside.txt"; printf 'secret\n' >"$S/outside_dir/file"
+    printf 'inside\n' >"$S/box/inside.txt"; printf 'swap\n' >"$S/box/swap/file"
+    ln -s "$S/outside.txt" "$S/box/abs_link"
+    ln -s ../outside.txt "$S/box/rel_link"
+    ln -s ../outside_dir "$S/box/dir_link"
+    ln -s ../.. "$S/box/sub/up"
+    ln -s sub/../inside.txt "$S/box/ok_link"
+    ln -s loop "$S/box/loop"
+    ln -s "$S/created_outside" "$S/box/dangling"
+    (cd "$S/box" && env "$@" "$LUNATIC" run "$OUT/sandbox.wasm" >"$S.out" 2>"$S.err"; echo $? >"$S.rc")
+    local why=()
+    [ "$(cat "$S.rc")" = 0 ] || why+=("status $(cat "$S.rc")")
+    grep -q '^failures: 0$' "$S.out" || why+=("$(tr '\n' '|' <"$S.out")")
+    [ "$(ls "$S" | tr '\n' ' ')" = "box box.err box.out box.rc outside.txt outside_dir " ] ||
+        [ "$(ls "$S" | tr '\n' ' ')" = "box outside.txt outside_dir " ] || why+=("outside changed: $(ls "$S" | tr '\n' ' ')")
+    [ "$(ls "$S/outside_dir")" = file ] || why+=("outside_dir changed: $(ls "$S/outside_dir" | tr '\n' ' ')")
+    [ "$(cat "$S/outside.txt" "$S/outside_dir/file")" = "$(printf 'secret\nsecret')" ] || why+=("outside files changed")
+    if [ ${#why[@]} -eq 0 ]; then ok "$name"; else bad "$name" "${why[@]}" "$(cat "$S.err")"; fi
+}
+sandbox "sandbox: absolute, ../, sub/../../, symlinks out, swapped dir (openat2)" LUNATIC_WASI_X=1
+sandbox "sandbox: the same with the fallback resolver" LUNATIC_WASI_NO_OPENAT2=1
+# The fallback resolver must also pass the file tests.
+run "$TMP/native" /dev/null "$OUT/files.native"
+run "$TMP/wasm" /dev/null env LUNATIC_WASI_NO_OPENAT2=1 "$LUNATIC" run "$OUT/files.wasm"
+if cmp -s "$TMP/native.out" "$TMP/wasm.out" && cmp -s "$TMP/native.rc" "$TMP/wasm.rc"; then
+    ok "files with the fallback resolver"
+else
+    bad "files with the fallback resolver" "$(diff "$TMP/native.out" "$TMP/wasm.out" | head -n 6 | tr '\n' '|')"
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

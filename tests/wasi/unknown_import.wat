@@ -1,0 +1,3 @@
+(module
+  (import "env" "foo" (func))
+  (func (export "_start")))
