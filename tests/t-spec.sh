@@ -9,7 +9,9 @@
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 suite=$root/../shared/wasm-testsuite
-bin=$root/${BUILD:-build}/lunatic
+build=${BUILD:-build}
+case $build in /*) ;; *) build=$root/$build ;; esac
+bin=$build/lunatic
 total_p=0; total_f=0
 
 if [ ! -x "$bin" ] || [ ! -d "$suite" ]; then

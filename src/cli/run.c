@@ -131,12 +131,12 @@ static int finish(wasm_exec *x, int st, const char *file, int *done)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: lunatic run [--dir DIR]... FILE.wasm [ARGS]...\n");
+    fprintf(stderr, "usage: lunatic run [--dir DIR]... [--bench] FILE.wasm [ARGS]...\n");
 }
 
 int cli_run(int argc, char **argv)
 {
-    int ndirs = 0, i = 1;
+    int ndirs = 0, i = 1, bench = 0;
     wasi_preopen *pre = calloc((size_t)argc + 1, sizeof *pre);
     if (!pre)
         return EXIT_LOAD;
@@ -154,6 +154,8 @@ int cli_run(int argc, char **argv)
         } else if (!strncmp(a, "--dir=", 6)) {
             pre[ndirs].name = pre[ndirs].path = a + 6;
             ndirs++;
+        } else if (!strcmp(a, "--bench")) {
+            bench = 1;   /* the original passes it on to the guest */
         } else if (!strcmp(a, "--")) {
             i++;
             break;
@@ -214,15 +216,28 @@ int cli_run(int argc, char **argv)
     int envc = 0;
     while (environ && environ[envc])
         envc++;
+    /* The guest's argv: [file, args...] (+ "--bench", ABI 3.2). */
+    int gargc = argc - i;
+    const char **gargv = calloc((size_t)gargc + 2, sizeof *gargv);
+    if (!gargv) {
+        log_error("out of memory");
+        goto out;
+    }
+    for (int k = 0; k < gargc; k++)
+        gargv[k] = argv[i + k];
+    if (bench)
+        gargv[gargc++] = "--bench";
     wasi_config cfg = {
-        .argc = argc - i,
-        .argv = (const char *const *)(argv + i),
+        .argc = gargc,
+        .argv = gargv,
         .envc = envc,
         .env = (const char *const *)environ,
         .npreopens = ndirs,
         .preopens = pre,
     };
-    if (!(ctx = wasi_ctx_new(&cfg, err, sizeof err))) {
+    ctx = wasi_ctx_new(&cfg, err, sizeof err);
+    free(gargv);
+    if (!ctx) {
         log_error("%s", err);
         goto out;
     }

@@ -2,8 +2,7 @@
  * wast.c - the spec conformance runner: `lunatic wast [-v] FILE.wast`.
  *
  * The script is converted by wabt's wast2json into a JSON command list plus
- * one .wasm file per module, in a private temporary directory that is
- * removed afterwards. Every command is then executed against the engine
+ * one .wasm file per module, in a private temporary directory. Every command is then executed against the engine
  * through src/wasm/wasm.h only, and counted as passed or failed; commands on
  * text modules (assert_malformed/assert_invalid of `module quote`) are
  * skipped and not counted, since the engine only reads binaries.
@@ -13,6 +12,8 @@
  *     start function trapped, whose functions may already sit in an imported
  *     table) stays alive until the end of the file and is freed in reverse
  *     creation order, so an exporter always outlives its importers.
+ *   - The temporary directory is read into memory and removed before any
+ *     module runs, so that an engine crash leaves nothing behind.
  *   - One wasm_exec runs every call of a file. With WAST_BUDGET=N the exec
  *     gets a reduction budget of N and each run is resumed until it ends,
  *     which checks that a run stopped at any point gives the same results.
@@ -49,6 +50,13 @@ typedef struct cliw_value {
     wasm_val v;
 } cliw_value;
 
+/* A file wast2json wrote (a module binary or text), kept in memory. */
+typedef struct cliw_file {
+    char *name;
+    uint8_t *bytes;
+    size_t len;
+} cliw_file;
+
 /* A name under which instances are found by `module` fields of actions. */
 typedef struct cliw_named {
     char *name;
@@ -68,7 +76,8 @@ enum { CLIW_SPECTEST_FUNCS = 7, CLIW_SPECTEST_GLOBALS = 4 };
 
 typedef struct cliw_state {
     const char *path;        /* the .wast file, for messages */
-    const char *dir;         /* temporary directory holding the modules */
+    cliw_file *files;        /* the modules wast2json wrote */
+    size_t nfiles, cap_files;
     int verbose;
     wasm_exec *x;
 
@@ -95,7 +104,7 @@ typedef struct cliw_state {
 /* Outcome of loading and instantiating one module file. */
 typedef enum cliw_inst_status {
     CLIW_INST_OK,
-    CLIW_INST_IO,            /* the .wasm file could not be read */
+    CLIW_INST_IO,            /* wast2json wrote no such file */
     CLIW_INST_INVALID,       /* wasm_module_new failed */
     CLIW_INST_UNLINKABLE,    /* an import could not be resolved or typed */
     CLIW_INST_FAILED,        /* wasm_instance_new failed (link or segment) */
@@ -468,10 +477,8 @@ static int cliw_resolve_import(cliw_state *s, const wasm_module *m, uint32_t i,
         found = -1;
     else if (!reg->inst)
         found = cliw_spectest_export(s, imp.name, imp.name_len, out);
-    else if (strlen(imp.name) != imp.name_len)
-        found = -1;    /* wasm_instance_export cannot look up names with NUL */
     else
-        found = wasm_instance_export(reg->inst, imp.name, out);
+        found = wasm_instance_export_n(reg->inst, imp.name, imp.name_len, out);
     if (found != 0) {
         snprintf(msg, msgsize, "unknown import \"%s\" \"%s\"", imp.module, imp.name);
         return -1;
@@ -496,26 +503,30 @@ static int cliw_run(cliw_state *s, wasm_func *f, const wasm_val *args)
     return st;
 }
 
-/* Loads s->dir/file, links it and instantiates it, then runs its start
+static const cliw_file *cliw_find_file(const cliw_state *s, const char *name)
+{
+    for (size_t i = 0; i < s->nfiles; i++)
+        if (!strcmp(s->files[i].name, name))
+            return &s->files[i];
+    return NULL;
+}
+
+/* Loads the module file, links it and instantiates it, then runs its start
  * function. On CLIW_INST_OK *out is the new instance; it and any instance
  * whose start function trapped are kept until the end of the file. msg
  * receives the reason of any failure. */
 static cliw_inst_status cliw_instantiate(cliw_state *s, const char *file,
                                          wasm_instance **out, char *msg, size_t msgsize)
 {
-    char path[4096];
-    uint8_t *bytes;
-    size_t len;
     *out = NULL;
     msg[0] = 0;
-    snprintf(path, sizeof path, "%s/%s", s->dir, file);
-    if (cliw_read_file(path, &bytes, &len)) {
-        snprintf(msg, msgsize, "cannot read %.300s: %s", path, strerror(errno));
+    const cliw_file *fl = cliw_find_file(s, file);
+    if (!fl) {
+        snprintf(msg, msgsize, "wast2json wrote no file %s", file);
         return CLIW_INST_IO;
     }
     wasm_error err = { 0 };
-    wasm_module *m = wasm_module_new(bytes, len, &err);
-    free(bytes);
+    wasm_module *m = wasm_module_new(fl->bytes, fl->len, &err);
     if (!m) {
         snprintf(msg, msgsize, "%s (at byte %zu)", err.msg, err.offset);
         return CLIW_INST_INVALID;
@@ -642,13 +653,8 @@ static int cliw_action(cliw_state *s, json_t *action, cliw_outcome *o)
         cliw_fail(s, "malformed action");
         return -1;
     }
-    if (strlen(fname) != json_string_length(field)) {
-        cliw_fail(s, "export name holds a NUL byte, which wasm_instance_export "
-                     "cannot look up");
-        return -1;
-    }
     wasm_extern ext;
-    if (wasm_instance_export(inst, fname, &ext)) {
+    if (wasm_instance_export_n(inst, fname, json_string_length(field), &ext)) {
         cliw_fail(s, "unknown export \"%s\"", fname);
         return -1;
     }
@@ -813,21 +819,13 @@ static void cliw_cmd_assert_invalid(cliw_state *s, json_t *cmd)
 {
     const char *file = json_string_value(json_object_get(cmd, "filename"));
     const char *text = json_string_value(json_object_get(cmd, "text"));
-    char path[4096];
-    uint8_t *bytes;
-    size_t len;
-    if (!file) {
-        cliw_fail(s, "no filename");
-        return;
-    }
-    snprintf(path, sizeof path, "%s/%s", s->dir, file);
-    if (cliw_read_file(path, &bytes, &len)) {
-        cliw_fail(s, "cannot read %.300s: %s", path, strerror(errno));
+    const cliw_file *fl = file ? cliw_find_file(s, file) : NULL;
+    if (!fl) {
+        cliw_fail(s, "no module file %s", file ? file : "named");
         return;
     }
     wasm_error err = { 0 };
-    wasm_module *m = wasm_module_new(bytes, len, &err);
-    free(bytes);
+    wasm_module *m = wasm_module_new(fl->bytes, fl->len, &err);
     if (m) {
         wasm_module_release(m);
         cliw_fail(s, "%s: expected failure \"%s\", got a valid module", file,
@@ -950,22 +948,41 @@ static int cliw_wast2json(const char *wast, const char *json)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-/* Removes dir and the files wast2json put in it (it makes no subdirs). */
-static void cliw_rmdir(const char *dir)
+/* Reads every file wast2json put into dir (it makes no subdirectories)
+ * into s->files, unless s is NULL, and removes them and dir. Returns -1 if
+ * a file could not be read; the directory is removed in any case. */
+static int cliw_slurp_rmdir(cliw_state *s, const char *dir)
 {
+    int rc = 0;
     DIR *d = opendir(dir);
     if (d) {
         struct dirent *e;
-        char path[4096];
+        char path[4096 + 256 + 8];   /* dir + "/" + d_name */
         while ((e = readdir(d))) {
             if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
                 continue;
             snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            if (s) {
+                cliw_file fl;
+                if (cliw_read_file(path, &fl.bytes, &fl.len)) {
+                    fprintf(stderr, "lunatic wast: cannot read %s: %s\n", path,
+                            strerror(errno));
+                    rc = -1;
+                } else {
+                    fl.name = cliw_xstrndup(e->d_name, strlen(e->d_name));
+                    if (s->nfiles == s->cap_files) {
+                        s->cap_files = s->cap_files ? s->cap_files * 2 : 64;
+                        s->files = cliw_xrealloc(s->files, s->cap_files * sizeof *s->files);
+                    }
+                    s->files[s->nfiles++] = fl;
+                }
+            }
             unlink(path);
         }
         closedir(d);
     }
     rmdir(dir);
+    return rc;
 }
 
 static void cliw_state_free(cliw_state *s)
@@ -980,6 +997,11 @@ static void cliw_state_free(cliw_state *s)
     for (size_t i = 0; i < s->nregs; i++)
         free(s->regs[i].as);
     free(s->regs);
+    for (size_t i = 0; i < s->nfiles; i++) {
+        free(s->files[i].name);
+        free(s->files[i].bytes);
+    }
+    free(s->files);
     cliw_spectest_free(s);
     if (s->x)
         wasm_exec_free(s->x);
@@ -1031,24 +1053,20 @@ int cli_wast(int argc, char **argv)
         printf("0 passed, 1 failed\n");
         return 1;
     }
-    s.dir = dir;
     char json_path[4200];
     snprintf(json_path, sizeof json_path, "%s/x.json", dir);
-    int rc = cliw_wast2json(wast, json_path);
-    if (rc != 0) {
-        fprintf(stderr, "lunatic wast: wast2json %s failed (status %d)\n", wast, rc);
-        cliw_rmdir(dir);
-        printf("0 passed, 1 failed\n");
-        return 1;
-    }
+    json_t *root = NULL;
     json_error_t jerr;
-    json_t *root = json_load_file(json_path, JSON_ALLOW_NUL, &jerr);
-    json_t *cmds = root ? json_object_get(root, "commands") : NULL;
-    if (!json_is_array(cmds)) {
-        fprintf(stderr, "lunatic wast: %s: bad JSON: %s (line %d)\n", json_path,
-                root ? "no commands" : jerr.text, jerr.line);
+    int rc = cliw_wast2json(wast, json_path);
+    if (rc != 0)
+        fprintf(stderr, "lunatic wast: wast2json %s failed (status %d)\n", wast, rc);
+    else if (!(root = json_load_file(json_path, JSON_ALLOW_NUL, &jerr)))
+        fprintf(stderr, "lunatic wast: %s: bad JSON: %s (line %d)\n", wast, jerr.text,
+                jerr.line);
+    json_t *cmds = json_object_get(root, "commands");
+    if (cliw_slurp_rmdir(rc == 0 ? &s : NULL, dir) || !json_is_array(cmds)) {
         json_decref(root);
-        cliw_rmdir(dir);
+        cliw_state_free(&s);
         printf("0 passed, 1 failed\n");
         return 1;
     }
@@ -1069,7 +1087,6 @@ int cli_wast(int argc, char **argv)
 
     cliw_state_free(&s);
     json_decref(root);
-    cliw_rmdir(dir);
     if (s.verbose)
         printf("%llu resumes\n", s.resumes);
     printf("%u passed, %u failed\n", s.passed, s.failed);

@@ -27,7 +27,9 @@
  * an early or spurious resume is harmless (it suspends again), and it keeps
  * its first deadline across re-entries (relative timeouts do not restart).
  * Between a suspend and its resume the guest does not run, so the context
- * holds at most one pending wait.
+ * holds at most one pending wait. A wait with no fds and no deadline
+ * (sched_yield) means "ready now": requeue the caller behind the others.
+ * A NONBLOCK descriptor never suspends; it gets ERRNO_AGAIN.
  *
  * Threads: a context belongs to the thread that runs its instance.
  */

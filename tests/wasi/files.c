@@ -92,6 +92,50 @@ int main(void)
     printf("big[50000]: %c\n", fgetc(f));
     fclose(f);
 
+    /* sync, allocate, advise, flags */
+    fd = open("a.txt", O_RDWR);
+    CHECK(fd >= 0);
+    printf("fsync: %d fdatasync: %d\n", fsync(fd), fdatasync(fd));
+    printf("posix_fallocate: %d\n", posix_fallocate(fd, 0, 4096));
+    printf("posix_fadvise: %d\n", posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL));
+    CHECK(fstat(fd, &st) == 0);
+    printf("size after fallocate: %lld\n", (long long)st.st_size);
+    CHECK(ftruncate(fd, 7) == 0);
+    printf("O_APPEND before: %d\n", (fcntl(fd, F_GETFL) & O_APPEND) != 0);
+    CHECK(fcntl(fd, F_SETFL, O_APPEND) == 0);
+    printf("O_APPEND after: %d\n", (fcntl(fd, F_GETFL) & O_APPEND) != 0);
+    printf("O_ACCMODE is O_RDWR: %d\n", (fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDWR);
+    close(fd);
+
+    /* many directory entries: readdir must page through all of them */
+    CHECK(mkdir("many", 0755) == 0);
+    for (int i = 0; i < 300; i++) {
+        snprintf(buf, sizeof buf, "many/a-rather-long-file-name-to-fill-the-buffer-%03d", i);
+        fd = open(buf, O_CREAT | O_WRONLY, 0644);
+        CHECK(fd >= 0);
+        close(fd);
+    }
+    DIR *dm = opendir("many");
+    CHECK(dm);
+    int count = 0, sum = 0;
+    struct dirent *de;
+    while ((de = readdir(dm))) {
+        count++;
+        if (de->d_name[0] == 'a')
+            sum += atoi(de->d_name + 43);
+    }
+    rewinddir(dm);
+    int again = 0;
+    while (readdir(dm))
+        again++;
+    closedir(dm);
+    printf("entries: %d sum: %d after rewind: %d\n", count, sum, again);
+    for (int i = 0; i < 300; i++) {
+        snprintf(buf, sizeof buf, "many/a-rather-long-file-name-to-fill-the-buffer-%03d", i);
+        CHECK(unlink(buf) == 0);
+    }
+    CHECK(rmdir("many") == 0);
+
     /* rename, link, symlink, readlink */
     CHECK(rename("a.txt", "b.txt") == 0);
     SHOW("stat old name", stat("a.txt", &st) == 0);

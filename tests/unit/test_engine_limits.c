@@ -1,0 +1,642 @@
+/*
+ * test_engine_limits.c - resource limits (wasm_limits memory/table caps,
+ * segments that do not fit, wasm_exec_mem bounds), decode/validation/link
+ * errors (offset and message), and 10,000 live instances of one module.
+ * Prints "N passed, M failed".
+ */
+#include <inttypes.h>
+
+#include "check.h"
+
+#define PAGE 65536u
+
+/* Calls export `name` of inst with args; returns the status, *out = result 0. */
+static int call1(wasm_exec *x, wasm_instance *inst, const char *name, const wasm_val *args,
+                 wasm_val *out)
+{
+    wasm_func *f = check_export_func(inst, name);
+    if (!f)
+        return -1;
+    int st = wasm_exec_call(x, f, args);
+    if (st == WASM_OK && wasm_func_type(f)->nresults && out)
+        *out = wasm_exec_results(x)[0];
+    return st;
+}
+
+static wasm_instance *try_instance(const char *wat, const wasm_limits *lim, wasm_error *err,
+                                   wasm_module **mp)
+{
+    wasm_module *m = wat_module(wat);
+    *mp = m;
+    memset(err, 0, sizeof *err);
+    return m ? wasm_instance_new(m, NULL, 0, lim, err) : NULL;
+}
+
+/* ---- 5. memory and table limits ---------------------------------------- */
+
+static const char GROW_WAT[] =
+    "(module (memory (export \"mem\") %s)\n"
+    "  (func (export \"grow\") (param i32) (result i32) (memory.grow (local.get 0)))\n"
+    "  (func (export \"size\") (result i32) (memory.size))\n"
+    "  (func (export \"store\") (param i32) (result i32)\n"
+    "    (i32.store8 (local.get 0) (i32.const 0xab)) (i32.load8_u (local.get 0))))\n";
+
+static void test_memory_limits(void)
+{
+    char wat[1024];
+    wasm_limits lim = {.max_memory_bytes = 3 * PAGE};
+    wasm_error err;
+    wasm_module *m;
+    wasm_val r = 0, a;
+    int st;
+
+    snprintf(wat, sizeof wat, GROW_WAT, "1");
+    wasm_instance *inst = try_instance(wat, &lim, &err, &m);
+    CHECK(inst != NULL, "memory 1 with a 3-page limit: %s", err.msg);
+    if (inst) {
+        wasm_exec *x = wasm_exec_new(0);
+        static const struct { uint32_t delta; int32_t want; } steps[] = {
+            {1, 1}, {0, 2}, {1, 2}, {1, -1}, {0, 3}, {2, -1}, {0x10000, -1}, {0xffffffff, -1},
+        };
+        for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
+            a = steps[i].delta;
+            st = call1(x, inst, "grow", &a, &r);
+            CHECK(st == WASM_OK && (int32_t)(uint32_t)r == steps[i].want,
+                  "limit 3 pages, step %zu memory.grow %u: status %d got %d want %d", i,
+                  steps[i].delta, st, (int32_t)(uint32_t)r, steps[i].want);
+        }
+        st = call1(x, inst, "size", NULL, &r);
+        CHECK(st == WASM_OK && (uint32_t)r == 3, "memory.size %u, want 3", (unsigned)r);
+        a = 3 * PAGE - 1;
+        st = call1(x, inst, "store", &a, &r);
+        CHECK(st == WASM_OK && (uint32_t)r == 0xab, "store at last byte: status %d", st);
+        a = 3 * PAGE;
+        st = call1(x, inst, "store", &a, &r);
+        CHECK(st == WASM_TRAP && wasm_exec_trap_kind(x) == WASM_TRAP_MEM_OOB,
+              "store past the 3 pages: status %d", st);
+        /* the host-side grow obeys the same limit */
+        wasm_memory *mem = wasm_instance_memory(inst);
+        CHECK(mem && wasm_memory_grow(mem, 1) == -1 && wasm_memory_size(mem) == 3 * PAGE,
+              "wasm_memory_grow past the instance limit");
+        wasm_exec_free(x);
+        wasm_instance_free(inst);
+    }
+    if (m)
+        wasm_module_release(m);
+
+    /* a limit that is not a whole number of pages rounds down */
+    lim.max_memory_bytes = 3 * PAGE + 100;
+    snprintf(wat, sizeof wat, GROW_WAT, "1");
+    inst = try_instance(wat, &lim, &err, &m);
+    if (inst) {
+        wasm_exec *x = wasm_exec_new(0);
+        a = 2;
+        st = call1(x, inst, "grow", &a, &r);
+        CHECK(st == WASM_OK && (uint32_t)r == 1, "grow 2 under 3 pages + 100 bytes: %d", (int)r);
+        a = 1;
+        st = call1(x, inst, "grow", &a, &r);
+        CHECK(st == WASM_OK && (int32_t)r == -1, "grow past 3 pages + 100 bytes: %d", (int)r);
+        wasm_exec_free(x);
+        wasm_instance_free(inst);
+    }
+    if (m)
+        wasm_module_release(m);
+
+    /* the declared maximum is below the limit: it wins */
+    lim.max_memory_bytes = 3 * PAGE;
+    snprintf(wat, sizeof wat, GROW_WAT, "1 2");
+    inst = try_instance(wat, &lim, &err, &m);
+    if (inst) {
+        wasm_exec *x = wasm_exec_new(0);
+        a = 1;
+        st = call1(x, inst, "grow", &a, &r);
+        CHECK(st == WASM_OK && (uint32_t)r == 1, "grow to the declared max 2: %d", (int)r);
+        st = call1(x, inst, "grow", &a, &r);
+        CHECK(st == WASM_OK && (int32_t)r == -1, "grow past the declared max 2: %d", (int)r);
+        wasm_exec_free(x);
+        wasm_instance_free(inst);
+    }
+    if (m)
+        wasm_module_release(m);
+
+    /* initial memory above the limit: instantiation fails, clearly */
+    snprintf(wat, sizeof wat, GROW_WAT, "4");
+    inst = try_instance(wat, &lim, &err, &m);
+    CHECK(!inst && err.failed && strstr(err.msg, "limit") && strstr(err.msg, "4"),
+          "memory 4 with a 3-page limit: inst %p, error \"%s\"", (void *)inst, err.msg);
+    if (inst)
+        wasm_instance_free(inst);
+    /* the same module instantiates without the limit */
+    inst = m ? wasm_instance_new(m, NULL, 0, NULL, &err) : NULL;
+    CHECK(inst != NULL, "memory 4 without a limit: %s", err.msg);
+    if (inst)
+        wasm_instance_free(inst);
+    if (m)
+        wasm_module_release(m);
+
+    /* exactly at the limit is fine */
+    snprintf(wat, sizeof wat, GROW_WAT, "3");
+    inst = try_instance(wat, &lim, &err, &m);
+    CHECK(inst != NULL, "memory 3 with a 3-page limit: %s", err.msg);
+    if (inst)
+        wasm_instance_free(inst);
+    if (m)
+        wasm_module_release(m);
+
+    /* table limit */
+    wasm_limits tlim = {.max_table_elems = 10};
+    static const char tab_wat[] =
+        "(module (table $t %s funcref)\n"
+        "  (func (export \"grow\") (param i32) (result i32)\n"
+        "    (table.grow $t (ref.null func) (local.get 0))))\n";
+    snprintf(wat, sizeof wat, tab_wat, "4");
+    inst = try_instance(wat, &tlim, &err, &m);
+    CHECK(inst != NULL, "table 4 with a 10-element limit: %s", err.msg);
+    if (inst) {
+        wasm_exec *x = wasm_exec_new(0);
+        a = 6;
+        st = call1(x, inst, "grow", &a, &r);
+        CHECK(st == WASM_OK && (uint32_t)r == 4, "table.grow 6 to the limit: %d", (int)r);
+        a = 1;
+        st = call1(x, inst, "grow", &a, &r);
+        CHECK(st == WASM_OK && (int32_t)r == -1, "table.grow past the limit: %d", (int)r);
+        wasm_exec_free(x);
+        wasm_instance_free(inst);
+    }
+    if (m)
+        wasm_module_release(m);
+    snprintf(wat, sizeof wat, tab_wat, "11");
+    inst = try_instance(wat, &tlim, &err, &m);
+    CHECK(!inst && err.failed && strstr(err.msg, "limit"), "table 11 with a 10-element limit: %s",
+          err.msg);
+    if (inst)
+        wasm_instance_free(inst);
+    if (m)
+        wasm_module_release(m);
+}
+
+static void test_segments(void)
+{
+    static const struct { const char *seg; int ok; const char *err; } cases[] = {
+        {"(data (i32.const 65534) \"ab\")", 1, NULL},
+        {"(data (i32.const 65536) \"\")", 1, NULL},
+        {"(data (i32.const 65535) \"ab\")", 0, "out of bounds memory access"},
+        {"(data (i32.const 65537) \"\")", 0, "out of bounds memory access"},
+        {"(data (i32.const -1) \"a\")", 0, "out of bounds memory access"},
+        {"(data (i32.const 0) \"x\") (data (i32.const 70000) \"y\")", 0,
+         "out of bounds memory access"},
+        {"(elem (i32.const 1) $f)", 1, NULL},
+        {"(elem (i32.const 2) $f)", 0, "out of bounds table access"},
+        {"(elem (i32.const 1) $f $f)", 0, "out of bounds table access"},
+        {"(elem (i32.const -1) $f)", 0, "out of bounds table access"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char wat[1024];
+        snprintf(wat, sizeof wat,
+                 "(module (memory (export \"mem\") 1) (table 2 funcref) (func $f) %s)",
+                 cases[i].seg);
+        wasm_error err;
+        wasm_module *m;
+        wasm_instance *inst = try_instance(wat, NULL, &err, &m);
+        if (cases[i].ok) {
+            CHECK(inst != NULL, "%s: %s", cases[i].seg, err.msg);
+        } else {
+            CHECK(!inst && err.failed && strstr(err.msg, cases[i].err),
+                  "%s: inst %p error \"%s\", want \"%s\"", cases[i].seg, (void *)inst, err.msg,
+                  cases[i].err);
+        }
+        if (inst && i == 0) {
+            const uint8_t *d = wasm_memory_data(wasm_instance_memory(inst));
+            CHECK(d[65534] == 'a' && d[65535] == 'b', "data segment at the end not written");
+        }
+        if (inst)
+            wasm_instance_free(inst);
+        if (m)
+            wasm_module_release(m);
+    }
+}
+
+/* wasm_exec_mem from a host function: only ranges inside memory. */
+typedef struct memenv {
+    int ncases;
+    int bad;
+    char log[2048];
+} memenv;
+
+static void mem_expect(wasm_exec *x, memenv *e, uint64_t off, uint64_t len, int inside)
+{
+    uint8_t *p = wasm_exec_mem(x, off, len);
+    wasm_memory *mem = wasm_instance_memory(wasm_exec_instance(x));
+    int good = inside ? (p && mem && p == wasm_memory_data(mem) + off) : p == NULL;
+    e->ncases++;
+    if (!good) {
+        e->bad++;
+        size_t k = strlen(e->log);
+        snprintf(e->log + k, sizeof e->log - k, "  wasm_exec_mem(0x%" PRIx64 ", 0x%" PRIx64
+                 ") = %p, want %s\n", off, len, (void *)p, inside ? "pointer" : "NULL");
+    }
+}
+
+static int host_mem(wasm_exec *x, void *env, wasm_val *args)
+{
+    memenv *e = env;
+    uint64_t size = (uint32_t)args[0] * (uint64_t)PAGE;
+    if (size) {
+        mem_expect(x, e, 0, 0, 1);
+        mem_expect(x, e, 0, size, 1);
+        mem_expect(x, e, size - 1, 1, 1);
+        mem_expect(x, e, size - 4, 4, 1);
+    }
+    mem_expect(x, e, size - 1, 2, 0);
+    mem_expect(x, e, size, 1, 0);
+    mem_expect(x, e, 0, size + 1, 0);
+    mem_expect(x, e, 1, UINT64_MAX, 0);           /* offset+len wraps to 0 */
+    mem_expect(x, e, UINT64_MAX, 2, 0);           /* wraps to 1 */
+    mem_expect(x, e, UINT64_MAX, 1, 0);
+    mem_expect(x, e, UINT64_MAX, 0, 0);
+    mem_expect(x, e, 0x100000000ull, 0, 0);
+    mem_expect(x, e, 0x100000000ull - 1, 2, 0);
+    mem_expect(x, e, UINT64_MAX - size + 2, size, 0);
+    return WASM_OK;
+}
+
+static void test_exec_mem(void)
+{
+    static const char wat[] =
+        "(module\n"
+        "  (import \"env\" \"check\" (func $check (param i32)))\n"
+        "  (memory 1)\n"
+        "  (func (export \"run\")\n"
+        "    (call $check (memory.size))\n"
+        "    (drop (memory.grow (i32.const 2)))\n"
+        "    (call $check (memory.size))))\n";
+    static const char nomem_wat[] =
+        "(module\n"
+        "  (import \"env\" \"check\" (func $check (param i32)))\n"
+        "  (func (export \"run\") (call $check (i32.const 0))))\n";
+    const uint8_t p = WASM_I32;
+    for (int k = 0; k < 2; k++) {
+        wasm_module *m = wat_module(k ? nomem_wat : wat);
+        if (!m)
+            continue;
+        memenv e;
+        memset(&e, 0, sizeof e);
+        wasm_func *hf = wasm_func_new_host(wasm_functype_get(1, &p, 0, &p), host_mem, &e);
+        wasm_extern imp = {.kind = WASM_EXTERN_FUNC, .u.func = hf};
+        wasm_instance *inst = check_instance(m, &imp, 1, NULL);
+        if (inst) {
+            wasm_exec *x = wasm_exec_new(0);
+            int st = call1(x, inst, "run", NULL, NULL);
+            CHECK(st == WASM_OK, "exec_mem run: status %d", st);
+            CHECK(e.ncases > 0 && e.bad == 0, "wasm_exec_mem (%s), %d of %d wrong:\n%s",
+                  k ? "no memory" : "1 then 3 pages", e.bad, e.ncases, e.log);
+            wasm_exec_free(x);
+            wasm_instance_free(inst);
+        }
+        wasm_func_free(hf);
+        wasm_module_release(m);
+    }
+}
+
+/* ---- 6. decode, validation and link errors ----------------------------- */
+
+static void expect_load_error(const char *what, const uint8_t *bin, size_t len, size_t off_lo,
+                              size_t off_hi, const char *msg_part)
+{
+    wasm_error err;
+    memset(&err, 0, sizeof err);
+    wasm_module *m = wasm_module_new(bin, len, &err);
+    CHECK(!m && err.failed && err.msg[0], "%s: module %p failed %d msg \"%s\"", what, (void *)m,
+          err.failed, err.msg);
+    CHECK(err.offset >= off_lo && err.offset <= off_hi,
+          "%s: offset %zu not in [%zu, %zu] (msg \"%s\")", what, err.offset, off_lo, off_hi,
+          err.msg);
+    if (msg_part)
+        CHECK(strstr(err.msg, msg_part) != NULL, "%s: message \"%s\" lacks \"%s\"", what, err.msg,
+              msg_part);
+    CHECK(strlen(err.msg) < sizeof err.msg && !strchr(err.msg, '\n'),
+          "%s: message not one line", what);
+    if (m)
+        wasm_module_release(m);
+}
+
+/* Section boundaries of a binary: offsets where a section starts or ends. */
+static size_t section_bounds(const uint8_t *b, size_t len, size_t *out, size_t max)
+{
+    size_t n = 0, p = 8;
+    out[n++] = 8;
+    while (p < len && n < max) {
+        p++;   /* id */
+        uint64_t size = 0;
+        int shift = 0;
+        while (p < len) {
+            uint8_t c = b[p++];
+            size |= (uint64_t)(c & 0x7f) << shift;
+            shift += 7;
+            if (!(c & 0x80))
+                break;
+        }
+        p += size;
+        out[n++] = p;
+    }
+    return n;
+}
+
+static void test_decode_errors(void)
+{
+    static const uint8_t empty[1] = {0};
+    expect_load_error("empty input", empty, 0, 0, 0, NULL);
+    static const uint8_t bad_magic[] = {0, 'a', 's', 'x', 1, 0, 0, 0};
+    expect_load_error("bad magic", bad_magic, sizeof bad_magic, 0, 4, "magic");
+    static const uint8_t bad_version[] = {0, 'a', 's', 'm', 2, 0, 0, 0};
+    expect_load_error("bad version", bad_version, sizeof bad_version, 4, 8, "version");
+    static const uint8_t short_header[] = {0, 'a', 's', 'm', 1, 0};
+    expect_load_error("short header", short_header, sizeof short_header, 0, 6, NULL);
+    /* type section whose size is a 6-byte LEB */
+    static const uint8_t long_leb[] = {0, 'a', 's', 'm', 1, 0, 0, 0, 1,
+                                       0x80, 0x80, 0x80, 0x80, 0x80, 0x00};
+    expect_load_error("section size LEB too long", long_leb, sizeof long_leb, 9, 15,
+                      "integer representation too long");
+    /* 5-byte LEB u32 with bits set beyond 32 */
+    static const uint8_t big_leb[] = {0, 'a', 's', 'm', 1, 0, 0, 0, 1,
+                                      0xff, 0xff, 0xff, 0xff, 0x7f};
+    expect_load_error("section size LEB too large", big_leb, sizeof big_leb, 9, 14,
+                      "integer too large");
+    /* type section: count LEB unterminated at the end of the section */
+    static const uint8_t cut_leb[] = {0, 'a', 's', 'm', 1, 0, 0, 0, 1, 1, 0x80};
+    expect_load_error("LEB cut by the end", cut_leb, sizeof cut_leb, 9, 11, NULL);
+    /* section size larger than the rest */
+    static const uint8_t over[] = {0, 'a', 's', 'm', 1, 0, 0, 0, 1, 10, 1, 0x60, 0, 0};
+    expect_load_error("section past the end", over, sizeof over, 8, 14, NULL);
+
+    /* every truncation of a real module fails, except at a section boundary */
+    static const char wat[] =
+        "(module\n"
+        "  (type $t (func (param i32) (result i32)))\n"
+        "  (import \"env\" \"f\" (func $imp (type $t)))\n"
+        "  (memory 1) (table 2 funcref) (global $g (mut i32) (i32.const 42))\n"
+        "  (export \"run\" (func $run))\n"
+        "  (elem (i32.const 0) $run)\n"
+        "  (func $run (param i32) (result i32) (local i64)\n"
+        "    (i32.add (call $imp (local.get 0)) (global.get $g)))\n"
+        "  (data (i32.const 16) \"hello world\"))\n";
+    size_t len;
+    uint8_t *bin = wat_to_wasm(wat, &len);
+    if (bin) {
+        size_t bounds[64];
+        size_t nb = section_bounds(bin, len, bounds, 64);
+        CHECK(nb > 5 && bounds[nb - 1] == len, "section walk of the test module");
+        int bad = 0;
+        for (size_t cut = 0; cut < len; cut++) {
+            int boundary = 0;
+            for (size_t j = 0; j < nb; j++)
+                boundary |= bounds[j] == cut;
+            uint8_t *copy = malloc(cut ? cut : 1);   /* exact size: ASan sees overreads */
+            memcpy(copy, bin, cut);
+            wasm_error err;
+            memset(&err, 0, sizeof err);
+            wasm_module *m = wasm_module_new(copy, cut, &err);
+            free(copy);
+            if (m) {
+                /* a module cut between sections may be whole (or not) */
+                if (!boundary) {
+                    bad++;
+                    CHECK(0, "module truncated to %zu of %zu bytes loaded", cut, len);
+                }
+                wasm_module_release(m);
+            } else if (!err.failed || !err.msg[0] || err.offset > cut) {
+                bad++;
+                CHECK(0, "truncated to %zu: failed %d offset %zu msg \"%s\"", cut, err.failed,
+                      err.offset, err.msg);
+            }
+        }
+        CHECK(bad == 0, "%d of %zu truncations misbehaved", bad, len);
+        /* the whole module loads */
+        wasm_error err;
+        wasm_module *m = wasm_module_new(bin, len, &err);
+        CHECK(m != NULL, "whole test module: %s", err.msg);
+        if (m)
+            wasm_module_release(m);
+        free(bin);
+    }
+
+    /* an unknown opcode, at a known offset */
+    static const char nop_wat[] =
+        "(module (func (export \"f\") (result i32) nop nop nop (i32.const 0x12345)))\n";
+    bin = wat_to_wasm(nop_wat, &len);
+    if (bin) {
+        size_t pos = 0;
+        for (size_t i = 8; i + 3 < len; i++)
+            if (bin[i] == 0x01 && bin[i + 1] == 0x01 && bin[i + 2] == 0x01) {
+                pos = i + 1;
+                break;
+            }
+        CHECK(pos != 0, "nop nop nop not found in the binary");
+        if (pos) {
+            bin[pos] = 0xff;
+            expect_load_error("unknown opcode 0xff", bin, len, pos - 1, pos + 1, NULL);
+            bin[pos] = 0x06;   /* `try` (exceptions proposal): not Wasm 2.0 */
+            expect_load_error("unknown opcode 0x06", bin, len, pos - 1, pos + 1, NULL);
+        }
+        free(bin);
+    }
+
+    /* invalid: type mismatches in a body, located in the code section */
+    static const struct { const char *what, *wat; } invalid[] = {
+        {"i64 result for i32", "(module (func (result i32) (i64.const 0)))"},
+        {"add on a short stack", "(module (func (param i32) (result i32) (i32.add (local.get 0))))"},
+        {"f32 into i32.add",
+         "(module (func (param i32) (result i32) (i32.add (local.get 0) (f32.const 1))))"},
+        {"leftover value", "(module (func (i32.const 1)))"},
+        {"if without else yielding", "(module (func (param i32) (result i32)"
+                                     " (if (result i32) (local.get 0) (then (i32.const 1)))))"},
+    };
+    for (size_t i = 0; i < sizeof invalid / sizeof *invalid; i++) {
+        bin = wat_to_wasm_flags(invalid[i].wat, &len, "--no-check");
+        if (!bin)
+            continue;
+        size_t bounds[16];
+        size_t nb = section_bounds(bin, len, bounds, 16);
+        /* the code section (id 10) */
+        size_t code_lo = 0, code_hi = 0;
+        for (size_t j = 0; j + 1 < nb; j++)
+            if (bin[bounds[j]] == 10)
+                code_lo = bounds[j], code_hi = bounds[j + 1];
+        CHECK(code_hi > code_lo, "%s: no code section", invalid[i].what);
+        char what[128];
+        snprintf(what, sizeof what, "invalid (%s)", invalid[i].what);
+        expect_load_error(what, bin, len, code_lo, code_hi, "type mismatch");
+        free(bin);
+    }
+}
+
+static int host_nop(wasm_exec *x, void *env, wasm_val *args) { return WASM_OK; }
+
+static void test_link_errors(void)
+{
+    static const char wat[] =
+        "(module\n"
+        "  (import \"env\" \"foo\" (func $foo (param i32)))\n"
+        "  (import \"env\" \"mem\" (memory 1))\n"
+        "  (import \"env\" \"gval\" (global i32))\n"
+        "  (func (export \"run\") (call $foo (global.get 0))))\n";
+    wasm_module *m = wat_module(wat);
+    if (!m)
+        return;
+    const uint8_t i32 = WASM_I32, i64 = WASM_I64;
+    wasm_func *good_f = wasm_func_new_host(wasm_functype_get(1, &i32, 0, &i32), host_nop, NULL);
+    wasm_func *bad_f = wasm_func_new_host(wasm_functype_get(1, &i64, 0, &i64), host_nop, NULL);
+    wasm_func *bad_f2 = wasm_func_new_host(wasm_functype_get(1, &i32, 1, &i32), host_nop, NULL);
+    wasm_memory *mem = wasm_memory_new(1, 0, 0);
+    wasm_memory *mem0 = wasm_memory_new(0, 0, 0);
+    wasm_global *g = wasm_global_new(WASM_I32, 0, 5);
+    wasm_global *g64 = wasm_global_new(WASM_I64, 0, 5);
+    wasm_global *gmut = wasm_global_new(WASM_I32, 1, 5);
+
+    wasm_extern good[3] = {{.kind = WASM_EXTERN_FUNC, .u.func = good_f},
+                           {.kind = WASM_EXTERN_MEMORY, .u.memory = mem},
+                           {.kind = WASM_EXTERN_GLOBAL, .u.global = g}};
+    wasm_error err;
+    wasm_instance *inst = wasm_instance_new(m, good, 3, NULL, &err);
+    CHECK(inst != NULL, "correct imports: %s", err.msg);
+    if (inst) {
+        wasm_exec *x = wasm_exec_new(0);
+        CHECK(call1(x, inst, "run", NULL, NULL) == WASM_OK, "run with imports");
+        wasm_exec_free(x);
+        wasm_instance_free(inst);
+    }
+
+    static const struct { int slot; wasm_extern with; const char *name; } bad[] = {
+        {0, {.kind = WASM_EXTERN_FUNC, .u.func = NULL}, "foo"},
+        {0, {.kind = WASM_EXTERN_FUNC}, "foo"},
+        {0, {.kind = WASM_EXTERN_MEMORY}, "foo"},
+        {1, {.kind = WASM_EXTERN_GLOBAL}, "mem"},
+        {1, {.kind = WASM_EXTERN_MEMORY, .u.memory = NULL}, "mem"},
+        {2, {.kind = WASM_EXTERN_GLOBAL, .u.global = NULL}, "gval"},
+    };
+    wasm_extern imps[3];
+    for (size_t i = 0; i < sizeof bad / sizeof *bad + 6; i++) {
+        memcpy(imps, good, sizeof imps);
+        const char *name;
+        char what[64];
+        if (i < sizeof bad / sizeof *bad) {
+            imps[bad[i].slot] = bad[i].with;
+            name = bad[i].name;
+        } else {
+            switch (i - sizeof bad / sizeof *bad) {
+            case 0: imps[0].u.func = bad_f; name = "foo"; break;
+            case 1: imps[0].u.func = bad_f2; name = "foo"; break;
+            case 2: imps[1].u.memory = mem0; name = "mem"; break;
+            case 3: imps[2].u.global = g64; name = "gval"; break;
+            case 4: imps[2].u.global = gmut; name = "gval"; break;
+            default: imps[1] = imps[2]; name = "mem"; break;
+            }
+        }
+        snprintf(what, sizeof what, "bad import case %zu", i);
+        memset(&err, 0, sizeof err);
+        inst = wasm_instance_new(m, imps, 3, NULL, &err);
+        CHECK(!inst && err.failed && strstr(err.msg, name) && strstr(err.msg, "env"),
+              "%s: inst %p error \"%s\" should name \"env\" \"%s\"", what, (void *)inst, err.msg,
+              name);
+        if (inst)
+            wasm_instance_free(inst);
+    }
+    /* too few imports: the first missing one is named */
+    memset(&err, 0, sizeof err);
+    inst = wasm_instance_new(m, good, 1, NULL, &err);
+    CHECK(!inst && err.failed, "1 of 3 imports: instantiated");
+    CHECK(strstr(err.msg, "mem") != NULL, "1 of 3 imports: error \"%s\" does not name \"env\" \"mem\"",
+          err.msg);
+    if (inst)
+        wasm_instance_free(inst);
+    memset(&err, 0, sizeof err);
+    inst = wasm_instance_new(m, NULL, 0, NULL, &err);
+    CHECK(!inst && err.failed, "no imports: instantiated");
+    CHECK(strstr(err.msg, "foo") != NULL, "0 of 3 imports: error \"%s\" does not name \"env\" \"foo\"",
+          err.msg);
+    if (inst)
+        wasm_instance_free(inst);
+
+    wasm_func_free(good_f);
+    wasm_func_free(bad_f);
+    wasm_func_free(bad_f2);
+    wasm_memory_free(mem);
+    wasm_memory_free(mem0);
+    wasm_global_free(g);
+    wasm_global_free(g64);
+    wasm_global_free(gmut);
+    wasm_module_release(m);
+}
+
+/* ---- 7. many instances -------------------------------------------------- */
+
+static void test_many_instances(void)
+{
+    static const char wat[] =
+        "(module\n"
+        "  (memory 1)\n"
+        "  (global $n (mut i32) (i32.const 0))\n"
+        "  (table 1 funcref) (elem (i32.const 0) $bump)\n"
+        "  (data (i32.const 0) \"\\2a\")\n"
+        "  (func $bump (param i32) (result i32)\n"
+        "    (global.set $n (i32.add (global.get $n) (local.get 0)))\n"
+        "    (i32.store (i32.const 4) (global.get $n))\n"
+        "    (global.get $n))\n"
+        "  (func (export \"inc\") (param i32) (result i32)\n"
+        "    (i32.add (call_indirect (param i32) (result i32) (local.get 0) (i32.const 0))\n"
+        "             (i32.load8_u (i32.const 0)))))\n";
+    wasm_module *m = wat_module(wat);
+    if (!m)
+        return;
+    enum { N = 10000 };
+    wasm_instance **insts = calloc(N, sizeof *insts);
+    int made = 0;
+    for (int i = 0; i < N; i++) {
+        wasm_error err;
+        insts[i] = wasm_instance_new(m, NULL, 0, NULL, &err);
+        if (!insts[i]) {
+            CHECK(0, "instance %d: %s", i, err.msg);
+            break;
+        }
+        made++;
+    }
+    CHECK(made == N, "made %d of %d instances", made, N);
+    /* instances keep the module alive */
+    wasm_module_release(m);
+    wasm_exec *x = wasm_exec_new(0);
+    int wrong = 0;
+    for (int round = 1; round <= 2; round++)
+        for (int i = 0; i < made; i++) {
+            wasm_val a = (wasm_val)i, r = 0;
+            int st = call1(x, insts[i], "inc", &a, &r);
+            if (st != WASM_OK || (uint32_t)r != (uint32_t)(i * round + 42)) {
+                if (wrong++ < 5)
+                    CHECK(0, "instance %d round %d: status %d result %u", i, round, st,
+                          (unsigned)r);
+            }
+        }
+    CHECK(wrong == 0, "%d wrong calls over %d instances", wrong, made);
+    int memwrong = 0;
+    for (int i = 0; i < made; i++) {
+        const uint8_t *d = wasm_memory_data(wasm_instance_memory(insts[i]));
+        uint32_t v;
+        memcpy(&v, d + 4, 4);
+        memwrong += v != (uint32_t)(2 * i);
+    }
+    CHECK(memwrong == 0, "%d instances have the wrong memory contents", memwrong);
+    wasm_exec_free(x);
+    for (int i = 0; i < made; i++)
+        wasm_instance_free(insts[i]);
+    free(insts);
+}
+
+int main(void)
+{
+    test_memory_limits();
+    test_segments();
+    test_exec_mem();
+    test_decode_errors();
+    test_link_errors();
+    test_many_instances();
+    return check_report();
+}
