@@ -1,8 +1,11 @@
 # The lunatic build. One list of sources per layer; objects go to $(BUILD).
 #   make                 build/lunatic (release, -O2)
+#   make example         build examples/hello.c for wasm32-wasi and run it
 #   make test            the whole test suite (unit tests + spec suite + WASI)
 #   make BUILD=build-asan SAN=1 test    the same under ASan+UBSan
 #   make CC=clang        build with clang
+#   make check           what CI runs: -Werror builds with gcc and clang, the
+#                        test suite, and the test suite under ASan+UBSan
 CC      ?= cc
 BUILD   ?= build
 SAN     ?= 0
@@ -24,7 +27,7 @@ LIB_SRC  := $(WASM_SRC) $(WASI_SRC)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all test clean
+.PHONY: all test check example clean
 all: $(BUILD)/lunatic
 
 $(BUILD)/lunatic: $(CLI_OBJ) $(BUILD)/liblunatic.a
@@ -46,6 +49,20 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liblunatic.a
 
 test: $(BUILD)/lunatic $(UNIT_BIN)
 	BUILD=$(BUILD) tests/run-all.sh
+
+WASM_CC := clang --target=wasm32-wasi --sysroot=/usr -O2
+$(BUILD)/examples/%.wasm: examples/%.c
+	@mkdir -p $(dir $@)
+	$(WASM_CC) -o $@ $<
+
+example: $(BUILD)/lunatic $(BUILD)/examples/hello.wasm
+	$(BUILD)/lunatic run $(BUILD)/examples/hello.wasm from lunatic
+
+check:
+	$(MAKE) BUILD=build-werror-gcc CC=gcc EXTRA_CFLAGS=-Werror all
+	$(MAKE) BUILD=build-werror-clang CC=clang EXTRA_CFLAGS=-Werror all
+	$(MAKE) BUILD=build test
+	$(MAKE) BUILD=build-asan SAN=1 test
 
 clean:
 	rm -rf build build-*

@@ -261,7 +261,9 @@ wasm_instance *wasm_instance_new(wasm_module *m, const wasm_extern *imports, uin
         err = &local_err;
     memset(err, 0, sizeof *err);
     if (nimports < m->nimports) {
-        wasm_error_set(err, 0, "expected %u imports, got %u", m->nimports, nimports);
+        const wasm_importdecl *im = &m->imports[nimports];
+        wasm_error_set(err, 0, "missing import \"%s\" \"%s\" (%u of %u imports given)",
+                       im->module, im->name, nimports, m->nimports);
         return NULL;
     }
     for (uint32_t i = 0; i < m->nimports; i++)

@@ -11,9 +11,13 @@
  * gcc and clang). Hot state lives in locals the compiler keeps in
  * registers: pc, fp, mem, memsize, reds.
  *
- * Reductions: `reds` counts down at every function entry and taken backward
- * branch. At zero the run stops with WASM_YIELD, or traps with OUT_OF_FUEL
- * when the fuel (consumed in the same unit) is what ran out.
+ * Reductions: every function entry and taken backward branch is a charge.
+ * A run with budget B stops with WASM_YIELD at its B-th charge (so budget 1
+ * stops at every possible point); the stopping charge is counted, and the
+ * resumed run starts at the branch target or callee entry without charging
+ * again, so fuel use does not depend on the budget. Fuel F allows exactly F
+ * charges; the next one traps with OUT_OF_FUEL. `reds` holds the charges
+ * this run may still make before it stops.
  *
  * Invariant at every stop: x->pc is where to continue; frames[nframes-1]
  * holds the running function's fp and instance.
@@ -207,10 +211,10 @@ int wasm_interp_run(wasm_exec *x)
     uint64_t memsize = inst->mem->size;
     const wasm_code *codes = inst->module->codes;
 
-    /* Reductions for this run: the budget, or what is left of the fuel. */
-    int64_t limit = x->budget ? (int64_t)(x->budget > INT64_MAX ? INT64_MAX : x->budget) : INT64_MAX;
+    /* Charges this run may make: budget - 1, or what is left of the fuel. */
+    int64_t limit = x->budget ? (int64_t)(x->budget > INT64_MAX ? INT64_MAX : x->budget - 1) : INT64_MAX;
     bool fuel_limited = false;
-    if (x->fuel != UINT64_MAX && (x->fuel < (uint64_t)limit)) {
+    if (x->fuel != UINT64_MAX && x->fuel <= (uint64_t)limit) {
         limit = (int64_t)x->fuel;
         fuel_limited = true;
     }
@@ -232,7 +236,7 @@ int wasm_interp_run(wasm_exec *x)
     do {                                                                    \
         int32_t o_ = (int32_t)(off);                                        \
         pc += o_;                                                           \
-        if (o_ <= 0 && --reds <= 0)                                         \
+        if (o_ <= 0 && --reds < 0)                                          \
             goto out_of_reds;                                               \
         NEXT();                                                             \
     } while (0)
@@ -241,8 +245,6 @@ int wasm_interp_run(wasm_exec *x)
     if (ea + (size) > memsize)                                              \
         TRAP(WASM_TRAP_MEM_OOB);
 
-    if (reds <= 0)
-        goto out_of_reds;
     NEXT();
 
 L_UNREACHABLE:
@@ -361,7 +363,7 @@ enter: {
         RELOAD_MEM();
     }
     pc = callee->code;
-    if (--reds <= 0)
+    if (--reds < 0)
         goto out_of_reds;
     NEXT();
 }
@@ -710,7 +712,8 @@ save:
     x->pc = pc;
 done:
     if (x->fuel != UINT64_MAX && !(status == WASM_TRAP && trap == WASM_TRAP_OUT_OF_FUEL)) {
-        uint64_t used = (uint64_t)(limit - (reds < 0 ? 0 : reds));
+        /* a yield's stopping charge (reds == -1) is counted */
+        uint64_t used = (uint64_t)(limit - reds);
         x->fuel = used >= x->fuel ? 0 : x->fuel - used;
     }
     x->state = status;

@@ -65,7 +65,8 @@ const wasm_functype *wasm_functype_get(uint32_t np, const uint8_t *params,
         goto out;
     for (interned *e = types_buckets[h & (types_nbuckets - 1)]; e; e = e->next) {
         if (e->hash == h && e->t.nparams == np && e->t.nresults == nr &&
-            !memcmp(e->t.params, params, np) && !memcmp(e->t.results, results, nr)) {
+            (!np || !memcmp(e->t.params, params, np)) &&
+            (!nr || !memcmp(e->t.results, results, nr))) {
             found = &e->t;
             goto out;
         }

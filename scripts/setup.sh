@@ -1,0 +1,16 @@
+#!/bin/sh
+# Installs what building and testing lunatic needs on a fresh Debian 12
+# machine (run as root). Safe to run again.
+set -e
+export DEBIAN_FRONTEND=noninteractive
+pkgs="build-essential clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt libjansson-dev"
+# Benchmarks compare against these peers; pass --bench to install them too.
+[ "${1:-}" = "--bench" ] && pkgs="$pkgs nodejs erlang-base hyperfine"
+missing=""
+for p in $pkgs; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    apt-get update -qq
+    apt-get install -y -qq $missing >/dev/null
+fi
