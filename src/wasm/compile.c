@@ -861,6 +861,7 @@ static void do_store(compiler *c, uint32_t op, uint8_t type, uint32_t natural)
  * array for src(); the caller releases them. */
 static uint32_t pop_n(compiler *c, uint32_t n, const uint8_t *types)
 {
+    uint32_t top = c->depth;
     uint32_t first = NO_POS;
     bool poly = false;
     for (uint32_t i = n; i-- > 0;) {
@@ -871,8 +872,9 @@ static uint32_t pop_n(compiler *c, uint32_t n, const uint8_t *types)
             first = p;
     }
     if (poly) {
+        /* only the operands above the frame's height were real */
         if (first != NO_POS)
-            release_from(c, first, first + n);
+            release_from(c, first, top);
         return NO_POS;
     }
     return n ? first : c->depth;
@@ -1473,6 +1475,7 @@ static void translate(compiler *c)
                 if (r->bad)
                     return;
             }
+            uint32_t top = c->depth;
             uint32_t cnd = pop_pos(c, WASM_I32, NULL);
             uint8_t tb = T_ANY, ta = T_ANY;
             uint32_t b = pop_pos(c, want, &tb);
@@ -1494,7 +1497,7 @@ static void translate(compiler *c)
             if (dead(c) || a == NO_POS || b == NO_POS || cnd == NO_POS) {
                 uint32_t lo = a != NO_POS ? a : b != NO_POS ? b : cnd;
                 if (lo != NO_POS)
-                    release_from(c, lo, lo + 3);
+                    release_from(c, lo, top);
                 push(c, t);
                 break;
             }

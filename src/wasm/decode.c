@@ -344,7 +344,9 @@ static void sec_function(decoder *d)
     m->codes = calloc(n ? n : 1, sizeof *m->codes);
     for (uint32_t i = 0; i < n && !r->bad; i++) {
         uint32_t t = rd_u32(r);
-        if (!r->bad && t >= m->ntypes) {
+        if (r->bad)
+            return;
+        if (t >= m->ntypes) {
             rd_fail(r, "unknown type");
             return;
         }
