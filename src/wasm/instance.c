@@ -5,8 +5,9 @@
  * An instance is one allocation (struct, import pointers, function objects,
  * own tables and globals, drop flags) plus its memory's pages and table
  * element arrays. Linear memory is an anonymous mapping of exactly the
- * current size, grown with mremap, so an instance costs no address space
- * beyond what it uses and untouched pages cost no resident memory.
+ * current size (recycled through pages.c), grown with mremap, so an
+ * instance costs no address space beyond what it uses and untouched pages
+ * cost no resident memory.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,8 +26,8 @@ static int memory_init(wasm_memory *mem, uint32_t pages, uint32_t max_pages, uin
     if (pages == 0)
         return 0;
     uint64_t size = (uint64_t)pages * WASM_PAGE_SIZE;
-    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
+    void *p = wasm_pages_get(size);
+    if (!p)
         return -1;
     mem->data = p;
     mem->size = mem->mapped = size;
@@ -36,8 +37,7 @@ static int memory_init(wasm_memory *mem, uint32_t pages, uint32_t max_pages, uin
 
 static void memory_release(wasm_memory *mem)
 {
-    if (mem->data)
-        munmap(mem->data, mem->mapped);
+    wasm_pages_put(mem->data, mem->mapped);
     mem->data = NULL;
     mem->size = mem->mapped = 0;
 }
@@ -53,12 +53,13 @@ int64_t wasm_memory_grow_internal(wasm_memory *mem, uint32_t delta)
     uint64_t size = pages * WASM_PAGE_SIZE;
     if (size > mem->mapped) {
         void *p;
-        if (mem->data)
+        if (mem->data) {
             p = mremap(mem->data, mem->mapped, size, MREMAP_MAYMOVE);
-        else
-            p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (p == MAP_FAILED)
+            if (p == MAP_FAILED)
+                return -1;
+        } else if (!(p = wasm_pages_get(size))) {
             return -1;
+        }
         mem->data = p;
         mem->mapped = size;
     }

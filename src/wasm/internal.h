@@ -277,6 +277,10 @@ int wasm_cexpr_eval(const wasm_instance *inst, const wasm_cexpr *e, wasm_val *ou
 int wasm_table_grow_internal(wasm_table *t, uint32_t delta, uint64_t init, uint32_t limit);
 int64_t wasm_memory_grow_internal(wasm_memory *mem, uint32_t delta);
 
+/* pages.c: zeroed page-aligned mappings, recycled between instances. */
+void *wasm_pages_get(uint64_t size);
+void wasm_pages_put(void *mem, uint64_t size);
+
 /* interp.c */
 int wasm_interp_run(wasm_exec *x);
 
