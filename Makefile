@@ -12,7 +12,7 @@ SAN     ?= 0
 OPT     ?= -O2
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
-CFLAGS  := -std=gnu11 $(OPT) -g $(WARN) -Isrc -D_GNU_SOURCE $(EXTRA_CFLAGS)
+CFLAGS  := -std=gnu11 $(OPT) -g $(WARN) -Isrc -Iinclude -D_GNU_SOURCE $(EXTRA_CFLAGS)
 LDLIBS  := -lm -lpthread -ljansson
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -21,8 +21,10 @@ endif
 
 WASM_SRC := $(wildcard src/wasm/*.c)
 WASI_SRC := $(wildcard src/wasi/*.c)
+RT_SRC   := $(wildcard src/rt/*.c)
+API_SRC  := $(wildcard src/api/*.c)
 CLI_SRC  := $(wildcard src/cli/*.c)
-LIB_SRC  := $(WASM_SRC) $(WASI_SRC)
+LIB_SRC  := $(WASM_SRC) $(WASI_SRC) $(RT_SRC) $(API_SRC)
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)

@@ -7,7 +7,7 @@
 # Environment:
 #   LUNATIC=path     our engine binary (default build/lunatic)
 #   RUNS=n           runs per benchmark and runner; the best wall time is kept (default 3)
-#   TIMEOUT=s        per-run time limit for each runner (default 120)
+#   TIMEOUT=s        per-run time limit for each runner (default 60)
 #   OUT=dir          build/log directory (default build/bench)
 #   NO_NODE=1        skip node
 #   NO_OURS=1        skip our engine
@@ -31,7 +31,7 @@ ALL_BENCHES="fib sieve sha256 matmul nbody parse hashtab sort minimark lz"
 BENCHES=${*:-$ALL_BENCHES}
 LUNATIC=${LUNATIC:-build/lunatic}
 RUNS=${RUNS:-3}
-TIMEOUT=${TIMEOUT:-120}
+TIMEOUT=${TIMEOUT:-60}
 SLOW=${SLOW:-15}
 OUT=${OUT:-build/bench}
 NODE=${NODE:-node}
@@ -63,12 +63,17 @@ if [ -z "${NO_NODE:-}" ]; then
 fi
 have_ours=0
 ours_why=""
+LUNATIC_ORIG=$LUNATIC
 if [ -n "${NO_OURS:-}" ]; then
     ours_why="skipped (NO_OURS)"
 elif [ ! -x "$LUNATIC" ]; then
     ours_why="not available: $LUNATIC does not exist (run make, or set LUNATIC=)"
 else
     have_ours=1
+    # run a private copy, so that a rebuild during the run cannot mix two builds
+    mkdir -p "$OUT"
+    cp "$LUNATIC" "$OUT/lunatic.snapshot" && LUNATIC_ORIG=$LUNATIC && LUNATIC=$OUT/lunatic.snapshot ||
+        die "cannot copy $LUNATIC"
 fi
 
 # ---- build ------------------------------------------------------------------
@@ -105,9 +110,9 @@ run_timed() {
     local out=$LOG/$b.$r.out err=$LOG/$b.$r.err
     t0=$EPOCHREALTIME
     case $r in
-    native) timeout "$TIMEOUT" "$OUT/$b.native" >"$out" 2>"$err" ;;
-    node)   timeout "$TIMEOUT" "$NODE" --no-warnings bench/wasi-run.mjs "$OUT/$b.wasm" >"$out" 2>"$err" ;;
-    ours)   timeout "$TIMEOUT" "$LUNATIC" run "$OUT/$b.wasm" >"$out" 2>"$err" ;;
+    native) timeout -k 5 "$TIMEOUT" "$OUT/$b.native" >"$out" 2>"$err" ;;
+    node)   timeout -k 5 "$TIMEOUT" "$NODE" --no-warnings bench/wasi-run.mjs "$OUT/$b.wasm" >"$out" 2>"$err" ;;
+    ours)   timeout -k 5 "$TIMEOUT" "$LUNATIC" run "$OUT/$b.wasm" >"$out" 2>"$err" ;;
     esac
     RC=$?
     t1=$EPOCHREALTIME
@@ -150,6 +155,12 @@ measure() {   # name
 }
 
 say "runners: $runners   (best of $RUNS wall times; logs in $LOG)"
+[ $have_ours = 1 ] && say "ours: $LUNATIC_ORIG ($(stat -c '%y' "$LUNATIC_ORIG" | cut -d. -f1)), run from a copy"
+load=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null)
+ncpu=$(nproc 2>/dev/null || echo 1)
+if [ -n "$load" ] && awk -v l="$load" -v n="$ncpu" 'BEGIN { exit !(l > n / 2) }'; then
+    say "!! load average is $load on $ncpu CPUs: other jobs are running, timings will be noisy"
+fi
 [ $have_ours = 1 ] || say "our engine: $ours_why"
 say ""
 
@@ -231,7 +242,7 @@ if [ ${#failures[@]} -gt 0 ]; then
             diff "$LOG/$b.native.out" "$LOG/$b.$r.out" | head -n 4 | sed 's/^/      diff: /'
         fi
         case $r in
-        ours) say "      reproduce: $LUNATIC run $OUT/$b.wasm" ;;
+        ours) say "      reproduce: $LUNATIC_ORIG run $OUT/$b.wasm" ;;
         node) say "      reproduce: $NODE --no-warnings bench/wasi-run.mjs $OUT/$b.wasm" ;;
         esac
     done
@@ -243,7 +254,7 @@ if [ -z "${NO_INST:-}" ]; then
     if [ -f build/liblunatic.a ]; then
         if make -s -C bench instantiate OUT="$ROOT/$OUT" >"$LOG/instantiate.build.txt" 2>&1; then
             say "instantiation benchmark ($OUT/instantiate):"
-            timeout "$TIMEOUT" "$OUT/instantiate" || { say "!! instantiate failed (exit $?)"; status=1; }
+            timeout -k 5 "$TIMEOUT" "$OUT/instantiate" || { say "!! instantiate failed (exit $?)"; status=1; }
         else
             say "!! instantiate did not build (engine library incomplete?):"
             grep -E 'error|undefined reference' "$LOG/instantiate.build.txt" | head -n 8 | sed 's/^/   /'

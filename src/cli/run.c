@@ -8,8 +8,12 @@
  * when the guest traps; 2 for a usage error. Every failure prints one line
  * "lunatic: <cause>" on stderr (a trap adds its Wasm backtrace below).
  *
- * Blocking WASI calls suspend the exec (see wasi.h); with a single process
- * the run loop simply waits on what the context recorded and resumes.
+ * The program runs as the main process of a runtime (include/lunatic.h):
+ * environment 1, pid 1, the main config of ABI.md 3.2. `lunatic run` ends
+ * when the main process ends, whatever other processes still do.
+ * --threads N sets the number of workers (default: one per core);
+ * LUNATIC_REDUCTIONS=N sets the reduction budget per slice (1 stops every
+ * process at every call and loop iteration: a stress mode for tests).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,9 +26,8 @@
 
 #include "cli/cli.h"
 #include "cli/log.h"
-#include "wasi/host.h"
-#include "wasi/wasi.h"
-#include "wasm/wasm.h"
+#include "lunatic.h"
+#include "rt/rt.h"
 
 #define EXIT_LOAD 1
 #define EXIT_USAGE 2
@@ -89,46 +92,6 @@ static uint8_t *read_file(const char *path, size_t *len)
     return buf;
 }
 
-/* Runs f to completion, waiting out suspensions. Returns the status. */
-static int run_func(wasm_exec *x, wasm_func *f, wasi_ctx *ctx)
-{
-    wasm_val noargs[1] = {0};
-    int st = wasm_exec_call(x, f, noargs);
-    for (;;) {
-        if (st == WASM_YIELD) {
-            st = wasm_exec_resume(x);
-        } else if (st == WASM_SUSPEND) {
-            wasi_ctx_wait(ctx);
-            st = wasm_exec_resume(x);
-        } else {
-            return st;
-        }
-    }
-}
-
-/* Maps the end of a run to an exit status, printing the cause of a trap. */
-static int finish(wasm_exec *x, int st, const char *file, int *done)
-{
-    *done = 1;
-    if (st == WASM_OK) {
-        *done = 0;
-        return 0;
-    }
-    if (wasm_exec_trap_kind(x) == WASM_TRAP_EXIT) {
-        log_debug("process exited with code %d", wasm_exec_exit_code(x));
-        return wasm_exec_exit_code(x);
-    }
-    char buf[8192];
-    size_t n = wasm_exec_trap_format(x, buf, sizeof buf);
-    if (n >= sizeof buf)
-        n = sizeof buf - 1;
-    buf[n] = 0;
-    while (n > 0 && buf[n - 1] == '\n')
-        buf[--n] = 0;
-    log_error("%s: trap: %s", file, buf);
-    return EXIT_TRAP;
-}
-
 static void usage(void)
 {
     fprintf(stderr, "usage: lunatic run [--dir DIR]... [--bench] FILE.wasm [ARGS]...\n");
@@ -136,24 +99,28 @@ static void usage(void)
 
 int cli_run(int argc, char **argv)
 {
-    int ndirs = 0, i = 1, bench = 0;
-    wasi_preopen *pre = calloc((size_t)argc + 1, sizeof *pre);
-    if (!pre)
+    int i = 1, bench = 0;
+    unsigned threads = 0;
+    lunatic_config *cfg = lunatic_config_new();
+    if (!cfg)
         return EXIT_LOAD;
-    pre[ndirs++] = (wasi_preopen){".", "."};
+    lunatic_config_add_preopen(cfg, ".");
     for (; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "--dir")) {
+        if (!strcmp(a, "--dir") || !strcmp(a, "--threads")) {
             if (i + 1 >= argc) {
-                log_error("--dir needs a directory");
-                free(pre);
+                log_error("%s needs a value", a);
+                lunatic_config_release(cfg);
                 return EXIT_USAGE;
             }
-            pre[ndirs].name = pre[ndirs].path = argv[++i];
-            ndirs++;
+            if (!strcmp(a, "--dir"))
+                lunatic_config_add_preopen(cfg, argv[++i]);
+            else
+                threads = (unsigned)atoi(argv[++i]);
         } else if (!strncmp(a, "--dir=", 6)) {
-            pre[ndirs].name = pre[ndirs].path = a + 6;
-            ndirs++;
+            lunatic_config_add_preopen(cfg, a + 6);
+        } else if (!strncmp(a, "--threads=", 10)) {
+            threads = (unsigned)atoi(a + 10);
         } else if (!strcmp(a, "--bench")) {
             bench = 1;   /* the original passes it on to the guest */
         } else if (!strcmp(a, "--")) {
@@ -162,7 +129,7 @@ int cli_run(int argc, char **argv)
         } else if (a[0] == '-' && a[1] == '-') {
             log_error("unknown option '%s'", a);
             usage();
-            free(pre);
+            lunatic_config_release(cfg);
             return EXIT_USAGE;
         } else {
             break;
@@ -170,127 +137,65 @@ int cli_run(int argc, char **argv)
     }
     if (i >= argc) {
         usage();
-        free(pre);
+        lunatic_config_release(cfg);
         return EXIT_USAGE;
     }
     const char *file = argv[i];
     int status = EXIT_LOAD;
-    uint8_t *bytes = NULL;
-    wasm_module *mod = NULL;
-    wasm_extern *imports = NULL;
-    wasi_ctx *ctx = NULL;
-    wasm_instance *inst = NULL;
-    wasm_exec *x = NULL;
+    lunatic_module *mod = NULL;
     char err[512];
     double t0 = now_ms();
 
     size_t len;
-    if (!(bytes = read_file(file, &len))) {
+    uint8_t *bytes = read_file(file, &len);
+    if (!bytes) {
         log_error("cannot read '%s': %s", file, strerror(errno));
         goto out;
     }
-    wasm_error werr;
-    memset(&werr, 0, sizeof werr);
-    mod = wasm_module_new(bytes, len, &werr);
+    mod = lunatic_module_new(bytes, len, err, sizeof err);
     free(bytes);
-    bytes = NULL;
     if (!mod) {
-        log_error("invalid module '%s': at byte offset %zu: %s", file, werr.offset, werr.msg);
+        log_error("%s: %s", file, err);
         goto out;
     }
-    double t1 = now_ms();
-    log_debug("compiled %s (%zu bytes) in %.3f ms", file, len, t1 - t0);
-
-    uint32_t nimp = wasm_module_num_imports(mod);
-    imports = calloc(nimp ? nimp : 1, sizeof *imports);
-    const host_table *tables[] = {wasi_host_table()};
-    if (!imports) {
-        log_error("out of memory");
-        goto out;
-    }
-    if (host_resolve(tables, 1, mod, imports, err, sizeof err)) {
+    log_debug("compiled %s (%zu bytes) in %.3f ms", file, len, now_ms() - t0);
+    if (lt_check_entry(mod, "_start", err, sizeof err) < 0) {
         log_error("%s: %s", file, err);
         goto out;
     }
 
-    int envc = 0;
-    while (environ && environ[envc])
-        envc++;
-    /* The guest's argv: [file, args...] (+ "--bench", ABI 3.2). */
-    int gargc = argc - i;
-    const char **gargv = calloc((size_t)gargc + 2, sizeof *gargv);
-    if (!gargv) {
-        log_error("out of memory");
-        goto out;
-    }
-    for (int k = 0; k < gargc; k++)
-        gargv[k] = argv[i + k];
+    /* The main process config (ABI 3.2): every permission, argv =
+     * [file, args...] (+ "--bench"), the host environment, "." and --dir. */
+    lunatic_config_set_permissions(cfg, 1, 1, 1);
+    for (int k = i; k < argc; k++)
+        lunatic_config_add_arg(cfg, argv[k]);
     if (bench)
-        gargv[gargc++] = "--bench";
-    wasi_config cfg = {
-        .argc = gargc,
-        .argv = gargv,
-        .envc = envc,
-        .env = (const char *const *)environ,
-        .npreopens = ndirs,
-        .preopens = pre,
-    };
-    ctx = wasi_ctx_new(&cfg, err, sizeof err);
-    free(gargv);
-    if (!ctx) {
-        log_error("%s", err);
-        goto out;
-    }
+        lunatic_config_add_arg(cfg, "--bench");
+    for (int k = 0; environ && environ[k]; k++)
+        lunatic_config_add_env(cfg, environ[k]);
 
-    /* The main process config (ABI 3.2): memory below 4 GiB, tables under
-     * 100 000 elements. */
-    wasm_limits limits = {.max_memory_bytes = UINT32_MAX, .max_table_elems = 100000};
-    memset(&werr, 0, sizeof werr);
-    if (!(inst = wasm_instance_new(mod, imports, nimp, &limits, &werr))) {
-        log_error("cannot instantiate '%s': %s", file, werr.msg);
+    lunatic_options opt = {.threads = threads};
+    const char *reds = getenv("LUNATIC_REDUCTIONS");
+    if (reds && atoll(reds) > 0)
+        opt.reductions = (uint64_t)atoll(reds);
+    const char *th = getenv("LUNATIC_THREADS");
+    if (!threads && th && atoi(th) > 0)
+        opt.threads = (unsigned)atoi(th);
+    lunatic_runtime *rt = lunatic_runtime_new(&opt);
+    if (!rt) {
+        log_error("cannot start the runtime");
         goto out;
     }
-    wasm_instance_set_user(inst, ctx);
-    if (!(x = wasm_exec_new(0))) {
-        log_error("out of memory");
+    uint64_t pid = lunatic_spawn(rt, 1, mod, cfg, "_start", NULL, 0, err, sizeof err);
+    if (!pid) {
+        log_error("%s: %s", file, err);
         goto out;
     }
-    log_debug("instantiated in %.3f ms", now_ms() - t1);
-
-    int done = 0;
-    wasm_func *start = wasm_instance_start_func(inst);
-    if (start) {
-        status = finish(x, run_func(x, start, ctx), file, &done);
-        if (done)
-            goto out;
-    }
-    wasm_extern ex;
-    if (wasm_instance_export(inst, "_start", &ex) || ex.kind != WASM_EXTERN_FUNC) {
-        log_error("%s: no exported function '_start'", file);
-        status = EXIT_LOAD;
-        goto out;
-    }
-    const wasm_functype *ft = wasm_func_type(ex.u.func);
-    if (ft->nparams || ft->nresults) {
-        char tb[128];
-        log_error("%s: '_start' has type %s, expected () -> ()", file,
-                  host_type_format(ft, tb, sizeof tb));
-        status = EXIT_LOAD;
-        goto out;
-    }
-    status = finish(x, run_func(x, ex.u.func, ctx), file, &done);
+    status = lunatic_wait(rt, 1, pid);
     log_debug("main process finished with status %d after %.3f ms", status, now_ms() - t0);
 
 out:
-    if (x)
-        wasm_exec_free(x);
-    if (inst)
-        wasm_instance_free(inst);
-    wasi_ctx_free(ctx);
-    free(imports);
-    if (mod)
-        wasm_module_release(mod);
-    free(bytes);
-    free(pre);
+    lunatic_module_release(mod);
+    lunatic_config_release(cfg);
     return status;
 }

@@ -1,5 +1,6 @@
 /*
- * wasi.c - the WASI context, its descriptor table, the suspend bookkeeping
+ * wasi.c - the shared configuration (wasi_shared), the per-process WASI
+ * context, the context resolver, its descriptor table, the suspend bookkeeping
  * and the host functions for args, environ, clocks, random and proc; plus
  * the table of all 46 wasi_snapshot_preview1 functions.
  */
@@ -8,6 +9,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
@@ -19,39 +21,25 @@
 
 #include "wasi/wasi_int.h"
 
-/* ---- context ----------------------------------------------------------------- */
+/* ---- context resolver ---------------------------------------------------------- */
+
+/* NULL: the default (the instance's user pointer). */
+static _Atomic(wasi_ctx_resolver) ctx_resolver;
+
+void wasi_set_ctx_resolver(wasi_ctx_resolver resolve)
+{
+    atomic_store_explicit(&ctx_resolver, resolve, memory_order_relaxed);
+}
 
 wasi_ctx *wasi_ctx_of(wasm_exec *x)
 {
+    wasi_ctx_resolver r = atomic_load_explicit(&ctx_resolver, memory_order_relaxed);
+    if (r)
+        return r(x);
     return (wasi_ctx *)wasm_instance_user(wasm_exec_instance(x));
 }
 
-static char **strv_dup(int n, const char *const *v, size_t *bytes)
-{
-    char **out = calloc((size_t)n + 1, sizeof *out);
-    if (!out)
-        return NULL;
-    *bytes = 0;
-    for (int i = 0; i < n; i++) {
-        if (!(out[i] = strdup(v[i]))) {
-            for (int j = 0; j < i; j++)
-                free(out[j]);
-            free(out);
-            return NULL;
-        }
-        *bytes += strlen(v[i]) + 1;
-    }
-    return out;
-}
-
-static void strv_free(char **v, int n)
-{
-    if (!v)
-        return;
-    for (int i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
+/* ---- the shared part --------------------------------------------------------- */
 
 /* The rights of a host descriptor of a given type. */
 static uint64_t rights_for(uint8_t type, int host)
@@ -67,45 +55,138 @@ static uint64_t rights_for(uint8_t type, int host)
     }
 }
 
-wasi_ctx *wasi_ctx_new(const wasi_config *cfg, char *err, size_t errsize)
+#define ALIGN8(n) (((n) + 7u) & ~(size_t)7u)
+
+/* Copies n strings into the pointer array v (NULL-terminated) and the
+ * character area at *chars; returns their total size with NULs. */
+static size_t strv_put(char **v, int n, const char *const *src, char **chars)
 {
-    wasi_ctx *ctx = calloc(1, sizeof *ctx);
-    if (!ctx)
-        goto oom;
-    ctx->wait.deadline = -1;
-    ctx->argc = cfg->argc;
-    ctx->envc = cfg->envc;
-    if (!(ctx->argv = strv_dup(cfg->argc, cfg->argv, &ctx->argv_bytes)) ||
-        !(ctx->env = strv_dup(cfg->envc, cfg->env, &ctx->env_bytes)))
-        goto oom;
+    size_t total = 0;
+    for (int i = 0; i < n; i++) {
+        size_t len = strlen(src[i]) + 1;
+        memcpy(*chars, src[i], len);
+        v[i] = *chars;
+        *chars += len;
+        total += len;
+    }
+    v[n] = NULL;
+    return total;
+}
+
+static void shared_close(wasi_shared *sh, uint32_t upto)
+{
+    for (uint32_t i = 3; i < upto; i++)
+        if (sh->tmpl[i].host >= 0)
+            close(sh->tmpl[i].host);
+}
+
+wasi_shared *wasi_shared_new(const wasi_config *cfg, char *err, size_t errsize)
+{
+    int argc = cfg->argc > 0 ? cfg->argc : 0, envc = cfg->envc > 0 ? cfg->envc : 0;
+    int npre = cfg->npreopens > 0 ? cfg->npreopens : 0;
+    if ((uint32_t)npre > WASI_MAX_FDS - 3) {
+        snprintf(err, errsize, "too many preopened directories (%d)", npre);
+        return NULL;
+    }
+    /* One block: struct | argv[] | env[] | tmpl[] | characters. */
+    size_t off_argv = ALIGN8(sizeof(wasi_shared));
+    size_t off_env = off_argv + ((size_t)argc + 1) * sizeof(char *);
+    size_t off_tmpl = ALIGN8(off_env + ((size_t)envc + 1) * sizeof(char *));
+    size_t off_chars = off_tmpl + (size_t)(3 + npre) * sizeof(wasi_fd);
+    size_t nchars = 0;
+    for (int i = 0; i < argc; i++)
+        nchars += strlen(cfg->argv[i]) + 1;
+    for (int i = 0; i < envc; i++)
+        nchars += strlen(cfg->env[i]) + 1;
+    for (int i = 0; i < npre; i++)
+        nchars += strlen(cfg->preopens[i].name) + 1;
+    char *block = calloc(1, off_chars + nchars);
+    if (!block) {
+        snprintf(err, errsize, "out of memory");
+        return NULL;
+    }
+    wasi_shared *sh = (wasi_shared *)block;
+    char *chars = block + off_chars;
+    atomic_init(&sh->refs, 1);
+    sh->argc = argc;
+    sh->envc = envc;
+    sh->argv = (char **)(block + off_argv);
+    sh->env = (char **)(block + off_env);
+    sh->tmpl = (wasi_fd *)(block + off_tmpl);
+    sh->ntmpl = 3 + (uint32_t)npre;
+    sh->argv_bytes = strv_put(sh->argv, argc, cfg->argv, &chars);
+    sh->env_bytes = strv_put(sh->env, envc, cfg->env, &chars);
     for (int i = 0; i < 3; i++) {
         struct stat st;
-        uint8_t type = fstat(i, &st) ? WFT_UNKNOWN : wasi_filetype(st.st_mode, i);
-        uint64_t r = rights_for(type, i);
-        if (wasi_fd_insert(ctx, i, type, 0, r, 0) != i)
-            goto oom;
-        ctx->fds[i].borrowed = 1;
+        wasi_fd *e = &sh->tmpl[i];
+        e->type = fstat(i, &st) ? WFT_UNKNOWN : wasi_filetype(st.st_mode, i);
+        e->rights = rights_for(e->type, i);
+        e->host = i;
+        e->used = e->borrowed = 1;
     }
-    for (int i = 0; i < cfg->npreopens; i++) {
+    for (int i = 0; i < npre; i++) {
         const wasi_preopen *p = &cfg->preopens[i];
-        int fd = open(p->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0) {
+        wasi_fd *e = &sh->tmpl[3 + i];
+        size_t len = strlen(p->name) + 1;
+        memcpy(chars, p->name, len);
+        e->preopen = chars;
+        chars += len;
+        e->host = open(p->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (e->host < 0) {
             snprintf(err, errsize, "cannot open directory '%s': %s", p->path, strerror(errno));
-            wasi_ctx_free(ctx);
+            shared_close(sh, 3 + (uint32_t)i);
+            free(block);
             return NULL;
         }
-        int64_t n = wasi_fd_insert(ctx, fd, WFT_DIR, 0, WR_DIR, WR_ALL);
-        if (n < 0 || !(ctx->fds[n].preopen = strdup(p->name))) {
-            if (n < 0)
-                close(fd);
-            goto oom;
-        }
+        e->type = WFT_DIR;
+        e->rights = WR_DIR;
+        e->inherit = WR_ALL;
+        e->used = e->borrowed = 1;
     }
+    return sh;
+}
+
+void wasi_shared_retain(wasi_shared *sh)
+{
+    if (sh)
+        atomic_fetch_add_explicit(&sh->refs, 1, memory_order_relaxed);
+}
+
+void wasi_shared_release(wasi_shared *sh)
+{
+    if (!sh || atomic_fetch_sub_explicit(&sh->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    shared_close(sh, sh->ntmpl);
+    free(sh);
+}
+
+/* ---- context ----------------------------------------------------------------- */
+
+wasi_ctx *wasi_ctx_new_shared(wasi_shared *sh)
+{
+    wasi_ctx *ctx = malloc(sizeof *ctx);
+    if (!ctx)
+        return NULL;
+    *ctx = (wasi_ctx){.sh = sh, .wait = {.deadline = -1}};
+    wasi_shared_retain(sh);
     return ctx;
-oom:
-    snprintf(err, errsize, "out of memory");
-    wasi_ctx_free(ctx);
-    return NULL;
+}
+
+wasi_shared *wasi_ctx_shared(const wasi_ctx *ctx)
+{
+    return ctx->sh;
+}
+
+wasi_ctx *wasi_ctx_new(const wasi_config *cfg, char *err, size_t errsize)
+{
+    wasi_shared *sh = wasi_shared_new(cfg, err, errsize);
+    if (!sh)
+        return NULL;
+    wasi_ctx *ctx = wasi_ctx_new_shared(sh);
+    wasi_shared_release(sh);
+    if (!ctx)
+        snprintf(err, errsize, "out of memory");
+    return ctx;
 }
 
 void wasi_ctx_free(wasi_ctx *ctx)
@@ -117,20 +198,44 @@ void wasi_ctx_free(wasi_ctx *ctx)
             wasi_fd_release(&ctx->fds[i]);
     free(ctx->fds);
     free(ctx->wait_fds);
-    strv_free(ctx->argv, ctx->argc);
-    strv_free(ctx->env, ctx->envc);
+    wasi_shared_release(ctx->sh);
     free(ctx);
 }
 
 /* ---- descriptor table -------------------------------------------------------- */
 
+/* Builds the table on the first fd operation: an exact copy of the
+ * template (stdio and the preopens); wasi_fd_insert doubles it when the
+ * guest opens more. Returns 0 or -1 (out of memory). */
+static int table_init(wasi_ctx *ctx)
+{
+    uint32_t n = ctx->sh->ntmpl;
+    wasi_fd *f = malloc(n * sizeof *f);
+    if (!f)
+        return -1;
+    memcpy(f, ctx->sh->tmpl, n * sizeof *f);
+    ctx->fds = f;
+    ctx->nfds = n;
+    return 0;
+}
+
 wasi_fd *wasi_fd_get(wasi_ctx *ctx, uint32_t fd, uint64_t need, int *err)
 {
-    if (fd >= ctx->nfds || !ctx->fds[fd].used) {
+    if (fd >= ctx->nfds) {
+        if (ctx->fds || fd >= ctx->sh->ntmpl) {
+            *err = WE_BADF;
+            return NULL;
+        }
+        if (table_init(ctx)) {
+            *err = WE_NOMEM;
+            return NULL;
+        }
+    }
+    wasi_fd *e = &ctx->fds[fd];
+    if (!e->used) {
         *err = WE_BADF;
         return NULL;
     }
-    wasi_fd *e = &ctx->fds[fd];
     if ((e->rights & need) != need) {
         *err = WE_NOTCAPABLE;
         return NULL;
@@ -141,13 +246,15 @@ wasi_fd *wasi_fd_get(wasi_ctx *ctx, uint32_t fd, uint64_t need, int *err)
 int64_t wasi_fd_insert(wasi_ctx *ctx, int host, uint8_t type, uint16_t flags,
                        uint64_t rights, uint64_t inherit)
 {
+    if (!ctx->fds && table_init(ctx))
+        return -1;
     uint32_t i = 0;
     while (i < ctx->nfds && ctx->fds[i].used)
         i++;
     if (i == ctx->nfds) {
         if (ctx->nfds >= WASI_MAX_FDS)
             return -1;
-        uint32_t n = ctx->nfds ? ctx->nfds * 2 : 8;
+        uint32_t n = ctx->nfds * 2;
         wasi_fd *f = realloc(ctx->fds, n * sizeof *f);
         if (!f)
             return -1;
@@ -172,7 +279,6 @@ void wasi_fd_release(wasi_fd *e)
         closedir(e->dir);
     if (!e->borrowed && e->host >= 0)
         close(e->host);
-    free(e->preopen);
     memset(e, 0, sizeof *e);
 }
 
@@ -488,29 +594,29 @@ static int put_sizes(wasm_exec *x, uint32_t count, size_t bytes, uint32_t pc, ui
 /* args_get(argv: i32, argv_buf: i32) -> errno */
 static WASI_FN(args_get)
 {
-    wasi_ctx *c = wasi_ctx_of(x);
-    RET(put_strings(x, c->argv, c->argc, c->argv_bytes, A32(0), A32(1)));
+    const wasi_shared *sh = wasi_ctx_of(x)->sh;
+    RET(put_strings(x, sh->argv, sh->argc, sh->argv_bytes, A32(0), A32(1)));
 }
 
 /* args_sizes_get(argc_out: i32, argv_buf_size_out: i32) -> errno */
 static WASI_FN(args_sizes_get)
 {
-    wasi_ctx *c = wasi_ctx_of(x);
-    RET(put_sizes(x, (uint32_t)c->argc, c->argv_bytes, A32(0), A32(1)));
+    const wasi_shared *sh = wasi_ctx_of(x)->sh;
+    RET(put_sizes(x, (uint32_t)sh->argc, sh->argv_bytes, A32(0), A32(1)));
 }
 
 /* environ_get(environ: i32, environ_buf: i32) -> errno */
 static WASI_FN(environ_get)
 {
-    wasi_ctx *c = wasi_ctx_of(x);
-    RET(put_strings(x, c->env, c->envc, c->env_bytes, A32(0), A32(1)));
+    const wasi_shared *sh = wasi_ctx_of(x)->sh;
+    RET(put_strings(x, sh->env, sh->envc, sh->env_bytes, A32(0), A32(1)));
 }
 
 /* environ_sizes_get(count_out: i32, buf_size_out: i32) -> errno */
 static WASI_FN(environ_sizes_get)
 {
-    wasi_ctx *c = wasi_ctx_of(x);
-    RET(put_sizes(x, (uint32_t)c->envc, c->env_bytes, A32(0), A32(1)));
+    const wasi_shared *sh = wasi_ctx_of(x)->sh;
+    RET(put_sizes(x, (uint32_t)sh->envc, sh->env_bytes, A32(0), A32(1)));
 }
 
 /* ---- clocks -------------------------------------------------------------------- */

@@ -31,7 +31,26 @@
  * (sched_yield) means "ready now": requeue the caller behind the others.
  * A NONBLOCK descriptor never suspends; it gets ERRNO_AGAIN.
  *
- * Threads: a context belongs to the thread that runs its instance.
+ * Sharing (many processes, one configuration). A wasi_shared holds what
+ * every context built from one configuration has in common and never
+ * changes: argv and env (copied once, in one allocation), the types and
+ * rights of the host's stdio, and ONE host descriptor per preopened
+ * directory (opened once, O_RDONLY|O_DIRECTORY|O_CLOEXEC). It is immutable
+ * after wasi_shared_new and reference counted with atomics, so any number
+ * of contexts on any number of threads may hold it. A context made with
+ * wasi_ctx_new_shared is one small allocation that retains the share; its
+ * descriptor table is built on the first fd operation (a copy of the
+ * share's template: stdio and the preopens, all BORROWED). Borrowed means
+ * the context never closes nor changes the host descriptor: fd_close or
+ * fd_renumber of a preopen only changes this context's table, and
+ * fd_fdstat_set_flags keeps the flags to the context. The shared
+ * descriptors are used only with *at() calls, fstat, fsync and futimens
+ * (never with their file offset: fd_readdir opens its own descriptor), so
+ * concurrent use from many threads is safe.
+ *
+ * Threads: a context belongs to the thread that runs its instance (one at
+ * a time; it may migrate between threads with its process). A wasi_shared
+ * may be used from any thread.
  */
 #ifndef LUNATIC_WASI_H
 #define LUNATIC_WASI_H
@@ -44,6 +63,7 @@
 #include "wasi/host.h"
 
 typedef struct wasi_ctx wasi_ctx;
+typedef struct wasi_shared wasi_shared;
 
 /* A preopened directory: the guest sees `name`, the host opens `path`. */
 typedef struct wasi_preopen {
@@ -61,18 +81,51 @@ typedef struct wasi_config {
     const wasi_preopen *preopens; /* fds 3, 4, ... in this order */
 } wasi_config;
 
-/* Builds a context: fds 0-2 are the host's stdio (borrowed, never closed),
- * then one fd per preopen. Returns NULL and writes a one-line reason into
- * err (e.g. "cannot open directory 'x': No such file or directory") when a
- * preopen cannot be opened or memory runs out. */
+/* Builds the shared part of a configuration (see "Sharing" above): copies
+ * every string of cfg (cfg may be freed afterwards), records the type and
+ * rights of fds 0-2 and opens each preopened directory once. Returns it
+ * with one reference, or NULL with a one-line reason in err (e.g. "cannot
+ * open directory 'x': No such file or directory", "out of memory"). */
+wasi_shared *wasi_shared_new(const wasi_config *cfg, char *err, size_t errsize);
+/* Takes / drops a reference (atomic, any thread). The last release closes
+ * the preopened directories and frees the share. NULL is ignored. */
+void wasi_shared_retain(wasi_shared *sh);
+void wasi_shared_release(wasi_shared *sh);
+
+/* A context for one instance (process) built from sh, which it retains:
+ * fds 0-2 are the host's stdio, fds 3.. the share's preopens in order, all
+ * borrowed (never closed by the context). Cheap: one small allocation, no
+ * system call; the descriptor table is allocated on first use. NULL when
+ * memory runs out. */
+wasi_ctx *wasi_ctx_new_shared(wasi_shared *sh);
+/* The share a context was built from (not retained for the caller). */
+wasi_shared *wasi_ctx_shared(const wasi_ctx *ctx);
+
+/* wasi_shared_new + wasi_ctx_new_shared, the context holding the only
+ * reference: for a single instance (the CLI). Same errors as
+ * wasi_shared_new. */
 wasi_ctx *wasi_ctx_new(const wasi_config *cfg, char *err, size_t errsize);
-/* Closes every descriptor the context owns and frees it. */
+/* Closes every descriptor the context owns (files it opened; never the
+ * borrowed stdio and preopens), releases its share and frees it. */
 void wasi_ctx_free(wasi_ctx *ctx);
 
-/* The context of the instance a host function runs for. This is the ONE
- * place that knows where contexts live (the instance's user slot, for now;
- * the process layer will own it later). NULL when there is none. */
+/* The context a host function runs for, or NULL when there is none (the
+ * host function then traps with "no WASI context"). This is the ONE place
+ * that knows where contexts live; every WASI host function asks it (more
+ * than once per call, so it must be cheap and return the same context each
+ * time for the same exec).
+ *
+ * By default it is the user pointer of the exec's instance
+ * (wasm_instance_user(wasm_exec_instance(x))), which is what `lunatic run`
+ * sets. A process runtime installs its own resolver instead, e.g. one that
+ * returns the running process's context and creates it with
+ * wasi_ctx_new_shared on the first WASI call. wasi_set_ctx_resolver(NULL)
+ * restores the default. The resolver is process-wide: install it before
+ * any guest runs (the pointer is read with a relaxed atomic load, so a
+ * late switch is not a data race, but calls in flight may use either). */
 wasi_ctx *wasi_ctx_of(wasm_exec *x);
+typedef wasi_ctx *(*wasi_ctx_resolver)(wasm_exec *x);
+void wasi_set_ctx_resolver(wasi_ctx_resolver resolve);
 
 /* What a suspended host function waits for (see the suspend contract). */
 typedef struct wasi_wait_info {

@@ -188,7 +188,7 @@ WASI_FN(fd_fdstat_set_flags)
     uint32_t f = A32(1);
     if (f & ~31u || (f & (WFD_DSYNC | WFD_RSYNC | WFD_SYNC)))
         RET(WE_INVAL);
-    /* Stdio is shared with the host: keep its flags to ourselves. */
+    /* Stdio and shared preopens are borrowed: keep their flags to ourselves. */
     if (!e->borrowed) {
         int fl = fcntl(e->host, F_GETFL);
         if (fl < 0)

@@ -102,35 +102,47 @@ enum { WST_ATIM = 1, WST_ATIM_NOW = 2, WST_MTIM = 4, WST_MTIM_NOW = 8 };
 
 /* ---- the descriptor table -------------------------------------------------- */
 typedef struct wasi_fd {
-    int used;
     int host;                 /* host descriptor */
-    int borrowed;             /* stdio: never closed by us */
+    uint8_t used;
+    uint8_t borrowed;         /* stdio, shared preopens: never closed or
+                                 changed (fcntl) by the context */
     uint8_t type;             /* WFT_* */
     uint16_t flags;           /* WFD_* as the guest sees them */
     uint64_t rights, inherit;
-    char *preopen;            /* guest name of a preopened directory, else NULL */
+    const char *preopen;      /* guest name of a preopened directory (owned
+                                 by the wasi_shared), else NULL */
     DIR *dir;                 /* readdir stream, opened on first fd_readdir */
 } wasi_fd;
 
-struct wasi_ctx {
-    char **argv;
-    int argc;
-    size_t argv_bytes;
+/* The immutable part shared by every context of one configuration; one
+ * allocation holding the struct, the argv/env pointer arrays, the template
+ * descriptor table and all strings. See "Sharing" in wasi.h. */
+struct wasi_shared {
+    _Atomic unsigned long refs;
+    int argc, envc;
+    char **argv;              /* argc + 1 entries, NULL-terminated */
     char **env;
-    int envc;
-    size_t env_bytes;
-    wasi_fd *fds;
+    size_t argv_bytes, env_bytes;
+    uint32_t ntmpl;           /* 3 + number of preopens */
+    wasi_fd *tmpl;            /* stdio and preopens, all borrowed; the
+                                 preopens' host fds are owned by the share */
+};
+
+struct wasi_ctx {
+    wasi_shared *sh;          /* retained */
+    wasi_fd *fds;             /* NULL until the first fd operation */
     uint32_t nfds;            /* entries allocated */
+    int wait_cap;
     wasi_wait_info wait;
     struct pollfd *wait_fds;  /* storage of wait.fds */
-    int wait_cap;
     int64_t poll_start;       /* first call of a suspended poll_oneoff */
 };
 
 #define WASI_MAX_FDS 65536u
 
 /* Looks up guest fd `fd` and checks that it has every right in `need`.
- * Returns the entry, or NULL with *err = BADF or NOTCAPABLE. */
+ * Returns the entry, or NULL with *err = BADF or NOTCAPABLE (or NOMEM when
+ * the lazily built table cannot be allocated). */
 wasi_fd *wasi_fd_get(wasi_ctx *ctx, uint32_t fd, uint64_t need, int *err);
 /* Inserts a new entry with the lowest free number; returns it or -1 (MFILE,
  * the host descriptor is then NOT closed). */

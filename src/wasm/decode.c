@@ -798,9 +798,12 @@ wasm_module *wasm_module_new(const uint8_t *bytes, size_t len, wasm_error *err)
      * what ref.func may name inside code. */
     static const uint8_t none[1];
     m->declared = d.declared ? d.declared : none;
+    bool dump = getenv("LUNATIC_DUMP_CODE") != NULL;
     for (uint32_t i = 0; i < m->nfuncs - m->nfuncimports; i++) {
         if (wasm_compile_function(m, m->blob, len, &m->codes[i], err) < 0)
             goto fail;
+        if (dump)
+            wasm_dump_code(m, &m->codes[i]);
     }
     m->declared = NULL;
     free(d.declared);

@@ -123,7 +123,7 @@ int wasm_exec_call(wasm_exec *x, wasm_func *f, const wasm_val *args)
     const wasm_code *c = f->u.w.code;
     if (c->nlocals > c->nparams)
         memset(&x->stack[c->nparams], 0, (c->nlocals - c->nparams) * sizeof(wasm_slot));
-    x->frames[0] = (wasm_frame){.ret_pc = NULL, .code = c, .inst = f->u.w.inst, .fp = 0};
+    x->frames[0] = (wasm_frame){.ret_pc = NULL, .code = c, .inst = f->u.w.inst, .fp = 0, .catches = 0};
     x->nframes = 1;
     x->pc = c->code;
     return finish(x, wasm_interp_run(x));
@@ -157,6 +157,18 @@ void *wasm_exec_mem(wasm_exec *x, uint64_t offset, uint64_t len)
     if (!mem->data)
         return len == 0 ? (void *)mem : NULL;
     return mem->data + offset;
+}
+
+int wasm_exec_continue_with(wasm_exec *x, wasm_func *f, int catch_traps, wasm_val on_trap)
+{
+    if (f->kind != FUNC_WASM || !x->host_inst) {
+        wasm_exec_trap(x, WASM_TRAP_HOST, "can only continue with a Wasm function");
+        return WASM_TRAP;
+    }
+    x->cont = f;
+    x->cont_catch = catch_traps ? 1 : 0;
+    x->cont_on_trap = on_trap;
+    return WASM_CALL;
 }
 
 void wasm_exec_trap(wasm_exec *x, wasm_trapkind kind, const char *msg)

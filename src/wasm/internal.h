@@ -205,6 +205,8 @@ typedef struct wasm_frame {
     const wasm_code *code;     /* the function of this frame */
     wasm_instance *inst;
     uint32_t fp;               /* slot index of this frame's fp in stack */
+    uint32_t catches;          /* 1: a trap below unwinds to here */
+    wasm_val on_trap;          /* the result then */
 } wasm_frame;
 
 #define WASM_BT_MAX 32
@@ -221,6 +223,9 @@ struct wasm_exec {
     wasm_func *host_pending;   /* host function to re-call on resume */
     uint32_t host_argbase;     /* its argument slots (from stack base) */
     wasm_instance *host_inst;  /* instance that called the host function */
+    wasm_func *cont;           /* wasm_exec_continue_with: the function */
+    uint32_t cont_catch;
+    wasm_val cont_on_trap;
 
     uint64_t budget;           /* reductions per run, 0 = unlimited */
     uint64_t fuel;             /* remaining, UINT64_MAX = unlimited */
@@ -276,6 +281,9 @@ int wasm_error_set(wasm_error *err, size_t off, const char *fmt, ...)
 int wasm_cexpr_eval(const wasm_instance *inst, const wasm_cexpr *e, wasm_val *out);
 int wasm_table_grow_internal(wasm_table *t, uint32_t delta, uint64_t init, uint32_t limit);
 int64_t wasm_memory_grow_internal(wasm_memory *mem, uint32_t delta);
+
+/* dump.c: prints internal code to stderr (LUNATIC_DUMP_CODE=1). */
+void wasm_dump_code(const wasm_module *m, const wasm_code *c);
 
 /* pages.c: zeroed page-aligned mappings, recycled between instances. */
 void *wasm_pages_get(uint64_t size);

@@ -219,6 +219,10 @@ int wasm_interp_run(wasm_exec *x)
         fuel_limited = true;
     }
     int64_t reds = limit;
+    /* Set only when entering a function for wasm_exec_continue_with. It is
+     * declared here because handlers are entered by computed goto, which
+     * would skip an initializer further down. */
+    uint32_t catches = 0;
     wasm_trapkind trap = WASM_TRAP_NONE;
     int status;
 
@@ -338,6 +342,13 @@ call_func:
             status = WASM_SUSPEND;
             goto save;
         }
+        if (st == WASM_CALL && x->cont) {
+            callee = x->cont->u.w.code;
+            cinst = x->cont->u.w.inst;
+            catches = x->cont_catch;
+            x->cont = NULL;
+            goto enter;
+        }
         trap = x->trap != WASM_TRAP_NONE ? x->trap : WASM_TRAP_HOST;
         goto do_trap;
     }
@@ -354,6 +365,11 @@ enter: {
     frame->code = callee;
     frame->inst = cinst;
     frame->fp = (uint32_t)fpoff;
+    frame->catches = catches;
+    if (catches) {
+        frame->on_trap = x->cont_on_trap;
+        catches = 0;
+    }
     fp = x->stack + fpoff;
     if (callee->nlocals > callee->nparams)
         memset(fp + callee->nparams, 0, (callee->nlocals - callee->nparams) * sizeof *fp);
@@ -703,6 +719,26 @@ out_of_reds:
     goto save;
 
 do_trap:
+    /* A trap inside wasm_exec_continue_with(catch) unwinds to that call. */
+    if (trap != WASM_TRAP_EXIT) {
+        for (uint32_t k = x->nframes; k-- > 1;) {
+            if (!x->frames[k].catches)
+                continue;
+            wasm_frame *c = &x->frames[k];
+            x->stack[c->fp].u64 = c->on_trap;
+            pc = c->ret_pc;
+            x->nframes = k;
+            frame = &x->frames[k - 1];
+            fp = x->stack + frame->fp;
+            inst = frame->inst;
+            codes = inst->module->codes;
+            RELOAD_MEM();
+            x->trap = WASM_TRAP_NONE;
+            x->trap_msg[0] = 0;
+            trap = WASM_TRAP_NONE;
+            NEXT();
+        }
+    }
     x->trap = trap;
     x->pc = pc;
     status = WASM_TRAP;

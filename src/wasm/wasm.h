@@ -50,7 +50,8 @@ enum {
     WASM_OK = 0,
     WASM_YIELD = 1,
     WASM_SUSPEND = 2,
-    WASM_TRAP = 3
+    WASM_TRAP = 3,
+    WASM_CALL = 4    /* host functions only: see wasm_exec_continue_with */
 };
 
 /* Trap kinds. The message of each is the spec test suite's wording. */
@@ -252,6 +253,17 @@ wasm_instance *wasm_exec_instance(const wasm_exec *x);
 /* Bounds-checked pointer into the caller's memory: NULL unless
  * [offset, offset+len) lies inside it. Valid until the guest runs again. */
 void *wasm_exec_mem(wasm_exec *x, uint64_t offset, uint64_t len);
+
+/* In a host function called from Wasm: continue by calling the Wasm
+ * function f with args[0..nparams-1] (write them into the host call's args
+ * first: f's params must fit where the host call's params were), and
+ * return what wasm_exec_continue_with returns (WASM_CALL). f's results
+ * become the host call's results. With catch_traps, a trap inside f (or
+ * anything it calls) is caught: the host call then returns on_trap as its
+ * single result and the run goes on (process exits are not caught). The
+ * run stays suspendable inside f. Returns WASM_TRAP if f is not a Wasm
+ * function. */
+int wasm_exec_continue_with(wasm_exec *x, wasm_func *f, int catch_traps, wasm_val on_trap);
 
 /* Records a trap; a host function then returns WASM_TRAP. */
 void wasm_exec_trap(wasm_exec *x, wasm_trapkind kind, const char *msg);

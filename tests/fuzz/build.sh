@@ -2,9 +2,15 @@
 # Builds the libFuzzer target (build-fuzz/fuzz_engine) and regenerates the
 # full seed corpus (build-fuzz/seeds) from the spec test suite with wast2json.
 #   tests/fuzz/build.sh            build the fuzzer and the seeds
-#   build-fuzz/fuzz_engine -dict=tests/fuzz/wasm.dict build-fuzz/corpus \
-#       build-fuzz/seeds tests/fuzz/corpus -max_total_time=600 -timeout=10 \
-#       -rss_limit_mb=2048
+#   NO_SEEDS=1 tests/fuzz/build.sh build the fuzzer only
+#   SRC=dir tests/fuzz/build.sh    fuzz dir/wasm/*.c instead of src/wasm
+# then, from build-fuzz/:
+#   ./fuzz_engine -dict=../tests/fuzz/wasm.dict -max_total_time=600 \
+#       -timeout=10 -rss_limit_mb=2048 -artifact_prefix=artifacts/ \
+#       corpus seeds ../tests/fuzz/corpus
+# (corpus/ is the growing working corpus; mkdir it and artifacts/ first).
+# A crash: ./fuzz_engine -minimize_crash=1 -runs=100000 artifacts/crash-...
+# then add the input to tests/fuzz/regress/ (see tests/t-fuzz-regress.sh).
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"

@@ -1,0 +1,96 @@
+/*
+ * lunatic.h - the embedding API of the lunatic runtime.
+ *
+ * A runtime owns worker threads that run processes: Wasm instances spawned
+ * from compiled modules, or native processes driven by a C handler. Every
+ * process has a pid (unique within its environment), an inbox of signals
+ * and a mailbox; processes interact only by messages, links, monitors and
+ * kills. The CLI (`lunatic run`) is one user of this API.
+ *
+ * Ownership: lunatic_module and lunatic_config are refcounted; a spawn
+ * retains what it uses, so the caller may release its references at once.
+ * Threads: every function may be called from any thread, including from a
+ * native handler.
+ */
+#ifndef LUNATIC_H
+#define LUNATIC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct lt_runtime lunatic_runtime;
+typedef struct lt_module lunatic_module;
+typedef struct lt_config lunatic_config;
+typedef struct lt_process lunatic_process;
+
+typedef struct lunatic_options {
+    unsigned threads;        /* worker threads; 0 = one per core */
+    uint64_t reductions;     /* reduction budget per time slice; 0 = default */
+} lunatic_options;
+
+/* Starts a runtime and its workers. NULL on failure. */
+lunatic_runtime *lunatic_runtime_new(const lunatic_options *opt);
+
+/* Compiles a module and resolves its imports against the host modules
+ * (WASI and every lunatic::* module). NULL with a one-line reason in err. */
+lunatic_module *lunatic_module_new(const uint8_t *wasm, size_t len, char *err, size_t errsize);
+void lunatic_module_release(lunatic_module *m);
+
+/* A config as `create_config` makes it: no permissions, 4 GiB - 1 memory,
+ * no fuel limit, no args, env or preopens. */
+lunatic_config *lunatic_config_new(void);
+void lunatic_config_release(lunatic_config *c);
+void lunatic_config_set_max_memory(lunatic_config *c, uint64_t bytes);
+void lunatic_config_set_max_fuel(lunatic_config *c, uint64_t units); /* x100k instructions; 0 = none */
+void lunatic_config_set_permissions(lunatic_config *c, int compile, int create_configs, int spawn);
+int lunatic_config_add_arg(lunatic_config *c, const char *arg);
+int lunatic_config_add_env(lunatic_config *c, const char *key_eq_value);
+int lunatic_config_add_preopen(lunatic_config *c, const char *dir);
+
+/* Spawns func(params) of module m as a new process in environment env_id
+ * (created on first use). params are i32/i64 values as 64-bit cells in the
+ * function's parameter order. Returns the pid, or 0 with a reason in err. */
+uint64_t lunatic_spawn(lunatic_runtime *rt, uint64_t env_id, lunatic_module *m,
+                       lunatic_config *c, const char *func, const uint64_t *params,
+                       uint32_t nparams, char *err, size_t errsize);
+
+/* Native processes. The handler runs on a worker: first with msg == NULL
+ * when the process starts, then once per message in its mailbox (data,
+ * link-died and process-died messages). It returns LUNATIC_CONTINUE to
+ * wait for the next message, LUNATIC_DONE to finish normally or
+ * LUNATIC_FAILED to fail (links are then notified with a failure). It must
+ * not block. */
+enum { LUNATIC_CONTINUE = 0, LUNATIC_DONE = 1, LUNATIC_FAILED = -1 };
+enum { LUNATIC_MSG_DATA = 0, LUNATIC_MSG_LINK_DIED = 1, LUNATIC_MSG_PROCESS_DIED = 2 };
+typedef struct lunatic_msg {
+    int kind;                /* LUNATIC_MSG_* */
+    int64_t tag;             /* 0 when the message has no tag */
+    uint64_t pid;            /* PROCESS_DIED: the process that died */
+    const uint8_t *data;     /* DATA: the bytes (valid during the call) */
+    size_t len;
+} lunatic_msg;
+typedef int (*lunatic_native_fn)(lunatic_process *self, const lunatic_msg *msg, void *ud);
+
+uint64_t lunatic_spawn_native(lunatic_runtime *rt, uint64_t env_id, lunatic_native_fn fn, void *ud);
+/* The pid of a native process (inside its handler). */
+uint64_t lunatic_process_id(const lunatic_process *self);
+
+/* Signals from outside any process (or from a native handler). A message
+ * to a pid that does not exist is dropped, as in the guest ABI. */
+int lunatic_send(lunatic_runtime *rt, uint64_t env_id, uint64_t pid, int64_t tag,
+                 const void *data, size_t len);
+void lunatic_kill(lunatic_runtime *rt, uint64_t env_id, uint64_t pid);
+/* Links a and b (both store `tag`, 0 = none); monitor: watcher gets a
+ * process-died message when target dies. */
+void lunatic_link(lunatic_runtime *rt, uint64_t env_id, uint64_t a, uint64_t b, int64_t tag);
+void lunatic_monitor(lunatic_runtime *rt, uint64_t env_id, uint64_t watcher, uint64_t target);
+int lunatic_exists(lunatic_runtime *rt, uint64_t env_id, uint64_t pid);
+
+/* Blocks until pid, spawned by lunatic_spawn or lunatic_spawn_native, has
+ * finished, and returns its exit status: 0 for a normal end, its proc_exit
+ * code, or LUNATIC_STATUS_FAILED / LUNATIC_STATUS_KILLED. Each process
+ * spawned through this API is waited for at most once. */
+enum { LUNATIC_STATUS_FAILED = 134, LUNATIC_STATUS_KILLED = 137 };
+int lunatic_wait(lunatic_runtime *rt, uint64_t env_id, uint64_t pid);
+
+#endif

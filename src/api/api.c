@@ -1,0 +1,113 @@
+/*
+ * api.c - the table of every lunatic::* host function, and the helpers
+ * of api.h.
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "api/api.h"
+
+static host_table table;
+static pthread_once_t table_once = PTHREAD_ONCE_INIT;
+static int table_ok;
+
+static void build(void)
+{
+    struct { const host_func_def *d; size_t n; } mods[] = {
+        {api_process_defs, api_process_count},   {api_message_defs, api_message_count},
+        {api_registry_defs, api_registry_count}, {api_timer_defs, api_timer_count},
+        {api_error_defs, api_error_count},       {api_version_defs, api_version_count},
+        {api_trap_defs, api_trap_count},         {api_wasi_defs, api_wasi_count},
+        {api_metrics_defs, api_metrics_count},   {api_distributed_defs, api_distributed_count},
+        {api_networking_defs, api_networking_count}, {api_sqlite_defs, api_sqlite_count},
+    };
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof mods / sizeof *mods; i++)
+        n += mods[i].n;
+    host_func_def *all = malloc(n * sizeof *all);
+    if (!all)
+        return;
+    size_t k = 0;
+    for (size_t i = 0; i < sizeof mods / sizeof *mods; i++)
+        for (size_t j = 0; j < mods[i].n; j++)
+            all[k++] = mods[i].d[j];
+    table_ok = host_table_init(&table, all, n) == 0;
+}
+
+const host_table *lt_api_table(void)
+{
+    pthread_once(&table_once, build);
+    return table_ok ? &table : NULL;
+}
+
+uint64_t api_error_new(lt_process *p, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    char *s = strdup(buf);
+    if (!s)
+        return UINT64_MAX;
+    uint64_t id = lt_idtab_add(&p->errors, s);
+    if (id == UINT64_MAX)
+        free(s);
+    return id;
+}
+
+static bool utf8_ok(const uint8_t *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        uint8_t c = s[i];
+        size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+        if (!len || i + len > n || (len == 2 && c < 0xc2))
+            return false;
+        for (size_t k = 1; k < len; k++)
+            if ((s[i + k] & 0xc0) != 0x80)
+                return false;
+        i += len;
+    }
+    return true;
+}
+
+const char *api_str(wasm_exec *x, uint32_t ptr, uint32_t len)
+{
+    const char *s = api_mem(x, ptr, len);
+    if (!s) {
+        api_trap(x, "string out of bounds");
+        return NULL;
+    }
+    if (!utf8_ok((const uint8_t *)s, len)) {
+        api_trap(x, "string is not valid UTF-8");
+        return NULL;
+    }
+    return s;
+}
+
+bool api_wait_begin(lt_process *p, uint64_t timeout_ms)
+{
+    if (p->wait_started)
+        return false;
+    p->wait_started = true;
+    if (timeout_ms == UINT64_MAX || timeout_ms > (uint64_t)INT64_MAX / 2000000)
+        p->wait_deadline = -1;
+    else
+        p->wait_deadline = lt_now_ns() + (int64_t)timeout_ms * 1000000;
+    return true;
+}
+
+bool api_wait_expired(const lt_process *p)
+{
+    return p->wait_deadline >= 0 && lt_now_ns() >= p->wait_deadline;
+}
+
+void api_wait_end(lt_process *p)
+{
+    p->wait_started = false;
+    p->wait_deadline = -1;
+    p->wait_seq++;
+    p->scan_after = NULL;
+}

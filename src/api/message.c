@@ -1,0 +1,330 @@
+/*
+ * message.c - lunatic::message (ABI.md 2.2): the scratch message, sending,
+ * and receiving from the mailbox.
+ *
+ * Receive scans the mailbox in arrival order for the first message whose
+ * tag is in the requested set (any message for an empty set). A receive
+ * that blocks remembers the last message it examined (p->scan_after) and,
+ * when woken, continues after it: messages already skipped are never
+ * scanned again during that receive, and nothing is ever reordered — a
+ * message stays where it is until a receive takes it.
+ */
+#include <stdlib.h>
+
+#include "api/api.h"
+
+#define SELF lt_process *p = lt_self(x)
+
+static lt_signal *scratch_data(wasm_exec *x)
+{
+    lt_signal *m = lt_self(x)->scratch;
+    if (!m) {
+        api_trap(x, "no message in the scratch area");
+        return NULL;
+    }
+    if (m->msgkind != MSG_DATA) {
+        api_trap(x, "the scratch message is not a data message");
+        return NULL;
+    }
+    return m;
+}
+
+static int create_data(wasm_exec *x, void *env, wasm_val *args)
+{
+    SELF;
+    lt_signal *m = lt_message_new((int64_t)A64(0), A64(1));
+    if (!m)
+        return api_trap(x, "out of memory");
+    lt_signal_free(p->scratch);
+    p->scratch = m;
+    return WASM_OK;
+}
+
+static int write_data(wasm_exec *x, void *env, wasm_val *args)
+{
+    lt_signal *m = scratch_data(x);
+    if (!m)
+        return WASM_TRAP;
+    const void *src = api_mem(x, A32(0), A32(1));
+    if (!src)
+        return api_trap(x, "write_data: buffer out of bounds");
+    if (lt_message_write(m, src, A32(1)) < 0)
+        return api_trap(x, "out of memory");
+    RET32(A32(1));
+    return WASM_OK;
+}
+
+static int read_data(wasm_exec *x, void *env, wasm_val *args)
+{
+    lt_signal *m = scratch_data(x);
+    if (!m)
+        return WASM_TRAP;
+    if (m->read_ptr > m->len)
+        return api_trap(x, "read_data: read position beyond the message");
+    uint64_t n = m->len - m->read_ptr;
+    if (n > A32(1))
+        n = A32(1);
+    void *dst = api_mem(x, A32(0), n);
+    if (!dst)
+        return api_trap(x, "read_data: buffer out of bounds");
+    if (n)
+        memcpy(dst, m->buf + m->read_ptr, n);
+    m->read_ptr += n;
+    RET32(n);
+    return WASM_OK;
+}
+
+static int seek_data(wasm_exec *x, void *env, wasm_val *args)
+{
+    lt_signal *m = scratch_data(x);
+    if (!m)
+        return WASM_TRAP;
+    m->read_ptr = A64(0);
+    return WASM_OK;
+}
+
+static int get_tag(wasm_exec *x, void *env, wasm_val *args)
+{
+    lt_signal *m = lt_self(x)->scratch;
+    if (!m)
+        return api_trap(x, "no message in the scratch area");
+    RET64(m->has_tag && m->msgkind != MSG_PROCESS_DIED ? m->tag : 0);
+    return WASM_OK;
+}
+
+static int get_process_id(wasm_exec *x, void *env, wasm_val *args)
+{
+    lt_signal *m = lt_self(x)->scratch;
+    if (!m)
+        return api_trap(x, "no message in the scratch area");
+    RET64(m->msgkind == MSG_PROCESS_DIED ? m->pid : 0);
+    return WASM_OK;
+}
+
+static int data_size(wasm_exec *x, void *env, wasm_val *args)
+{
+    lt_signal *m = scratch_data(x);
+    if (!m)
+        return WASM_TRAP;
+    RET64(m->len);
+    return WASM_OK;
+}
+
+static int add_resource(lt_signal *m, lt_restype type, void *ptr, uint64_t *index)
+{
+    if (m->nres == m->rescap) {
+        uint32_t cap = m->rescap ? m->rescap * 2 : 4;
+        lt_resource *r = realloc(m->res, cap * sizeof *r);
+        if (!r)
+            return -1;
+        m->res = r;
+        m->rescap = cap;
+    }
+    *index = m->nres;
+    m->res[m->nres++] = (lt_resource){type, ptr};
+    return 0;
+}
+
+static int push_module(wasm_exec *x, void *env, wasm_val *args)
+{
+    SELF;
+    lt_signal *m = scratch_data(x);
+    if (!m)
+        return WASM_TRAP;
+    lt_module *mod = lt_idtab_get(&p->modules, A64(0));
+    if (!mod)
+        return api_trap(x, "push_module: unknown module id");
+    uint64_t index;
+    if (add_resource(m, RES_MODULE, mod, &index) < 0)
+        return api_trap(x, "out of memory");
+    lt_module_retain(mod); /* the module stays in the sender's table too */
+    RET64(index);
+    return WASM_OK;
+}
+
+static int take_module(wasm_exec *x, void *env, wasm_val *args)
+{
+    SELF;
+    lt_signal *m = scratch_data(x);
+    if (!m)
+        return WASM_TRAP;
+    uint64_t i = A64(0);
+    if (i >= m->nres || m->res[i].type != RES_MODULE)
+        return api_trap(x, "take_module: no module at this index");
+    uint64_t id = lt_idtab_add(&p->modules, m->res[i].ptr);
+    if (id == UINT64_MAX)
+        return api_trap(x, "out of memory");
+    m->res[i].type = RES_NONE;
+    m->res[i].ptr = NULL;
+    RET64(id);
+    return WASM_OK;
+}
+
+/* Sockets travel in messages once networking exists; until then no stream
+ * or socket id can be valid, so pushing one is an unknown id and taking
+ * one finds none (both trap, as in the original). */
+static int push_socket(wasm_exec *x, void *env, wasm_val *args)
+{
+    return api_trap(x, "push: unknown socket id");
+}
+
+static int take_socket(wasm_exec *x, void *env, wasm_val *args)
+{
+    lt_signal *m = scratch_data(x);
+    if (!m)
+        return WASM_TRAP;
+    return api_trap(x, "take: no socket at this index");
+}
+
+static int h_send(wasm_exec *x, void *env, wasm_val *args)
+{
+    SELF;
+    lt_signal *m = p->scratch;
+    if (!m)
+        return api_trap(x, "send: no message in the scratch area");
+    p->scratch = NULL;
+    m->read_ptr = 0;
+    lt_send(p->env, A64(0), m); /* a missing process drops the message */
+    RET32(0);
+    return WASM_OK;
+}
+
+/* Unlinks m from the mailbox; prev is the message before it or NULL. */
+static void mailbox_take(lt_process *p, lt_signal *prev, lt_signal *m)
+{
+    if (prev)
+        prev->next = m->next;
+    else
+        p->mb_head = m->next;
+    if (p->mb_tail == m)
+        p->mb_tail = prev;
+    if (p->scan_after == m)
+        p->scan_after = prev;
+    m->next = NULL;
+    p->mb_len--;
+}
+
+static void to_scratch(lt_process *p, lt_signal *m)
+{
+    lt_signal_free(p->scratch);
+    m->read_ptr = 0;
+    p->scratch = m;
+}
+
+static bool matches(const lt_signal *m, const uint8_t *tags, uint32_t n)
+{
+    if (n == 0)
+        return true;
+    if (!m->has_tag || m->msgkind == MSG_PROCESS_DIED)
+        return false;
+    for (uint32_t i = 0; i < n; i++) {
+        int64_t t;
+        memcpy(&t, tags + 8 * i, 8);
+        if (t == m->tag)
+            return true;
+    }
+    return false;
+}
+
+/* Scans from after p->scan_after (or the head) for a match; leaves
+ * scan_after at the last message examined. */
+static lt_signal *scan(lt_process *p, const uint8_t *tags, uint32_t n, lt_signal **prev_out)
+{
+    lt_signal *prev = p->scan_after;
+    lt_signal *m = prev ? prev->next : p->mb_head;
+    while (m) {
+        if (matches(m, tags, n)) {
+            *prev_out = prev;
+            return m;
+        }
+        prev = m;
+        m = m->next;
+    }
+    p->scan_after = prev;
+    return NULL;
+}
+
+static int receive(wasm_exec *x, void *env, wasm_val *args)
+{
+    SELF;
+    uint32_t n = A32(1);
+    if (n > UINT32_MAX / 8)
+        return api_trap(x, "receive: too many tags");
+    const uint8_t *tags = api_mem(x, A32(0), (uint64_t)n * 8);
+    if (!tags)
+        return api_trap(x, "receive: tags out of bounds");
+    if (api_wait_begin(p, A64(2)))
+        p->scan_after = NULL;
+    lt_signal *prev;
+    lt_signal *m = scan(p, tags, n, &prev);
+    if (m) {
+        mailbox_take(p, prev, m);
+        api_wait_end(p);
+        to_scratch(p, m);
+        RET32(m->msgkind);
+        return WASM_OK;
+    }
+    if (A64(2) == 0 || api_wait_expired(p)) {
+        api_wait_end(p);
+        RET32(API_TIMEOUT);
+        return WASM_OK;
+    }
+    return WASM_SUSPEND;
+}
+
+static int send_receive_skip_search(wasm_exec *x, void *env, wasm_val *args)
+{
+    SELF;
+    if (api_wait_begin(p, A64(2))) {
+        /* first entry: send, and skip everything already in the mailbox */
+        lt_signal *m = p->scratch;
+        if (!m) {
+            api_wait_end(p);
+            return api_trap(x, "send_receive_skip_search: no message in the scratch area");
+        }
+        p->scratch = NULL;
+        m->read_ptr = 0;
+        p->scan_after = p->mb_tail;
+        lt_send(p->env, A64(0), m);
+    }
+    uint8_t tag[8];
+    memcpy(tag, &args[1], 8);
+    lt_signal *prev;
+    lt_signal *m = scan(p, tag, 1, &prev);
+    if (m) {
+        mailbox_take(p, prev, m);
+        api_wait_end(p);
+        to_scratch(p, m);
+        RET32(0);
+        return WASM_OK;
+    }
+    if (A64(2) == 0 || api_wait_expired(p)) {
+        api_wait_end(p);
+        RET32(API_TIMEOUT);
+        return WASM_OK;
+    }
+    return WASM_SUSPEND;
+}
+
+#define M "lunatic::message"
+const host_func_def api_message_defs[] = {
+    {M, "create_data", "II:", create_data},
+    {M, "write_data", "ii:i", write_data},
+    {M, "read_data", "ii:i", read_data},
+    {M, "seek_data", "I:", seek_data},
+    {M, "get_tag", ":I", get_tag},
+    {M, "get_process_id", ":I", get_process_id},
+    {M, "data_size", ":I", data_size},
+    {M, "push_module", "I:I", push_module},
+    {M, "take_module", "I:I", take_module},
+    {M, "push_tcp_stream", "I:I", push_socket},
+    {M, "take_tcp_stream", "I:I", take_socket},
+    {M, "push_tls_stream", "I:I", push_socket},
+    {M, "take_tls_stream", "I:I", take_socket},
+    {M, "push_udp_socket", "I:I", push_socket},
+    {M, "take_udp_socket", "I:I", take_socket},
+    {M, "send", "I:i", h_send},
+    {M, "send_receive_skip_search", "III:i", send_receive_skip_search},
+    {M, "receive", "iiI:i", receive},
+};
+const size_t api_message_count = sizeof api_message_defs / sizeof *api_message_defs;

@@ -1,0 +1,494 @@
+/*
+ * metrics.c - lunatic::metrics (ABI.md 2.11) and the process-wide metrics
+ * store behind it (metrics.h).
+ *
+ * The store is an open-addressing hash table of pointers to metrics, keyed
+ * by (kind, name), under a read-write lock: lookups take the read lock,
+ * creation the write lock. Metrics are never removed (except by
+ * lt_metrics_reset), so a pointer found stays valid; values are updated
+ * with atomics (f64 values as their bit patterns, added with a CAS loop).
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "api/metrics.h"
+
+/* 1-2.5-5 steps from 1 ms (or 1 byte / 1 item) up to 10^6: covers the
+ * runtime's durations in seconds and its sizes in bytes. */
+const double lt_metrics_buckets[] = {
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,     2.5,   5,
+    10,    25,     50,    100,  250,   500,  1e3, 2.5e3, 5e3, 1e4, 2.5e4, 5e4,
+    1e5,   2.5e5,  5e5,   1e6,
+};
+#define NBUCKETS (sizeof lt_metrics_buckets / sizeof lt_metrics_buckets[0])
+const size_t lt_metrics_nbuckets = NBUCKETS;
+
+struct lt_metric {
+    lt_metric_kind kind;
+    uint32_t len;
+    uint64_t hash;
+    atomic_uint_fast64_t value;        /* counter: u64; gauge: f64 bits */
+    atomic_uint_fast64_t count;        /* histogram */
+    atomic_uint_fast64_t sum;          /* histogram: f64 bits */
+    atomic_uint_fast64_t *buckets;     /* histogram: NBUCKETS, not cumulative */
+    char name[];
+};
+
+static pthread_rwlock_t store_lock = PTHREAD_RWLOCK_INITIALIZER;
+static lt_metric **slots;   /* cap entries, NULL = empty */
+static size_t cap, count;
+
+static uint64_t hash_name(lt_metric_kind kind, const char *name, size_t len)
+{
+    uint64_t h = 1469598103934665603ull ^ (uint64_t)kind;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (uint8_t)name[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static lt_metric *find_locked(lt_metric_kind kind, const char *name, size_t len, uint64_t h)
+{
+    if (!cap)
+        return NULL;
+    for (size_t i = h & (cap - 1);; i = (i + 1) & (cap - 1)) {
+        lt_metric *m = slots[i];
+        if (!m)
+            return NULL;
+        if (m->hash == h && m->kind == kind && m->len == len && !memcmp(m->name, name, len))
+            return m;
+    }
+}
+
+static int grow_locked(void)
+{
+    size_t ncap = cap ? cap * 2 : 64;
+    lt_metric **ns = calloc(ncap, sizeof *ns);
+    if (!ns)
+        return -1;
+    for (size_t i = 0; i < cap; i++) {
+        lt_metric *m = slots[i];
+        if (!m)
+            continue;
+        size_t j = m->hash & (ncap - 1);
+        while (ns[j])
+            j = (j + 1) & (ncap - 1);
+        ns[j] = m;
+    }
+    free(slots);
+    slots = ns;
+    cap = ncap;
+    return 0;
+}
+
+static void metric_free(lt_metric *m)
+{
+    if (m) {
+        free(m->buckets);
+        free(m);
+    }
+}
+
+lt_metric *lt_metrics_get(lt_metric_kind kind, const char *name, size_t len)
+{
+    if (len > LT_METRICS_NAME_MAX || (len && !name))
+        return NULL;
+    uint64_t h = hash_name(kind, name, len);
+    pthread_rwlock_rdlock(&store_lock);
+    lt_metric *m = find_locked(kind, name, len, h);
+    pthread_rwlock_unlock(&store_lock);
+    if (m)
+        return m;
+
+    pthread_rwlock_wrlock(&store_lock);
+    m = find_locked(kind, name, len, h);
+    if (m || count >= LT_METRICS_MAX)
+        goto out;
+    if ((count + 1) * 2 > cap && grow_locked() != 0)
+        goto out;
+    lt_metric *nm = calloc(1, sizeof *nm + len + 1);
+    if (!nm)
+        goto out;
+    nm->kind = kind;
+    nm->len = (uint32_t)len;
+    nm->hash = h;
+    if (len)
+        memcpy(nm->name, name, len);
+    if (kind == LT_METRIC_HISTOGRAM) {
+        nm->buckets = calloc(NBUCKETS, sizeof *nm->buckets);
+        if (!nm->buckets) {
+            free(nm);
+            goto out;
+        }
+    }
+    size_t i = h & (cap - 1);
+    while (slots[i])
+        i = (i + 1) & (cap - 1);
+    slots[i] = nm;
+    count++;
+    m = nm;
+out:
+    pthread_rwlock_unlock(&store_lock);
+    return m;
+}
+
+static uint64_t f2u(double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, 8);
+    return u;
+}
+
+static double u2f(uint64_t u)
+{
+    double d;
+    memcpy(&d, &u, 8);
+    return d;
+}
+
+static void atomic_fadd(atomic_uint_fast64_t *a, double v)
+{
+    uint_fast64_t old = atomic_load_explicit(a, memory_order_relaxed);
+    while (!atomic_compare_exchange_weak_explicit(a, &old, f2u(u2f(old) + v), memory_order_relaxed,
+                                                  memory_order_relaxed))
+        ;
+}
+
+void lt_metric_counter_add(lt_metric *m, uint64_t v)
+{
+    if (m && m->kind == LT_METRIC_COUNTER)
+        atomic_fetch_add_explicit(&m->value, v, memory_order_relaxed);
+}
+
+void lt_metric_gauge_set(lt_metric *m, double v)
+{
+    if (m && m->kind == LT_METRIC_GAUGE)
+        atomic_store_explicit(&m->value, f2u(v), memory_order_relaxed);
+}
+
+void lt_metric_gauge_add(lt_metric *m, double v)
+{
+    if (m && m->kind == LT_METRIC_GAUGE)
+        atomic_fadd(&m->value, v);
+}
+
+void lt_metric_histogram_record(lt_metric *m, double v)
+{
+    if (!m || m->kind != LT_METRIC_HISTOGRAM)
+        return;
+    /* NaN falls in no finite bucket (only +Inf) */
+    size_t i = 0;
+    while (i < NBUCKETS && !(v <= lt_metrics_buckets[i]))
+        i++;
+    if (i < NBUCKETS)
+        atomic_fetch_add_explicit(&m->buckets[i], 1, memory_order_relaxed);
+    atomic_fadd(&m->sum, v);
+    atomic_fetch_add_explicit(&m->count, 1, memory_order_relaxed);
+}
+
+void lt_metrics_counter_add(const char *name, size_t len, uint64_t v)
+{
+    lt_metric_counter_add(lt_metrics_get(LT_METRIC_COUNTER, name, len), v);
+}
+
+void lt_metrics_gauge_set(const char *name, size_t len, double v)
+{
+    lt_metric_gauge_set(lt_metrics_get(LT_METRIC_GAUGE, name, len), v);
+}
+
+void lt_metrics_gauge_add(const char *name, size_t len, double v)
+{
+    lt_metric_gauge_add(lt_metrics_get(LT_METRIC_GAUGE, name, len), v);
+}
+
+void lt_metrics_histogram_record(const char *name, size_t len, double v)
+{
+    lt_metric_histogram_record(lt_metrics_get(LT_METRIC_HISTOGRAM, name, len), v);
+}
+
+/* Lookups without creating. */
+static lt_metric *lookup(lt_metric_kind kind, const char *name, size_t len)
+{
+    uint64_t h = hash_name(kind, name, len);
+    pthread_rwlock_rdlock(&store_lock);
+    lt_metric *m = find_locked(kind, name, len, h);
+    pthread_rwlock_unlock(&store_lock);
+    return m;
+}
+
+uint64_t lt_metrics_counter_value(const char *name, size_t len)
+{
+    lt_metric *m = lookup(LT_METRIC_COUNTER, name, len);
+    return m ? atomic_load_explicit(&m->value, memory_order_relaxed) : 0;
+}
+
+double lt_metrics_gauge_value(const char *name, size_t len)
+{
+    lt_metric *m = lookup(LT_METRIC_GAUGE, name, len);
+    return m ? u2f(atomic_load_explicit(&m->value, memory_order_relaxed)) : 0;
+}
+
+uint64_t lt_metrics_histogram_count(const char *name, size_t len)
+{
+    lt_metric *m = lookup(LT_METRIC_HISTOGRAM, name, len);
+    return m ? atomic_load_explicit(&m->count, memory_order_relaxed) : 0;
+}
+
+double lt_metrics_histogram_sum(const char *name, size_t len)
+{
+    lt_metric *m = lookup(LT_METRIC_HISTOGRAM, name, len);
+    return m ? u2f(atomic_load_explicit(&m->sum, memory_order_relaxed)) : 0;
+}
+
+void lt_metrics_reset(void)
+{
+    pthread_rwlock_wrlock(&store_lock);
+    for (size_t i = 0; i < cap; i++)
+        metric_free(slots[i]);
+    free(slots);
+    slots = NULL;
+    cap = count = 0;
+    pthread_rwlock_unlock(&store_lock);
+}
+
+/* ---- Prometheus text format ------------------------------------------------ */
+
+typedef struct outbuf {
+    char *buf;
+    size_t size, len;
+} outbuf;
+
+static void out_bytes(outbuf *o, const char *s, size_t n)
+{
+    if (o->len < o->size) {
+        size_t room = o->size - 1 - o->len;   /* keep one byte for the NUL */
+        memcpy(o->buf + o->len, s, n < room ? n : room);
+    }
+    o->len += n;
+}
+
+static void out_str(outbuf *o, const char *s) { out_bytes(o, s, strlen(s)); }
+
+/* The shortest decimal that reads back as the same double. */
+static void out_double(outbuf *o, double d)
+{
+    char tmp[40];
+    if (isnan(d)) {
+        out_str(o, "NaN");
+        return;
+    }
+    if (isinf(d)) {
+        out_str(o, d > 0 ? "+Inf" : "-Inf");
+        return;
+    }
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*g", prec, d);
+        if (strtod(tmp, NULL) == d)
+            break;
+    }
+    out_str(o, tmp);
+}
+
+static void out_u64(outbuf *o, uint64_t v)
+{
+    char tmp[24];
+    snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)v);
+    out_str(o, tmp);
+}
+
+static bool name_char(uint8_t c, bool first)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' ||
+           (!first && c >= '0' && c <= '9');
+}
+
+/* The name as metrics-exporter-prometheus sanitizes it: one '_' per
+ * invalid character (a whole UTF-8 sequence counts as one), '_' before a
+ * leading digit. */
+static void out_name(outbuf *o, const lt_metric *m, const char *suffix)
+{
+    const uint8_t *s = (const uint8_t *)m->name;
+    if (m->len == 0 || (s[0] >= '0' && s[0] <= '9'))
+        out_bytes(o, "_", 1);
+    for (uint32_t i = 0; i < m->len; i++) {
+        uint8_t c = s[i];
+        if ((c & 0xc0) == 0x80)
+            continue;   /* continuation byte of a sequence already replaced */
+        if (name_char(c, false))
+            out_bytes(o, (const char *)&c, 1);
+        else
+            out_bytes(o, "_", 1);
+    }
+    if (suffix)
+        out_str(o, suffix);
+}
+
+static int cmp_metric(const void *a, const void *b)
+{
+    const lt_metric *x = *(const lt_metric *const *)a, *y = *(const lt_metric *const *)b;
+    if (x->kind != y->kind)
+        return x->kind < y->kind ? -1 : 1;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->name, y->name, n);
+    if (c)
+        return c;
+    return x->len < y->len ? -1 : x->len > y->len ? 1 : 0;
+}
+
+static void render_one(outbuf *o, const lt_metric *m)
+{
+    static const char *const types[] = {"counter", "gauge", "histogram"};
+    out_str(o, "# TYPE ");
+    out_name(o, m, NULL);
+    out_str(o, " ");
+    out_str(o, types[m->kind]);
+    out_str(o, "\n");
+    switch (m->kind) {
+    case LT_METRIC_COUNTER:
+        out_name(o, m, " ");
+        out_u64(o, atomic_load_explicit(&m->value, memory_order_relaxed));
+        out_str(o, "\n");
+        break;
+    case LT_METRIC_GAUGE:
+        out_name(o, m, " ");
+        out_double(o, u2f(atomic_load_explicit(&m->value, memory_order_relaxed)));
+        out_str(o, "\n");
+        break;
+    case LT_METRIC_HISTOGRAM: {
+        /* count first: a concurrent record may make buckets lag, never exceed
+         * what +Inf shows */
+        uint64_t total = atomic_load_explicit(&m->count, memory_order_relaxed);
+        double sum = u2f(atomic_load_explicit(&m->sum, memory_order_relaxed));
+        uint64_t cum = 0;
+        for (size_t i = 0; i < NBUCKETS; i++) {
+            cum += atomic_load_explicit(&m->buckets[i], memory_order_relaxed);
+            if (cum > total)
+                cum = total;
+            out_name(o, m, "_bucket{le=\"");
+            out_double(o, lt_metrics_buckets[i]);
+            out_str(o, "\"} ");
+            out_u64(o, cum);
+            out_str(o, "\n");
+        }
+        out_name(o, m, "_bucket{le=\"+Inf\"} ");
+        out_u64(o, total);
+        out_str(o, "\n");
+        out_name(o, m, "_sum ");
+        out_double(o, sum);
+        out_str(o, "\n");
+        out_name(o, m, "_count ");
+        out_u64(o, total);
+        out_str(o, "\n");
+        break;
+    }
+    }
+}
+
+size_t lt_metrics_render_prometheus(char *buf, size_t size)
+{
+    outbuf o = {buf, buf ? size : 0, 0};
+    pthread_rwlock_rdlock(&store_lock);
+    lt_metric **list = count ? malloc(count * sizeof *list) : NULL;
+    size_t n = 0;
+    if (list) {
+        for (size_t i = 0; i < cap; i++)
+            if (slots[i])
+                list[n++] = slots[i];
+        qsort(list, n, sizeof *list, cmp_metric);
+        for (size_t i = 0; i < n; i++)
+            render_one(&o, list[i]);
+        free(list);
+    }
+    pthread_rwlock_unlock(&store_lock);
+    if (o.size)
+        o.buf[o.len < o.size ? o.len : o.size - 1] = '\0';
+    return o.len;
+}
+
+/* ---- lunatic::metrics ---------------------------------------------------- */
+
+/* counter(name_ptr, name_len, i64 value) */
+static int metrics_counter(wasm_exec *x, void *env, wasm_val *args)
+{
+    (void)env;
+    const char *name = api_str(x, A32(0), A32(1));
+    if (!name)
+        return WASM_TRAP;
+    lt_metrics_counter_add(name, A32(1), A64(2));
+    return WASM_OK;
+}
+
+/* increment_counter(name_ptr, name_len) */
+static int metrics_increment_counter(wasm_exec *x, void *env, wasm_val *args)
+{
+    (void)env;
+    const char *name = api_str(x, A32(0), A32(1));
+    if (!name)
+        return WASM_TRAP;
+    lt_metrics_counter_add(name, A32(1), 1);
+    return WASM_OK;
+}
+
+static double arg_f64(const wasm_val *args, int i) { return u2f(args[i]); }
+
+/* gauge(name_ptr, name_len, f64 value) */
+static int metrics_gauge(wasm_exec *x, void *env, wasm_val *args)
+{
+    (void)env;
+    const char *name = api_str(x, A32(0), A32(1));
+    if (!name)
+        return WASM_TRAP;
+    lt_metrics_gauge_set(name, A32(1), arg_f64(args, 2));
+    return WASM_OK;
+}
+
+/* increment_gauge(name_ptr, name_len, f64 value) */
+static int metrics_increment_gauge(wasm_exec *x, void *env, wasm_val *args)
+{
+    (void)env;
+    const char *name = api_str(x, A32(0), A32(1));
+    if (!name)
+        return WASM_TRAP;
+    lt_metrics_gauge_add(name, A32(1), arg_f64(args, 2));
+    return WASM_OK;
+}
+
+/* decrement_gauge(name_ptr, name_len, f64 value) */
+static int metrics_decrement_gauge(wasm_exec *x, void *env, wasm_val *args)
+{
+    (void)env;
+    const char *name = api_str(x, A32(0), A32(1));
+    if (!name)
+        return WASM_TRAP;
+    lt_metrics_gauge_add(name, A32(1), -arg_f64(args, 2));
+    return WASM_OK;
+}
+
+/* histogram(name_ptr, name_len, f64 value) */
+static int metrics_histogram(wasm_exec *x, void *env, wasm_val *args)
+{
+    (void)env;
+    const char *name = api_str(x, A32(0), A32(1));
+    if (!name)
+        return WASM_TRAP;
+    lt_metrics_histogram_record(name, A32(1), arg_f64(args, 2));
+    return WASM_OK;
+}
+
+#define M "lunatic::metrics"
+const host_func_def api_metrics_defs[] = {
+    {M, "counter", "iiI:", metrics_counter},
+    {M, "increment_counter", "ii:", metrics_increment_counter},
+    {M, "gauge", "iiF:", metrics_gauge},
+    {M, "increment_gauge", "iiF:", metrics_increment_gauge},
+    {M, "decrement_gauge", "iiF:", metrics_decrement_gauge},
+    {M, "histogram", "iiF:", metrics_histogram},
+};
+const size_t api_metrics_count = sizeof api_metrics_defs / sizeof api_metrics_defs[0];
+#undef M

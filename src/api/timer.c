@@ -1,0 +1,63 @@
+/*
+ * timer.c - lunatic::timer (ABI.md 2.5): send_after and cancel_timer.
+ * The message leaves the scratch area at once; the poller thread delivers
+ * it at the deadline (dropped if the target is gone by then).
+ */
+#include "api/api.h"
+
+static void drop_done_timers(lt_process *p)
+{
+    for (uint32_t i = 0; i < p->timers.cap; i++) {
+        if (p->timers.ids[i] >= UINT64_MAX - 1)
+            continue;
+        lt_timer *t = p->timers.vals[i];
+        if (lt_timer_done(t)) {
+            lt_idtab_take(&p->timers, p->timers.ids[i]);
+            lt_timer_release(t);
+        }
+    }
+}
+
+static int send_after(wasm_exec *x, void *env, wasm_val *args)
+{
+    lt_process *p = lt_self(x);
+    lt_signal *m = p->scratch;
+    if (!m)
+        return api_trap(x, "send_after: no message in the scratch area");
+    p->scratch = NULL;
+    m->read_ptr = 0;
+    /* expired timers are forgotten here, as in the original */
+    drop_done_timers(p);
+    uint64_t ms = A64(1);
+    int64_t delay = ms > (uint64_t)INT64_MAX / 2000000 ? INT64_MAX / 2 : (int64_t)ms * 1000000;
+    lt_timer *t = lt_timer_send_after(p->rt, p->env, A64(0), m, lt_now_ns() + delay);
+    if (!t)
+        return api_trap(x, "out of memory");
+    uint64_t id = lt_idtab_add(&p->timers, t);
+    if (id == UINT64_MAX) {
+        lt_timer_release(t);
+        return api_trap(x, "out of memory");
+    }
+    RET64(id);
+    return WASM_OK;
+}
+
+static int cancel_timer(wasm_exec *x, void *env, wasm_val *args)
+{
+    lt_process *p = lt_self(x);
+    lt_timer *t = lt_idtab_take(&p->timers, A64(0));
+    int r = 0;
+    if (t) {
+        r = lt_timer_cancel(t);
+        lt_timer_release(t);
+    }
+    RET32(r);
+    return WASM_OK;
+}
+
+#define M "lunatic::timer"
+const host_func_def api_timer_defs[] = {
+    {M, "send_after", "II:I", send_after},
+    {M, "cancel_timer", "I:i", cancel_timer},
+};
+const size_t api_timer_count = sizeof api_timer_defs / sizeof *api_timer_defs;

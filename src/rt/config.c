@@ -1,0 +1,138 @@
+/*
+ * config.c - process configs (ABI.md 3.2). A config is refcounted: a
+ * process holds the config it was spawned with, and children spawned with
+ * config -1 share it. The WASI part (argv, environment, opened preopens)
+ * is built once per config and shared by every process that uses it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rt/rt.h"
+
+lt_config *lt_config_new(void)
+{
+    lt_config *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    atomic_init(&c->refs, 1);
+    c->max_memory = UINT32_MAX;
+    pthread_mutex_init(&c->wasi_lock, NULL);
+    return c;
+}
+
+static int copy_strings(char ***dst, uint32_t *ndst, char *const *src, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (lt_config_add_string(dst, ndst, src[i], strlen(src[i])) < 0)
+            return -1;
+    return 0;
+}
+
+lt_config *lt_config_clone(const lt_config *c)
+{
+    lt_config *n = lt_config_new();
+    if (!n)
+        return NULL;
+    n->max_memory = c->max_memory;
+    n->max_fuel = c->max_fuel;
+    n->can_compile = c->can_compile;
+    n->can_create_configs = c->can_create_configs;
+    n->can_spawn = c->can_spawn;
+    if (copy_strings(&n->args, &n->nargs, c->args, c->nargs) < 0 ||
+        copy_strings(&n->envs, &n->nenvs, c->envs, c->nenvs) < 0 ||
+        copy_strings(&n->preopens, &n->npreopens, c->preopens, c->npreopens) < 0) {
+        lt_config_release(n);
+        return NULL;
+    }
+    return n;
+}
+
+void lt_config_retain(lt_config *c) { atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed); }
+
+static void free_strings(char **a, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        free(a[i]);
+    free(a);
+}
+
+void lt_config_release(lt_config *c)
+{
+    if (!c || atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    free_strings(c->args, c->nargs);
+    free_strings(c->envs, c->nenvs);
+    free_strings(c->preopens, c->npreopens);
+    if (c->wasi)
+        wasi_shared_release(c->wasi);
+    pthread_mutex_destroy(&c->wasi_lock);
+    free(c);
+}
+
+int lt_config_add_string(char ***arr, uint32_t *n, const char *s, size_t len)
+{
+    char **a = realloc(*arr, (*n + 1) * sizeof *a);
+    if (!a)
+        return -1;
+    *arr = a;
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return -1;
+    memcpy(copy, s, len);
+    copy[len] = 0;
+    a[(*n)++] = copy;
+    return 0;
+}
+
+wasi_shared *lt_config_wasi(lt_config *c, char *err, size_t errsize)
+{
+    pthread_mutex_lock(&c->wasi_lock);
+    if (!c->wasi) {
+        wasi_preopen *pre = calloc(c->npreopens + 1, sizeof *pre);
+        if (pre) {
+            for (uint32_t i = 0; i < c->npreopens; i++) {
+                pre[i].name = c->preopens[i];
+                pre[i].path = c->preopens[i];
+            }
+            wasi_config wc = {
+                .argc = (int)c->nargs, .argv = (const char *const *)c->args,
+                .envc = (int)c->nenvs, .env = (const char *const *)c->envs,
+                .npreopens = (int)c->npreopens, .preopens = pre,
+            };
+            c->wasi = wasi_shared_new(&wc, err, errsize);
+            free(pre);
+        }
+    }
+    wasi_shared *w = c->wasi;
+    pthread_mutex_unlock(&c->wasi_lock);
+    return w;
+}
+
+/* ---- embedding API -------------------------------------------------------- */
+
+lunatic_config *lunatic_config_new(void) { return lt_config_new(); }
+void lunatic_config_release(lunatic_config *c) { lt_config_release(c); }
+void lunatic_config_set_max_memory(lunatic_config *c, uint64_t bytes) { c->max_memory = bytes; }
+void lunatic_config_set_max_fuel(lunatic_config *c, uint64_t units) { c->max_fuel = units; }
+
+void lunatic_config_set_permissions(lunatic_config *c, int compile, int create_configs, int spawn)
+{
+    c->can_compile = compile != 0;
+    c->can_create_configs = create_configs != 0;
+    c->can_spawn = spawn != 0;
+}
+
+int lunatic_config_add_arg(lunatic_config *c, const char *arg)
+{
+    return lt_config_add_string(&c->args, &c->nargs, arg, strlen(arg));
+}
+
+int lunatic_config_add_env(lunatic_config *c, const char *kv)
+{
+    return lt_config_add_string(&c->envs, &c->nenvs, kv, strlen(kv));
+}
+
+int lunatic_config_add_preopen(lunatic_config *c, const char *dir)
+{
+    return lt_config_add_string(&c->preopens, &c->npreopens, dir, strlen(dir));
+}

@@ -1,0 +1,163 @@
+/*
+ * env.c - environments: namespaces of processes with pids counting from 1.
+ *
+ * The process table is split into LT_SHARDS open-addressing hash tables,
+ * each under its own mutex, so spawns and sends from many workers rarely
+ * meet on one lock. lt_send appends to the target's inbox while holding
+ * the shard lock: a dying process removes itself under the same lock, so a
+ * sender never touches a freed process (see rt.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rt/rt.h"
+
+#define KEY_EMPTY 0
+#define KEY_GONE UINT64_MAX
+
+lt_env *lt_env_get(lt_runtime *rt, uint64_t id)
+{
+    pthread_mutex_lock(&rt->env_lock);
+    lt_env *e = rt->envs;
+    while (e && e->id != id)
+        e = e->next;
+    if (!e && (e = calloc(1, sizeof *e))) {
+        e->id = id;
+        atomic_init(&e->next_pid, 1);
+        for (int i = 0; i < LT_SHARDS; i++)
+            pthread_mutex_init(&e->shards[i].lock, NULL);
+        e->next = rt->envs;
+        rt->envs = e;
+    }
+    pthread_mutex_unlock(&rt->env_lock);
+    return e;
+}
+
+static lt_shard *shard_of(lt_env *e, uint64_t pid) { return &e->shards[pid % LT_SHARDS]; }
+
+static uint32_t hash(uint64_t pid, uint32_t cap)
+{
+    return (uint32_t)((pid / LT_SHARDS) * 0x9e3779b97f4a7c15ull >> 32) & (cap - 1);
+}
+
+static int64_t find(const lt_shard *s, uint64_t pid)
+{
+    if (!s->cap)
+        return -1;
+    uint32_t i = hash(pid, s->cap);
+    while (s->keys[i] != KEY_EMPTY) {
+        if (s->keys[i] == pid)
+            return i;
+        i = (i + 1) & (s->cap - 1);
+    }
+    return -1;
+}
+
+static int rehash(lt_shard *s, uint32_t cap)
+{
+    uint64_t *keys = calloc(cap, sizeof *keys);
+    lt_process **vals = malloc(cap * sizeof *vals);
+    if (!keys || !vals) {
+        free(keys);
+        free(vals);
+        return -1;
+    }
+    for (uint32_t i = 0; i < s->cap; i++) {
+        uint64_t k = s->keys[i];
+        if (k == KEY_EMPTY || k == KEY_GONE)
+            continue;
+        uint32_t j = hash(k, cap);
+        while (keys[j] != KEY_EMPTY)
+            j = (j + 1) & (cap - 1);
+        keys[j] = k;
+        vals[j] = s->vals[i];
+    }
+    free(s->keys);
+    free(s->vals);
+    s->keys = keys;
+    s->vals = vals;
+    s->cap = cap;
+    s->used = s->count;
+    return 0;
+}
+
+int lt_env_insert(lt_env *e, lt_process *p)
+{
+    lt_shard *s = shard_of(e, p->pid);
+    pthread_mutex_lock(&s->lock);
+    if ((s->used + 1) * 4 > s->cap * 3) {
+        uint32_t cap = 16;
+        while (cap < (s->count + 1) * 2)
+            cap *= 2;
+        if (rehash(s, cap) < 0) {
+            pthread_mutex_unlock(&s->lock);
+            return -1;
+        }
+    }
+    uint32_t i = hash(p->pid, s->cap);
+    while (s->keys[i] != KEY_EMPTY && s->keys[i] != KEY_GONE)
+        i = (i + 1) & (s->cap - 1);
+    if (s->keys[i] == KEY_EMPTY)
+        s->used++;
+    s->keys[i] = p->pid;
+    s->vals[i] = p;
+    s->count++;
+    pthread_mutex_unlock(&s->lock);
+    atomic_fetch_add(&e->nprocs, 1);
+    return 0;
+}
+
+void lt_env_remove(lt_env *e, lt_process *p)
+{
+    lt_shard *s = shard_of(e, p->pid);
+    pthread_mutex_lock(&s->lock);
+    int64_t i = find(s, p->pid);
+    if (i >= 0) {
+        s->keys[i] = KEY_GONE;
+        s->count--;
+    }
+    /* No sender can reach p any more: refuse what raced in before. */
+    lt_spin_lock(&p->lock);
+    p->state = PS_DEAD;
+    lt_spin_unlock(&p->lock);
+    pthread_mutex_unlock(&s->lock);
+    if (i >= 0)
+        atomic_fetch_sub(&e->nprocs, 1);
+}
+
+bool lt_env_exists(lt_env *e, uint64_t pid)
+{
+    lt_shard *s = shard_of(e, pid);
+    pthread_mutex_lock(&s->lock);
+    bool found = find(s, pid) >= 0;
+    pthread_mutex_unlock(&s->lock);
+    return found;
+}
+
+bool lt_send(lt_env *e, uint64_t pid, lt_signal *sig)
+{
+    if (pid == 0 || pid == KEY_GONE) {
+        lt_signal_free(sig);
+        return false;
+    }
+    lt_shard *s = shard_of(e, pid);
+    pthread_mutex_lock(&s->lock);
+    int64_t i = find(s, pid);
+    if (i < 0) {
+        pthread_mutex_unlock(&s->lock);
+        lt_signal_free(sig);
+        return false;
+    }
+    lt_process *p = s->vals[i];
+    sig->next = NULL;
+    lt_spin_lock(&p->lock);
+    if (p->in_tail)
+        p->in_tail->next = sig;
+    else
+        p->in_head = sig;
+    p->in_tail = sig;
+    lt_wake_locked(p);
+    lt_spin_unlock(&p->lock);
+    pthread_mutex_unlock(&s->lock);
+    return true;
+}

@@ -1,0 +1,82 @@
+/*
+ * module.c - compiled modules with their imports resolved once against
+ * every host module, so a spawn only instantiates.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rt/rt.h"
+
+lt_module *lt_module_compile(const uint8_t *bytes, size_t len, char *err, size_t errsize)
+{
+    wasm_error werr;
+    wasm_module *wm = wasm_module_new(bytes, len, &werr);
+    if (!wm) {
+        snprintf(err, errsize, "invalid module at byte offset %zu: %s", werr.offset, werr.msg);
+        return NULL;
+    }
+    lt_module *m = calloc(1, sizeof *m);
+    uint32_t n = wasm_module_num_imports(wm);
+    wasm_extern *imports = calloc(n ? n : 1, sizeof *imports);
+    if (!m || !imports) {
+        snprintf(err, errsize, "out of memory");
+        goto fail;
+    }
+    const host_table *tables[] = {wasi_host_table(), lt_api_table()};
+    if (!tables[0] || !tables[1]) {
+        snprintf(err, errsize, "cannot create the host functions");
+        goto fail;
+    }
+    if (host_resolve(tables, 2, wm, imports, err, errsize) < 0)
+        goto fail;
+    atomic_init(&m->refs, 1);
+    m->wasm = wm;
+    m->imports = imports;
+    m->nimports = n;
+    return m;
+fail:
+    free(imports);
+    free(m);
+    wasm_module_release(wm);
+    return NULL;
+}
+
+int lt_check_entry(const lt_module *m, const char *name, char *err, size_t errsize)
+{
+    for (uint32_t i = 0; i < wasm_module_num_exports(m->wasm); i++) {
+        wasm_export e;
+        wasm_module_export(m->wasm, i, &e);
+        if (strlen(name) != e.name_len || memcmp(name, e.name, e.name_len))
+            continue;
+        if (e.type.kind != WASM_EXTERN_FUNC)
+            break;
+        if (e.type.func->nparams || e.type.func->nresults) {
+            char tb[128];
+            snprintf(err, errsize, "'%s' has type %s, expected () -> ()", name,
+                     host_type_format(e.type.func, tb, sizeof tb));
+            return -1;
+        }
+        return 0;
+    }
+    snprintf(err, errsize, "no exported function '%s'", name);
+    return -1;
+}
+
+void lt_module_retain(lt_module *m) { atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed); }
+
+void lt_module_release(lt_module *m)
+{
+    if (!m || atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    wasm_module_release(m->wasm);
+    free(m->imports);
+    free(m);
+}
+
+lunatic_module *lunatic_module_new(const uint8_t *wasm, size_t len, char *err, size_t errsize)
+{
+    return lt_module_compile(wasm, len, err, errsize);
+}
+
+void lunatic_module_release(lunatic_module *m) { lt_module_release(m); }

@@ -1,0 +1,151 @@
+/*
+ * registry.c - process names: name -> (node id, pid), shared by a process
+ * and every descendant it spawns (ABI.md 2.4). A read-write lock guards
+ * it; get_or_spawn holds the write side across lookup and spawn.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rt/rt.h"
+
+typedef struct entry {
+    char *name;
+    size_t len;
+    uint64_t node, pid;
+} entry;
+
+struct lt_registry {
+    atomic_int refs;
+    pthread_mutex_t lock;
+    entry *e;
+    size_t n, cap;
+};
+
+lt_registry *lt_registry_new(void)
+{
+    lt_registry *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    atomic_init(&r->refs, 1);
+    pthread_mutexattr_t a;
+    pthread_mutexattr_init(&a);
+    pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&r->lock, &a);
+    pthread_mutexattr_destroy(&a);
+    return r;
+}
+
+void lt_registry_retain(lt_registry *r) { atomic_fetch_add_explicit(&r->refs, 1, memory_order_relaxed); }
+
+void lt_registry_release(lt_registry *r)
+{
+    if (!r || atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    for (size_t i = 0; i < r->n; i++)
+        free(r->e[i].name);
+    free(r->e);
+    pthread_mutex_destroy(&r->lock);
+    free(r);
+}
+
+void lt_registry_lock(lt_registry *r) { pthread_mutex_lock(&r->lock); }
+void lt_registry_unlock(lt_registry *r) { pthread_mutex_unlock(&r->lock); }
+
+static entry *find(lt_registry *r, const char *name, size_t len)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (r->e[i].len == len && !memcmp(r->e[i].name, name, len))
+            return &r->e[i];
+    return NULL;
+}
+
+void lt_registry_put(lt_registry *r, const char *name, size_t len, uint64_t node, uint64_t pid)
+{
+    pthread_mutex_lock(&r->lock);
+    entry *e = find(r, name, len);
+    if (!e) {
+        if (r->n == r->cap) {
+            size_t cap = r->cap ? r->cap * 2 : 8;
+            entry *ne = realloc(r->e, cap * sizeof *ne);
+            if (!ne)
+                goto out;
+            r->e = ne;
+            r->cap = cap;
+        }
+        char *copy = malloc(len + 1);
+        if (!copy)
+            goto out;
+        memcpy(copy, name, len);
+        copy[len] = 0;
+        e = &r->e[r->n++];
+        e->name = copy;
+        e->len = len;
+    }
+    e->node = node;
+    e->pid = pid;
+out:
+    pthread_mutex_unlock(&r->lock);
+}
+
+int lt_registry_get(lt_registry *r, const char *name, size_t len, uint64_t *node, uint64_t *pid)
+{
+    pthread_mutex_lock(&r->lock);
+    entry *e = find(r, name, len);
+    if (e) {
+        *node = e->node;
+        *pid = e->pid;
+    }
+    pthread_mutex_unlock(&r->lock);
+    return e ? 0 : -1;
+}
+
+static void remove_at(lt_registry *r, size_t i)
+{
+    free(r->e[i].name);
+    r->e[i] = r->e[--r->n];
+}
+
+void lt_registry_remove(lt_registry *r, const char *name, size_t len)
+{
+    pthread_mutex_lock(&r->lock);
+    entry *e = find(r, name, len);
+    if (e)
+        remove_at(r, (size_t)(e - r->e));
+    pthread_mutex_unlock(&r->lock);
+}
+
+void lt_registry_remove_pid(lt_registry *r, uint64_t pid)
+{
+    pthread_mutex_lock(&r->lock);
+    for (size_t i = 0; i < r->n;) {
+        if (r->e[i].pid == pid && r->e[i].node == 0)
+            remove_at(r, i);
+        else
+            i++;
+    }
+    pthread_mutex_unlock(&r->lock);
+}
+
+const char *lt_registry_name_of(lt_registry *r, uint64_t pid, char *buf, size_t size)
+{
+    const char *found = NULL;
+    pthread_mutex_lock(&r->lock);
+    for (size_t i = 0; i < r->n; i++) {
+        if (r->e[i].pid != pid)
+            continue;
+        /* lunatic-rs names are "type/type/kind/name": show the last part */
+        const char *n = r->e[i].name;
+        for (int k = 0; k < 3; k++) {
+            const char *slash = strchr(n, '/');
+            if (!slash)
+                break;
+            n = slash + 1;
+        }
+        snprintf(buf, size, "'%s'", n);
+        found = buf;
+        break;
+    }
+    pthread_mutex_unlock(&r->lock);
+    return found;
+}

@@ -1,0 +1,415 @@
+/*
+ * sched.c - the M:N scheduler: one worker thread per core, each with its
+ * own FIFO run queue; an idle worker steals from the others, spins briefly,
+ * then sleeps until work arrives, so an idle runtime uses no CPU.
+ *
+ * A process made runnable by a signal, timer or I/O event goes to the queue
+ * of the worker that woke it (a ping-pong pair stays on one core) or, from
+ * outside the workers, to worker 0's. A process that used up its budget
+ * goes to the back of its worker's queue, so a guest spinning in `loop {}`
+ * shares its core fairly.
+ *
+ * The poller thread owns the timer heap and an epoll set: it sleeps in
+ * epoll_wait until the earliest deadline or an fd event, and wakes the
+ * processes concerned. An eventfd interrupts it when an earlier timer is
+ * added.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "rt/rt.h"
+
+static _Thread_local lt_worker *current_worker;
+
+lt_worker *lt_current_worker(void) { return current_worker; }
+
+/* ---- run queues ---------------------------------------------------------- */
+
+static void queue_push(lt_worker *w, lt_process *p)
+{
+    p->next_run = NULL;
+    lt_spin_lock(&w->qlock);
+    if (w->qtail)
+        w->qtail->next_run = p;
+    else
+        w->qhead = p;
+    w->qtail = p;
+    atomic_fetch_add_explicit(&w->qlen, 1, memory_order_relaxed);
+    lt_spin_unlock(&w->qlock);
+}
+
+static lt_process *queue_pop(lt_worker *w)
+{
+    if (!atomic_load_explicit(&w->qlen, memory_order_relaxed))
+        return NULL;
+    lt_spin_lock(&w->qlock);
+    lt_process *p = w->qhead;
+    if (p) {
+        w->qhead = p->next_run;
+        if (!w->qhead)
+            w->qtail = NULL;
+        atomic_fetch_sub_explicit(&w->qlen, 1, memory_order_relaxed);
+    }
+    lt_spin_unlock(&w->qlock);
+    return p;
+}
+
+static void wake_sleeper(lt_runtime *rt)
+{
+    if (atomic_load(&rt->sleeping) > 0) {
+        pthread_mutex_lock(&rt->idle_lock);
+        pthread_cond_signal(&rt->idle_cond);
+        pthread_mutex_unlock(&rt->idle_lock);
+    }
+}
+
+void lt_schedule(lt_runtime *rt, lt_process *p)
+{
+    lt_worker *w = current_worker;
+    if (!w || w->rt != rt)
+        w = &rt->workers[0];
+    queue_push(w, p);
+    /* Another worker may be asleep while this one is busy: let it steal. */
+    if (atomic_load_explicit(&w->qlen, memory_order_relaxed) > 1 || current_worker != w)
+        wake_sleeper(rt);
+}
+
+void lt_wake_locked(lt_process *p)
+{
+    if (p->state == PS_WAITING) {
+        p->state = PS_QUEUED;
+        lt_schedule(p->rt, p);
+    } else if (p->state == PS_RUNNING) {
+        p->notified = true;
+    }
+}
+
+static lt_process *steal(lt_worker *self)
+{
+    lt_runtime *rt = self->rt;
+    for (unsigned k = 1; k < rt->nworkers; k++) {
+        lt_worker *v = &rt->workers[(self->index + k) % rt->nworkers];
+        lt_process *p = queue_pop(v);
+        if (p)
+            return p;
+    }
+    return NULL;
+}
+
+static bool any_work(lt_runtime *rt)
+{
+    for (unsigned i = 0; i < rt->nworkers; i++)
+        if (atomic_load_explicit(&rt->workers[i].qlen, memory_order_relaxed))
+            return true;
+    return false;
+}
+
+static void *worker_main(void *arg)
+{
+    lt_worker *w = arg;
+    lt_runtime *rt = w->rt;
+    current_worker = w;
+    while (!atomic_load(&rt->stopping)) {
+        lt_process *p = queue_pop(w);
+        if (!p)
+            p = steal(w);
+        if (p) {
+            lt_process_run(p);
+            continue;
+        }
+        /* Spin a little before sleeping: a message is often on its way. */
+        for (int i = 0; i < 2000 && !p; i++) {
+            __builtin_ia32_pause();
+            if ((i & 63) == 63 && any_work(rt))
+                break;
+        }
+        if (any_work(rt))
+            continue;
+        pthread_mutex_lock(&rt->idle_lock);
+        atomic_fetch_add(&rt->sleeping, 1);
+        if (!any_work(rt) && !atomic_load(&rt->stopping)) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 50 * 1000 * 1000; /* a safety net, not a poll */
+            if (ts.tv_nsec >= 1000000000) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000;
+            }
+            pthread_cond_timedwait(&rt->idle_cond, &rt->idle_lock, &ts);
+        }
+        atomic_fetch_sub(&rt->sleeping, 1);
+        pthread_mutex_unlock(&rt->idle_lock);
+    }
+    return NULL;
+}
+
+/* ---- timers -------------------------------------------------------------- */
+
+enum { TIMER_WAKE, TIMER_SEND };
+enum { T_PENDING, T_FIRED, T_CANCELLED };
+
+struct lt_timer {
+    int64_t deadline;
+    atomic_int refs;
+    atomic_int state;
+    uint8_t kind;
+    lt_env *env;
+    uint64_t pid, seq;
+    lt_signal *msg;
+};
+
+static bool heap_less(const lt_timer *a, const lt_timer *b) { return a->deadline < b->deadline; }
+
+static void heap_push(lt_runtime *rt, lt_timer *t)
+{
+    if (rt->nheap == rt->heapcap) {
+        uint32_t cap = rt->heapcap ? rt->heapcap * 2 : 64;
+        lt_timer **h = realloc(rt->heap, cap * sizeof *h);
+        if (!h)
+            return; /* the timer is lost: its process will wait for a signal */
+        rt->heap = h;
+        rt->heapcap = cap;
+    }
+    uint32_t i = rt->nheap++;
+    while (i > 0) {
+        uint32_t parent = (i - 1) / 2;
+        if (!heap_less(t, rt->heap[parent]))
+            break;
+        rt->heap[i] = rt->heap[parent];
+        i = parent;
+    }
+    rt->heap[i] = t;
+}
+
+static lt_timer *heap_pop(lt_runtime *rt)
+{
+    lt_timer *top = rt->heap[0];
+    lt_timer *last = rt->heap[--rt->nheap];
+    uint32_t i = 0, n = rt->nheap;
+    for (;;) {
+        uint32_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && heap_less(rt->heap[c + 1], rt->heap[c]))
+            c++;
+        if (!heap_less(rt->heap[c], last))
+            break;
+        rt->heap[i] = rt->heap[c];
+        i = c;
+    }
+    if (n)
+        rt->heap[i] = last;
+    return top;
+}
+
+static void add_timer(lt_runtime *rt, lt_timer *t)
+{
+    pthread_mutex_lock(&rt->timer_lock);
+    bool earliest = rt->nheap == 0 || t->deadline < rt->heap[0]->deadline;
+    heap_push(rt, t);
+    pthread_mutex_unlock(&rt->timer_lock);
+    if (earliest) {
+        uint64_t one = 1;
+        ssize_t r = write(rt->evfd, &one, sizeof one);
+        (void)r;
+    }
+}
+
+void lt_timer_wake(lt_runtime *rt, lt_process *p, int64_t deadline)
+{
+    lt_timer *t = calloc(1, sizeof *t);
+    if (!t)
+        return;
+    t->deadline = deadline;
+    atomic_init(&t->refs, 1);
+    t->kind = TIMER_WAKE;
+    t->env = p->env;
+    t->pid = p->pid;
+    t->seq = p->wait_seq;
+    add_timer(rt, t);
+}
+
+lt_timer *lt_timer_send_after(lt_runtime *rt, lt_env *env, uint64_t pid, lt_signal *msg,
+                              int64_t deadline)
+{
+    lt_timer *t = calloc(1, sizeof *t);
+    if (!t) {
+        lt_signal_free(msg);
+        return NULL;
+    }
+    t->deadline = deadline;
+    atomic_init(&t->refs, 2); /* the heap and the caller */
+    t->kind = TIMER_SEND;
+    t->env = env;
+    t->pid = pid;
+    t->msg = msg;
+    add_timer(rt, t);
+    return t;
+}
+
+void lt_timer_release(lt_timer *t)
+{
+    if (t && atomic_fetch_sub(&t->refs, 1) == 1) {
+        lt_signal_free(t->msg);
+        free(t);
+    }
+}
+
+int lt_timer_cancel(lt_timer *t)
+{
+    int expect = T_PENDING;
+    return atomic_compare_exchange_strong(&t->state, &expect, T_CANCELLED) ? 1 : 0;
+}
+
+bool lt_timer_done(const lt_timer *t) { return atomic_load(&t->state) != T_PENDING; }
+
+/* Wakes pid if it still waits for the wait numbered seq. */
+static void wake_for(lt_env *env, uint64_t pid, uint64_t seq)
+{
+    lt_signal *s = lt_signal_new(SIG_WAKE);
+    if (!s)
+        return;
+    s->tag = (int64_t)seq;
+    lt_send(env, pid, s);
+}
+
+static void fire(lt_timer *t)
+{
+    int expect = T_PENDING;
+    if (!atomic_compare_exchange_strong(&t->state, &expect, T_FIRED)) {
+        lt_timer_release(t);
+        return;
+    }
+    if (t->kind == TIMER_SEND) {
+        lt_signal *m = t->msg;
+        t->msg = NULL;
+        lt_send(t->env, t->pid, m);
+    } else {
+        wake_for(t->env, t->pid, t->seq);
+    }
+    lt_timer_release(t);
+}
+
+/* ---- the poller thread ------------------------------------------------------ */
+
+typedef struct poll_reg {
+    lt_env *env;
+    uint64_t pid, seq;
+    int fd;
+} poll_reg;
+
+int lt_poll_fd(lt_runtime *rt, lt_process *p, int fd, uint32_t events)
+{
+    poll_reg *r = malloc(sizeof *r);
+    if (!r)
+        return -1;
+    *r = (poll_reg){p->env, p->pid, p->wait_seq, fd};
+    struct epoll_event ev = {.events = events | EPOLLONESHOT, .data.ptr = r};
+    if (epoll_ctl(rt->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        if (errno == EEXIST && epoll_ctl(rt->epfd, EPOLL_CTL_MOD, fd, &ev) == 0)
+            return 0; /* the old registration's record leaks no wakeup: seq differs */
+        free(r);
+        return -1;
+    }
+    return 0;
+}
+
+static void *poller_main(void *arg)
+{
+    lt_runtime *rt = arg;
+    struct epoll_event evs[64];
+    while (!atomic_load(&rt->stopping)) {
+        int timeout = -1;
+        pthread_mutex_lock(&rt->timer_lock);
+        if (rt->nheap) {
+            int64_t d = rt->heap[0]->deadline - lt_now_ns();
+            timeout = d <= 0 ? 0 : (int)((d + 999999) / 1000000);
+        }
+        pthread_mutex_unlock(&rt->timer_lock);
+        int n = epoll_wait(rt->epfd, evs, 64, timeout);
+        for (int i = 0; i < n; i++) {
+            if (evs[i].data.ptr == NULL) {
+                uint64_t v;
+                ssize_t r = read(rt->evfd, &v, sizeof v);
+                (void)r;
+                continue;
+            }
+            poll_reg *reg = evs[i].data.ptr;
+            epoll_ctl(rt->epfd, EPOLL_CTL_DEL, reg->fd, NULL);
+            wake_for(reg->env, reg->pid, reg->seq);
+            free(reg);
+        }
+        /* fire what is due */
+        int64_t now = lt_now_ns();
+        for (;;) {
+            pthread_mutex_lock(&rt->timer_lock);
+            lt_timer *t = NULL;
+            if (rt->nheap && rt->heap[0]->deadline <= now)
+                t = heap_pop(rt);
+            pthread_mutex_unlock(&rt->timer_lock);
+            if (!t)
+                break;
+            fire(t);
+        }
+    }
+    return NULL;
+}
+
+/* ---- runtime creation ------------------------------------------------------- */
+
+lunatic_runtime *lunatic_runtime_new(const lunatic_options *opt)
+{
+    lt_runtime *rt = calloc(1, sizeof *rt);
+    if (!rt)
+        return NULL;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    rt->nworkers = opt && opt->threads ? opt->threads : (unsigned)(ncpu > 0 ? ncpu : 1);
+    rt->reductions = opt && opt->reductions ? opt->reductions : 20000;
+    const char *log = getenv("LUNATIC_LOG");
+    if (!log)
+        log = getenv("RUST_LOG");
+    rt->log_debug = log && (strstr(log, "debug") || strstr(log, "trace"));
+    pthread_mutex_init(&rt->idle_lock, NULL);
+    pthread_cond_init(&rt->idle_cond, NULL);
+    pthread_mutex_init(&rt->env_lock, NULL);
+    pthread_mutex_init(&rt->timer_lock, NULL);
+    pthread_mutex_init(&rt->done_lock, NULL);
+    pthread_cond_init(&rt->done_cond, NULL);
+    rt->epfd = epoll_create1(EPOLL_CLOEXEC);
+    rt->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+    if (rt->epfd < 0 || rt->evfd < 0 || epoll_ctl(rt->epfd, EPOLL_CTL_ADD, rt->evfd, &ev) < 0)
+        goto fail;
+    rt->workers = calloc(rt->nworkers, sizeof *rt->workers);
+    if (!rt->workers)
+        goto fail;
+    if (pthread_create(&rt->poller, NULL, poller_main, rt) != 0)
+        goto fail;
+    for (unsigned i = 0; i < rt->nworkers; i++) {
+        rt->workers[i].rt = rt;
+        rt->workers[i].index = i;
+        pthread_attr_t a;
+        pthread_attr_init(&a);
+        pthread_attr_setstacksize(&a, 1 << 20);
+        if (pthread_create(&rt->workers[i].thread, &a, worker_main, &rt->workers[i]) != 0) {
+            pthread_attr_destroy(&a);
+            fprintf(stderr, "lunatic: cannot start worker threads\n");
+            exit(1);
+        }
+        pthread_attr_destroy(&a);
+    }
+    return rt;
+fail:
+    if (rt->epfd >= 0)
+        close(rt->epfd);
+    if (rt->evfd >= 0)
+        close(rt->evfd);
+    free(rt->workers);
+    free(rt);
+    return NULL;
+}

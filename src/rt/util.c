@@ -1,0 +1,134 @@
+/*
+ * util.c - small pieces the runtime shares: the clock and id tables.
+ */
+#include <stdlib.h>
+#include <time.h>
+
+#include "rt/rt.h"
+
+int64_t lt_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Open addressing on the id; ids are never reused, so a removed slot is
+ * marked with UINT64_MAX - 1 and skipped. */
+#define ID_EMPTY UINT64_MAX
+#define ID_GONE (UINT64_MAX - 1)
+
+static uint32_t slot_of(uint64_t id, uint32_t cap) { return (uint32_t)(id * 0x9e3779b97f4a7c15ull >> 32) & (cap - 1); }
+
+/* Rehashes the live entries into a table of cap slots. */
+static int rebuild(lt_idtab *t, uint32_t cap)
+{
+    uint64_t *ids = malloc(cap * sizeof *ids);
+    void **vals = malloc(cap * sizeof *vals);
+    if (!ids || !vals) {
+        free(ids);
+        free(vals);
+        return -1;
+    }
+    uint32_t live = 0;
+    for (uint32_t i = 0; i < cap; i++)
+        ids[i] = ID_EMPTY;
+    for (uint32_t i = 0; i < t->cap; i++) {
+        if (t->ids[i] >= ID_GONE)
+            continue;
+        uint32_t s = slot_of(t->ids[i], cap);
+        while (ids[s] != ID_EMPTY)
+            s = (s + 1) & (cap - 1);
+        ids[s] = t->ids[i];
+        vals[s] = t->vals[i];
+        live++;
+    }
+    free(t->ids);
+    free(t->vals);
+    t->ids = ids;
+    t->vals = vals;
+    t->cap = cap;
+    t->count = live;
+    return 0;
+}
+
+uint64_t lt_idtab_add(lt_idtab *t, void *val)
+{
+    /* count includes tombstones, so probes stay short until the rebuild */
+    if ((t->count + 1) * 4 > t->cap * 3) {
+        uint32_t live = 0;
+        for (uint32_t i = 0; i < t->cap; i++)
+            live += t->ids[i] < ID_GONE;
+        uint32_t cap = 8;
+        while (cap < (live + 1) * 2)
+            cap *= 2;
+        if (rebuild(t, cap) < 0)
+            return UINT64_MAX;
+    }
+    uint64_t id = t->next_id++;
+    uint32_t s = slot_of(id, t->cap);
+    while (t->ids[s] < ID_GONE)
+        s = (s + 1) & (t->cap - 1);
+    t->ids[s] = id;
+    t->vals[s] = val;
+    t->count++;
+    return id;
+}
+
+static int64_t find(const lt_idtab *t, uint64_t id)
+{
+    if (!t->cap || id >= ID_GONE)
+        return -1;
+    uint32_t s = slot_of(id, t->cap);
+    for (uint32_t n = 0; n < t->cap && t->ids[s] != ID_EMPTY; n++) {
+        if (t->ids[s] == id)
+            return s;
+        s = (s + 1) & (t->cap - 1);
+    }
+    return -1;
+}
+
+void *lt_idtab_get(const lt_idtab *t, uint64_t id)
+{
+    int64_t s = find(t, id);
+    return s < 0 ? NULL : t->vals[s];
+}
+
+void *lt_idtab_take(lt_idtab *t, uint64_t id)
+{
+    int64_t s = find(t, id);
+    if (s < 0)
+        return NULL;
+    t->ids[s] = ID_GONE;
+    return t->vals[s];
+}
+
+void lt_idtab_free(lt_idtab *t, void (*drop)(void *))
+{
+    for (uint32_t i = 0; i < t->cap; i++)
+        if (t->ids[i] < ID_GONE && drop)
+            drop(t->vals[i]);
+    free(t->ids);
+    free(t->vals);
+    t->ids = NULL;
+    t->vals = NULL;
+    t->cap = t->count = 0;
+}
+
+int lt_idtab_readd(lt_idtab *t, uint64_t id, void *val)
+{
+    if ((t->count + 1) * 4 > t->cap * 3) {
+        uint32_t cap = 8;
+        while (cap < (t->count + 1) * 2)
+            cap *= 2;
+        if (rebuild(t, cap) < 0)
+            return -1;
+    }
+    uint32_t s = slot_of(id, t->cap);
+    while (t->ids[s] < ID_GONE)
+        s = (s + 1) & (t->cap - 1);
+    t->ids[s] = id;
+    t->vals[s] = val;
+    t->count++;
+    return 0;
+}
