@@ -24,7 +24,7 @@ set -u
 if [ -n "${LUNATIC:-}" ] && [ "${LUNATIC#/}" = "$LUNATIC" ] && [ -e "$PWD/$LUNATIC" ]; then
     LUNATIC=$PWD/$LUNATIC
 fi
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 ROOT=$PWD
 
 ALL_BENCHES="fib sieve sha256 matmul nbody parse hashtab sort minimark lz"
@@ -121,19 +121,19 @@ run_timed() {
 
 # best-of-RUNS per (benchmark, runner); runners interleaved within a round so
 # that drift in machine load hits all of them alike.
-declare -A BEST STATE DONE   # STATE: ok | fail:<why>
+declare -A BEST STATE LONG   # STATE: ok | fail:<why>
 runners="native"
 [ $have_node = 1 ] && runners="$runners node"
 [ $have_ours = 1 ] && runners="$runners ours"
 
 measure() {   # name
     local b=$1 r i
-    for r in $runners; do BEST[$b.$r]=""; STATE[$b.$r]=ok; DONE[$b.$r]=""; done
+    for r in $runners; do BEST[$b.$r]=""; STATE[$b.$r]=ok; LONG[$b.$r]=""; done
     for ((i = 0; i < RUNS; i++)); do
         for r in $runners; do
-            [ "${STATE[$b.$r]}" = ok ] && [ -z "${DONE[$b.$r]}" ] || continue
+            [ "${STATE[$b.$r]}" = ok ] && [ -z "${LONG[$b.$r]}" ] || continue
             run_timed "$r" "$b"
-            if awk -v t="$T" -v s="$SLOW" 'BEGIN { exit !(t > s) }'; then DONE[$b.$r]=1; fi
+            if awk -v t="$T" -v s="$SLOW" 'BEGIN { exit !(t > s) }'; then LONG[$b.$r]=1; fi
             if [ $RC -eq 124 ]; then
                 STATE[$b.$r]="fail:timeout after ${TIMEOUT}s"; continue
             elif [ $RC -ne 0 ]; then

@@ -710,6 +710,7 @@ wasm_module *wasm_module_new(const uint8_t *bytes, size_t len, wasm_error *err)
     }
 
     int last_rank = 0;
+    const uint8_t *names = NULL, *names_end = NULL;
     while (r->p < r->end && !r->bad) {
         size_t sec_start_off = rd_off(r);
         uint8_t id = rd_u8(r);
@@ -745,8 +746,10 @@ wasm_module *wasm_module_new(const uint8_t *bytes, size_t len, wasm_error *err)
             const uint8_t *name = rd_bytes(r, nlen);
             if (name && !utf8_valid(name, nlen))
                 rd_fail(r, "malformed UTF-8 encoding");
-            if (name && nlen == 4 && !memcmp(name, "name", 4))
-                sec_names(m, r->p, sec_end);
+            /* custom sections may come anywhere: read names at the end,
+             * when the number of functions is known */
+            if (name && nlen == 4 && !memcmp(name, "name", 4) && !names)
+                names = r->p, names_end = sec_end;
             r->p = sec_end;
             break;
         }
@@ -782,6 +785,8 @@ wasm_module *wasm_module_new(const uint8_t *bytes, size_t len, wasm_error *err)
         wasm_error_set(err, len, "multiple memories");
         goto fail;
     }
+    if (names)
+        sec_names(m, names, names_end);
     if (m->datacount >= 0 && !m->ndatas && m->datacount != 0) {
         wasm_error_set(err, len, "data count and data section have inconsistent lengths");
         goto fail;
