@@ -46,6 +46,13 @@ void lunatic_config_set_permissions(lunatic_config *c, int compile, int create_c
 int lunatic_config_add_arg(lunatic_config *c, const char *arg);
 int lunatic_config_add_env(lunatic_config *c, const char *key_eq_value);
 int lunatic_config_add_preopen(lunatic_config *c, const char *dir);
+/* Redirects the guest's stdout (fd 1) and stderr (fd 2) to host
+ * descriptors, e.g. a pipe to capture a test's output; 0 = the host's own
+ * fd 1 / 2 (the default). The config keeps duplicates, so the caller may
+ * close its descriptors. Every process spawned with the config, and every
+ * config a guest creates while running with it, writes there; so do the
+ * runtime's failure messages about those processes. 0, or -1 with errno. */
+int lunatic_config_set_stdio(lunatic_config *c, int stdout_fd, int stderr_fd);
 
 /* Spawns func(params) of module m as a new process in environment env_id
  * (created on first use). params are i32/i64 values as 64-bit cells in the

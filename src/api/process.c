@@ -55,6 +55,11 @@ static int create_config(wasm_exec *x, void *env, wasm_val *args)
         return WASM_OK;
     }
     lt_config *c = lt_config_new();
+    /* a captured stdout/stderr (test mode) is inherited, as in the original */
+    if (c && lt_config_set_stdio(c, p->config->stdout_fd, p->config->stderr_fd) < 0) {
+        lt_config_release(c);
+        c = NULL;
+    }
     if (!c)
         return api_trap(x, "out of memory");
     RET64(lt_idtab_add(&p->configs, c));

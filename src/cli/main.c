@@ -14,6 +14,17 @@ static void usage(FILE *f)
             "Usage:\n"
             "  lunatic run [--dir DIR]... FILE.wasm [ARGS]...   run a WASI program\n"
             "  lunatic FILE.wasm [ARGS]...                      same as run\n"
+            "  lunatic test [OPTIONS] FILE.wasm [FILTER] [ARGS]...\n"
+            "                                 run the module's #lunatic_test_ exports, each\n"
+            "                                 as its own process, and report as libtest\n"
+            "      --dir DIR      preopen DIR (\".\" always is)\n"
+            "      --ignored      run only the ignored tests\n"
+            "      --exact        FILTER must match the whole name (default: substring)\n"
+            "      --nocapture    print the tests' output as it is written\n"
+            "      --show-output  print the output of passing tests too\n"
+            "      --list         list the tests (with --format terse)\n"
+            "    `lunatic run` is `lunatic test` when CARGO_MANIFEST_DIR is set and FILE.wasm\n"
+            "    is under target/wasm32-wasi/{debug,release}/deps/ (cargo test's runner)\n"
             "  lunatic wast FILE.wast                           run a spec test script\n"
             "  lunatic --version | --help\n");
 }
@@ -35,9 +46,16 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "wast"))
         return cli_wast(argc - 1, argv + 1);
-    if (!strcmp(cmd, "run"))
-        return cli_run(argc - 1, argv + 1);
+    if (!strcmp(cmd, "test"))
+        return cli_test(argc - 1, argv + 1);
     /* The original accepted `lunatic FILE.wasm`: treat any other first
      * argument as the file to run. */
-    return cli_run(argc, argv);
+    if (strcmp(cmd, "run")) {
+        argc++;
+        argv--;   /* argv[0] stands for "run" */
+    }
+    /* cargo test runs `lunatic [run] target/wasm32-wasi/debug/deps/X.wasm` */
+    if (cli_is_cargo_test(argc - 1, argv + 1))
+        return cli_test(argc - 1, argv + 1);
+    return cli_run(argc - 1, argv + 1);
 }

@@ -4,8 +4,11 @@
  * config -1 share it. The WASI part (argv, environment, opened preopens)
  * is built once per config and shared by every process that uses it.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rt/rt.h"
 
@@ -38,7 +41,8 @@ lt_config *lt_config_clone(const lt_config *c)
     n->can_compile = c->can_compile;
     n->can_create_configs = c->can_create_configs;
     n->can_spawn = c->can_spawn;
-    if (copy_strings(&n->args, &n->nargs, c->args, c->nargs) < 0 ||
+    if (lt_config_set_stdio(n, c->stdout_fd, c->stderr_fd) < 0 ||
+        copy_strings(&n->args, &n->nargs, c->args, c->nargs) < 0 ||
         copy_strings(&n->envs, &n->nenvs, c->envs, c->nenvs) < 0 ||
         copy_strings(&n->preopens, &n->npreopens, c->preopens, c->npreopens) < 0) {
         lt_config_release(n);
@@ -63,6 +67,7 @@ void lt_config_release(lt_config *c)
     free_strings(c->args, c->nargs);
     free_strings(c->envs, c->nenvs);
     free_strings(c->preopens, c->npreopens);
+    lt_config_set_stdio(c, 0, 0);
     if (c->wasi)
         wasi_shared_release(c->wasi);
     pthread_mutex_destroy(&c->wasi_lock);
@@ -84,6 +89,30 @@ int lt_config_add_string(char ***arr, uint32_t *n, const char *s, size_t len)
     return 0;
 }
 
+int lt_config_set_stdio(lt_config *c, int out, int err)
+{
+    int fds[2] = {0, 0}, src[2] = {out, err};
+    for (int i = 0; i < 2; i++) {
+        if (src[i] <= 0)
+            continue;
+        fds[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 3);
+        if (fds[i] < 0) {
+            int e = errno;
+            if (i && fds[0] > 0)
+                close(fds[0]);
+            errno = e;
+            return -1;
+        }
+    }
+    if (c->stdout_fd > 0)
+        close(c->stdout_fd);
+    if (c->stderr_fd > 0)
+        close(c->stderr_fd);
+    c->stdout_fd = fds[0];
+    c->stderr_fd = fds[1];
+    return 0;
+}
+
 wasi_shared *lt_config_wasi(lt_config *c, char *err, size_t errsize)
 {
     pthread_mutex_lock(&c->wasi_lock);
@@ -98,6 +127,7 @@ wasi_shared *lt_config_wasi(lt_config *c, char *err, size_t errsize)
                 .argc = (int)c->nargs, .argv = (const char *const *)c->args,
                 .envc = (int)c->nenvs, .env = (const char *const *)c->envs,
                 .npreopens = (int)c->npreopens, .preopens = pre,
+                .stdout_fd = c->stdout_fd, .stderr_fd = c->stderr_fd,
             };
             c->wasi = wasi_shared_new(&wc, err, errsize);
             free(pre);
@@ -130,6 +160,11 @@ int lunatic_config_add_arg(lunatic_config *c, const char *arg)
 int lunatic_config_add_env(lunatic_config *c, const char *kv)
 {
     return lt_config_add_string(&c->envs, &c->nenvs, kv, strlen(kv));
+}
+
+int lunatic_config_set_stdio(lunatic_config *c, int stdout_fd, int stderr_fd)
+{
+    return lt_config_set_stdio(c, stdout_fd, stderr_fd);
 }
 
 int lunatic_config_add_preopen(lunatic_config *c, const char *dir)

@@ -297,13 +297,15 @@ void lt_log_failure(lt_process *p, const char *what)
         snprintf(idbuf, sizeof idbuf, "%llu", (unsigned long long)p->pid);
         name = idbuf;
     }
+    /* A process whose stderr is captured (test mode) logs into the capture. */
+    int fd = p->config && p->config->stderr_fd > 0 ? p->config->stderr_fd : 2;
     if (p->killed)
-        fprintf(stderr, "lunatic: Process %s was killed, notifying: %u links\n", name, p->nlinks);
+        dprintf(fd, "lunatic: Process %s was killed, notifying: %u links\n", name, p->nlinks);
     else if (!what && p->rt->log_debug)
-        fprintf(stderr, "[debug] Process %s exited with status %d, notifying: %u links\n", name,
+        dprintf(fd, "[debug] Process %s exited with status %d, notifying: %u links\n", name,
                 p->exit_code, p->nlinks);
     else if (what)
-        fprintf(stderr, "lunatic: Process %s failed, notifying: %u links: %s\n", name, p->nlinks, what);
+        dprintf(fd, "lunatic: Process %s failed, notifying: %u links: %s\n", name, p->nlinks, what);
 }
 
 /* After removal from the table nothing new reaches p. Of what is still in

@@ -136,6 +136,10 @@ struct lt_config {
     uint32_t nargs, nenvs;
     char **preopens;            /* guest names = host paths */
     uint32_t npreopens;
+    /* Where the guest's stdout/stderr go (test mode's capture): host fds
+     * owned by the config (duplicates, >= 3), 0 = the host's fd 1 / 2.
+     * Clones and configs created by a process using it inherit them. */
+    int stdout_fd, stderr_fd;
     wasi_shared *wasi;          /* built on first spawn, then shared */
     pthread_mutex_t wasi_lock;
 };
@@ -145,6 +149,9 @@ lt_config *lt_config_clone(const lt_config *c);
 void lt_config_retain(lt_config *c);
 void lt_config_release(lt_config *c);
 int lt_config_add_string(char ***arr, uint32_t *n, const char *s, size_t len);
+/* Sets stdout_fd / stderr_fd to duplicates of out / err (0 = the host's
+ * own), closing the previous ones. 0, or -1 (errno set, nothing changed). */
+int lt_config_set_stdio(lt_config *c, int out, int err);
 /* The config's shared WASI part (args, env, open preopens), built once. */
 wasi_shared *lt_config_wasi(lt_config *c, char *err, size_t errsize);
 

@@ -73,8 +73,13 @@ static size_t strv_put(char **v, int n, const char *const *src, char **chars)
     return total;
 }
 
+/* Closes the share's own descriptors: a redirected stdout/stderr (a
+ * duplicate, so never 0-2) and the preopens below `upto`. */
 static void shared_close(wasi_shared *sh, uint32_t upto)
 {
+    for (uint32_t i = 1; i < 3; i++)
+        if (sh->tmpl[i].host > 2)
+            close(sh->tmpl[i].host);
     for (uint32_t i = 3; i < upto; i++)
         if (sh->tmpl[i].host >= 0)
             close(sh->tmpl[i].host);
@@ -117,11 +122,23 @@ wasi_shared *wasi_shared_new(const wasi_config *cfg, char *err, size_t errsize)
     sh->argv_bytes = strv_put(sh->argv, argc, cfg->argv, &chars);
     sh->env_bytes = strv_put(sh->env, envc, cfg->env, &chars);
     for (int i = 0; i < 3; i++) {
-        struct stat st;
         wasi_fd *e = &sh->tmpl[i];
-        e->type = fstat(i, &st) ? WFT_UNKNOWN : wasi_filetype(st.st_mode, i);
-        e->rights = rights_for(e->type, i);
+        int redirect = i == 1 ? cfg->stdout_fd : i == 2 ? cfg->stderr_fd : 0;
         e->host = i;
+        if (redirect > 0) {
+            /* at least 3: shared_close tells it from the host's stdio */
+            e->host = fcntl(redirect, F_DUPFD_CLOEXEC, 3);
+            if (e->host < 0) {
+                snprintf(err, errsize, "cannot duplicate descriptor %d: %s", redirect,
+                         strerror(errno));
+                shared_close(sh, 3);
+                free(block);
+                return NULL;
+            }
+        }
+        struct stat st;
+        e->type = fstat(e->host, &st) ? WFT_UNKNOWN : wasi_filetype(st.st_mode, e->host);
+        e->rights = rights_for(e->type, e->host);
         e->used = e->borrowed = 1;
     }
     for (int i = 0; i < npre; i++) {

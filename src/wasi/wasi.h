@@ -79,11 +79,18 @@ typedef struct wasi_config {
     const char *const *env;       /* "KEY=VALUE" strings */
     int npreopens;
     const wasi_preopen *preopens; /* fds 3, 4, ... in this order */
+    /* Host descriptors the guest's fds 1 (stdout) and 2 (stderr) write to
+     * instead of the host's own, e.g. a per-test capture pipe; 0 (the
+     * default) = the host's fd 1 / 2. The share keeps its own duplicate of
+     * each (closed with the share), so every context built from it, and so
+     * every process spawned with the same config, writes there. */
+    int stdout_fd, stderr_fd;
 } wasi_config;
 
 /* Builds the shared part of a configuration (see "Sharing" above): copies
  * every string of cfg (cfg may be freed afterwards), records the type and
- * rights of fds 0-2 and opens each preopened directory once. Returns it
+ * rights of fds 0-2 (duplicating cfg->stdout_fd / stderr_fd when set) and
+ * opens each preopened directory once. Returns it
  * with one reference, or NULL with a one-line reason in err (e.g. "cannot
  * open directory 'x': No such file or directory", "out of memory"). */
 wasi_shared *wasi_shared_new(const wasi_config *cfg, char *err, size_t errsize);
@@ -93,7 +100,7 @@ void wasi_shared_retain(wasi_shared *sh);
 void wasi_shared_release(wasi_shared *sh);
 
 /* A context for one instance (process) built from sh, which it retains:
- * fds 0-2 are the host's stdio, fds 3.. the share's preopens in order, all
+ * fds 0-2 are the host's stdio (or the share's stdout/stderr), fds 3.. the share's preopens in order, all
  * borrowed (never closed by the context). Cheap: one small allocation, no
  * system call; the descriptor table is allocated on first use. NULL when
  * memory runs out. */

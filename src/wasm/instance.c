@@ -4,10 +4,9 @@
  *
  * An instance is one allocation (struct, import pointers, function objects,
  * own tables and globals, drop flags) plus its memory's pages and table
- * element arrays. Linear memory is an anonymous mapping of exactly the
- * current size (recycled through pages.c), grown with mremap, so an
- * instance costs no address space beyond what it uses and untouched pages
- * cost no resident memory.
+ * element arrays. Linear memory comes from pages.c: a recycled slot in a
+ * large shared mapping, so instances cost no mapping of their own and
+ * untouched pages cost no resident memory.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +29,8 @@ static int memory_init(wasm_memory *mem, uint32_t pages, uint32_t max_pages, uin
     if (!p)
         return -1;
     mem->data = p;
-    mem->size = mem->mapped = size;
+    mem->size = size;
+    mem->mapped = wasm_pages_capacity(size);
     mem->pages = pages;
     return 0;
 }
@@ -52,16 +52,12 @@ int64_t wasm_memory_grow_internal(wasm_memory *mem, uint32_t delta)
         return -1;
     uint64_t size = pages * WASM_PAGE_SIZE;
     if (size > mem->mapped) {
-        void *p;
-        if (mem->data) {
-            p = mremap(mem->data, mem->mapped, size, MREMAP_MAYMOVE);
-            if (p == MAP_FAILED)
-                return -1;
-        } else if (!(p = wasm_pages_get(size))) {
+        uint64_t cap;
+        void *p = wasm_pages_grow(mem->data, mem->mapped, mem->size, size, &cap);
+        if (!p)
             return -1;
-        }
         mem->data = p;
-        mem->mapped = size;
+        mem->mapped = cap;
     }
     mem->pages = (uint32_t)pages;
     mem->size = size;

@@ -285,9 +285,15 @@ int64_t wasm_memory_grow_internal(wasm_memory *mem, uint32_t delta);
 /* dump.c: prints internal code to stderr (LUNATIC_DUMP_CODE=1). */
 void wasm_dump_code(const wasm_module *m, const wasm_code *c);
 
-/* pages.c: zeroed page-aligned mappings, recycled between instances. */
+/* pages.c: zeroed linear memory in recycled size-class slots. get returns
+ * a zeroed block of wasm_pages_capacity(size) bytes; put takes it back
+ * with that capacity; grow moves a memory to a block for new_size,
+ * keeping its first `used` bytes, and releases the old one. */
 void *wasm_pages_get(uint64_t size);
-void wasm_pages_put(void *mem, uint64_t size);
+uint64_t wasm_pages_capacity(uint64_t size);
+void wasm_pages_put(void *mem, uint64_t capacity);
+void *wasm_pages_grow(void *old, uint64_t old_cap, uint64_t used, uint64_t new_size,
+                      uint64_t *new_cap);
 
 /* interp.c */
 int wasm_interp_run(wasm_exec *x);

@@ -1,18 +1,24 @@
 /*
- * pages.c - a recycling pool of zeroed anonymous mappings for linear memory.
+ * pages.c - linear memory for many instances: size-class slots carved from
+ * large shared mappings, recycled without page faults.
  *
- * On these machines the first touch of a fresh page costs ~2.3 us while
- * re-zeroing a resident page costs ~0.1 us, so instantiating by mmap and
- * freeing by munmap makes every instance pay page faults again. Instead a
- * freed mapping is kept: the pages mincore() reports resident (the only
- * ones that can hold data) are zeroed, and the mapping goes on a free list
- * for its size. The next instance of that size gets it back with its pages
- * still resident and zero.
+ * Why not one mmap per instance: Linux limits a process to ~65,530
+ * mappings (vm.max_map_count), far below a million instances, and a fresh
+ * mapping pays a first-touch fault (~2.3 us here) for every page used.
  *
- * Only mappings up to POOL_MAX_PAGES are pooled, and at most POOL_MAX_BYTES
- * in all; the rest are unmapped. One mutex guards the lists: instantiation
- * is not the scheduler's hot path, and the critical sections are a few
- * pointer moves.
+ * So a memory of up to SLAB_MAX_PAGES lives in a slot of a power-of-two
+ * number of Wasm pages, carved from 64 MiB chunks reserved with
+ * MAP_NORESERVE (untouched pages cost nothing). Invariant: every byte of a
+ * free slot is zero, and so is every byte of a live slot beyond the
+ * memory's current size; growing within the slot is then free. A freed
+ * slot has only its resident pages (mincore) zeroed, so the next instance
+ * finds them resident and zero. Growing past the slot moves the memory to
+ * a larger slot, copying only its resident pages. Past the largest class a
+ * memory gets its own mapping, grown with mremap.
+ *
+ * When more than POOL_RESIDENT_MAX bytes of freed slots would stay
+ * resident, freed slots are released to the kernel (MADV_DONTNEED)
+ * instead of zeroed, bounding the memory a burst of instances leaves.
  */
 #include <pthread.h>
 #include <string.h>
@@ -21,85 +27,183 @@
 
 #include "wasm/internal.h"
 
-#define POOL_MAX_PAGES 64                 /* 4 MiB */
-#define POOL_MAX_BYTES (256ull << 20)
+#define NCLASSES 7                         /* 1, 2, 4, ... 64 Wasm pages */
+#define SLAB_MAX_PAGES (1u << (NCLASSES - 1))
+#define CHUNK_BYTES (64ull << 20)
+#define POOL_RESIDENT_MAX (256ull << 20)
 #define OS_PAGE 4096u
 
-typedef struct pooled {
-    struct pooled *next;
-} pooled;
+/* A free slot's first bytes hold its list link and how many of its bytes
+ * are resident; they are zeroed when the slot is handed out. */
+typedef struct slot {
+    struct slot *next;
+    uint64_t resident;
+} slot;
+
+typedef struct size_class {
+    slot *free;
+    uint8_t *chunk;           /* current chunk being carved */
+    uint64_t used;            /* bytes carved from it */
+} size_class;
 
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
-static pooled *pool_free[POOL_MAX_PAGES + 1];
-static uint64_t pool_bytes;
+static size_class classes[NCLASSES];
+static uint64_t pool_resident;    /* bytes of freed slots kept resident */
 
-static void *map_fresh(uint64_t size)
+static int class_of(uint64_t size)
 {
-    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    return p == MAP_FAILED ? NULL : p;
+    uint64_t pages = (size + WASM_PAGE_SIZE - 1) / WASM_PAGE_SIZE;
+    for (int c = 0; c < NCLASSES; c++)
+        if (pages <= (1u << c))
+            return c;
+    return -1;
+}
+
+static uint64_t class_bytes(int c) { return (uint64_t)WASM_PAGE_SIZE << c; }
+
+uint64_t wasm_pages_capacity(uint64_t size)
+{
+    int c = class_of(size);
+    return c < 0 ? size : class_bytes(c);
 }
 
 void *wasm_pages_get(uint64_t size)
 {
-    uint64_t pages = size / WASM_PAGE_SIZE;
-    if (size % WASM_PAGE_SIZE == 0 && pages <= POOL_MAX_PAGES) {
-        pthread_mutex_lock(&pool_lock);
-        pooled *p = pool_free[pages];
-        if (p) {
-            pool_free[pages] = p->next;
-            pool_bytes -= size;
-        }
-        pthread_mutex_unlock(&pool_lock);
-        if (p) {
-            p->next = NULL; /* the only byte written while pooled */
-            return p;
-        }
+    int c = size ? class_of(size) : 0;
+    if (c < 0) {
+        void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        return p == MAP_FAILED ? NULL : p;
     }
-    return map_fresh(size);
+    size_class *k = &classes[c];
+    uint64_t bytes = class_bytes(c);
+    pthread_mutex_lock(&pool_lock);
+    slot *s = k->free;
+    if (s) {
+        k->free = s->next;
+        pool_resident -= s->resident;
+        pthread_mutex_unlock(&pool_lock);
+        memset(s, 0, sizeof *s); /* restore the all-zero invariant */
+        return s;
+    }
+    if (!k->chunk || k->used + bytes > CHUNK_BYTES) {
+        void *p = mmap(NULL, CHUNK_BYTES, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED) {
+            pthread_mutex_unlock(&pool_lock);
+            return NULL;
+        }
+        k->chunk = p; /* the old chunk stays: its slots are in use or free */
+        k->used = 0;
+    }
+    void *p = k->chunk + k->used;
+    k->used += bytes;
+    pthread_mutex_unlock(&pool_lock);
+    return p;
 }
 
-/* Zeroes the resident pages of a mapping, leaving the others untouched. */
-static void zero_resident(uint8_t *base, uint64_t size)
+/* Calls fn on each run of resident pages in [base, base+size). */
+static void for_resident(uint8_t *base, uint64_t size, void (*fn)(uint8_t *, uint64_t, void *),
+                         void *arg)
 {
-    unsigned char vec[POOL_MAX_PAGES * (WASM_PAGE_SIZE / OS_PAGE)];
-    uint64_t n = size / OS_PAGE;
-    if (mincore(base, size, vec) != 0) {
-        memset(base, 0, size); /* cannot tell: zero it all */
-        return;
-    }
-    for (uint64_t i = 0; i < n;) {
-        if (!(vec[i] & 1)) {
-            i++;
+    unsigned char vec[256];
+    for (uint64_t off = 0; off < size;) {
+        uint64_t span = size - off;
+        if (span > sizeof vec * (uint64_t)OS_PAGE)
+            span = sizeof vec * (uint64_t)OS_PAGE;
+        uint64_t n = (span + OS_PAGE - 1) / OS_PAGE;
+        if (mincore(base + off, span, vec) != 0) {
+            fn(base + off, span, arg); /* cannot tell: treat all as resident */
+            off += span;
             continue;
         }
-        uint64_t j = i;
-        while (j < n && (vec[j] & 1))
-            j++;
-        memset(base + i * OS_PAGE, 0, (j - i) * OS_PAGE);
-        i = j;
+        for (uint64_t i = 0; i < n;) {
+            if (!(vec[i] & 1)) {
+                i++;
+                continue;
+            }
+            uint64_t j = i;
+            while (j < n && (vec[j] & 1))
+                j++;
+            uint64_t len = (j - i) * OS_PAGE;
+            if (i * OS_PAGE + len > span)
+                len = span - i * OS_PAGE;
+            fn(base + off + i * OS_PAGE, len, arg);
+            i = j;
+        }
+        off += span;
     }
 }
 
-void wasm_pages_put(void *mem, uint64_t size)
+static void zero_run(uint8_t *p, uint64_t len, void *arg)
+{
+    uint64_t *count = arg;
+    memset(p, 0, len);
+    *count += len;
+}
+
+void wasm_pages_put(void *mem, uint64_t capacity)
 {
     if (!mem)
         return;
-    uint64_t pages = size / WASM_PAGE_SIZE;
-    if (size % WASM_PAGE_SIZE == 0 && pages <= POOL_MAX_PAGES && pages > 0) {
-        pthread_mutex_lock(&pool_lock);
-        bool room = pool_bytes + size <= POOL_MAX_BYTES;
-        if (room)
-            pool_bytes += size; /* reserve before zeroing outside the lock */
-        pthread_mutex_unlock(&pool_lock);
-        if (room) {
-            zero_resident(mem, size);
-            pooled *p = mem;
-            pthread_mutex_lock(&pool_lock);
-            p->next = pool_free[pages];
-            pool_free[pages] = p;
-            pthread_mutex_unlock(&pool_lock);
-            return;
-        }
+    int c = class_of(capacity);
+    if (c < 0 || class_bytes(c) != capacity) {
+        munmap(mem, capacity);
+        return;
     }
-    munmap(mem, size);
+    uint64_t resident = 0;
+    pthread_mutex_lock(&pool_lock);
+    bool keep = pool_resident < POOL_RESIDENT_MAX;
+    pthread_mutex_unlock(&pool_lock);
+    if (keep) {
+        for_resident(mem, capacity, zero_run, &resident);
+    } else {
+        madvise(mem, capacity, MADV_DONTNEED); /* zero and not resident */
+    }
+    slot *s = mem;
+    s->resident = resident ? resident : OS_PAGE;
+    pthread_mutex_lock(&pool_lock);
+    pool_resident += s->resident;
+    s->next = classes[c].free;
+    classes[c].free = s;
+    pthread_mutex_unlock(&pool_lock);
+}
+
+typedef struct copy_ctx {
+    const uint8_t *from;
+    uint8_t *to;
+    uint64_t limit;
+} copy_ctx;
+
+static void copy_run(uint8_t *p, uint64_t len, void *arg)
+{
+    copy_ctx *c = arg;
+    uint64_t off = (uint64_t)(p - c->from);
+    if (off >= c->limit)
+        return;
+    if (off + len > c->limit)
+        len = c->limit - off;
+    memcpy(c->to + off, p, len);
+}
+
+void *wasm_pages_grow(void *old, uint64_t old_cap, uint64_t used, uint64_t new_size,
+                      uint64_t *new_cap)
+{
+    if (old && class_of(old_cap) < 0) {
+        /* a large memory has its own mapping */
+        void *p = mremap(old, old_cap, new_size, MREMAP_MAYMOVE);
+        if (p == MAP_FAILED)
+            return NULL;
+        *new_cap = new_size;
+        return p;
+    }
+    void *p = wasm_pages_get(new_size);
+    if (!p)
+        return NULL;
+    *new_cap = wasm_pages_capacity(new_size);
+    if (old) {
+        copy_ctx c = {old, p, used};
+        for_resident(old, old_cap, copy_run, &c);
+        wasm_pages_put(old, old_cap);
+    }
+    return p;
 }

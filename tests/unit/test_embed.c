@@ -1,0 +1,654 @@
+/*
+ * test_embed.c - the embedding API (include/lunatic.h) with native
+ * processes: ping-pong between natives, Wasm <-> native messages, links
+ * (a failure kills the linked process), monitors (of live, dying and
+ * missing processes), kill, exists, the statuses of lunatic_wait (normal,
+ * failed, killed, proc_exit code, trap), waits from several threads, and
+ * several runtimes in one process (with messages between them).
+ *
+ * Handlers run on workers: they never call CHECK (the counters are not
+ * thread-safe); they count errors in their own state, which the main thread
+ * reads after lunatic_wait (the runtime's done lock orders the accesses),
+ * or in atomics. A watchdog (alarm) ends a hung test with a FAIL line.
+ * Prints "N passed, M failed".
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <time.h>
+
+#include "check.h"
+#include "lunatic.h"
+
+#define ENV 0
+
+static const char *volatile current_test = "setup";
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    char buf[256];
+    int n = snprintf(buf, sizeof buf, "FAIL %s: timed out (hang)\n%d passed, %d failed\n",
+                     current_test, check_passed, check_failed + 1);
+    ssize_t r = write(1, buf, (size_t)n);
+    (void)r;
+    _exit(1);
+}
+
+static void begin(const char *name, unsigned secs)
+{
+    current_test = name;
+    alarm(secs);
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Waits up to ms for *flag to become nonzero. */
+static int wait_flag(atomic_int *flag, int ms)
+{
+    for (int i = 0; i < ms && !atomic_load(flag); i++)
+        sleep_ms(1);
+    return atomic_load(flag);
+}
+
+/* Waits up to ms for pid to disappear. */
+static int wait_gone(lunatic_runtime *rt, uint64_t env, uint64_t pid, int ms)
+{
+    for (int i = 0; i < ms && lunatic_exists(rt, env, pid); i++)
+        sleep_ms(1);
+    return !lunatic_exists(rt, env, pid);
+}
+
+/* ---- a Wasm guest ------------------------------------------------------------ */
+
+static const char *guest_wat =
+    "(module\n"
+    "  (import \"lunatic::message\" \"create_data\" (func $create (param i64 i64)))\n"
+    "  (import \"lunatic::message\" \"write_data\" (func $write (param i32 i32) (result i32)))\n"
+    "  (import \"lunatic::message\" \"read_data\" (func $read (param i32 i32) (result i32)))\n"
+    "  (import \"lunatic::message\" \"send\" (func $send (param i64) (result i32)))\n"
+    "  (import \"lunatic::message\" \"receive\" (func $receive (param i32 i32 i64) (result i32)))\n"
+    "  (import \"lunatic::message\" \"get_tag\" (func $get_tag (result i64)))\n"
+    "  (import \"wasi_snapshot_preview1\" \"proc_exit\" (func $exit (param i32)))\n"
+    "  (memory (export \"memory\") 1)\n"
+    "  ;; send_n(to, n): n messages; message i has tag i+1 and the u32 i\n"
+    "  (func (export \"send_n\") (param $to i64) (param $n i32) (local $i i32)\n"
+    "    (block $done (loop $l\n"
+    "      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))\n"
+    "      (call $create (i64.extend_i32_u (i32.add (local.get $i) (i32.const 1))) (i64.const 4))\n"
+    "      (i32.store (i32.const 0) (local.get $i))\n"
+    "      (drop (call $write (i32.const 0) (i32.const 4)))\n"
+    "      (drop (call $send (local.get $to)))\n"
+    "      (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"
+    "      (br $l))))\n"
+    "  ;; echo(to, n): n times, receive a data message and send its bytes\n"
+    "  ;; back to `to` with the tag + 1000\n"
+    "  (func (export \"echo\") (param $to i64) (param $n i32) (local $len i32)\n"
+    "    (block $done (loop $l\n"
+    "      (br_if $done (i32.eqz (local.get $n)))\n"
+    "      (if (i32.ne (call $receive (i32.const 0) (i32.const 0) (i64.const -1)) (i32.const 0))\n"
+    "        (then unreachable))\n"
+    "      (local.set $len (call $read (i32.const 64) (i32.const 64)))\n"
+    "      (call $create (i64.add (call $get_tag) (i64.const 1000)) (i64.const 0))\n"
+    "      (drop (call $write (i32.const 64) (local.get $len)))\n"
+    "      (drop (call $send (local.get $to)))\n"
+    "      (local.set $n (i32.sub (local.get $n) (i32.const 1)))\n"
+    "      (br $l))))\n"
+    "  ;; block(): waits for a message forever\n"
+    "  (func (export \"block\")\n"
+    "    (drop (call $receive (i32.const 0) (i32.const 0) (i64.const -1))))\n"
+    "  (func (export \"exit_with\") (param $c i32) (call $exit (local.get $c)))\n"
+    "  (func (export \"boom\") unreachable)\n"
+    "  (func (export \"spin\") (loop $l (br $l)))\n"
+    "  (func (export \"ok\")))\n";
+
+static lunatic_module *guest;
+
+static uint64_t spawn_guest(lunatic_runtime *rt, uint64_t env, const char *func,
+                            const uint64_t *params, uint32_t n)
+{
+    char err[256] = "";
+    lunatic_config *c = lunatic_config_new();
+    uint64_t pid = lunatic_spawn(rt, env, guest, c, func, params, n, err, sizeof err);
+    lunatic_config_release(c);
+    CHECK(pid != 0, "spawn %s: %s", func, err);
+    return pid;
+}
+
+/* ---- ping-pong between two natives ------------------------------------------------ */
+
+#define ROUNDS 10000
+enum { TAG_PING = 1, TAG_STOP = 2 };
+
+typedef struct pp {
+    lunatic_runtime *rt;
+    uint64_t env;
+    uint64_t peer;          /* the ponger (for the pinger) */
+    int rounds;
+    /* owned by the handler, read after lunatic_wait */
+    uint32_t next;          /* the number expected next */
+    int count, errors, started;
+} pp;
+
+typedef struct ping_msg {
+    uint64_t from;
+    uint32_t i;
+} ping_msg;
+
+static int pinger(lunatic_process *self, const lunatic_msg *msg, void *ud)
+{
+    pp *s = ud;
+    ping_msg m = {lunatic_process_id(self), 0};
+    if (!msg) {
+        s->started++;
+        return lunatic_send(s->rt, s->env, s->peer, TAG_PING, &m, sizeof m) == 0 ? LUNATIC_CONTINUE
+                                                                                  : LUNATIC_FAILED;
+    }
+    ping_msg got;
+    if (msg->kind != LUNATIC_MSG_DATA || msg->tag != TAG_PING || msg->len != sizeof got) {
+        s->errors++;
+        return LUNATIC_FAILED;
+    }
+    memcpy(&got, msg->data, sizeof got);
+    if (got.i != s->next || got.from != s->peer)
+        s->errors++;
+    s->next = got.i + 1;
+    s->count++;
+    if (s->count == s->rounds) {
+        lunatic_send(s->rt, s->env, s->peer, TAG_STOP, NULL, 0);
+        return LUNATIC_DONE;
+    }
+    m.i = s->next;
+    lunatic_send(s->rt, s->env, s->peer, TAG_PING, &m, sizeof m);
+    return LUNATIC_CONTINUE;
+}
+
+static int ponger(lunatic_process *self, const lunatic_msg *msg, void *ud)
+{
+    pp *s = ud;
+    if (!msg) {
+        s->started++;
+        return LUNATIC_CONTINUE;
+    }
+    if (msg->kind != LUNATIC_MSG_DATA) {
+        s->errors++;
+        return LUNATIC_FAILED;
+    }
+    if (msg->tag == TAG_STOP)
+        return LUNATIC_DONE;
+    ping_msg got;
+    if (msg->tag != TAG_PING || msg->len != sizeof got) {
+        s->errors++;
+        return LUNATIC_FAILED;
+    }
+    memcpy(&got, msg->data, sizeof got);
+    if (got.i != s->next)
+        s->errors++;
+    s->next = got.i + 1;
+    s->count++;
+    ping_msg back = {lunatic_process_id(self), got.i};
+    lunatic_send(s->rt, s->env, got.from, TAG_PING, &back, sizeof back);
+    return LUNATIC_CONTINUE;
+}
+
+static void ping_pong(lunatic_runtime *rt, uint64_t env, int rounds, const char *what)
+{
+    pp a = {.rt = rt, .env = env, .rounds = rounds}, b = {.rt = rt, .env = env, .rounds = rounds};
+    uint64_t pb = lunatic_spawn_native(rt, env, ponger, &b);
+    CHECK(pb != 0, "%s: spawn ponger", what);
+    a.peer = pb;
+    uint64_t pa = lunatic_spawn_native(rt, env, pinger, &a);
+    CHECK(pa != 0 && pa != pb, "%s: spawn pinger (%llu, %llu)", what, (unsigned long long)pa,
+          (unsigned long long)pb);
+    int sa = lunatic_wait(rt, env, pa);
+    int sb = lunatic_wait(rt, env, pb);
+    CHECK(sa == 0 && sb == 0, "%s: statuses %d %d", what, sa, sb);
+    CHECK(a.count == rounds && b.count == rounds, "%s: counts %d %d, want %d", what, a.count, b.count,
+          rounds);
+    CHECK(a.errors == 0 && b.errors == 0, "%s: %d + %d out-of-order or bad messages", what, a.errors,
+          b.errors);
+    CHECK(a.started == 1 && b.started == 1, "%s: start calls %d %d", what, a.started, b.started);
+    CHECK(!lunatic_exists(rt, env, pa) && !lunatic_exists(rt, env, pb), "%s: still exist", what);
+}
+
+/* ---- a native that collects messages --------------------------------------------- */
+
+typedef struct sink {
+    int want;                /* DONE after this many messages */
+    int64_t tag_base;        /* message i must have tag tag_base + i + 1 */
+    int count, errors;
+    int kinds[3];
+    uint64_t died_pid;       /* the last PROCESS_DIED pid */
+    int64_t died_tag;
+    atomic_int started;
+} sink;
+
+static int sink_fn(lunatic_process *self, const lunatic_msg *msg, void *ud)
+{
+    sink *s = ud;
+    if (!msg) {
+        atomic_store(&s->started, 1);
+        return s->want == 0 ? LUNATIC_DONE : LUNATIC_CONTINUE;
+    }
+    if (msg->kind >= 0 && msg->kind < 3)
+        s->kinds[msg->kind]++;
+    if (msg->kind == LUNATIC_MSG_DATA) {
+        uint32_t v;
+        if (msg->len != 4 || msg->tag != s->tag_base + s->count + 1)
+            s->errors++;
+        else if (memcpy(&v, msg->data, 4), v != (uint32_t)s->count)
+            s->errors++;
+    } else if (msg->kind == LUNATIC_MSG_PROCESS_DIED) {
+        s->died_pid = msg->pid;
+        s->died_tag = msg->tag;
+    }
+    return ++s->count >= s->want ? LUNATIC_DONE : LUNATIC_CONTINUE;
+}
+
+static void test_wasm_to_native(lunatic_runtime *rt)
+{
+    begin("wasm_to_native", 20);
+    enum { N = 2000 };
+    sink s = {.want = N};
+    uint64_t np = lunatic_spawn_native(rt, ENV, sink_fn, &s);
+    uint64_t params[2] = {np, N};
+    uint64_t wp = spawn_guest(rt, ENV, "send_n", params, 2);
+    CHECK(lunatic_wait(rt, ENV, wp) == 0, "wasm sender status");
+    CHECK(lunatic_wait(rt, ENV, np) == 0, "native sink status");
+    CHECK(s.count == N && s.errors == 0 && s.kinds[0] == N, "sink got %d (%d errors, %d data)",
+          s.count, s.errors, s.kinds[0]);
+}
+
+/* native -> (from outside) Wasm echo -> native */
+static void test_native_wasm_echo(lunatic_runtime *rt)
+{
+    begin("native_wasm_echo", 20);
+    enum { N = 500 };
+    sink s = {.want = N, .tag_base = 1000};
+    uint64_t np = lunatic_spawn_native(rt, ENV, sink_fn, &s);
+    uint64_t params[2] = {np, N};
+    uint64_t wp = spawn_guest(rt, ENV, "echo", params, 2);
+    for (uint32_t i = 0; i < N; i++)
+        CHECK(lunatic_send(rt, ENV, wp, (int64_t)i + 1, &i, 4) == 0, "send %u to the echo", i);
+    CHECK(lunatic_wait(rt, ENV, wp) == 0, "echo status");
+    CHECK(lunatic_wait(rt, ENV, np) == 0, "sink status");
+    CHECK(s.count == N && s.errors == 0, "echoes: %d (%d errors)", s.count, s.errors);
+}
+
+/* ---- links, monitors, kill -------------------------------------------------------- */
+
+typedef struct waiter {
+    atomic_int started;
+    atomic_int calls;        /* handler calls with a message */
+    int fail_on_msg;         /* return FAILED at the first message */
+    int done_on_msg;         /* return DONE at the first message */
+} waiter;
+
+static int waiter_fn(lunatic_process *self, const lunatic_msg *msg, void *ud)
+{
+    waiter *w = ud;
+    if (!msg) {
+        atomic_store(&w->started, 1);
+        return LUNATIC_CONTINUE;
+    }
+    atomic_fetch_add(&w->calls, 1);
+    if (w->fail_on_msg)
+        return LUNATIC_FAILED;
+    if (w->done_on_msg)
+        return LUNATIC_DONE;
+    return LUNATIC_CONTINUE;
+}
+
+static void test_link_failure(lunatic_runtime *rt)
+{
+    begin("link_failure", 10);
+    waiter a = {0}, b = {.fail_on_msg = 1};
+    sink m = {.want = 1};
+    uint64_t pa = lunatic_spawn_native(rt, ENV, waiter_fn, &a);
+    uint64_t pb = lunatic_spawn_native(rt, ENV, waiter_fn, &b);
+    uint64_t pm = lunatic_spawn_native(rt, ENV, sink_fn, &m);
+    lunatic_link(rt, ENV, pa, pb, 7);
+    lunatic_monitor(rt, ENV, pm, pa);
+    CHECK(lunatic_exists(rt, ENV, pa) && lunatic_exists(rt, ENV, pb), "linked pair exists");
+    lunatic_send(rt, ENV, pb, 0, "x", 1);
+    int sb = lunatic_wait(rt, ENV, pb);
+    int sa = lunatic_wait(rt, ENV, pa);
+    int sm = lunatic_wait(rt, ENV, pm);
+    CHECK(sb == LUNATIC_STATUS_FAILED, "failing native: status %d", sb);
+    CHECK(sa == LUNATIC_STATUS_KILLED, "linked native: status %d, want killed", sa);
+    CHECK(atomic_load(&a.calls) == 0, "linked native saw %d messages", atomic_load(&a.calls));
+    CHECK(sm == 0 && m.kinds[LUNATIC_MSG_PROCESS_DIED] == 1 && m.died_pid == pa && m.died_tag == 0,
+          "monitor: status %d, %d died messages, pid %llu (want %llu), tag %lld", sm,
+          m.kinds[LUNATIC_MSG_PROCESS_DIED], (unsigned long long)m.died_pid,
+          (unsigned long long)pa, (long long)m.died_tag);
+    CHECK(!lunatic_exists(rt, ENV, pa) && !lunatic_exists(rt, ENV, pb), "linked pair gone");
+}
+
+/* a normal end does not kill the linked process */
+static void test_link_normal(lunatic_runtime *rt)
+{
+    begin("link_normal", 10);
+    waiter a = {0}, b = {.done_on_msg = 1};
+    uint64_t pa = lunatic_spawn_native(rt, ENV, waiter_fn, &a);
+    uint64_t pb = lunatic_spawn_native(rt, ENV, waiter_fn, &b);
+    lunatic_link(rt, ENV, pa, pb, 0);
+    lunatic_send(rt, ENV, pb, 0, "x", 1);
+    CHECK(lunatic_wait(rt, ENV, pb) == 0, "normal end");
+    sleep_ms(20);
+    CHECK(lunatic_exists(rt, ENV, pa), "the linked process died of a normal end");
+    CHECK(atomic_load(&a.calls) == 0, "a LinkDied for a normal end reached the handler");
+    lunatic_kill(rt, ENV, pa);
+    CHECK(lunatic_wait(rt, ENV, pa) == LUNATIC_STATUS_KILLED, "kill after");
+}
+
+/* a Wasm process that traps kills a linked native; one killed kills it too */
+static void test_link_wasm(lunatic_runtime *rt)
+{
+    begin("link_wasm", 10);
+    waiter a = {0}, c = {0};
+    uint64_t pa = lunatic_spawn_native(rt, ENV, waiter_fn, &a);
+    uint64_t wp = spawn_guest(rt, ENV, "block", NULL, 0);
+    lunatic_link(rt, ENV, pa, wp, 0);
+    uint64_t pc = lunatic_spawn_native(rt, ENV, waiter_fn, &c);
+    lunatic_link(rt, ENV, pc, pa, 0);
+    CHECK(wait_flag(&a.started, 5000) && wait_flag(&c.started, 5000), "natives started");
+    lunatic_kill(rt, ENV, wp);
+    CHECK(lunatic_wait(rt, ENV, wp) == LUNATIC_STATUS_KILLED, "killed wasm status");
+    CHECK(lunatic_wait(rt, ENV, pa) == LUNATIC_STATUS_KILLED, "native linked to killed wasm");
+    CHECK(lunatic_wait(rt, ENV, pc) == LUNATIC_STATUS_KILLED, "second link in the chain");
+}
+
+static void test_kill_waiting(lunatic_runtime *rt)
+{
+    begin("kill_waiting", 10);
+    waiter w = {0};
+    uint64_t pid = lunatic_spawn_native(rt, ENV, waiter_fn, &w);
+    CHECK(pid != 0, "spawn");
+    CHECK(wait_flag(&w.started, 5000), "the native never started");
+    sleep_ms(5); /* let it park */
+    CHECK(lunatic_exists(rt, ENV, pid) == 1, "exists while waiting");
+    lunatic_kill(rt, ENV, pid);
+    int st = lunatic_wait(rt, ENV, pid);
+    CHECK(st == LUNATIC_STATUS_KILLED, "status %d", st);
+    CHECK(lunatic_exists(rt, ENV, pid) == 0, "exists after the kill");
+    CHECK(atomic_load(&w.calls) == 0, "the kill reached the handler");
+    CHECK(lunatic_send(rt, ENV, pid, 0, "x", 1) == -1, "send to a dead pid succeeded");
+    lunatic_kill(rt, ENV, pid); /* no effect */
+
+    /* killed before it ever ran */
+    for (int i = 0; i < 20; i++) {
+        waiter v = {0};
+        uint64_t p = lunatic_spawn_native(rt, ENV, waiter_fn, &v);
+        lunatic_kill(rt, ENV, p);
+        int s = lunatic_wait(rt, ENV, p);
+        if (s != LUNATIC_STATUS_KILLED) {
+            CHECK(0, "early kill %d: status %d", i, s);
+            break;
+        }
+    }
+    CHECK(1, "early kills");
+}
+
+static void test_kill_spinning_wasm(lunatic_runtime *rt)
+{
+    begin("kill_spinning_wasm", 10);
+    uint64_t wp = spawn_guest(rt, ENV, "spin", NULL, 0);
+    sleep_ms(20);
+    CHECK(lunatic_exists(rt, ENV, wp), "spinner exists");
+    lunatic_kill(rt, ENV, wp);
+    CHECK(lunatic_wait(rt, ENV, wp) == LUNATIC_STATUS_KILLED, "spinner killed");
+}
+
+static void test_exists(lunatic_runtime *rt)
+{
+    begin("exists", 10);
+    CHECK(!lunatic_exists(rt, ENV, 0), "pid 0 exists");
+    CHECK(!lunatic_exists(rt, ENV, UINT64_MAX), "pid max exists");
+    CHECK(!lunatic_exists(rt, ENV, 1u << 30), "a far pid exists");
+    CHECK(lunatic_send(rt, ENV, 1u << 30, 0, "x", 1) == -1, "send to a missing pid succeeded");
+    waiter w = {0};
+    uint64_t pid = lunatic_spawn_native(rt, 77, waiter_fn, &w);
+    CHECK(lunatic_exists(rt, 77, pid), "exists right after spawn");
+    CHECK(pid != 1 || !lunatic_exists(rt, 78, pid), "pid of env 77 exists in env 78");
+    lunatic_kill(rt, 78, pid); /* another environment: no effect */
+    sleep_ms(10);
+    CHECK(lunatic_exists(rt, 77, pid), "a kill in another environment reached it");
+    lunatic_kill(rt, 77, pid);
+    CHECK(lunatic_wait(rt, 77, pid) == LUNATIC_STATUS_KILLED, "env 77 kill");
+}
+
+static void test_wait_statuses(lunatic_runtime *rt)
+{
+    begin("wait_statuses", 10);
+    waiter d = {.done_on_msg = 1}, f = {.fail_on_msg = 1};
+    uint64_t pd = lunatic_spawn_native(rt, ENV, waiter_fn, &d);
+    uint64_t pf = lunatic_spawn_native(rt, ENV, waiter_fn, &f);
+    lunatic_send(rt, ENV, pd, 0, NULL, 0);
+    lunatic_send(rt, ENV, pf, 0, NULL, 0);
+    CHECK(lunatic_wait(rt, ENV, pf) == LUNATIC_STATUS_FAILED, "native failure");
+    CHECK(lunatic_wait(rt, ENV, pd) == 0, "native done");
+
+    uint64_t p = spawn_guest(rt, ENV, "ok", NULL, 0);
+    CHECK(lunatic_wait(rt, ENV, p) == 0, "wasm ok");
+    uint64_t c42 = 42, c0 = 0;
+    p = spawn_guest(rt, ENV, "exit_with", &c42, 1);
+    int st = lunatic_wait(rt, ENV, p);
+    CHECK(st == 42, "proc_exit(42): status %d", st);
+    p = spawn_guest(rt, ENV, "exit_with", &c0, 1);
+    CHECK(lunatic_wait(rt, ENV, p) == 0, "proc_exit(0)");
+    p = spawn_guest(rt, ENV, "boom", NULL, 0);
+    st = lunatic_wait(rt, ENV, p);
+    CHECK(st == LUNATIC_STATUS_FAILED, "trap: status %d", st);
+
+    /* spawn errors */
+    char err[200] = "";
+    lunatic_config *c = lunatic_config_new();
+    p = lunatic_spawn(rt, ENV, guest, c, "nope", NULL, 0, err, sizeof err);
+    if (p) /* reported at the first slice instead */
+        CHECK(lunatic_wait(rt, ENV, p) == LUNATIC_STATUS_FAILED, "missing function");
+    else
+        CHECK(err[0], "spawn error without a reason");
+    lunatic_config_release(c);
+
+    /* waited for after it is long gone */
+    p = spawn_guest(rt, ENV, "exit_with", &c42, 1);
+    CHECK(wait_gone(rt, ENV, p, 5000), "exit_with still exists");
+    sleep_ms(5);
+    CHECK(lunatic_wait(rt, ENV, p) == 42, "late wait");
+}
+
+/* monitor of a missing pid: PROCESS_DIED at once */
+static void test_monitor_missing(lunatic_runtime *rt)
+{
+    begin("monitor_missing", 10);
+    sink m = {.want = 1};
+    uint64_t pm = lunatic_spawn_native(rt, ENV, sink_fn, &m);
+    lunatic_monitor(rt, ENV, pm, 123456789);
+    CHECK(lunatic_wait(rt, ENV, pm) == 0, "monitor status");
+    CHECK(m.kinds[LUNATIC_MSG_PROCESS_DIED] == 1 && m.died_pid == 123456789,
+          "monitor of a missing pid: %d died messages, pid %llu", m.kinds[LUNATIC_MSG_PROCESS_DIED],
+          (unsigned long long)m.died_pid);
+}
+
+/* monitors of processes dying while the monitor is set up: exactly one
+ * PROCESS_DIED each (the late-watcher path in finish) */
+static void test_monitor_race(lunatic_runtime *rt)
+{
+    begin("monitor_race", 20);
+    enum { N = 2000 };
+    static uint64_t pids[N];
+    sink m = {.want = N};
+    uint64_t pm = lunatic_spawn_native(rt, ENV, sink_fn, &m);
+    static waiter quick = {.done_on_msg = 1};
+    static sink zero = {.want = 0}; /* DONE at start */
+    for (int i = 0; i < N; i++) {
+        uint64_t p = (i & 1) ? lunatic_spawn_native(rt, ENV, sink_fn, &zero)
+                             : lunatic_spawn_native(rt, ENV, waiter_fn, &quick);
+        if (!(i & 1))
+            lunatic_send(rt, ENV, p, 0, NULL, 0);
+        lunatic_monitor(rt, ENV, pm, p);
+        pids[i] = p;
+    }
+    int st = lunatic_wait(rt, ENV, pm);
+    CHECK(st == 0 && m.kinds[LUNATIC_MSG_PROCESS_DIED] == N, "monitor got %d died of %d (status %d)",
+          m.kinds[LUNATIC_MSG_PROCESS_DIED], N, st);
+    for (int i = 0; i < N; i++)
+        lunatic_wait(rt, ENV, pids[i]);
+}
+
+/* lunatic_link with a process that is already gone: as the guest's link,
+ * the live side gets LinkDied(noproc) and, dying when links die, dies. */
+static void test_link_missing(lunatic_runtime *rt)
+{
+    begin("link_missing", 10);
+    waiter a = {0};
+    uint64_t pa = lunatic_spawn_native(rt, ENV, waiter_fn, &a);
+    lunatic_link(rt, ENV, pa, 987654321, 0);
+    CHECK(wait_gone(rt, ENV, pa, 500),
+          "lunatic_link(a, missing pid): a still lives (the guest link would kill it)");
+    if (lunatic_exists(rt, ENV, pa))
+        lunatic_kill(rt, ENV, pa);
+    lunatic_wait(rt, ENV, pa);
+}
+
+/* ---- waits from several threads ---------------------------------------------------- */
+
+typedef struct wt_arg {
+    lunatic_runtime *rt;
+    int errors;
+} wt_arg;
+
+static int quick_fn(lunatic_process *self, const lunatic_msg *msg, void *ud)
+{
+    return (lunatic_process_id(self) % 32) ? LUNATIC_DONE : LUNATIC_FAILED;
+}
+
+static void *wait_thread(void *arg)
+{
+    wt_arg *a = arg;
+    for (int i = 0; i < 300; i++) {
+        uint64_t p = lunatic_spawn_native(a->rt, ENV, quick_fn, NULL);
+        int st = lunatic_wait(a->rt, ENV, p);
+        if (st != ((p % 32) ? 0 : LUNATIC_STATUS_FAILED))
+            a->errors++;
+    }
+    return NULL;
+}
+
+static void test_wait_threads(lunatic_runtime *rt)
+{
+    begin("wait_threads", 20);
+    pthread_t th[4];
+    wt_arg args[4];
+    for (int i = 0; i < 4; i++) {
+        args[i] = (wt_arg){rt, 0};
+        pthread_create(&th[i], NULL, wait_thread, &args[i]);
+    }
+    int errors = 0;
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        errors += args[i].errors;
+    }
+    CHECK(errors == 0, "%d wrong statuses from concurrent waits", errors);
+}
+
+/* ---- several runtimes ---------------------------------------------------------------- */
+
+/* forwards each message to a pid in another runtime */
+typedef struct fwd {
+    lunatic_runtime *to_rt;
+    uint64_t to_pid;
+    int want, count;
+} fwd;
+
+static int fwd_fn(lunatic_process *self, const lunatic_msg *msg, void *ud)
+{
+    fwd *f = ud;
+    if (!msg)
+        return LUNATIC_CONTINUE;
+    lunatic_send(f->to_rt, ENV, f->to_pid, msg->tag, msg->data, msg->len);
+    return ++f->count >= f->want ? LUNATIC_DONE : LUNATIC_CONTINUE;
+}
+
+static void test_runtimes(lunatic_runtime *rt)
+{
+    begin("runtimes", 30);
+    lunatic_options o2 = {.threads = 2, .reductions = 1};
+    lunatic_runtime *rt2 = lunatic_runtime_new(&o2);
+    lunatic_options o3 = {.threads = 1};
+    lunatic_runtime *rt3 = lunatic_runtime_new(&o3);
+    CHECK(rt2 && rt3, "second and third runtimes");
+    if (!rt2 || !rt3)
+        return;
+    ping_pong(rt2, ENV, 1000, "ping-pong in runtime 2");
+    ping_pong(rt3, 5, 1000, "ping-pong in runtime 3");
+
+    /* pids are per runtime: a pid of rt2 is not in rt3 */
+    waiter w = {0};
+    uint64_t p2 = lunatic_spawn_native(rt2, 9, waiter_fn, &w);
+    CHECK(!lunatic_exists(rt3, 9, p2), "a pid of runtime 2 exists in runtime 3");
+    lunatic_kill(rt3, 9, p2);
+    sleep_ms(5);
+    CHECK(lunatic_exists(rt2, 9, p2), "a kill in runtime 3 reached runtime 2");
+    lunatic_kill(rt2, 9, p2);
+    CHECK(lunatic_wait(rt2, 9, p2) == LUNATIC_STATUS_KILLED, "kill in runtime 2");
+
+    /* Wasm in rt2 -> native forwarder in rt -> native sink in rt3 */
+    enum { N = 300 };
+    sink s = {.want = N};
+    uint64_t ps = lunatic_spawn_native(rt3, ENV, sink_fn, &s);
+    fwd f = {rt3, ps, N, 0};
+    uint64_t pf = lunatic_spawn_native(rt, ENV, fwd_fn, &f);
+    uint64_t params[2] = {pf, N};
+    uint64_t wp = spawn_guest(rt2, 3, "send_n", params, 2);
+    /* the guest sends within its own runtime/env: env 3 of rt2 has no pf */
+    CHECK(lunatic_wait(rt2, 3, wp) == 0, "wasm in runtime 2");
+    wp = spawn_guest(rt, ENV, "send_n", params, 2);
+    CHECK(lunatic_wait(rt, ENV, wp) == 0, "wasm in runtime 1");
+    CHECK(lunatic_wait(rt, ENV, pf) == 0 && f.count == N, "forwarder: %d", f.count);
+    CHECK(lunatic_wait(rt3, ENV, ps) == 0 && s.count == N && s.errors == 0,
+          "sink in runtime 3: %d (%d errors)", s.count, s.errors);
+}
+
+int main(void)
+{
+    signal(SIGALRM, on_alarm);
+    begin("setup", 10);
+    size_t len = 0;
+    uint8_t *bin = wat_to_wasm(guest_wat, &len);
+    if (bin) {
+        char err[256] = "";
+        guest = lunatic_module_new(bin, len, err, sizeof err);
+        CHECK(guest != NULL, "lunatic_module_new: %s", err);
+        free(bin);
+    }
+    lunatic_options opt = {.threads = 4};
+    lunatic_runtime *rt = lunatic_runtime_new(&opt);
+    CHECK(rt != NULL, "lunatic_runtime_new");
+    if (!rt || !guest)
+        return check_report();
+
+    begin("ping_pong", 20);
+    ping_pong(rt, ENV, ROUNDS, "ping-pong");
+    test_wasm_to_native(rt);
+    test_native_wasm_echo(rt);
+    test_link_failure(rt);
+    test_link_normal(rt);
+    test_link_wasm(rt);
+    test_kill_waiting(rt);
+    test_kill_spinning_wasm(rt);
+    test_exists(rt);
+    test_wait_statuses(rt);
+    test_monitor_missing(rt);
+    test_monitor_race(rt);
+    test_link_missing(rt);
+    test_wait_threads(rt);
+    test_runtimes(rt);
+    alarm(0);
+    lunatic_module_release(guest);
+    return check_report();
+}
