@@ -654,8 +654,23 @@ void lunatic_link(lunatic_runtime *rt, uint64_t env_id, uint64_t a, uint64_t b, 
     sb->pid = a;
     sa->has_tag = sb->has_tag = tag != 0;
     sa->tag = sb->tag = tag;
-    lt_send(env, a, sa);
-    lt_send(env, b, sb);
+    bool a_alive = lt_send(env, a, sa);
+    bool b_alive = lt_send(env, b, sb);
+    /* as the guest's link: a side that does not exist is a link that died */
+    uint64_t ends[2][2] = {{a, b}, {b, a}};
+    bool alive[2] = {b_alive, a_alive};
+    for (int i = 0; i < 2; i++) {
+        if (alive[i])
+            continue;
+        lt_signal *d = lt_signal_new(SIG_LINK_DIED);
+        if (!d)
+            continue;
+        d->pid = ends[i][1];
+        d->has_tag = tag != 0;
+        d->tag = tag;
+        d->reason = REASON_NOPROCESS;
+        lt_send(env, ends[i][0], d);
+    }
 }
 
 void lunatic_monitor(lunatic_runtime *rt, uint64_t env_id, uint64_t watcher, uint64_t target)
