@@ -15,6 +15,7 @@
  * added.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -364,6 +365,13 @@ static void *poller_main(void *arg)
 
 lunatic_runtime *lunatic_runtime_new(const lunatic_options *opt)
 {
+    /* glibc gives each worker thread its own arena, which grows its heap
+     * by one mprotect call per small step: with a million processes that
+     * was a fifth of spawn time. One arena, grown in 8 MiB steps (pages are
+     * still committed only when touched), avoids it; with one worker per
+     * core the shared arena lock is rarely contended. */
+    mallopt(M_ARENA_MAX, 1);
+    mallopt(M_TOP_PAD, 8 << 20);
     lt_runtime *rt = calloc(1, sizeof *rt);
     if (!rt)
         return NULL;

@@ -74,6 +74,7 @@ static const char *guest_wat =
     "  (import \"lunatic::message\" \"receive\" (func $receive (param i32 i32 i64) (result i32)))\n"
     "  (import \"lunatic::message\" \"get_tag\" (func $get_tag (result i64)))\n"
     "  (import \"wasi_snapshot_preview1\" \"proc_exit\" (func $exit (param i32)))\n"
+    "  (import \"wasi_snapshot_preview1\" \"args_sizes_get\" (func $asz (param i32 i32) (result i32)))\n"
     "  (memory (export \"memory\") 1)\n"
     "  ;; send_n(to, n): n messages; message i has tag i+1 and the u32 i\n"
     "  (func (export \"send_n\") (param $to i64) (param $n i32) (local $i i32)\n"
@@ -103,6 +104,10 @@ static const char *guest_wat =
     "    (drop (call $receive (i32.const 0) (i32.const 0) (i64.const -1))))\n"
     "  (func (export \"exit_with\") (param $c i32) (call $exit (local.get $c)))\n"
     "  (func (export \"boom\") unreachable)\n"
+    "  ;; argc(): exits with the number of command-line arguments\n"
+    "  (func (export \"argc\")\n"
+    "    (drop (call $asz (i32.const 0) (i32.const 4)))\n"
+    "    (call $exit (i32.load (i32.const 0))))\n"
     "  (func (export \"spin\") (loop $l (br $l)))\n"
     "  (func (export \"ok\")))\n";
 
@@ -461,6 +466,24 @@ static void test_wait_statuses(lunatic_runtime *rt)
     CHECK(lunatic_wait(rt, ENV, p) == 42, "late wait");
 }
 
+/* a config changed after a spawn: the next spawn sees the change */
+static void test_config_reuse(lunatic_runtime *rt)
+{
+    begin("config_reuse", 10);
+    char err[200] = "";
+    lunatic_config *c = lunatic_config_new();
+    lunatic_config_add_arg(c, "a");
+    uint64_t p = lunatic_spawn(rt, ENV, guest, c, "argc", NULL, 0, err, sizeof err);
+    int n1 = p ? lunatic_wait(rt, ENV, p) : -1;
+    CHECK(n1 == 1, "argc with one argument: %d (%s)", n1, err);
+    lunatic_config_add_arg(c, "b");
+    p = lunatic_spawn(rt, ENV, guest, c, "argc", NULL, 0, err, sizeof err);
+    int n2 = p ? lunatic_wait(rt, ENV, p) : -1;
+    CHECK(n2 == n1 + 1, "an argument added after a spawn is not seen by the next spawn: argc %d, then %d",
+          n1, n2);
+    lunatic_config_release(c);
+}
+
 /* monitor of a missing pid: PROCESS_DIED at once */
 static void test_monitor_missing(lunatic_runtime *rt)
 {
@@ -556,6 +579,131 @@ static void test_wait_threads(lunatic_runtime *rt)
     CHECK(errors == 0, "%d wrong statuses from concurrent waits", errors);
 }
 
+/* ---- several senders, spawns from a handler ------------------------------------------- */
+
+enum { PRODUCERS = 4, PER_PRODUCER = 3000 };
+
+typedef struct mp_sink {
+    uint32_t next[PRODUCERS];
+    int count, errors;
+} mp_sink;
+
+static int mp_sink_fn(lunatic_process *self, const lunatic_msg *msg, void *ud)
+{
+    mp_sink *s = ud;
+    if (!msg)
+        return LUNATIC_CONTINUE;
+    uint32_t v[2];
+    if (msg->kind != LUNATIC_MSG_DATA || msg->len != sizeof v) {
+        s->errors++;
+        return LUNATIC_FAILED;
+    }
+    memcpy(v, msg->data, sizeof v);
+    if (v[0] >= PRODUCERS || v[1] != s->next[v[0]] || msg->tag != (int64_t)v[0] + 1)
+        s->errors++;
+    else
+        s->next[v[0]]++;
+    return ++s->count == PRODUCERS * PER_PRODUCER ? LUNATIC_DONE : LUNATIC_CONTINUE;
+}
+
+typedef struct mp_arg {
+    lunatic_runtime *rt;
+    uint64_t to;
+    uint32_t id;
+    int errors;
+} mp_arg;
+
+static void *producer(void *arg)
+{
+    mp_arg *a = arg;
+    for (uint32_t i = 0; i < PER_PRODUCER; i++) {
+        uint32_t v[2] = {a->id, i};
+        if (lunatic_send(a->rt, ENV, a->to, a->id + 1, v, sizeof v) != 0)
+            a->errors++;
+    }
+    return NULL;
+}
+
+/* per-sender order holds with several threads sending at once */
+static void test_multi_producer(lunatic_runtime *rt)
+{
+    begin("multi_producer", 20);
+    static mp_sink s;
+    memset(&s, 0, sizeof s);
+    uint64_t pid = lunatic_spawn_native(rt, ENV, mp_sink_fn, &s);
+    pthread_t th[PRODUCERS];
+    mp_arg args[PRODUCERS];
+    for (uint32_t i = 0; i < PRODUCERS; i++) {
+        args[i] = (mp_arg){rt, pid, i, 0};
+        pthread_create(&th[i], NULL, producer, &args[i]);
+    }
+    int errors = 0;
+    for (int i = 0; i < PRODUCERS; i++) {
+        pthread_join(th[i], NULL);
+        errors += args[i].errors;
+    }
+    CHECK(errors == 0, "%d sends failed", errors);
+    CHECK(lunatic_wait(rt, ENV, pid) == 0, "multi-producer sink status");
+    CHECK(s.count == PRODUCERS * PER_PRODUCER && s.errors == 0,
+          "multi-producer: %d messages, %d out of order", s.count, s.errors);
+}
+
+enum { CHILDREN = 200 };
+
+typedef struct parent {
+    lunatic_runtime *rt;
+    uint64_t children[CHILDREN];
+    int replies, errors;
+} parent;
+
+static int child_fn(lunatic_process *self, const lunatic_msg *msg, void *ud)
+{
+    parent *pa = ud; /* only pa->rt and the parent pid (in the message) are read */
+    if (!msg)
+        return LUNATIC_CONTINUE;
+    uint64_t parent_pid, me = lunatic_process_id(self);
+    memcpy(&parent_pid, msg->data, 8);
+    lunatic_send(pa->rt, ENV, parent_pid, 1, &me, 8);
+    return LUNATIC_DONE;
+}
+
+static int parent_fn(lunatic_process *self, const lunatic_msg *msg, void *ud)
+{
+    parent *pa = ud;
+    if (!msg) {
+        uint64_t me = lunatic_process_id(self);
+        for (int i = 0; i < CHILDREN; i++) {
+            pa->children[i] = lunatic_spawn_native(pa->rt, ENV, child_fn, pa);
+            if (!pa->children[i] || lunatic_send(pa->rt, ENV, pa->children[i], 0, &me, 8) != 0)
+                pa->errors++;
+        }
+        return LUNATIC_CONTINUE;
+    }
+    uint64_t from;
+    memcpy(&from, msg->data, 8);
+    int known = 0;
+    for (int i = 0; i < CHILDREN; i++)
+        known |= pa->children[i] == from;
+    if (!known)
+        pa->errors++;
+    return ++pa->replies == CHILDREN ? LUNATIC_DONE : LUNATIC_CONTINUE;
+}
+
+static void test_spawn_from_handler(lunatic_runtime *rt)
+{
+    begin("spawn_from_handler", 20);
+    static parent pa;
+    memset(&pa, 0, sizeof pa);
+    pa.rt = rt;
+    uint64_t pid = lunatic_spawn_native(rt, ENV, parent_fn, &pa);
+    CHECK(lunatic_wait(rt, ENV, pid) == 0, "parent status");
+    int bad = 0;
+    for (int i = 0; i < CHILDREN; i++)
+        bad += lunatic_wait(rt, ENV, pa.children[i]) != 0;
+    CHECK(pa.replies == CHILDREN && pa.errors == 0 && bad == 0,
+          "spawn from a handler: %d replies, %d errors, %d bad statuses", pa.replies, pa.errors, bad);
+}
+
 /* ---- several runtimes ---------------------------------------------------------------- */
 
 /* forwards each message to a pid in another runtime */
@@ -643,10 +791,13 @@ int main(void)
     test_kill_spinning_wasm(rt);
     test_exists(rt);
     test_wait_statuses(rt);
+    test_config_reuse(rt);
     test_monitor_missing(rt);
     test_monitor_race(rt);
     test_link_missing(rt);
     test_wait_threads(rt);
+    test_multi_producer(rt);
+    test_spawn_from_handler(rt);
     test_runtimes(rt);
     alarm(0);
     lunatic_module_release(guest);
