@@ -8,9 +8,9 @@
 
 lt_config *api_config_mut(wasm_exec *x, uint64_t id); /* process.c */
 
-static int add(wasm_exec *x, char ***arr, uint32_t *n, const char *s, size_t len)
+static int add(wasm_exec *x, lt_config *c, lt_cfglist which, const char *s, size_t len)
 {
-    if (lt_config_add_string(arr, n, s, len) < 0)
+    if (lt_config_add(c, which, s, len) < 0)
         return api_trap(x, "out of memory");
     return WASM_OK;
 }
@@ -31,7 +31,7 @@ static int config_add_environment_variable(wasm_exec *x, void *env, wasm_val *ar
     memcpy(buf, k, kl);
     buf[kl] = '=';
     memcpy(buf + kl + 1, v, vl);
-    return add(x, &c->envs, &c->nenvs, buf, kl + 1 + vl);
+    return add(x, c, CFG_ENV, buf, kl + 1 + vl);
 }
 
 static int config_add_command_line_argument(wasm_exec *x, void *env, wasm_val *args)
@@ -42,7 +42,7 @@ static int config_add_command_line_argument(wasm_exec *x, void *env, wasm_val *a
     const char *s = api_str(x, A32(1), A32(2));
     if (!s)
         return WASM_TRAP;
-    return add(x, &c->args, &c->nargs, s, A32(2));
+    return add(x, c, CFG_ARG, s, A32(2));
 }
 
 static int config_preopen_dir(wasm_exec *x, void *env, wasm_val *args)
@@ -53,7 +53,7 @@ static int config_preopen_dir(wasm_exec *x, void *env, wasm_val *args)
     const char *s = api_str(x, A32(1), A32(2));
     if (!s)
         return WASM_TRAP;
-    return add(x, &c->preopens, &c->npreopens, s, A32(2));
+    return add(x, c, CFG_PREOPEN, s, A32(2));
 }
 
 #define M "lunatic::wasi"

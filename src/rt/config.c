@@ -23,10 +23,10 @@ lt_config *lt_config_new(void)
     return c;
 }
 
-static int copy_strings(char ***dst, uint32_t *ndst, char *const *src, uint32_t n)
+static int copy_strings(lt_config *dst, lt_cfglist which, char *const *src, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++)
-        if (lt_config_add_string(dst, ndst, src[i], strlen(src[i])) < 0)
+        if (lt_config_add(dst, which, src[i], strlen(src[i])) < 0)
             return -1;
     return 0;
 }
@@ -42,9 +42,9 @@ lt_config *lt_config_clone(const lt_config *c)
     n->can_create_configs = c->can_create_configs;
     n->can_spawn = c->can_spawn;
     if (lt_config_set_stdio(n, c->stdout_fd, c->stderr_fd) < 0 ||
-        copy_strings(&n->args, &n->nargs, c->args, c->nargs) < 0 ||
-        copy_strings(&n->envs, &n->nenvs, c->envs, c->nenvs) < 0 ||
-        copy_strings(&n->preopens, &n->npreopens, c->preopens, c->npreopens) < 0) {
+        copy_strings(n, CFG_ARG, c->args, c->nargs) < 0 ||
+        copy_strings(n, CFG_ENV, c->envs, c->nenvs) < 0 ||
+        copy_strings(n, CFG_PREOPEN, c->preopens, c->npreopens) < 0) {
         lt_config_release(n);
         return NULL;
     }
@@ -74,8 +74,23 @@ void lt_config_release(lt_config *c)
     free(c);
 }
 
-int lt_config_add_string(char ***arr, uint32_t *n, const char *s, size_t len)
+/* The WASI share reflects args, env, preopens and stdio: drop it when one
+ * of them changes. */
+static void drop_wasi_share(lt_config *c)
 {
+    pthread_mutex_lock(&c->wasi_lock);
+    if (c->wasi) {
+        wasi_shared_release(c->wasi);
+        c->wasi = NULL;
+    }
+    pthread_mutex_unlock(&c->wasi_lock);
+}
+
+int lt_config_add(lt_config *c, lt_cfglist which, const char *s, size_t len)
+{
+    char ***arr = which == CFG_ARG ? &c->args : which == CFG_ENV ? &c->envs : &c->preopens;
+    uint32_t *n = which == CFG_ARG ? &c->nargs : which == CFG_ENV ? &c->nenvs : &c->npreopens;
+    drop_wasi_share(c);
     char **a = realloc(*arr, (*n + 1) * sizeof *a);
     if (!a)
         return -1;
@@ -104,6 +119,7 @@ int lt_config_set_stdio(lt_config *c, int out, int err)
             return -1;
         }
     }
+    drop_wasi_share(c);
     if (c->stdout_fd > 0)
         close(c->stdout_fd);
     if (c->stderr_fd > 0)
@@ -154,12 +170,12 @@ void lunatic_config_set_permissions(lunatic_config *c, int compile, int create_c
 
 int lunatic_config_add_arg(lunatic_config *c, const char *arg)
 {
-    return lt_config_add_string(&c->args, &c->nargs, arg, strlen(arg));
+    return lt_config_add(c, CFG_ARG, arg, strlen(arg));
 }
 
 int lunatic_config_add_env(lunatic_config *c, const char *kv)
 {
-    return lt_config_add_string(&c->envs, &c->nenvs, kv, strlen(kv));
+    return lt_config_add(c, CFG_ENV, kv, strlen(kv));
 }
 
 int lunatic_config_set_stdio(lunatic_config *c, int stdout_fd, int stderr_fd)
@@ -169,5 +185,5 @@ int lunatic_config_set_stdio(lunatic_config *c, int stdout_fd, int stderr_fd)
 
 int lunatic_config_add_preopen(lunatic_config *c, const char *dir)
 {
-    return lt_config_add_string(&c->preopens, &c->npreopens, dir, strlen(dir));
+    return lt_config_add(c, CFG_PREOPEN, dir, strlen(dir));
 }

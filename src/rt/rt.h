@@ -148,7 +148,11 @@ lt_config *lt_config_new(void);
 lt_config *lt_config_clone(const lt_config *c);
 void lt_config_retain(lt_config *c);
 void lt_config_release(lt_config *c);
-int lt_config_add_string(char ***arr, uint32_t *n, const char *s, size_t len);
+/* Appends an argument, "KEY=VALUE" environment entry or preopen. A change
+ * drops the cached WASI share, so later spawns see it (running processes
+ * keep the share they started with). */
+typedef enum lt_cfglist { CFG_ARG, CFG_ENV, CFG_PREOPEN } lt_cfglist;
+int lt_config_add(lt_config *c, lt_cfglist which, const char *s, size_t len);
 /* Sets stdout_fd / stderr_fd to duplicates of out / err (0 = the host's
  * own), closing the previous ones. 0, or -1 (errno set, nothing changed). */
 int lt_config_set_stdio(lt_config *c, int out, int err);

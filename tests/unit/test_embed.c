@@ -481,6 +481,17 @@ static void test_config_reuse(lunatic_runtime *rt)
     int n2 = p ? lunatic_wait(rt, ENV, p) : -1;
     CHECK(n2 == n1 + 1, "an argument added after a spawn is not seen by the next spawn: argc %d, then %d",
           n1, n2);
+
+    /* changed while a process spawned with it has not yet made its first
+     * WASI call: that process still sees the config as it was at its spawn */
+    int wrong = 0, k = n2 > 0 ? n2 : 2;
+    for (int i = 0; i < 200; i++, k++) {
+        p = lunatic_spawn(rt, ENV, guest, c, "argc", NULL, 0, err, sizeof err);
+        lunatic_config_add_arg(c, "more");
+        int n = p ? lunatic_wait(rt, ENV, p) : -1;
+        wrong += n != k;
+    }
+    CHECK(wrong == 0, "%d of 200 processes saw arguments added after their spawn", wrong);
     lunatic_config_release(c);
 }
 
