@@ -53,12 +53,13 @@ test: $(BUILD)/lunatic $(UNIT_BIN)
 	BUILD=$(BUILD) tests/run-all.sh
 
 WASM_CC := clang --target=wasm32-wasi --sysroot=/usr -O2
-$(BUILD)/examples/%.wasm: examples/%.c
+$(BUILD)/examples/%.wasm: examples/%.c sdk/lunatic_guest.h
 	@mkdir -p $(dir $@)
-	$(WASM_CC) -o $@ $<
+	$(WASM_CC) -Isdk -o $@ $<
 
-example: $(BUILD)/lunatic $(BUILD)/examples/hello.wasm
+example: $(BUILD)/lunatic $(BUILD)/examples/hello.wasm $(BUILD)/examples/workers.wasm
 	$(BUILD)/lunatic run $(BUILD)/examples/hello.wasm from lunatic
+	$(BUILD)/lunatic run $(BUILD)/examples/workers.wasm 8
 
 check:
 	$(MAKE) BUILD=build-werror-gcc CC=gcc EXTRA_CFLAGS=-Werror all

@@ -55,10 +55,11 @@ races() {
         ok "$n: no TSan reports"
         return
     fi
-    local cnt
+    local cnt lines=()
     cnt=$(cat $files | grep -c '^WARNING: ThreadSanitizer')
-    bad "$n: $cnt TSan report(s)" $(cat $files | grep '^SUMMARY: ThreadSanitizer' | sort | uniq -c |
-        sed 's/^ *//; s/ /x /' | tr ' ' '\240' | head -n 10)
+    while IFS= read -r l; do lines+=("$l"); done < <(cat $files | grep '^SUMMARY: ThreadSanitizer' |
+        sed 's/^SUMMARY: ThreadSanitizer: //' | sort | uniq -c | sed 's/^ *//' | head -n 10)
+    bad "$n: $cnt TSan report(s) (count, summary):" "${lines[@]}"
 }
 
 # ---- test_embed -------------------------------------------------------------------

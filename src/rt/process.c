@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rt/rt.h"
 
@@ -297,15 +298,30 @@ void lt_log_failure(lt_process *p, const char *what)
         snprintf(idbuf, sizeof idbuf, "%llu", (unsigned long long)p->pid);
         name = idbuf;
     }
-    /* A process whose stderr is captured (test mode) logs into the capture. */
+    /* A process whose stderr is captured (test mode) logs into the capture.
+     * One write(2) of a formatted line: dprintf would link a temporary
+     * stream into stdio's list, which exit() on another thread flushes. */
     int fd = p->config && p->config->stderr_fd > 0 ? p->config->stderr_fd : 2;
+    char line[4096];
+    int n = 0;
     if (p->killed)
-        dprintf(fd, "lunatic: Process %s was killed, notifying: %u links\n", name, p->nlinks);
+        n = snprintf(line, sizeof line, "lunatic: Process %s was killed, notifying: %u links\n",
+                     name, p->nlinks);
     else if (!what && p->rt->log_debug)
-        dprintf(fd, "[debug] Process %s exited with status %d, notifying: %u links\n", name,
-                p->exit_code, p->nlinks);
+        n = snprintf(line, sizeof line,
+                     "[debug] Process %s exited with status %d, notifying: %u links\n", name,
+                     p->exit_code, p->nlinks);
     else if (what)
-        dprintf(fd, "lunatic: Process %s failed, notifying: %u links: %s\n", name, p->nlinks, what);
+        n = snprintf(line, sizeof line, "lunatic: Process %s failed, notifying: %u links: %s\n",
+                     name, p->nlinks, what);
+    if (n > (int)sizeof line - 1) {
+        n = (int)sizeof line - 1;
+        line[n - 1] = '\n';
+    }
+    if (n > 0) {
+        ssize_t w = write(fd, line, (size_t)n);
+        (void)w;
+    }
 }
 
 /* After removal from the table nothing new reaches p. Of what is still in
