@@ -221,11 +221,6 @@ static int do_spawn(wasm_exec *x, int64_t link, uint64_t config_id, uint64_t mod
     if (n < 0)
         return -1;
     char err[300];
-    if (!lt_config_wasi(c, err, sizeof err)) {
-        free(params);
-        *pid = api_error_new(p, "%s", err);
-        return API_ERR;
-    }
     lt_link to_parent = {.pid = p->pid, .tag = link, .has_tag = true};
     uint64_t child = lt_spawn_wasm(p->rt, p->env, m, c, p->registry, func, func_len, params,
                                    (uint32_t)n, link ? &to_parent : NULL, false, err, sizeof err);

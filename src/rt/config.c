@@ -75,32 +75,37 @@ void lt_config_release(lt_config *c)
 }
 
 /* The WASI share reflects args, env, preopens and stdio: drop it when one
- * of them changes. */
+ * of them changes. Called with wasi_lock held, which also keeps a share
+ * from being built from half-changed lists. */
 static void drop_wasi_share(lt_config *c)
 {
-    pthread_mutex_lock(&c->wasi_lock);
     if (c->wasi) {
         wasi_shared_release(c->wasi);
         c->wasi = NULL;
     }
-    pthread_mutex_unlock(&c->wasi_lock);
 }
 
 int lt_config_add(lt_config *c, lt_cfglist which, const char *s, size_t len)
 {
     char ***arr = which == CFG_ARG ? &c->args : which == CFG_ENV ? &c->envs : &c->preopens;
     uint32_t *n = which == CFG_ARG ? &c->nargs : which == CFG_ENV ? &c->nenvs : &c->npreopens;
-    drop_wasi_share(c);
-    char **a = realloc(*arr, (*n + 1) * sizeof *a);
-    if (!a)
-        return -1;
-    *arr = a;
     char *copy = malloc(len + 1);
     if (!copy)
         return -1;
     memcpy(copy, s, len);
     copy[len] = 0;
-    a[(*n)++] = copy;
+    pthread_mutex_lock(&c->wasi_lock);
+    drop_wasi_share(c);
+    char **a = realloc(*arr, (*n + 1) * sizeof *a);
+    if (a) {
+        *arr = a;
+        a[(*n)++] = copy;
+    }
+    pthread_mutex_unlock(&c->wasi_lock);
+    if (!a) {
+        free(copy);
+        return -1;
+    }
     return 0;
 }
 
@@ -119,6 +124,7 @@ int lt_config_set_stdio(lt_config *c, int out, int err)
             return -1;
         }
     }
+    pthread_mutex_lock(&c->wasi_lock);
     drop_wasi_share(c);
     if (c->stdout_fd > 0)
         close(c->stdout_fd);
@@ -126,6 +132,7 @@ int lt_config_set_stdio(lt_config *c, int out, int err)
         close(c->stderr_fd);
     c->stdout_fd = fds[0];
     c->stderr_fd = fds[1];
+    pthread_mutex_unlock(&c->wasi_lock);
     return 0;
 }
 
@@ -150,6 +157,8 @@ wasi_shared *lt_config_wasi(lt_config *c, char *err, size_t errsize)
         }
     }
     wasi_shared *w = c->wasi;
+    if (w)
+        wasi_shared_retain(w);
     pthread_mutex_unlock(&c->wasi_lock);
     return w;
 }

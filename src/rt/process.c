@@ -142,6 +142,8 @@ static void process_free(lt_process *p)
     lt_idtab_free(&p->timers, (void (*)(void *))lt_timer_release);
     if (p->wasi)
         wasi_ctx_free(p->wasi);
+    if (p->wasi_share)
+        wasi_shared_release(p->wasi_share);
     wasm_exec_free(p->x);
     wasm_instance_free(p->inst);
     lt_module_release(p->module);
@@ -157,12 +159,8 @@ static wasi_ctx *process_wasi(wasm_exec *x)
     lt_process *p = lt_self(x);
     if (!p)
         return NULL;
-    if (!p->wasi && p->config) {
-        char err[160];
-        wasi_shared *sh = lt_config_wasi(p->config, err, sizeof err);
-        if (sh)
-            p->wasi = wasi_ctx_new_shared(sh);
-    }
+    if (!p->wasi && p->wasi_share)
+        p->wasi = wasi_ctx_new_shared(p->wasi_share);
     return p->wasi;
 }
 
@@ -184,6 +182,13 @@ uint64_t lt_spawn_wasm(lt_runtime *rt, lt_env *env, lt_module *m, lt_config *c,
         lt_registry_retain(reg);
     p->registry = reg ? reg : lt_registry_new();
 
+    /* The WASI part is taken now: later changes to the config do not
+     * reach a process already spawned with it. */
+    p->wasi_share = lt_config_wasi(c, err, errsize);
+    if (!p->wasi_share) {
+        process_free(p);
+        return 0;
+    }
     wasm_limits lim = {.max_memory_bytes = c->max_memory, .max_table_elems = 100000};
     wasm_error werr;
     p->inst = wasm_instance_new(m->wasm, m->imports, m->nimports, &lim, &werr);
@@ -623,9 +628,6 @@ uint64_t lunatic_spawn(lunatic_runtime *rt, uint64_t env_id, lunatic_module *m, 
         snprintf(err, errsize, "out of memory");
         return 0;
     }
-    /* WASI setup problems (a preopen that cannot be opened) are spawn errors. */
-    if (!lt_config_wasi(c, err, errsize))
-        return 0;
     return lt_spawn_wasm(rt, env, m, c, NULL, func, strlen(func), params, nparams, NULL, true,
                          err, errsize);
 }

@@ -156,7 +156,9 @@ int lt_config_add(lt_config *c, lt_cfglist which, const char *s, size_t len);
 /* Sets stdout_fd / stderr_fd to duplicates of out / err (0 = the host's
  * own), closing the previous ones. 0, or -1 (errno set, nothing changed). */
 int lt_config_set_stdio(lt_config *c, int out, int err);
-/* The config's shared WASI part (args, env, open preopens), built once. */
+/* The config's shared WASI part (args, env, open preopens, stdio), built
+ * once and cached; returns a reference the caller must release, or NULL
+ * with a reason (e.g. a preopen that cannot be opened). */
 wasi_shared *lt_config_wasi(lt_config *c, char *err, size_t errsize);
 
 /* A compiled module with its imports resolved against the host modules. */
@@ -236,7 +238,8 @@ struct lt_process {
     lt_registry *registry;
     wasm_instance *inst;
     wasm_exec *x;
-    wasi_ctx *wasi;
+    wasi_ctx *wasi;             /* made from wasi_share at the first WASI call */
+    wasi_shared *wasi_share;    /* the config's WASI part as of the spawn */
     wasm_func *entry;
     wasm_val *params;
     uint32_t nparams;

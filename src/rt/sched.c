@@ -15,6 +15,7 @@
  * added.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -304,16 +305,23 @@ typedef struct poll_reg {
     int fd;
 } poll_reg;
 
+/* Each wait registers its own duplicate of the fd: two processes (or two
+ * waits of one process) on the same file never replace each other's
+ * registration, and closing the duplicate when it fires removes it. */
 int lt_poll_fd(lt_runtime *rt, lt_process *p, int fd, uint32_t events)
 {
     poll_reg *r = malloc(sizeof *r);
-    if (!r)
+    int dupfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (!r || dupfd < 0) {
+        free(r);
+        if (dupfd >= 0)
+            close(dupfd);
         return -1;
-    *r = (poll_reg){p->env, p->pid, p->wait_seq, fd};
+    }
+    *r = (poll_reg){p->env, p->pid, p->wait_seq, dupfd};
     struct epoll_event ev = {.events = events | EPOLLONESHOT, .data.ptr = r};
-    if (epoll_ctl(rt->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-        if (errno == EEXIST && epoll_ctl(rt->epfd, EPOLL_CTL_MOD, fd, &ev) == 0)
-            return 0; /* the old registration's record leaks no wakeup: seq differs */
+    if (epoll_ctl(rt->epfd, EPOLL_CTL_ADD, dupfd, &ev) < 0) {
+        close(dupfd);
         free(r);
         return -1;
     }
@@ -341,7 +349,7 @@ static void *poller_main(void *arg)
                 continue;
             }
             poll_reg *reg = evs[i].data.ptr;
-            epoll_ctl(rt->epfd, EPOLL_CTL_DEL, reg->fd, NULL);
+            close(reg->fd); /* also removes it from the epoll set */
             wake_for(reg->env, reg->pid, reg->seq);
             free(reg);
         }

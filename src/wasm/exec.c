@@ -51,7 +51,9 @@ static int ensure_stack(wasm_exec *x, uint64_t slots)
         return 0;
     if (slots > x->stack_max)
         return -1;
-    uint64_t n = x->stack_cap ? x->stack_cap : 256;
+    /* Start small: an idle process keeps its stack, and a million of
+     * them should not each hold 2 KiB they never use. */
+    uint64_t n = x->stack_cap ? x->stack_cap : 32;
     while (n < slots)
         n *= 2;
     if (n > x->stack_max)
@@ -107,12 +109,12 @@ int wasm_exec_call(wasm_exec *x, wasm_func *f, const wasm_val *args)
     uint32_t need = t->nparams > t->nresults ? t->nparams : t->nresults;
     if (f->kind == FUNC_WASM && f->u.w.code->nslots > need)
         need = f->u.w.code->nslots;
-    if (ensure_stack(x, need + 1) < 0 || (!x->frames_cap && !(x->frames = malloc(16 * sizeof *x->frames)))) {
+    if (ensure_stack(x, need + 1) < 0 || (!x->frames_cap && !(x->frames = malloc(4 * sizeof *x->frames)))) {
         x->trap = WASM_TRAP_STACK_EXHAUSTED;
         return finish(x, WASM_TRAP);
     }
     if (!x->frames_cap)
-        x->frames_cap = 16;
+        x->frames_cap = 4;
     for (uint32_t i = 0; i < t->nparams; i++)
         x->stack[i].u64 = args[i];
     if (f->kind == FUNC_HOST) {

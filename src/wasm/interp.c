@@ -144,7 +144,7 @@ static int grow_stack(wasm_exec *x, uint64_t need)
 {
     if (need > x->stack_max)
         return -1;
-    uint64_t n = x->stack_cap ? x->stack_cap : 256;
+    uint64_t n = x->stack_cap ? x->stack_cap : 32;
     while (n < need)
         n *= 2;
     if (n > x->stack_max)
@@ -161,7 +161,7 @@ static int grow_frames(wasm_exec *x)
 {
     if (x->frames_cap >= x->frames_max)
         return -1;
-    uint32_t n = x->frames_cap ? x->frames_cap * 2 : 16;
+    uint32_t n = x->frames_cap ? x->frames_cap * 2 : 4;
     if (n > x->frames_max)
         n = x->frames_max;
     wasm_frame *f = realloc(x->frames, n * sizeof *f);
