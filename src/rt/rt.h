@@ -292,6 +292,7 @@ typedef struct lt_worker {
     atomic_int qlock;
     lt_process *qhead, *qtail;
     atomic_uint qlen;
+    atomic_int_fast64_t busy_since;  /* start of the running slice (ns); see steal() */
 } lt_worker;
 
 struct lt_runtime {

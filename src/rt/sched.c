@@ -91,11 +91,36 @@ void lt_wake_locked(lt_process *p)
     }
 }
 
+/* A lone process in another worker's queue was usually just woken by the
+ * process that worker runs, which is about to block (a message passed
+ * along a ring, a reply in a ping-pong): taking it would move every hop
+ * to the other core. So a lone process is stolen only when its worker
+ * has been inside one slice for a while; two or more are always shared. */
+#define STEAL_LONE_AFTER_NS 50000
+/* busy_since: the start of the running slice, or one of these */
+#define IDLE 0            /* spinning or asleep: its queue is anyone's */
+#define BETWEEN_SLICES 1  /* about to pop its own queue */
+
 static lt_process *steal(lt_worker *self)
 {
     lt_runtime *rt = self->rt;
+    int64_t now = 0;
     for (unsigned k = 1; k < rt->nworkers; k++) {
         lt_worker *v = &rt->workers[(self->index + k) % rt->nworkers];
+        unsigned n = atomic_load_explicit(&v->qlen, memory_order_relaxed);
+        if (n == 0)
+            continue;
+        if (n == 1) {
+            int64_t since = atomic_load_explicit(&v->busy_since, memory_order_relaxed);
+            if (since == BETWEEN_SLICES)
+                continue; /* the owner is about to take it */
+            if (since != IDLE) {
+                if (!now)
+                    now = lt_now_ns();
+                if (now - since < STEAL_LONE_AFTER_NS)
+                    continue;
+            }
+        }
         lt_process *p = queue_pop(v);
         if (p)
             return p;
@@ -103,10 +128,12 @@ static lt_process *steal(lt_worker *self)
     return NULL;
 }
 
-static bool any_work(lt_runtime *rt)
+/* Whether another worker has work for this one (two or more queued). */
+static bool stealable(lt_worker *self)
 {
+    lt_runtime *rt = self->rt;
     for (unsigned i = 0; i < rt->nworkers; i++)
-        if (atomic_load_explicit(&rt->workers[i].qlen, memory_order_relaxed))
+        if (&rt->workers[i] != self && atomic_load(&rt->workers[i].qlen) > 1)
             return true;
     return false;
 }
@@ -116,25 +143,34 @@ static void *worker_main(void *arg)
     lt_worker *w = arg;
     lt_runtime *rt = w->rt;
     current_worker = w;
+    unsigned idle = 0;
     while (!atomic_load(&rt->stopping)) {
         lt_process *p = queue_pop(w);
         if (!p)
             p = steal(w);
         if (p) {
+            idle = 0;
+            atomic_store_explicit(&w->busy_since, lt_now_ns(), memory_order_relaxed);
             lt_process_run(p);
+            atomic_store_explicit(&w->busy_since, BETWEEN_SLICES, memory_order_relaxed);
             continue;
         }
-        /* Spin a little before sleeping: a message is often on its way. */
-        for (int i = 0; i < 2000 && !p; i++) {
-            __builtin_ia32_pause();
-            if ((i & 63) == 63 && any_work(rt))
-                break;
+        atomic_store_explicit(&w->busy_since, IDLE, memory_order_relaxed);
+        /* Spin a little before sleeping, a message is often on its way, but
+         * back off: polling other workers' queues steals their cache lines. */
+        if (++idle < 12) {
+            for (unsigned i = 0; i < (32u << idle / 2); i++)
+                __builtin_ia32_pause();
+            continue;
         }
-        if (any_work(rt))
+        idle = 0;
+        if (atomic_load_explicit(&w->qlen, memory_order_relaxed))
             continue;
         pthread_mutex_lock(&rt->idle_lock);
         atomic_fetch_add(&rt->sleeping, 1);
-        if (!any_work(rt) && !atomic_load(&rt->stopping)) {
+        /* Sleep unless there is work this worker could take; a lone
+         * process of a busy worker is left to it (see steal). */
+        if (!atomic_load(&w->qlen) && !stealable(w) && !atomic_load(&rt->stopping)) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
             ts.tv_nsec += 50 * 1000 * 1000; /* a safety net, not a poll */
