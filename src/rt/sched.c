@@ -343,7 +343,7 @@ typedef struct poll_reg {
 
 /* Each wait registers its own duplicate of the fd: two processes (or two
  * waits of one process) on the same file never replace each other's
- * registration, and closing the duplicate when it fires removes it. */
+ * registration. The poller removes and closes the duplicate when it fires. */
 int lt_poll_fd(lt_runtime *rt, lt_process *p, int fd, uint32_t events)
 {
     poll_reg *r = malloc(sizeof *r);
@@ -385,7 +385,10 @@ static void *poller_main(void *arg)
                 continue;
             }
             poll_reg *reg = evs[i].data.ptr;
-            close(reg->fd); /* also removes it from the epoll set */
+            /* A registration belongs to the open file description, which
+             * the original fd keeps open: remove it before closing. */
+            epoll_ctl(rt->epfd, EPOLL_CTL_DEL, reg->fd, NULL);
+            close(reg->fd);
             wake_for(reg->env, reg->pid, reg->seq);
             free(reg);
         }
