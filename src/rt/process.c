@@ -231,8 +231,12 @@ uint64_t lt_spawn_wasm(lt_runtime *rt, lt_env *env, lt_module *m, lt_config *c,
     memcpy(name, func, n);
     name[n] = 0;
     wasm_extern ex;
-    if (wasm_instance_export_n(p->inst, func, funclen, &ex) == 0 && ex.kind == WASM_EXTERN_FUNC)
+    if (wasm_instance_export_n(p->inst, func, funclen, &ex) == 0 && ex.kind == WASM_EXTERN_FUNC) {
         p->entry = ex.u.func;
+        /* allocate the exec's stack now, beside the process's other
+         * structures, not on whichever worker runs the first slice */
+        wasm_exec_reserve(p->x, p->entry);
+    }
     if (nparams) {
         p->params = malloc(nparams * sizeof *p->params);
         if (!p->params) {

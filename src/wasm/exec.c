@@ -97,6 +97,22 @@ static int run_host(wasm_exec *x)
     return finish(x, st);
 }
 
+int wasm_exec_reserve(wasm_exec *x, const wasm_func *f)
+{
+    const wasm_functype *t = f->type;
+    uint32_t need = t->nparams > t->nresults ? t->nparams : t->nresults;
+    if (f->kind == FUNC_WASM && f->u.w.code->nslots > need)
+        need = f->u.w.code->nslots;
+    if (ensure_stack(x, need + 1) < 0)
+        return -1;
+    if (!x->frames_cap) {
+        if (!(x->frames = malloc(4 * sizeof *x->frames)))
+            return -1;
+        x->frames_cap = 4;
+    }
+    return 0;
+}
+
 int wasm_exec_call(wasm_exec *x, wasm_func *f, const wasm_val *args)
 {
     const wasm_functype *t = f->type;

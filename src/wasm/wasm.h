@@ -233,6 +233,11 @@ void wasm_global_set(wasm_global *g, wasm_val v);
 wasm_exec *wasm_exec_new(size_t max_stack_bytes);
 void wasm_exec_free(wasm_exec *x);
 
+/* Allocates the value stack for f and a few frames now rather than at the
+ * first call (so they can sit next to the caller's other allocations).
+ * Returns 0, or -1 when out of memory. */
+int wasm_exec_reserve(wasm_exec *x, const wasm_func *f);
+
 /* Reductions granted to each run or resume (charged at function entry and
  * loop back-edges); 0 = unlimited (the default). */
 void wasm_exec_set_budget(wasm_exec *x, uint64_t reductions);
