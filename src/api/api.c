@@ -58,6 +58,16 @@ uint64_t api_error_new(lt_process *p, const char *fmt, ...)
     return id;
 }
 
+int api_trapf(wasm_exec *x, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return api_trap(x, msg);
+}
+
 static bool utf8_ok(const uint8_t *s, size_t n)
 {
     for (size_t i = 0; i < n;) {

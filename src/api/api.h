@@ -33,6 +33,9 @@ static inline int api_trap(wasm_exec *x, const char *msg)
     return WASM_TRAP;
 }
 
+/* api_trap with a formatted message. */
+int api_trapf(wasm_exec *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* A checked pointer into guest memory, or NULL. */
 static inline void *api_mem(wasm_exec *x, uint32_t ptr, uint64_t len)
 {

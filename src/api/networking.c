@@ -34,21 +34,11 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static int net_trapf(wasm_exec *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int net_trapf(wasm_exec *x, const char *fmt, ...)
-{
-    char msg[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return api_trap(x, msg);
-}
 
 /* Traps for an id that names no resource of that kind. */
 static int net_unknown(wasm_exec *x, const char *fn, const char *what, uint64_t id)
 {
-    return net_trapf(x, "%s: unknown %s id %llu", fn, what, (unsigned long long)id);
+    return api_trapf(x, "%s: unknown %s id %llu", fn, what, (unsigned long long)id);
 }
 
 /* Per-process resource tables. None exists until networking is
@@ -76,7 +66,7 @@ static int net_sockaddr(wasm_exec *x, const char *fn, uint32_t type, uint32_t pt
     if (type == 4) {
         const void *a = api_mem(x, ptr, 4);
         if (!a)
-            return net_trapf(x, "%s: address out of bounds", fn);
+            return api_trapf(x, "%s: address out of bounds", fn);
         struct sockaddr_in *sin = (struct sockaddr_in *)&out->ss;
         sin->sin_family = AF_INET;
         sin->sin_port = htons((uint16_t)port);
@@ -87,7 +77,7 @@ static int net_sockaddr(wasm_exec *x, const char *fn, uint32_t type, uint32_t pt
     if (type == 6) {
         const void *a = api_mem(x, ptr, 16);
         if (!a)
-            return net_trapf(x, "%s: address out of bounds", fn);
+            return api_trapf(x, "%s: address out of bounds", fn);
         struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&out->ss;
         sin6->sin6_family = AF_INET6;
         sin6->sin6_port = htons((uint16_t)port);
@@ -97,7 +87,7 @@ static int net_sockaddr(wasm_exec *x, const char *fn, uint32_t type, uint32_t pt
         out->len = sizeof *sin6;
         return WASM_OK;
     }
-    return net_trapf(x, "%s: unsupported address type %u", fn, type);
+    return api_trapf(x, "%s: unsupported address type %u", fn, type);
 }
 
 /* A guest buffer, or NULL after a trap. */
@@ -105,7 +95,7 @@ static void *net_buf(wasm_exec *x, const char *fn, uint32_t ptr, uint32_t len)
 {
     void *b = api_mem(x, ptr, len);
     if (!b)
-        net_trapf(x, "%s: buffer out of bounds", fn);
+        api_trapf(x, "%s: buffer out of bounds", fn);
     return b;
 }
 
@@ -115,13 +105,13 @@ static int net_ciovecs(wasm_exec *x, const char *fn, uint32_t ptr, uint32_t coun
 {
     const uint8_t *v = api_mem(x, ptr, (uint64_t)count * 8);
     if (!v)
-        return net_trapf(x, "%s: iovec array out of bounds", fn);
+        return api_trapf(x, "%s: iovec array out of bounds", fn);
     for (uint32_t i = 0; i < count; i++) {
         uint32_t p, l;
         memcpy(&p, v + 8 * (size_t)i, 4);
         memcpy(&l, v + 8 * (size_t)i + 4, 4);
         if (!api_mem(x, p, l))
-            return net_trapf(x, "%s: buffer out of bounds", fn);
+            return api_trapf(x, "%s: buffer out of bounds", fn);
     }
     return WASM_OK;
 }
@@ -132,11 +122,11 @@ static int net_result(wasm_exec *x, wasm_val *args, const char *fn, uint32_t ptr
                       const char *msg)
 {
     if (!api_mem(x, ptr, 8))
-        return net_trapf(x, "%s: result pointer out of bounds", fn);
+        return api_trapf(x, "%s: result pointer out of bounds", fn);
     if (msg) {
         value = api_error_new(lt_self(x), "%s", msg);
         if (value == UINT64_MAX)
-            return net_trapf(x, "%s: out of memory", fn);
+            return api_trapf(x, "%s: out of memory", fn);
     }
     api_put_u64(x, ptr, value);
     RET32(msg ? API_ERR : API_OK);
@@ -270,7 +260,7 @@ static int net_clone_tcp_stream(wasm_exec *x, void *env, wasm_val *args)
     (void)env;
     if (!net_tcp_stream_get(lt_self(x), A64(0)))
         return net_unknown(x, FN("clone_tcp_stream"), "tcp stream", A64(0));
-    return net_trapf(x, "%s: %s", FN("clone_tcp_stream"), NET_UNSUPPORTED);
+    return api_trapf(x, "%s: %s", FN("clone_tcp_stream"), NET_UNSUPPORTED);
 }
 
 /* tcp_write_vectored(i64 stream_id, ciovec_ptr, ciovec_count, opaque_ptr) -> i32 */
@@ -385,9 +375,9 @@ static int net_tls_bind(wasm_exec *x, void *env, wasm_val *args)
     if (!key)
         return WASM_TRAP;
     if (pem_count(key, A32(9), "PRIVATE KEY") != 1)
-        return net_trapf(x, "%s: failed to unpack the keys", fn);
+        return api_trapf(x, "%s: failed to unpack the keys", fn);
     if (pem_count(cert, A32(7), "CERTIFICATE") != 1)
-        return net_trapf(x, "%s: failed to unpack the certs", fn);
+        return api_trapf(x, "%s: failed to unpack the certs", fn);
     net_addr a;
     if (net_sockaddr(x, fn, A32(0), A32(1), A32(2), A32(3), A32(4), &a) != WASM_OK)
         return WASM_TRAP;
@@ -450,7 +440,7 @@ static int net_clone_tls_stream(wasm_exec *x, void *env, wasm_val *args)
     (void)env;
     if (!net_tls_stream_get(lt_self(x), A64(0)))
         return net_unknown(x, FN("clone_tls_stream"), "tls stream", A64(0));
-    return net_trapf(x, "%s: %s", FN("clone_tls_stream"), NET_UNSUPPORTED);
+    return api_trapf(x, "%s: %s", FN("clone_tls_stream"), NET_UNSUPPORTED);
 }
 
 /* tls_write_vectored(i64 stream_id, ciovec_ptr, ciovec_count, opaque_ptr) -> i32 */
@@ -611,7 +601,7 @@ static int net_clone_udp_socket(wasm_exec *x, void *env, wasm_val *args)
     (void)env;
     if (!net_udp_socket_get(lt_self(x), A64(0)))
         return net_unknown(x, FN("clone_udp_socket"), "udp socket", A64(0));
-    return net_trapf(x, "%s: %s", FN("clone_udp_socket"), NET_UNSUPPORTED);
+    return api_trapf(x, "%s: %s", FN("clone_udp_socket"), NET_UNSUPPORTED);
 }
 
 /* set_udp_socket_broadcast(i64 id, i32 on) */
@@ -620,7 +610,7 @@ static int net_set_udp_socket_broadcast(wasm_exec *x, void *env, wasm_val *args)
     (void)env;
     if (!net_udp_socket_get(lt_self(x), A64(0)))
         return net_unknown(x, FN("set_udp_socket_broadcast"), "udp socket", A64(0));
-    return net_trapf(x, "%s: %s", FN("set_udp_socket_broadcast"), NET_UNSUPPORTED);
+    return api_trapf(x, "%s: %s", FN("set_udp_socket_broadcast"), NET_UNSUPPORTED);
 }
 
 /* get_udp_socket_broadcast(i64 id) -> i32 */
@@ -629,7 +619,7 @@ static int net_get_udp_socket_broadcast(wasm_exec *x, void *env, wasm_val *args)
     (void)env;
     if (!net_udp_socket_get(lt_self(x), A64(0)))
         return net_unknown(x, FN("get_udp_socket_broadcast"), "udp socket", A64(0));
-    return net_trapf(x, "%s: %s", FN("get_udp_socket_broadcast"), NET_UNSUPPORTED);
+    return api_trapf(x, "%s: %s", FN("get_udp_socket_broadcast"), NET_UNSUPPORTED);
 }
 
 /* set_udp_socket_ttl(i64 id, i32 ttl) */
@@ -638,7 +628,7 @@ static int net_set_udp_socket_ttl(wasm_exec *x, void *env, wasm_val *args)
     (void)env;
     if (!net_udp_socket_get(lt_self(x), A64(0)))
         return net_unknown(x, FN("set_udp_socket_ttl"), "udp socket", A64(0));
-    return net_trapf(x, "%s: %s", FN("set_udp_socket_ttl"), NET_UNSUPPORTED);
+    return api_trapf(x, "%s: %s", FN("set_udp_socket_ttl"), NET_UNSUPPORTED);
 }
 
 /* get_udp_socket_ttl(i64 id) -> i32 */
@@ -647,7 +637,7 @@ static int net_get_udp_socket_ttl(wasm_exec *x, void *env, wasm_val *args)
     (void)env;
     if (!net_udp_socket_get(lt_self(x), A64(0)))
         return net_unknown(x, FN("get_udp_socket_ttl"), "udp socket", A64(0));
-    return net_trapf(x, "%s: %s", FN("get_udp_socket_ttl"), NET_UNSUPPORTED);
+    return api_trapf(x, "%s: %s", FN("get_udp_socket_ttl"), NET_UNSUPPORTED);
 }
 
 /* udp_send_to(i64 socket_id, buf_ptr, buf_len, addr_type, addr_ptr, port,

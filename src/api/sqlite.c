@@ -29,32 +29,22 @@ typedef struct sqlite_res sqlite_res;
 static sqlite_res *sqlite_conn_get(lt_process *p, uint64_t id) { (void)p, (void)id; return NULL; }
 static sqlite_res *sqlite_stmt_get(lt_process *p, uint64_t id) { (void)p, (void)id; return NULL; }
 
-static int sqlite_trapf(wasm_exec *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int sqlite_trapf(wasm_exec *x, const char *fmt, ...)
-{
-    char msg[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return api_trap(x, msg);
-}
 
 /* Resolves the connection id in args[0], or traps. */
 #define CONN(fn)                                                                  \
     do {                                                                          \
         if (!sqlite_conn_get(lt_self(x), A64(0)))                                 \
-            return sqlite_trapf(x, "%s: unknown connection id %llu", fn,          \
+            return api_trapf(x, "%s: unknown connection id %llu", fn,          \
                                 (unsigned long long)A64(0));                      \
     } while (0)
 #define STMT(fn)                                                                  \
     do {                                                                          \
         if (!sqlite_stmt_get(lt_self(x), A64(0)))                                 \
-            return sqlite_trapf(x, "%s: unknown statement id %llu", fn,           \
+            return api_trapf(x, "%s: unknown statement id %llu", fn,           \
                                 (unsigned long long)A64(0));                      \
     } while (0)
 /* What a call does once it found its resource: nothing can be found yet. */
-#define UNSUPPORTED(fn) return sqlite_trapf(x, "%s: %s", fn, SQLITE_UNSUPPORTED)
+#define UNSUPPORTED(fn) return api_trapf(x, "%s: %s", fn, SQLITE_UNSUPPORTED)
 
 /* open(path_ptr, path_len, conn_id_ptr) -> i64: 0 with a connection id, or 1
  * with an error id, at conn_id_ptr */
@@ -65,10 +55,10 @@ static int sqlite_open(wasm_exec *x, void *env, wasm_val *args)
         return WASM_TRAP;
     uint32_t ptr = A32(2);
     if (!api_mem(x, ptr, 8))
-        return sqlite_trapf(x, "%s: conn_id_ptr out of bounds", FN("open"));
+        return api_trapf(x, "%s: conn_id_ptr out of bounds", FN("open"));
     uint64_t err = api_error_new(lt_self(x), "%s", SQLITE_UNSUPPORTED);
     if (err == UINT64_MAX)
-        return sqlite_trapf(x, "%s: out of memory", FN("open"));
+        return api_trapf(x, "%s: out of memory", FN("open"));
     api_put_u64(x, ptr, err);
     RET64(API_ERR);
     return WASM_OK;
