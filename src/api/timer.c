@@ -48,7 +48,7 @@ static int cancel_timer(wasm_exec *x, void *env, wasm_val *args)
     lt_timer *t = lt_idtab_take(&p->timers, A64(0));
     int r = 0;
     if (t) {
-        r = lt_timer_cancel(t);
+        r = lt_timer_cancel(p->rt, t);
         lt_timer_release(t);
     }
     RET32(r);

@@ -116,6 +116,7 @@ static lt_process *process_alloc(lt_runtime *rt, lt_env *env)
     p->pid = atomic_fetch_add(&env->next_pid, 1);
     p->die_when_link_dies = true;
     p->wait_deadline = -1;
+    p->armed_deadline = -1;
     p->state = PS_QUEUED;
     return p;
 }
@@ -497,8 +498,12 @@ static void park(lt_process *p)
             lt_poll_fd(rt, p, wi->fds[i].fd, (uint32_t)wi->fds[i].events);
         deadline = wi->deadline;
     }
-    if (deadline >= 0)
+    /* one wake timer per wait, however often the wait is re-entered */
+    if (deadline >= 0 && (deadline != p->armed_deadline || p->wait_seq != p->armed_seq)) {
         lt_timer_wake(rt, p, deadline);
+        p->armed_deadline = deadline;
+        p->armed_seq = p->wait_seq;
+    }
     lt_spin_lock(&p->lock);
     bool again = p->in_head || p->notified;
     p->state = again ? PS_QUEUED : PS_WAITING;

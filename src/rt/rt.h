@@ -229,6 +229,8 @@ struct lt_process {
     /* blocking: what the process waits for */
     int64_t wait_deadline;      /* CLOCK_MONOTONIC ns, -1 none */
     uint64_t wait_seq;          /* bumps at each wait; stale timers ignored */
+    int64_t armed_deadline;     /* the wake timer already set for this wait */
+    uint64_t armed_seq;
     bool wait_started;          /* the blocking host call has set its deadline */
     bool timed_out;
 
@@ -351,7 +353,7 @@ void lt_remove_link(lt_process *p, uint64_t pid);
 void lt_timer_wake(lt_runtime *rt, lt_process *p, int64_t deadline);
 lt_timer *lt_timer_send_after(lt_runtime *rt, lt_env *env, uint64_t pid, lt_signal *msg,
                               int64_t deadline);
-int lt_timer_cancel(lt_timer *t);  /* 1 if it was still pending */
+int lt_timer_cancel(lt_runtime *rt, lt_timer *t);  /* 1 if it was still pending */
 bool lt_timer_done(const lt_timer *t);
 void lt_timer_release(lt_timer *t);
 /* I/O: wake p when fd is ready for events (one shot). */

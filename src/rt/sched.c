@@ -193,6 +193,8 @@ enum { T_PENDING, T_FIRED, T_CANCELLED };
 
 struct lt_timer {
     int64_t deadline;
+    uint32_t heap_index;        /* position in the heap, under timer_lock */
+    bool in_heap;
     atomic_int refs;
     atomic_int state;
     uint8_t kind;
@@ -203,45 +205,78 @@ struct lt_timer {
 
 static bool heap_less(const lt_timer *a, const lt_timer *b) { return a->deadline < b->deadline; }
 
-static void heap_push(lt_runtime *rt, lt_timer *t)
+/* The heap keeps each timer's index so a cancelled one can be removed at
+ * once: a guest that sets and cancels long timers in a loop must not grow
+ * the heap. All under timer_lock. */
+static void heap_set(lt_runtime *rt, uint32_t i, lt_timer *t)
 {
-    if (rt->nheap == rt->heapcap) {
-        uint32_t cap = rt->heapcap ? rt->heapcap * 2 : 64;
-        lt_timer **h = realloc(rt->heap, cap * sizeof *h);
-        if (!h)
-            return; /* the timer is lost: its process will wait for a signal */
-        rt->heap = h;
-        rt->heapcap = cap;
-    }
-    uint32_t i = rt->nheap++;
+    rt->heap[i] = t;
+    t->heap_index = i;
+}
+
+static void sift_up(lt_runtime *rt, uint32_t i)
+{
+    lt_timer *t = rt->heap[i];
     while (i > 0) {
         uint32_t parent = (i - 1) / 2;
         if (!heap_less(t, rt->heap[parent]))
             break;
-        rt->heap[i] = rt->heap[parent];
+        heap_set(rt, i, rt->heap[parent]);
         i = parent;
     }
-    rt->heap[i] = t;
+    heap_set(rt, i, t);
 }
 
-static lt_timer *heap_pop(lt_runtime *rt)
+static void sift_down(lt_runtime *rt, uint32_t i)
 {
-    lt_timer *top = rt->heap[0];
-    lt_timer *last = rt->heap[--rt->nheap];
-    uint32_t i = 0, n = rt->nheap;
+    lt_timer *t = rt->heap[i];
+    uint32_t n = rt->nheap;
     for (;;) {
         uint32_t c = 2 * i + 1;
         if (c >= n)
             break;
         if (c + 1 < n && heap_less(rt->heap[c + 1], rt->heap[c]))
             c++;
-        if (!heap_less(rt->heap[c], last))
+        if (!heap_less(rt->heap[c], t))
             break;
-        rt->heap[i] = rt->heap[c];
+        heap_set(rt, i, rt->heap[c]);
         i = c;
     }
-    if (n)
-        rt->heap[i] = last;
+    heap_set(rt, i, t);
+}
+
+static bool heap_push(lt_runtime *rt, lt_timer *t)
+{
+    if (rt->nheap == rt->heapcap) {
+        uint32_t cap = rt->heapcap ? rt->heapcap * 2 : 64;
+        lt_timer **h = realloc(rt->heap, cap * sizeof *h);
+        if (!h)
+            return false;
+        rt->heap = h;
+        rt->heapcap = cap;
+    }
+    rt->heap[rt->nheap] = t;
+    t->in_heap = true;
+    sift_up(rt, rt->nheap++);
+    return true;
+}
+
+static void heap_remove(lt_runtime *rt, uint32_t i)
+{
+    lt_timer *t = rt->heap[i];
+    t->in_heap = false;
+    lt_timer *last = rt->heap[--rt->nheap];
+    if (i == rt->nheap)
+        return;
+    heap_set(rt, i, last);
+    sift_down(rt, i);
+    sift_up(rt, last->heap_index);
+}
+
+static lt_timer *heap_pop(lt_runtime *rt)
+{
+    lt_timer *top = rt->heap[0];
+    heap_remove(rt, 0);
     return top;
 }
 
@@ -249,7 +284,13 @@ static void add_timer(lt_runtime *rt, lt_timer *t)
 {
     pthread_mutex_lock(&rt->timer_lock);
     bool earliest = rt->nheap == 0 || t->deadline < rt->heap[0]->deadline;
-    heap_push(rt, t);
+    if (!heap_push(rt, t)) {
+        /* out of memory: the timer never fires; drop the heap's reference */
+        pthread_mutex_unlock(&rt->timer_lock);
+        atomic_store(&t->state, T_CANCELLED);
+        lt_timer_release(t);
+        return;
+    }
     pthread_mutex_unlock(&rt->timer_lock);
     if (earliest) {
         uint64_t one = 1;
@@ -298,10 +339,19 @@ void lt_timer_release(lt_timer *t)
     }
 }
 
-int lt_timer_cancel(lt_timer *t)
+int lt_timer_cancel(lt_runtime *rt, lt_timer *t)
 {
     int expect = T_PENDING;
-    return atomic_compare_exchange_strong(&t->state, &expect, T_CANCELLED) ? 1 : 0;
+    if (!atomic_compare_exchange_strong(&t->state, &expect, T_CANCELLED))
+        return 0;
+    pthread_mutex_lock(&rt->timer_lock);
+    bool removed = t->in_heap;
+    if (removed)
+        heap_remove(rt, t->heap_index);
+    pthread_mutex_unlock(&rt->timer_lock);
+    if (removed)
+        lt_timer_release(t); /* the heap's reference */
+    return 1;
 }
 
 bool lt_timer_done(const lt_timer *t) { return atomic_load(&t->state) != T_PENDING; }
