@@ -313,6 +313,9 @@ struct lt_runtime {
     /* timers and I/O: one poller thread */
     pthread_t poller;
     int epfd, evfd;
+    pthread_mutex_t poll_lock;   /* guards fd_table: who waits for which fd */
+    struct fd_entry *fd_table;
+    int fd_table_len;
     pthread_mutex_t timer_lock;
     lt_timer **heap;
     uint32_t nheap, heapcap;

@@ -385,33 +385,92 @@ static void fire(lt_timer *t)
 
 /* ---- the poller thread ------------------------------------------------------ */
 
-typedef struct poll_reg {
+/* Processes waiting for an fd. One epoll registration per fd (the
+ * original descriptor, not a duplicate: a duplicate would keep a file or
+ * socket open after its wait ended), armed one-shot with the union of the
+ * events wanted, and a waiter list without duplicates: a process parked
+ * again on the same fd adds nothing. When the fd fires, every waiter is
+ * woken and the entry goes; a waiter that has died meanwhile is simply not
+ * found. Indexed by fd, under rt->poll_lock. */
+typedef struct fd_waiter {
     lt_env *env;
     uint64_t pid, seq;
-    int fd;
-} poll_reg;
+} fd_waiter;
 
-/* Each wait registers its own duplicate of the fd: two processes (or two
- * waits of one process) on the same file never replace each other's
- * registration. The poller removes and closes the duplicate when it fires. */
+typedef struct fd_entry {
+    uint32_t events;
+    uint32_t n, cap;
+    fd_waiter *w;
+} fd_entry;
+
 int lt_poll_fd(lt_runtime *rt, lt_process *p, int fd, uint32_t events)
 {
-    poll_reg *r = malloc(sizeof *r);
-    int dupfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-    if (!r || dupfd < 0) {
-        free(r);
-        if (dupfd >= 0)
-            close(dupfd);
+    if (fd < 0)
         return -1;
+    pthread_mutex_lock(&rt->poll_lock);
+    if (fd >= rt->fd_table_len) {
+        int n = rt->fd_table_len ? rt->fd_table_len : 64;
+        while (n <= fd)
+            n *= 2;
+        fd_entry *t = realloc(rt->fd_table, (size_t)n * sizeof *t);
+        if (!t) {
+            pthread_mutex_unlock(&rt->poll_lock);
+            return -1;
+        }
+        memset(t + rt->fd_table_len, 0, (size_t)(n - rt->fd_table_len) * sizeof *t);
+        rt->fd_table = t;
+        rt->fd_table_len = n;
     }
-    *r = (poll_reg){p->env, p->pid, p->wait_seq, dupfd};
-    struct epoll_event ev = {.events = events | EPOLLONESHOT, .data.ptr = r};
-    if (epoll_ctl(rt->epfd, EPOLL_CTL_ADD, dupfd, &ev) < 0) {
-        close(dupfd);
-        free(r);
-        return -1;
+    fd_entry *e = &rt->fd_table[fd];
+    uint32_t i = 0;
+    while (i < e->n && !(e->w[i].env == p->env && e->w[i].pid == p->pid))
+        i++;
+    if (i == e->n) {
+        if (e->n == e->cap) {
+            uint32_t cap = e->cap ? e->cap * 2 : 2;
+            fd_waiter *w = realloc(e->w, cap * sizeof *w);
+            if (!w) {
+                pthread_mutex_unlock(&rt->poll_lock);
+                return -1;
+            }
+            e->w = w;
+            e->cap = cap;
+        }
+        e->n++;
     }
-    return 0;
+    e->w[i] = (fd_waiter){p->env, p->pid, p->wait_seq};
+    uint32_t want = e->events | events;
+    struct epoll_event ev = {.events = want | EPOLLONESHOT, .data.fd = fd};
+    int r = epoll_ctl(rt->epfd, EPOLL_CTL_MOD, fd, &ev);
+    if (r < 0) /* first wait on it, or the guest closed and reopened it */
+        r = epoll_ctl(rt->epfd, EPOLL_CTL_ADD, fd, &ev);
+    if (r == 0)
+        e->events = want;
+    else
+        e->n--;
+    pthread_mutex_unlock(&rt->poll_lock);
+    return r;
+}
+
+/* The fd fired: wake everyone waiting for it. */
+static void fd_fired(lt_runtime *rt, int fd)
+{
+    pthread_mutex_lock(&rt->poll_lock);
+    if (fd < 0 || fd >= rt->fd_table_len) {
+        pthread_mutex_unlock(&rt->poll_lock);
+        return;
+    }
+    fd_entry *e = &rt->fd_table[fd];
+    fd_waiter *w = e->w;
+    uint32_t n = e->n;
+    e->w = NULL;
+    e->n = e->cap = 0;
+    e->events = 0;
+    epoll_ctl(rt->epfd, EPOLL_CTL_DEL, fd, NULL);
+    pthread_mutex_unlock(&rt->poll_lock);
+    for (uint32_t i = 0; i < n; i++)
+        wake_for(w[i].env, w[i].pid, w[i].seq);
+    free(w);
 }
 
 static void *poller_main(void *arg)
@@ -428,19 +487,13 @@ static void *poller_main(void *arg)
         pthread_mutex_unlock(&rt->timer_lock);
         int n = epoll_wait(rt->epfd, evs, 64, timeout);
         for (int i = 0; i < n; i++) {
-            if (evs[i].data.ptr == NULL) {
+            if (evs[i].data.fd == rt->evfd) {
                 uint64_t v;
                 ssize_t r = read(rt->evfd, &v, sizeof v);
                 (void)r;
                 continue;
             }
-            poll_reg *reg = evs[i].data.ptr;
-            /* A registration belongs to the open file description, which
-             * the original fd keeps open: remove it before closing. */
-            epoll_ctl(rt->epfd, EPOLL_CTL_DEL, reg->fd, NULL);
-            close(reg->fd);
-            wake_for(reg->env, reg->pid, reg->seq);
-            free(reg);
+            fd_fired(rt, evs[i].data.fd);
         }
         /* fire what is due */
         int64_t now = lt_now_ns();
@@ -484,10 +537,11 @@ lunatic_runtime *lunatic_runtime_new(const lunatic_options *opt)
     pthread_mutex_init(&rt->env_lock, NULL);
     pthread_mutex_init(&rt->timer_lock, NULL);
     pthread_mutex_init(&rt->done_lock, NULL);
+    pthread_mutex_init(&rt->poll_lock, NULL);
     pthread_cond_init(&rt->done_cond, NULL);
     rt->epfd = epoll_create1(EPOLL_CLOEXEC);
     rt->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = rt->evfd};
     if (rt->epfd < 0 || rt->evfd < 0 || epoll_ctl(rt->epfd, EPOLL_CTL_ADD, rt->evfd, &ev) < 0)
         goto fail;
     rt->workers = calloc(rt->nworkers, sizeof *rt->workers);
