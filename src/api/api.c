@@ -116,6 +116,7 @@ bool api_wait_expired(const lt_process *p)
 
 void api_wait_end(lt_process *p)
 {
+    lt_disarm(p);
     p->wait_started = false;
     p->wait_deadline = -1;
     p->wait_seq++;

@@ -207,6 +207,10 @@ static int do_spawn(wasm_exec *x, int64_t link, uint64_t config_id, uint64_t mod
     lt_process *p = lt_self(x);
     if (!p->config->can_spawn)
         return api_trap(x, "spawn: the process may not spawn processes"), -1;
+    /* ABI.md 2.3: not from a start section (which runs inside the spawn
+     * of this very process: spawning there would recurse without end) */
+    if (!p->started)
+        return api_trap(x, "spawn: called from the start section"), -1;
     lt_config *c = config_id == UINT64_MAX ? p->config : lt_idtab_get(&p->configs, config_id);
     lt_module *m = module_id == UINT64_MAX ? p->module : lt_idtab_get(&p->modules, module_id);
     if (!c)
@@ -287,7 +291,8 @@ static int h_sleep_ms(wasm_exec *x, void *env, wasm_val *args)
 {
     SELF;
     api_wait_begin(p, A64(0));
-    if (p->wait_deadline < 0 || api_wait_expired(p)) {
+    /* no deadline (u64::MAX, or too far to represent): sleep for ever */
+    if (p->wait_deadline >= 0 && api_wait_expired(p)) {
         api_wait_end(p);
         return WASM_OK;
     }

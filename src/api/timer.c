@@ -45,13 +45,14 @@ static int send_after(wasm_exec *x, void *env, wasm_val *args)
 static int cancel_timer(wasm_exec *x, void *env, wasm_val *args)
 {
     lt_process *p = lt_self(x);
+    /* as the original: 1 whenever the id was still tracked (a timer that
+     * already fired stays tracked until the next send_after) */
     lt_timer *t = lt_idtab_take(&p->timers, A64(0));
-    int r = 0;
     if (t) {
-        r = lt_timer_cancel(p->rt, t);
+        lt_timer_cancel(p->rt, t);
         lt_timer_release(t);
     }
-    RET32(r);
+    RET32(t ? 1 : 0);
     return WASM_OK;
 }
 

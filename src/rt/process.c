@@ -24,6 +24,8 @@
  * original; our engine charges at calls and backward branches, about every
  * ten instructions, so a unit is 10,000 charges. */
 #define CHARGES_PER_FUEL_UNIT 10000ull
+/* The bound on a start function, which runs inside the spawn call. */
+#define START_REDUCTIONS 100000000ull
 
 typedef struct lt_done {
     struct lt_done *next;
@@ -134,6 +136,7 @@ static void process_free(lt_process *p)
         lt_signal_free(s);
         s = n;
     }
+    lt_disarm(p);
     lt_signal_free(p->scratch);
     free(p->links);
     free(p->monitors);
@@ -202,13 +205,17 @@ uint64_t lt_spawn_wasm(lt_runtime *rt, lt_env *env, lt_module *m, lt_config *c,
     wasm_exec_set_user(p->x, p);
     wasm_exec_set_budget(p->x, rt->reductions);
     if (c->max_fuel)
-        wasm_exec_set_fuel(p->x, c->max_fuel * CHARGES_PER_FUEL_UNIT);
+        wasm_exec_set_fuel(p->x, c->max_fuel > UINT64_MAX / CHARGES_PER_FUEL_UNIT - 1
+                                     ? UINT64_MAX - 1
+                                     : c->max_fuel * CHARGES_PER_FUEL_UNIT);
 
     /* The start function runs inside spawn, as in the original: a trap
      * there is a spawn error. */
     wasm_func *start = wasm_instance_start_func(p->inst);
     if (start) {
-        wasm_exec_set_budget(p->x, 0);
+        /* It runs on the spawner's worker, so it gets a bound: a start
+         * function that does not finish within it fails the spawn. */
+        wasm_exec_set_budget(p->x, START_REDUCTIONS);
         int st = wasm_exec_call(p->x, start, NULL);
         wasm_exec_set_budget(p->x, rt->reductions);
         if (st == WASM_TRAP && wasm_exec_trap_kind(p->x) == WASM_TRAP_EXIT) {
@@ -219,8 +226,11 @@ uint64_t lt_spawn_wasm(lt_runtime *rt, lt_env *env, lt_module *m, lt_config *c,
             char buf[512];
             if (st == WASM_TRAP)
                 wasm_exec_trap_format(p->x, buf, sizeof buf);
+            else if (st == WASM_YIELD)
+                snprintf(buf, sizeof buf, "it did not finish within %llu reductions",
+                         (unsigned long long)START_REDUCTIONS);
             else
-                snprintf(buf, sizeof buf, "the start function blocked");
+                snprintf(buf, sizeof buf, "it blocked");
             snprintf(err, errsize, "start function failed: %s", buf);
             process_free(p);
             return 0;
@@ -336,7 +346,8 @@ void lt_log_failure(lt_process *p, const char *what)
 
 /* After removal from the table nothing new reaches p. Of what is still in
  * its inbox, a Monitor or Link must still be answered: the sender believed
- * p alive, so it gets ProcessDied / LinkDied like any other watcher. */
+ * p alive, so it gets ProcessDied / LinkDied like any other watcher; an
+ * Unlink or StopMonitoring after it, in order, takes it back. */
 static void adopt_late_watchers(lt_process *p)
 {
     lt_signal *s = p->in_head;
@@ -345,8 +356,12 @@ static void adopt_late_watchers(lt_process *p)
         lt_signal *next = s->next;
         if (s->kind == SIG_MONITOR)
             add_monitor(p, s->pid);
+        else if (s->kind == SIG_STOP_MONITORING)
+            remove_monitor(p, s->pid);
         else if (s->kind == SIG_LINK)
             lt_add_link(p, s->pid, s->has_tag, s->tag);
+        else if (s->kind == SIG_UNLINK)
+            lt_remove_link(p, s->pid);
         lt_signal_free(s);
         s = next;
     }
@@ -494,13 +509,23 @@ static void park(lt_process *p)
             lt_schedule(rt, p);
             return;
         }
+        bool registered = true;
         for (int i = 0; i < wi->nfds; i++)
-            lt_poll_fd(rt, p, wi->fds[i].fd, (uint32_t)wi->fds[i].events);
+            if (lt_poll_fd(rt, p, wi->fds[i].fd, (uint32_t)wi->fds[i].events) < 0)
+                registered = false;
         deadline = wi->deadline;
+        /* if the poller cannot watch an fd, look again soon rather than
+         * park with nothing to wake us */
+        if (!registered) {
+            int64_t soon = lt_now_ns() + 10 * 1000000;
+            if (deadline < 0 || deadline > soon)
+                deadline = soon;
+        }
     }
     /* one wake timer per wait, however often the wait is re-entered */
     if (deadline >= 0 && (deadline != p->armed_deadline || p->wait_seq != p->armed_seq)) {
-        lt_timer_wake(rt, p, deadline);
+        lt_disarm(p);
+        p->wake_timer = lt_timer_wake(rt, p, deadline);
         p->armed_deadline = deadline;
         p->armed_seq = p->wait_seq;
     }
@@ -591,6 +616,8 @@ void lt_process_run(lt_process *p)
     } else {
         st = wasm_exec_resume(p->x);
     }
+    if (st != WASM_SUSPEND)
+        lt_disarm(p); /* a blocking call (WASI's too) is over */
     switch (st) {
     case WASM_OK:
         finish(p, REASON_NORMAL, 0, NULL);

@@ -231,6 +231,7 @@ struct lt_process {
     uint64_t wait_seq;          /* bumps at each wait; stale timers ignored */
     int64_t armed_deadline;     /* the wake timer already set for this wait */
     uint64_t armed_seq;
+    lt_timer *wake_timer;       /* that timer (a reference), cancelled when the wait ends */
     bool wait_started;          /* the blocking host call has set its deadline */
     bool timed_out;
 
@@ -352,8 +353,11 @@ lt_process *lt_self(wasm_exec *x);
 void lt_add_link(lt_process *p, uint64_t pid, bool has_tag, int64_t tag);
 void lt_remove_link(lt_process *p, uint64_t pid);
 
-/* timers: wake p at deadline (seq must still match), or send msg later */
-void lt_timer_wake(lt_runtime *rt, lt_process *p, int64_t deadline);
+/* timers: wake p at deadline (seq must still match; returns a reference
+ * for lt_timer_cancel), or send msg later */
+lt_timer *lt_timer_wake(lt_runtime *rt, lt_process *p, int64_t deadline);
+/* Cancels and drops p's wake timer, if any (its wait is over). */
+void lt_disarm(lt_process *p);
 lt_timer *lt_timer_send_after(lt_runtime *rt, lt_env *env, uint64_t pid, lt_signal *msg,
                               int64_t deadline);
 int lt_timer_cancel(lt_runtime *rt, lt_timer *t);  /* 1 if it was still pending */

@@ -15,6 +15,7 @@
  * added.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <stdio.h>
@@ -299,18 +300,35 @@ static void add_timer(lt_runtime *rt, lt_timer *t)
     }
 }
 
-void lt_timer_wake(lt_runtime *rt, lt_process *p, int64_t deadline)
+lt_timer *lt_timer_wake(lt_runtime *rt, lt_process *p, int64_t deadline)
 {
     lt_timer *t = calloc(1, sizeof *t);
     if (!t)
-        return;
+        return NULL;
     t->deadline = deadline;
-    atomic_init(&t->refs, 1);
+    atomic_init(&t->refs, 2); /* the heap and the process */
     t->kind = TIMER_WAKE;
     t->env = p->env;
     t->pid = p->pid;
     t->seq = p->wait_seq;
     add_timer(rt, t);
+    /* already fired (or lost to a full heap): nothing left to cancel; our
+     * reference kept it alive until here */
+    if (lt_timer_done(t)) {
+        lt_timer_release(t);
+        return NULL;
+    }
+    return t;
+}
+
+void lt_disarm(lt_process *p)
+{
+    if (p->wake_timer) {
+        lt_timer_cancel(p->rt, p->wake_timer);
+        lt_timer_release(p->wake_timer);
+        p->wake_timer = NULL;
+    }
+    p->armed_deadline = -1;
 }
 
 lt_timer *lt_timer_send_after(lt_runtime *rt, lt_env *env, uint64_t pid, lt_signal *msg,
@@ -425,7 +443,8 @@ int lt_poll_fd(lt_runtime *rt, lt_process *p, int fd, uint32_t events)
     uint32_t i = 0;
     while (i < e->n && !(e->w[i].env == p->env && e->w[i].pid == p->pid))
         i++;
-    if (i == e->n) {
+    bool added = i == e->n;
+    if (added) {
         if (e->n == e->cap) {
             uint32_t cap = e->cap ? e->cap * 2 : 2;
             fd_waiter *w = realloc(e->w, cap * sizeof *w);
@@ -446,7 +465,7 @@ int lt_poll_fd(lt_runtime *rt, lt_process *p, int fd, uint32_t events)
         r = epoll_ctl(rt->epfd, EPOLL_CTL_ADD, fd, &ev);
     if (r == 0)
         e->events = want;
-    else
+    else if (added)
         e->n--;
     pthread_mutex_unlock(&rt->poll_lock);
     return r;
@@ -482,7 +501,8 @@ static void *poller_main(void *arg)
         pthread_mutex_lock(&rt->timer_lock);
         if (rt->nheap) {
             int64_t d = rt->heap[0]->deadline - lt_now_ns();
-            timeout = d <= 0 ? 0 : (int)((d + 999999) / 1000000);
+            int64_t ms = (d + 999999) / 1000000;
+            timeout = d <= 0 ? 0 : ms > INT_MAX ? INT_MAX : (int)ms;
         }
         pthread_mutex_unlock(&rt->timer_lock);
         int n = epoll_wait(rt->epfd, evs, 64, timeout);

@@ -773,6 +773,50 @@ static void test_runtimes(lunatic_runtime *rt)
           "sink in runtime 3: %d (%d errors)", s.count, s.errors);
 }
 
+/* A start section runs inside the spawn of its process. One that spawns
+ * must trap (ABI.md 2.3), not recurse until the runtime's C stack runs
+ * out; one that never ends must fail the spawn, not hold a worker. */
+static void test_start_sections(lunatic_runtime *rt)
+{
+    begin("start_sections", 30);
+    static const char *spawning =
+        "(module\n"
+        "  (import \"lunatic::process\" \"spawn\"\n"
+        "    (func $spawn (param i64 i64 i64 i32 i32 i32 i32 i32) (result i32)))\n"
+        "  (memory (export \"memory\") 1)\n"
+        "  (data (i32.const 0) \"child\")\n"
+        "  (func $start\n"
+        "    (drop (call $spawn (i64.const 0) (i64.const -1) (i64.const -1)\n"
+        "      (i32.const 0) (i32.const 5) (i32.const 0) (i32.const 0) (i32.const 16))))\n"
+        "  (func (export \"child\"))\n"
+        "  (start $start))\n";
+    static const char *endless =
+        "(module\n"
+        "  (func $start (loop (br 0)))\n"
+        "  (func (export \"main\"))\n"
+        "  (start $start))\n";
+    const char *mods[2] = {spawning, endless};
+    const char *want[2] = {"start section", "did not finish"};
+    for (int i = 0; i < 2; i++) {
+        size_t len = 0;
+        uint8_t *bin = wat_to_wasm(mods[i], &len);
+        char err[512] = "";
+        lunatic_module *m = bin ? lunatic_module_new(bin, len, err, sizeof err) : NULL;
+        free(bin);
+        CHECK(m != NULL, "start module %d: %s", i, err);
+        if (!m)
+            continue;
+        lunatic_config *c = lunatic_config_new();
+        lunatic_config_set_permissions(c, 1, 1, 1);
+        err[0] = 0;
+        uint64_t pid = lunatic_spawn(rt, ENV, m, c, i ? "main" : "child", NULL, 0, err, sizeof err);
+        CHECK(pid == 0 && strstr(err, want[i]), "start module %d: pid %llu, error '%s'", i,
+              (unsigned long long)pid, err);
+        lunatic_config_release(c);
+        lunatic_module_release(m);
+    }
+}
+
 int main(void)
 {
     signal(SIGALRM, on_alarm);
@@ -810,6 +854,7 @@ int main(void)
     test_multi_producer(rt);
     test_spawn_from_handler(rt);
     test_runtimes(rt);
+    test_start_sections(rt);
     alarm(0);
     lunatic_module_release(guest);
     return check_report();
