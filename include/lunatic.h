@@ -31,6 +31,12 @@ typedef struct lunatic_options {
 /* Starts a runtime and its workers. NULL on failure. */
 lunatic_runtime *lunatic_runtime_new(const lunatic_options *opt);
 
+/* Stops the workers (each finishes the slice it runs), ends every process
+ * still alive without notifying anyone, and frees the runtime. No other
+ * call on rt may run concurrently or follow. Modules and configs the
+ * caller still holds stay valid. */
+void lunatic_runtime_free(lunatic_runtime *rt);
+
 /* Compiles a module and resolves its imports against the host modules
  * (WASI and every lunatic::* module). NULL with a one-line reason in err. */
 lunatic_module *lunatic_module_new(const uint8_t *wasm, size_t len, char *err, size_t errsize);

@@ -27,12 +27,6 @@
 /* The bound on a start function, which runs inside the spawn call. */
 #define START_REDUCTIONS 100000000ull
 
-typedef struct lt_done {
-    struct lt_done *next;
-    uint64_t env, pid;
-    int status;
-} lt_done;
-
 lt_process *lt_self(wasm_exec *x) { return wasm_exec_user(x); }
 
 uint64_t lunatic_process_id(const lunatic_process *self) { return self->pid; }
@@ -156,6 +150,8 @@ static void process_free(lt_process *p)
     free(p->params);
     free(p);
 }
+
+void lt_process_destroy(lt_process *p) { process_free(p); }
 
 /* The WASI context of the running process, made on its first WASI call. */
 static wasi_ctx *process_wasi(wasm_exec *x)

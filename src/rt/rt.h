@@ -288,6 +288,14 @@ bool lt_send(lt_env *e, uint64_t pid, lt_signal *s);
 
 /* ---- the runtime and scheduler ------------------------------------------------ */
 
+/* The exit status of a process spawned through the embedding API, kept
+ * until lunatic_wait takes it. */
+typedef struct lt_done {
+    struct lt_done *next;
+    uint64_t env, pid;
+    int status;
+} lt_done;
+
 typedef struct lt_worker {
     lt_runtime *rt;
     pthread_t thread;
@@ -345,6 +353,8 @@ uint64_t lt_spawn_wasm(lt_runtime *rt, lt_env *env, lt_module *m, lt_config *c,
                           bool watched, char *err, size_t errsize);
 uint64_t lt_spawn_native(lt_runtime *rt, lt_env *env, lunatic_native_fn fn, void *ud,
                          bool watched);
+/* Frees a process without notifying anyone (runtime shutdown). */
+void lt_process_destroy(lt_process *p);
 /* Runs p for one slice (a worker calls it for a QUEUED process). */
 void lt_process_run(lt_process *p);
 /* The process a host function runs for. */

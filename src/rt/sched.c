@@ -592,3 +592,58 @@ fail:
     free(rt);
     return NULL;
 }
+
+void lunatic_runtime_free(lunatic_runtime *rt)
+{
+    if (!rt)
+        return;
+    atomic_store(&rt->stopping, true);
+    pthread_mutex_lock(&rt->idle_lock);
+    pthread_cond_broadcast(&rt->idle_cond);
+    pthread_mutex_unlock(&rt->idle_lock);
+    uint64_t one = 1;
+    ssize_t wr = write(rt->evfd, &one, sizeof one);
+    (void)wr;
+    for (unsigned i = 0; i < rt->nworkers; i++)
+        pthread_join(rt->workers[i].thread, NULL);
+    pthread_join(rt->poller, NULL);
+
+    /* Every live process is in its environment's table (a queued one too:
+     * queues only link processes the tables own). */
+    for (lt_env *e = rt->envs, *next; e; e = next) {
+        next = e->next;
+        for (int s = 0; s < LT_SHARDS; s++) {
+            lt_shard *sh = &e->shards[s];
+            for (uint32_t i = 0; i < sh->cap; i++)
+                if (sh->keys[i] != 0 && sh->keys[i] != UINT64_MAX)
+                    lt_process_destroy(sh->vals[i]);
+            free(sh->keys);
+            free(sh->vals);
+            pthread_mutex_destroy(&sh->lock);
+        }
+        free(e);
+    }
+    /* what is left in the heap: send_after timers, stale wake timers */
+    for (uint32_t i = 0; i < rt->nheap; i++)
+        lt_timer_release(rt->heap[i]);
+    free(rt->heap);
+    for (int fd = 0; fd < rt->fd_table_len; fd++)
+        free(rt->fd_table[fd].w);
+    free(rt->fd_table);
+    while (rt->done) {
+        lt_done *d = rt->done;
+        rt->done = d->next;
+        free(d);
+    }
+    close(rt->epfd);
+    close(rt->evfd);
+    free(rt->workers);
+    pthread_mutex_destroy(&rt->idle_lock);
+    pthread_cond_destroy(&rt->idle_cond);
+    pthread_mutex_destroy(&rt->env_lock);
+    pthread_mutex_destroy(&rt->timer_lock);
+    pthread_mutex_destroy(&rt->done_lock);
+    pthread_cond_destroy(&rt->done_cond);
+    pthread_mutex_destroy(&rt->poll_lock);
+    free(rt);
+}

@@ -817,6 +817,41 @@ static void test_start_sections(lunatic_runtime *rt)
     }
 }
 
+/* A runtime shut down with processes alive: waiting natives, a Wasm
+ * process blocked in receive with a timer, one spinning, messages queued.
+ * Under ASan this checks that shutdown frees everything. */
+static int idle_native(lunatic_process *self, const lunatic_msg *msg, void *ud)
+{
+    (void)self, (void)msg, (void)ud;
+    return LUNATIC_CONTINUE;
+}
+
+static void test_runtime_free(void)
+{
+    begin("runtime_free", 30);
+    for (int round = 0; round < 3; round++) {
+        lunatic_options opt = {.threads = 2};
+        lunatic_runtime *r = lunatic_runtime_new(&opt);
+        CHECK(r != NULL, "runtime %d", round);
+        if (!r)
+            return;
+        for (int i = 0; i < 50; i++) {
+            uint64_t pid = lunatic_spawn_native(r, 1, idle_native, NULL);
+            lunatic_send(r, 1, pid, 7, "queued", 6);
+        }
+        lunatic_config *c = lunatic_config_new();
+        char err[256];
+        uint64_t w = lunatic_spawn(r, 1, guest, c, "block", NULL, 0, err, sizeof err);
+        uint64_t s = lunatic_spawn(r, 1, guest, c, "spin", NULL, 0, err, sizeof err);
+        CHECK(w && s, "spawned the guests: %s", err);
+        lunatic_config_release(c);
+        struct timespec d = {0, 20 * 1000000};
+        nanosleep(&d, NULL);
+        lunatic_runtime_free(r);
+        CHECK(1, "runtime %d freed", round);
+    }
+}
+
 int main(void)
 {
     signal(SIGALRM, on_alarm);
@@ -855,6 +890,9 @@ int main(void)
     test_spawn_from_handler(rt);
     test_runtimes(rt);
     test_start_sections(rt);
+    test_runtime_free();
+    begin("free the main runtime", 30);
+    lunatic_runtime_free(rt);
     alarm(0);
     lunatic_module_release(guest);
     return check_report();
