@@ -25,6 +25,10 @@ wasm_exec *wasm_exec_new(size_t max_stack_bytes)
     uint64_t slots = max_stack_bytes / sizeof(wasm_slot);
     x->stack_max = (uint32_t)(slots > UINT32_MAX / 2 ? UINT32_MAX / 2 : slots);
     x->frames_max = MAX_FRAMES;
+    x->stack = x->inline_stack;
+    x->stack_cap = x->stack_max < WASM_INLINE_SLOTS ? x->stack_max : WASM_INLINE_SLOTS;
+    x->frames = x->inline_frames;
+    x->frames_cap = WASM_INLINE_FRAMES;
     x->fuel = UINT64_MAX;
     wasm_interp_init();
     return x;
@@ -34,8 +38,10 @@ void wasm_exec_free(wasm_exec *x)
 {
     if (!x)
         return;
-    free(x->stack);
-    free(x->frames);
+    if (x->stack != x->inline_stack)
+        free(x->stack);
+    if (x->frames != x->inline_frames)
+        free(x->frames);
     free(x);
 }
 
@@ -58,7 +64,8 @@ static int ensure_stack(wasm_exec *x, uint64_t slots)
         n *= 2;
     if (n > x->stack_max)
         n = x->stack_max;
-    wasm_slot *s = realloc(x->stack, n * sizeof *s);
+    wasm_slot *s = wasm_grow_buf(x->stack, x->inline_stack, (size_t)x->stack_cap * sizeof *s,
+                                 n * sizeof *s);
     if (!s)
         return -1;
     x->stack = s;
@@ -103,14 +110,7 @@ int wasm_exec_reserve(wasm_exec *x, const wasm_func *f)
     uint32_t need = t->nparams > t->nresults ? t->nparams : t->nresults;
     if (f->kind == FUNC_WASM && f->u.w.code->nslots > need)
         need = f->u.w.code->nslots;
-    if (ensure_stack(x, need + 1) < 0)
-        return -1;
-    if (!x->frames_cap) {
-        if (!(x->frames = malloc(4 * sizeof *x->frames)))
-            return -1;
-        x->frames_cap = 4;
-    }
-    return 0;
+    return ensure_stack(x, need + 1);
 }
 
 int wasm_exec_call(wasm_exec *x, wasm_func *f, const wasm_val *args)
@@ -125,12 +125,10 @@ int wasm_exec_call(wasm_exec *x, wasm_func *f, const wasm_val *args)
     uint32_t need = t->nparams > t->nresults ? t->nparams : t->nresults;
     if (f->kind == FUNC_WASM && f->u.w.code->nslots > need)
         need = f->u.w.code->nslots;
-    if (ensure_stack(x, need + 1) < 0 || (!x->frames_cap && !(x->frames = malloc(4 * sizeof *x->frames)))) {
+    if (ensure_stack(x, need + 1) < 0) {
         x->trap = WASM_TRAP_STACK_EXHAUSTED;
         return finish(x, WASM_TRAP);
     }
-    if (!x->frames_cap)
-        x->frames_cap = 4;
     for (uint32_t i = 0; i < t->nparams; i++)
         x->stack[i].u64 = args[i];
     if (f->kind == FUNC_HOST) {

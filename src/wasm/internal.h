@@ -17,6 +17,8 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "wasm/wasm.h"
 
@@ -210,9 +212,11 @@ typedef struct wasm_frame {
 } wasm_frame;
 
 #define WASM_BT_MAX 32
+#define WASM_INLINE_SLOTS 32
+#define WASM_INLINE_FRAMES 4
 
 struct wasm_exec {
-    wasm_slot *stack;
+    wasm_slot *stack;          /* inline_stack until it grows */
     uint32_t stack_cap, stack_max;     /* slots */
     wasm_frame *frames;
     uint32_t nframes, frames_cap, frames_max;
@@ -239,7 +243,24 @@ struct wasm_exec {
     const wasm_module *bt_mod[WASM_BT_MAX];
 
     void *user;
+    /* The first stack and frames live in the exec itself: most processes
+     * never need more, and that saves two allocations per process. */
+    wasm_slot inline_stack[WASM_INLINE_SLOTS];
+    wasm_frame inline_frames[WASM_INLINE_FRAMES];
 };
+
+/* Grows a buffer that may still be the exec's inline one (which must not
+ * be passed to realloc). Returns NULL on failure, leaving old intact. */
+static inline void *wasm_grow_buf(void *old, const void *inline_buf, size_t old_bytes,
+                                  size_t new_bytes)
+{
+    if (old != inline_buf)
+        return realloc(old, new_bytes);
+    void *p = malloc(new_bytes);
+    if (p && old_bytes)
+        memcpy(p, old, old_bytes);
+    return p;
+}
 
 /* ---- Internal code ------------------------------------------------------- */
 #include "wasm/ops.h"

@@ -149,7 +149,8 @@ static int grow_stack(wasm_exec *x, uint64_t need)
         n *= 2;
     if (n > x->stack_max)
         n = x->stack_max;
-    wasm_slot *s = realloc(x->stack, n * sizeof *s);
+    wasm_slot *s = wasm_grow_buf(x->stack, x->inline_stack, (size_t)x->stack_cap * sizeof *s,
+                                 n * sizeof *s);
     if (!s)
         return -1;
     x->stack = s;
@@ -164,7 +165,8 @@ static int grow_frames(wasm_exec *x)
     uint32_t n = x->frames_cap ? x->frames_cap * 2 : 4;
     if (n > x->frames_max)
         n = x->frames_max;
-    wasm_frame *f = realloc(x->frames, n * sizeof *f);
+    wasm_frame *f = wasm_grow_buf(x->frames, x->inline_frames, (size_t)x->frames_cap * sizeof *f,
+                                  n * sizeof *f);
     if (!f)
         return -1;
     x->frames = f;
