@@ -34,7 +34,8 @@ static int config_add_environment_variable(wasm_exec *x, void *env, wasm_val *ar
     return add(x, c, CFG_ENV, buf, kl + 1 + vl);
 }
 
-static int config_add_command_line_argument(wasm_exec *x, void *env, wasm_val *args)
+/* (config, ptr, len): appends the string to one of the config's lists. */
+static int add_string_arg(wasm_exec *x, wasm_val *args, lt_cfglist which)
 {
     lt_config *c = api_config_mut(x, A64(0));
     if (!c)
@@ -42,18 +43,17 @@ static int config_add_command_line_argument(wasm_exec *x, void *env, wasm_val *a
     const char *s = api_str(x, A32(1), A32(2));
     if (!s)
         return WASM_TRAP;
-    return add(x, c, CFG_ARG, s, A32(2));
+    return add(x, c, which, s, A32(2));
+}
+
+static int config_add_command_line_argument(wasm_exec *x, void *env, wasm_val *args)
+{
+    return add_string_arg(x, args, CFG_ARG);
 }
 
 static int config_preopen_dir(wasm_exec *x, void *env, wasm_val *args)
 {
-    lt_config *c = api_config_mut(x, A64(0));
-    if (!c)
-        return WASM_TRAP;
-    const char *s = api_str(x, A32(1), A32(2));
-    if (!s)
-        return WASM_TRAP;
-    return add(x, c, CFG_PREOPEN, s, A32(2));
+    return add_string_arg(x, args, CFG_PREOPEN);
 }
 
 #define M "lunatic::wasi"

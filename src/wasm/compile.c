@@ -186,6 +186,8 @@ static uint32_t pop_pos(compiler *c, uint8_t want, uint8_t *type_out)
     return c->depth;
 }
 
+static void emit_const(compiler *c, uint32_t dst, const operand *o);
+
 /* Writes operand o (at stack position pos) into its slot. */
 static void materialize(compiler *c, uint32_t pos)
 {
@@ -197,15 +199,8 @@ static void materialize(compiler *c, uint32_t pos)
             emit_op(c, OP_COPY);
             emit(c, slot_of(c, pos));
             emit(c, o->local);
-        } else if (o->type == WASM_I32 || o->type == WASM_F32) {
-            emit_op(c, OP_CONST32);
-            emit(c, slot_of(c, pos));
-            emit(c, (uint32_t)o->val);
         } else {
-            emit_op(c, OP_CONST64);
-            emit(c, slot_of(c, pos));
-            emit(c, (uint32_t)o->val);
-            emit(c, (uint32_t)(o->val >> 32));
+            emit_const(c, slot_of(c, pos), o);
         }
     }
     drop_ref(c, o);
@@ -331,8 +326,6 @@ static void emit_target(compiler *c, uint32_t instr, ctrl *f)
 static uint32_t label_arity(const ctrl *f) { return f->kind == C_LOOP ? f->nparams : f->nresults; }
 
 static const uint8_t *label_types(const ctrl *f) { return f->kind == C_LOOP ? f->params : res_of(f); }
-
-static void emit_const(compiler *c, uint32_t dst, const operand *o);
 
 /* Do the top n operands already sit where a branch to f expects them? */
 static bool in_place(const compiler *c, const ctrl *f, uint32_t n)
@@ -908,11 +901,9 @@ static void do_call(compiler *c, const wasm_functype *t, uint32_t op, uint32_t i
     } else if (first != NO_POS) {
         release_from(c, first, first + t->nparams);
     }
-    uint32_t base = c->depth;
+    /* results land in consecutive slots from the argument base */
     for (uint32_t i = 0; i < t->nresults; i++)
         push(c, t->results[i]);
-    /* results land in consecutive slots from the argument base */
-    (void)base;
     label(c);
 }
 
@@ -954,16 +945,7 @@ static void do_local_set(compiler *c, uint32_t x, bool tee)
         c->code[c->last_dst] = x;
         c->last_dst = NO_POS;
     } else if (o->kind == K_CONST) {
-        if (o->type == WASM_I32 || o->type == WASM_F32) {
-            emit_op(c, OP_CONST32);
-            emit(c, x);
-            emit(c, (uint32_t)o->val);
-        } else {
-            emit_op(c, OP_CONST64);
-            emit(c, x);
-            emit(c, (uint32_t)o->val);
-            emit(c, (uint32_t)(o->val >> 32));
-        }
+        emit_const(c, x, o);
     } else {
         uint32_t s = src(c, v);
         emit_op(c, OP_COPY);
@@ -1030,7 +1012,6 @@ static void do_prefixed(compiler *c)
     uint32_t sub = rd_u32(r);
     if (r->bad)
         return;
-    static const uint8_t I = WASM_I32;
     uint8_t t3[3] = {WASM_I32, WASM_I32, WASM_I32};
     if (sub <= 7) {
         static const uint8_t in[8] = {WASM_F32, WASM_F32, WASM_F64, WASM_F64,
@@ -1151,7 +1132,6 @@ static void do_prefixed(compiler *c)
         return;
     }
     default:
-        (void)I;
         fail(c, "illegal opcode");
     }
 }

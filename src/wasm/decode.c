@@ -446,15 +446,14 @@ static void sec_export(decoder *d)
         e->index = rd_u32(r);
         if (r->bad)
             return;
-        static const uint32_t zero = 0;
-        const uint32_t *limit[4] = {&m->nfuncs, &m->ntables, &m->nmems, &m->nglobals};
+        const uint32_t limit[4] = {m->nfuncs, m->ntables, m->nmems, m->nglobals};
         if (e->kind > 3) {
             rd_fail(r, "malformed export kind");
             return;
         }
         static const char *const unknown[4] = {"unknown function", "unknown table",
                                                "unknown memory", "unknown global"};
-        if (e->index >= *(limit[e->kind] ? limit[e->kind] : &zero)) {
+        if (e->index >= limit[e->kind]) {
             rd_fail(r, unknown[e->kind]);
             return;
         }

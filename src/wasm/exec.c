@@ -51,7 +51,7 @@ uint64_t wasm_exec_fuel(const wasm_exec *x) { return x->fuel; }
 void wasm_exec_set_user(wasm_exec *x, void *user) { x->user = user; }
 void *wasm_exec_user(const wasm_exec *x) { return x->user; }
 
-static int ensure_stack(wasm_exec *x, uint64_t slots)
+int wasm_exec_grow_stack(wasm_exec *x, uint64_t slots)
 {
     if (slots <= x->stack_cap)
         return 0;
@@ -110,7 +110,7 @@ int wasm_exec_reserve(wasm_exec *x, const wasm_func *f)
     uint32_t need = t->nparams > t->nresults ? t->nparams : t->nresults;
     if (f->kind == FUNC_WASM && f->u.w.code->nslots > need)
         need = f->u.w.code->nslots;
-    return ensure_stack(x, need + 1);
+    return wasm_exec_grow_stack(x, need + 1);
 }
 
 int wasm_exec_call(wasm_exec *x, wasm_func *f, const wasm_val *args)
@@ -122,10 +122,7 @@ int wasm_exec_call(wasm_exec *x, wasm_func *f, const wasm_val *args)
     x->nframes = 0;
     x->host_pending = NULL;
     x->nresults = t->nresults;
-    uint32_t need = t->nparams > t->nresults ? t->nparams : t->nresults;
-    if (f->kind == FUNC_WASM && f->u.w.code->nslots > need)
-        need = f->u.w.code->nslots;
-    if (ensure_stack(x, need + 1) < 0) {
+    if (wasm_exec_reserve(x, f) < 0) {
         x->trap = WASM_TRAP_STACK_EXHAUSTED;
         return finish(x, WASM_TRAP);
     }

@@ -316,6 +316,10 @@ void wasm_pages_put(void *mem, uint64_t capacity);
 void *wasm_pages_grow(void *old, uint64_t old_cap, uint64_t used, uint64_t new_size,
                       uint64_t *new_cap);
 
+/* exec.c: grows the value stack to at least `slots` (doubling, within
+ * stack_max); 0, or -1 at the limit or out of memory. */
+int wasm_exec_grow_stack(wasm_exec *x, uint64_t slots);
+
 /* interp.c */
 int wasm_interp_run(wasm_exec *x);
 

@@ -139,25 +139,6 @@ void wasm_interp_init(void)
         wasm_interp_run(NULL);
 }
 
-/* Grows the value stack so that `need` slots exist; 0 or -1 at the limit. */
-static int grow_stack(wasm_exec *x, uint64_t need)
-{
-    if (need > x->stack_max)
-        return -1;
-    uint64_t n = x->stack_cap ? x->stack_cap : 32;
-    while (n < need)
-        n *= 2;
-    if (n > x->stack_max)
-        n = x->stack_max;
-    wasm_slot *s = wasm_grow_buf(x->stack, x->inline_stack, (size_t)x->stack_cap * sizeof *s,
-                                 n * sizeof *s);
-    if (!s)
-        return -1;
-    x->stack = s;
-    x->stack_cap = (uint32_t)n;
-    return 0;
-}
-
 static int grow_frames(wasm_exec *x)
 {
     if (x->frames_cap >= x->frames_max)
@@ -357,7 +338,7 @@ call_func:
 enter: {
     uint64_t fpoff = (uint64_t)(fp - x->stack) + argbase;
     if (fpoff + callee->nslots > x->stack_cap) {
-        if (grow_stack(x, fpoff + callee->nslots) < 0)
+        if (wasm_exec_grow_stack(x, fpoff + callee->nslots) < 0)
             TRAP(WASM_TRAP_STACK_EXHAUSTED);
     }
     if (x->nframes == x->frames_cap && grow_frames(x) < 0)
