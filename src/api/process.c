@@ -330,32 +330,8 @@ static int h_environment_id(wasm_exec *x, void *env, wasm_val *args)
 static int h_link(wasm_exec *x, void *env, wasm_val *args)
 {
     SELF;
-    int64_t tag = (int64_t)A64(0);
-    uint64_t pid = A64(1);
-    lt_signal *to = lt_signal_new(SIG_LINK);
-    if (!to)
+    if (lt_link_pids(p->env, p->pid, A64(1), (int64_t)A64(0)) < 0)
         return api_trap(x, "out of memory");
-    to->pid = p->pid;
-    to->has_tag = tag != 0;
-    to->tag = tag;
-    if (lt_send(p->env, pid, to)) {
-        lt_signal *me = lt_signal_new(SIG_LINK);
-        if (me) {
-            me->pid = pid;
-            me->has_tag = tag != 0;
-            me->tag = tag;
-        }
-        signal_self(p, me);
-    } else {
-        lt_signal *died = lt_signal_new(SIG_LINK_DIED);
-        if (died) {
-            died->pid = pid;
-            died->has_tag = tag != 0;
-            died->tag = tag;
-            died->reason = REASON_NOPROCESS;
-        }
-        signal_self(p, died);
-    }
     return WASM_OK;
 }
 
@@ -377,18 +353,8 @@ static int h_unlink(wasm_exec *x, void *env, wasm_val *args)
 static int h_monitor(wasm_exec *x, void *env, wasm_val *args)
 {
     SELF;
-    lt_signal *s = lt_signal_new(SIG_MONITOR);
-    if (!s)
+    if (lt_monitor_pid(p->env, p->pid, A64(0)) < 0)
         return api_trap(x, "out of memory");
-    s->pid = p->pid;
-    if (!lt_send(p->env, A64(0), s)) {
-        /* decision 7: monitoring a process that does not exist reports
-         * its death at once, as Erlang's noproc */
-        lt_signal *d = lt_signal_new(SIG_PROCESS_DIED);
-        if (d)
-            d->pid = A64(0);
-        signal_self(p, d);
-    }
     return WASM_OK;
 }
 

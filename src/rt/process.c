@@ -89,6 +89,57 @@ static void remove_monitor(lt_process *p, uint64_t pid)
     }
 }
 
+/* ---- links and monitors (any side) ------------------------------------------ */
+
+static lt_signal *link_signal(lt_sigkind kind, uint64_t pid, int64_t tag)
+{
+    lt_signal *s = lt_signal_new(kind);
+    if (s) {
+        s->pid = pid;
+        s->has_tag = tag != 0;
+        s->tag = tag;
+        s->reason = REASON_NOPROCESS;
+    }
+    return s;
+}
+
+int lt_link_pids(lt_env *env, uint64_t a, uint64_t b, int64_t tag)
+{
+    lt_signal *to_b = link_signal(SIG_LINK, a, tag), *to_a = link_signal(SIG_LINK, b, tag);
+    if (!to_a || !to_b) {
+        lt_signal_free(to_a);
+        lt_signal_free(to_b);
+        return -1;
+    }
+    bool b_alive = lt_send(env, b, to_b);
+    bool a_alive = lt_send(env, a, to_a);
+    /* a side that does not exist is a link that died at once */
+    lt_signal *d;
+    if (!b_alive && (d = link_signal(SIG_LINK_DIED, b, tag)))
+        lt_send(env, a, d);
+    if (!a_alive && (d = link_signal(SIG_LINK_DIED, a, tag)))
+        lt_send(env, b, d);
+    return 0;
+}
+
+int lt_monitor_pid(lt_env *env, uint64_t watcher, uint64_t target)
+{
+    lt_signal *s = lt_signal_new(SIG_MONITOR);
+    if (!s)
+        return -1;
+    s->pid = watcher;
+    if (!lt_send(env, target, s)) {
+        /* decision 7: monitoring a process that does not exist reports
+         * its death at once, as Erlang's noproc */
+        lt_signal *d = lt_signal_new(SIG_PROCESS_DIED);
+        if (d) {
+            d->pid = target;
+            lt_send(env, watcher, d);
+        }
+    }
+    return 0;
+}
+
 static void mailbox_push(lt_process *p, lt_signal *m)
 {
     m->next = NULL;
@@ -693,50 +744,12 @@ void lunatic_kill(lunatic_runtime *rt, uint64_t env_id, uint64_t pid)
 
 void lunatic_link(lunatic_runtime *rt, uint64_t env_id, uint64_t a, uint64_t b, int64_t tag)
 {
-    lt_env *env = lt_env_get(rt, env_id);
-    lt_signal *sa = lt_signal_new(SIG_LINK), *sb = lt_signal_new(SIG_LINK);
-    if (!sa || !sb) {
-        lt_signal_free(sa);
-        lt_signal_free(sb);
-        return;
-    }
-    sa->pid = b;
-    sb->pid = a;
-    sa->has_tag = sb->has_tag = tag != 0;
-    sa->tag = sb->tag = tag;
-    bool a_alive = lt_send(env, a, sa);
-    bool b_alive = lt_send(env, b, sb);
-    /* as the guest's link: a side that does not exist is a link that died */
-    uint64_t ends[2][2] = {{a, b}, {b, a}};
-    bool alive[2] = {b_alive, a_alive};
-    for (int i = 0; i < 2; i++) {
-        if (alive[i])
-            continue;
-        lt_signal *d = lt_signal_new(SIG_LINK_DIED);
-        if (!d)
-            continue;
-        d->pid = ends[i][1];
-        d->has_tag = tag != 0;
-        d->tag = tag;
-        d->reason = REASON_NOPROCESS;
-        lt_send(env, ends[i][0], d);
-    }
+    lt_link_pids(lt_env_get(rt, env_id), a, b, tag);
 }
 
 void lunatic_monitor(lunatic_runtime *rt, uint64_t env_id, uint64_t watcher, uint64_t target)
 {
-    lt_env *env = lt_env_get(rt, env_id);
-    lt_signal *s = lt_signal_new(SIG_MONITOR);
-    if (!s)
-        return;
-    s->pid = watcher;
-    if (!lt_send(env, target, s)) {
-        lt_signal *d = lt_signal_new(SIG_PROCESS_DIED);
-        if (d) {
-            d->pid = target;
-            lt_send(env, watcher, d);
-        }
-    }
+    lt_monitor_pid(lt_env_get(rt, env_id), watcher, target);
 }
 
 int lunatic_exists(lunatic_runtime *rt, uint64_t env_id, uint64_t pid)

@@ -359,6 +359,12 @@ void lt_process_destroy(lt_process *p);
 void lt_process_run(lt_process *p);
 /* The process a host function runs for. */
 lt_process *lt_self(wasm_exec *x);
+/* Links a and b (both store `tag`, 0 = none), by signals: a side that
+ * does not exist gives the other LinkDied(NoProcess). Monitor: watcher
+ * gets ProcessDied when target dies, at once if it does not exist. Both
+ * return -1 when out of memory. */
+int lt_link_pids(lt_env *env, uint64_t a, uint64_t b, int64_t tag);
+int lt_monitor_pid(lt_env *env, uint64_t watcher, uint64_t target);
 /* Registers p's links/monitors immediately (owner side). */
 void lt_add_link(lt_process *p, uint64_t pid, bool has_tag, int64_t tag);
 void lt_remove_link(lt_process *p, uint64_t pid);
