@@ -60,6 +60,20 @@ static inline int api_put_u32(wasm_exec *x, uint32_t ptr, uint32_t v)
     return 0;
 }
 
+/* Charges a host call's work to the calling process's slice, in
+ * reductions (the unit of the interpreter's budget, which does not see
+ * host calls): WASM_OK while the slice lasts, then WASM_YIELD so that a
+ * process making many costly calls (a spawn loop) lets the others run.
+ * Fuel is not charged. */
+static inline int api_charge(lt_process *p, uint32_t reductions)
+{
+    p->slice_work += reductions;
+    if (p->slice_work < p->rt->reductions)
+        return WASM_OK;
+    p->slice_work = 0;
+    return WASM_YIELD;
+}
+
 /* Records an error string as a resource of the calling process and
  * returns its id (ABI.md 1.4: the id goes where the result would). */
 uint64_t api_error_new(lt_process *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -176,7 +176,9 @@ static int decode_params(wasm_exec *x, uint32_t ptr, uint32_t len, wasm_val **ou
     if (!b)
         return api_trap(x, "spawn: parameters out of bounds"), -1;
     uint32_t n = len / 17;
-    wasm_val *v = calloc(n ? n : 1, sizeof *v);
+    if (!n)
+        return 0;
+    wasm_val *v = calloc(n, sizeof *v);
     if (!v)
         return api_trap(x, "out of memory"), -1;
     for (uint32_t i = 0; i < n; i++) {
@@ -200,6 +202,12 @@ static int decode_params(wasm_exec *x, uint32_t ptr, uint32_t len, wasm_val **ou
 
 /* The common part of spawn and get_or_spawn. Returns API_OK with *pid, or
  * API_ERR with an error id in *pid, or -1 after a trap. */
+/* What a spawn costs the spawner's slice, in reductions (a reduction is a
+ * few ns of guest code; a spawn takes 1-7 us): a spawn loop then yields
+ * every ~20 spawns, so the children run (and short-lived ones free their
+ * memory) instead of piling up by the thousand in the run queue. */
+#define SPAWN_REDUCTIONS 1000
+
 static int do_spawn(wasm_exec *x, int64_t link, uint64_t config_id, uint64_t module_id,
                     uint32_t func_ptr, uint32_t func_len, uint32_t params_ptr, uint32_t params_len,
                     uint64_t *pid)
@@ -249,7 +257,7 @@ static int h_spawn(wasm_exec *x, void *env, wasm_val *args)
         return WASM_TRAP;
     api_put_u64(x, A32(7), pid);
     RET32(r);
-    return WASM_OK;
+    return api_charge(lt_self(x), SPAWN_REDUCTIONS);
 }
 
 static int h_get_or_spawn(wasm_exec *x, void *env, wasm_val *args)
@@ -282,7 +290,7 @@ static int h_get_or_spawn(wasm_exec *x, void *env, wasm_val *args)
     if (r < 0)
         return WASM_TRAP;
     RET32(r);
-    return WASM_OK;
+    return api_charge(p, SPAWN_REDUCTIONS);
 }
 
 /* ---- the process itself ------------------------------------------------------------- */
@@ -290,6 +298,8 @@ static int h_get_or_spawn(wasm_exec *x, void *env, wasm_val *args)
 static int h_sleep_ms(wasm_exec *x, void *env, wasm_val *args)
 {
     SELF;
+    if (A64(0) == 0)
+        return WASM_YIELD; /* sleep(0) gives the others a turn */
     api_wait_begin(p, A64(0));
     /* no deadline (u64::MAX, or too far to represent): sleep for ever */
     if (p->wait_deadline >= 0 && api_wait_expired(p)) {

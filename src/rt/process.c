@@ -630,6 +630,7 @@ void lt_process_run(lt_process *p)
 
     bool relevant = !p->started || p->resume;
     p->resume = false;
+    p->slice_work = 0;
     if (!handle_signals(p, in, &relevant)) {
         finish(p, REASON_FAILURE, LUNATIC_STATUS_KILLED, NULL);
         return;

@@ -214,6 +214,7 @@ struct lt_process {
     bool started, watched, die_when_link_dies, killed;
     bool resume;                /* requeued to continue (yield), not to re-check a wait */
     bool exited_in_start;       /* proc_exit ran in the start function */
+    uint64_t slice_work;        /* reductions charged by host calls this slice */
     lt_signal *mb_head, *mb_tail;  /* mailbox: messages in arrival order */
     uint32_t mb_len;
     /* selective receive: the last message already scanned without a match

@@ -793,9 +793,16 @@ wasm_module *wasm_module_new(const uint8_t *bytes, size_t len, wasm_error *err)
 
     /* Functions that can become references get an object per instance. */
     m->funcref = malloc(sizeof *m->funcref * (m->nfuncs + 1));
+    m->funcref_func = malloc(sizeof *m->funcref_func * (m->nfuncs + 1));
+    if (!m->funcref || !m->funcref_func) {
+        wasm_error_set(err, 0, "out of memory");
+        goto fail;
+    }
     for (uint32_t i = 0; i < m->nfuncs; i++) {
         bool need = (d.declared && d.declared[i]) || (int64_t)i == m->start;
-        m->funcref[i] = need ? (int32_t)m->nfuncrefs++ : -1;
+        m->funcref[i] = need ? (int32_t)m->nfuncrefs : -1;
+        if (need)
+            m->funcref_func[m->nfuncrefs++] = i;
     }
 
     /* Validate and translate every function body. The "declared" set is
@@ -859,6 +866,7 @@ void wasm_module_release(wasm_module *m)
     free(m->globals);
     free(m->global_inits);
     free(m->funcref);
+    free(m->funcref_func);
     free(m->blob);
     free(m);
 }

@@ -42,6 +42,7 @@ void wasm_exec_free(wasm_exec *x)
         free(x->stack);
     if (x->frames != x->inline_frames)
         free(x->frames);
+    free(x->ti);
     free(x);
 }
 
@@ -73,16 +74,28 @@ int wasm_exec_grow_stack(wasm_exec *x, uint64_t slots)
     return 0;
 }
 
+/* The exec's trap information, made on first use; NULL if out of memory
+ * (the trap then reports only its kind). */
+static wasm_trapinfo *trapinfo(wasm_exec *x)
+{
+    if (!x->ti)
+        x->ti = calloc(1, sizeof *x->ti);
+    return x->ti;
+}
+
 /* Records the backtrace of a trapped run and drops its frames. */
 static int finish(wasm_exec *x, int status)
 {
     x->state = status;
     if (status == WASM_TRAP) {
-        x->bt_n = 0;
-        for (uint32_t i = x->nframes; i-- > 0 && x->bt_n < WASM_BT_MAX;) {
-            x->bt_func[x->bt_n] = x->frames[i].code->funcidx;
-            x->bt_mod[x->bt_n] = x->frames[i].inst->module;
-            x->bt_n++;
+        wasm_trapinfo *ti = x->nframes ? trapinfo(x) : x->ti;
+        if (ti) {
+            ti->bt_n = 0;
+            for (uint32_t i = x->nframes; i-- > 0 && ti->bt_n < WASM_BT_MAX;) {
+                ti->bt_func[ti->bt_n] = x->frames[i].code->funcidx;
+                ti->bt_mod[ti->bt_n] = x->frames[i].inst->module;
+                ti->bt_n++;
+            }
         }
         x->nframes = 0;
         x->host_pending = NULL;
@@ -99,6 +112,8 @@ static int run_host(wasm_exec *x)
     int st = f->u.h.fn(x, f->u.h.env, (wasm_val *)(void *)&x->stack[0]);
     if (st == WASM_TRAP && x->trap == WASM_TRAP_NONE)
         x->trap = WASM_TRAP_HOST;
+    if (st == WASM_YIELD)
+        st = WASM_OK; /* complete; nothing is left to run */
     if (st != WASM_SUSPEND && st != WASM_OK && st != WASM_TRAP)
         st = WASM_TRAP, x->trap = WASM_TRAP_HOST;
     return finish(x, st);
@@ -117,8 +132,10 @@ int wasm_exec_call(wasm_exec *x, wasm_func *f, const wasm_val *args)
 {
     const wasm_functype *t = f->type;
     x->trap = WASM_TRAP_NONE;
-    x->trap_msg[0] = 0;
-    x->bt_n = 0;
+    if (x->ti) {
+        x->ti->msg[0] = 0;
+        x->ti->bt_n = 0;
+    }
     x->nframes = 0;
     x->host_pending = NULL;
     x->nresults = t->nresults;
@@ -187,21 +204,24 @@ int wasm_exec_continue_with(wasm_exec *x, wasm_func *f, int catch_traps, wasm_va
 void wasm_exec_trap(wasm_exec *x, wasm_trapkind kind, const char *msg)
 {
     x->trap = kind;
-    snprintf(x->trap_msg, sizeof x->trap_msg, "%s", msg ? msg : "");
+    wasm_trapinfo *ti = msg && *msg ? trapinfo(x) : x->ti;
+    if (ti)
+        snprintf(ti->msg, sizeof ti->msg, "%s", msg ? msg : "");
 }
 
 void wasm_exec_exit(wasm_exec *x, int code)
 {
     x->trap = WASM_TRAP_EXIT;
     x->exit_code = code;
-    x->trap_msg[0] = 0;
+    if (x->ti)
+        x->ti->msg[0] = 0;
 }
 
 wasm_trapkind wasm_exec_trap_kind(const wasm_exec *x) { return x->trap; }
 
 const char *wasm_exec_trap_message(const wasm_exec *x)
 {
-    return x->trap_msg[0] ? x->trap_msg : wasm_trapkind_message(x->trap);
+    return x->ti && x->ti->msg[0] ? x->ti->msg : wasm_trapkind_message(x->trap);
 }
 
 int wasm_exec_exit_code(const wasm_exec *x) { return x->exit_code; }
@@ -217,18 +237,19 @@ size_t wasm_exec_trap_format(const wasm_exec *x, char *buf, size_t size)
     } while (0)
     if (size)
         buf[0] = 0;
-    if (x->trap_msg[0] && x->trap != WASM_TRAP_HOST)
-        OUT("%s: %s", wasm_trapkind_message(x->trap), x->trap_msg);
+    const wasm_trapinfo *ti = x->ti;
+    if (ti && ti->msg[0] && x->trap != WASM_TRAP_HOST)
+        OUT("%s: %s", wasm_trapkind_message(x->trap), ti->msg);
     else
         OUT("%s", wasm_exec_trap_message(x));
-    if (x->bt_n)
+    if (ti && ti->bt_n)
         OUT("\nwasm backtrace:");
-    for (uint32_t i = 0; i < x->bt_n; i++) {
-        const char *name = wasm_module_func_name(x->bt_mod[i], x->bt_func[i]);
+    for (uint32_t i = 0; ti && i < ti->bt_n; i++) {
+        const char *name = wasm_module_func_name(ti->bt_mod[i], ti->bt_func[i]);
         if (name)
-            OUT("\n  #%u %s (func %u)", i, name, x->bt_func[i]);
+            OUT("\n  #%u %s (func %u)", i, name, ti->bt_func[i]);
         else
-            OUT("\n  #%u <func %u>", i, x->bt_func[i]);
+            OUT("\n  #%u <func %u>", i, ti->bt_func[i]);
     }
 #undef OUT
     return n < size ? n : (size ? size - 1 : 0);

@@ -321,10 +321,8 @@ wasm_instance *wasm_instance_new(wasm_module *m, const wasm_extern *imports, uin
         }
     }
     /* function objects for functions that can be referenced */
-    for (uint32_t i = 0; i < m->nfuncs; i++) {
-        int32_t s = m->funcref[i];
-        if (s < 0)
-            continue;
+    for (uint32_t s = 0; s < m->nfuncrefs; s++) {
+        uint32_t i = m->funcref_func[s];
         wasm_func *f = &inst->funcs[s];
         if (i < m->nfuncimports) {
             *f = *inst->funcimports[i];

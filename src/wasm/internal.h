@@ -147,6 +147,7 @@ struct wasm_module {
      * ref.func in globals) get a wasm_func object in each instance; funcref
      * maps a function index to its object slot, or -1. */
     int32_t *funcref;
+    uint32_t *funcref_func;    /* the inverse: object slot -> function index */
     uint32_t nfuncrefs;
 
     char **func_names;         /* from the name section; may be NULL */
@@ -215,6 +216,15 @@ typedef struct wasm_frame {
 #define WASM_INLINE_SLOTS 32
 #define WASM_INLINE_FRAMES 4
 
+/* A trap's message and backtrace: apart from the exec, which a million
+ * idle processes each hold, because few runs ever trap. */
+typedef struct wasm_trapinfo {
+    char msg[160];
+    uint32_t bt_n;
+    uint32_t bt_func[WASM_BT_MAX];
+    const wasm_module *bt_mod[WASM_BT_MAX];
+} wasm_trapinfo;
+
 struct wasm_exec {
     wasm_slot *stack;          /* inline_stack until it grows */
     uint32_t stack_cap, stack_max;     /* slots */
@@ -237,10 +247,7 @@ struct wasm_exec {
 
     wasm_trapkind trap;
     int exit_code;
-    char trap_msg[160];
-    uint32_t bt_n;
-    uint32_t bt_func[WASM_BT_MAX];
-    const wasm_module *bt_mod[WASM_BT_MAX];
+    wasm_trapinfo *ti;         /* made at the first trap that needs it */
 
     void *user;
     /* The first stack and frames live in the exec itself: most processes

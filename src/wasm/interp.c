@@ -320,6 +320,12 @@ call_func:
             pc += ilen;
             NEXT();
         }
+        if (st == WASM_YIELD) {
+            /* done, but it asks to give up the rest of the slice */
+            pc += ilen;
+            status = WASM_YIELD;
+            goto save;
+        }
         if (st == WASM_SUSPEND) {
             /* resume re-executes this call instruction */
             status = WASM_SUSPEND;
@@ -717,7 +723,8 @@ do_trap:
             codes = inst->module->codes;
             RELOAD_MEM();
             x->trap = WASM_TRAP_NONE;
-            x->trap_msg[0] = 0;
+            if (x->ti)
+                x->ti->msg[0] = 0;
             trap = WASM_TRAP_NONE;
             NEXT();
         }

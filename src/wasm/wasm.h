@@ -197,7 +197,10 @@ void *wasm_instance_user(const wasm_instance *inst);
 /* A host function. args holds the parameters on entry; on WASM_OK the
  * function writes its results over args[0..nresults-1]. It may return
  * WASM_TRAP (after wasm_exec_trap*), or WASM_SUSPEND to park the caller:
- * the next wasm_exec_resume calls it again with the same args. The
+ * the next wasm_exec_resume calls it again with the same args. WASM_YIELD
+ * means the call is complete (results written) and the run stops after it
+ * as if the budget had run out (a host call that did much work gives the
+ * others their turn); wasm_exec_resume continues after the call. The
  * instance that called it is wasm_exec_instance(x). */
 typedef int (*wasm_host_fn)(wasm_exec *x, void *env, wasm_val *args);
 

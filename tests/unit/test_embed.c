@@ -817,6 +817,112 @@ static void test_start_sections(lunatic_runtime *rt)
     }
 }
 
+/* ---- host calls that yield ------------------------------------------------------- */
+
+/* Host calls give up the slice: sleep_ms(0) always, spawn after a slice's
+ * worth of spawns. On one worker with a budget so large that the
+ * interpreter never preempts, only those yields let others run. */
+static const char *yield_wat =
+    "(module\n"
+    "  (import \"lunatic::process\" \"spawn\"\n"
+    "    (func $spawn (param i64 i64 i64 i32 i32 i32 i32 i32) (result i32)))\n"
+    "  (import \"lunatic::process\" \"sleep_ms\" (func $sleep (param i64)))\n"
+    "  (import \"lunatic::process\" \"process_id\" (func $self (result i64)))\n"
+    "  (import \"lunatic::message\" \"create_data\" (func $create (param i64 i64)))\n"
+    "  (import \"lunatic::message\" \"send\" (func $send (param i64) (result i32)))\n"
+    "  (import \"lunatic::message\" \"receive\" (func $receive (param i32 i32 i64) (result i32)))\n"
+    "  (import \"wasi_snapshot_preview1\" \"proc_exit\" (func $exit (param i32)))\n"
+    "  (memory (export \"memory\") 1)\n"
+    "  (data (i32.const 0) \"note\")\n"
+    "  (data (i32.const 32) \"\\7e\")\n"
+    "  ;; note(to): one message to `to`\n"
+    "  (func (export \"note\") (param $to i64)\n"
+    "    (call $create (i64.const 5) (i64.const 0))\n"
+    "    (drop (call $send (local.get $to))))\n"
+    "  ;; spawner(n): spawns n notes, never blocking, then exits with the\n"
+    "  ;; number of their messages already in its mailbox\n"
+    "  (func (export \"spawner\") (param $n i32) (local $i i32) (local $got i32)\n"
+    "    (i64.store (i32.const 33) (call $self))\n"
+    "    (block $d (loop $l\n"
+    "      (br_if $d (i32.ge_u (local.get $i) (local.get $n)))\n"
+    "      (drop (call $spawn (i64.const 0) (i64.const -1) (i64.const -1) (i32.const 0)\n"
+    "        (i32.const 4) (i32.const 32) (i32.const 17) (i32.const 64)))\n"
+    "      (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"
+    "      (br $l)))\n"
+    "    (block $d2 (loop $l2\n"
+    "      (br_if $d2 (call $receive (i32.const 0) (i32.const 0) (i64.const 0)))\n"
+    "      (local.set $got (i32.add (local.get $got) (i32.const 1)))\n"
+    "      (br $l2)))\n"
+    "    (call $exit (local.get $got)))\n"
+    "  ;; waiter(): polls its mailbox with sleep_ms(0) between polls, at most\n"
+    "  ;; 100000 times; exits 0 once a message came, 1 if none did\n"
+    "  (func (export \"waiter\") (local $i i32)\n"
+    "    (loop $l\n"
+    "      (if (i32.eqz (call $receive (i32.const 0) (i32.const 0) (i64.const 0)))\n"
+    "        (then (call $exit (i32.const 0))))\n"
+    "      (call $sleep (i64.const 0))\n"
+    "      (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"
+    "      (br_if $l (i32.lt_u (local.get $i) (i32.const 100000))))\n"
+    "    (call $exit (i32.const 1))))\n";
+
+typedef struct poke {
+    lunatic_runtime *rt;
+    uint64_t to;
+} poke;
+
+static int poke_fn(lunatic_process *self, const lunatic_msg *msg, void *ud)
+{
+    (void)self, (void)msg;
+    poke *k = ud;
+    lunatic_send(k->rt, 1, k->to, 1, "x", 1);
+    return LUNATIC_DONE;
+}
+
+static void test_host_yields(void)
+{
+    begin("host_yields", 30);
+    size_t len = 0;
+    uint8_t *bin = wat_to_wasm(yield_wat, &len);
+    char err[256] = "";
+    lunatic_module *m = bin ? lunatic_module_new(bin, len, err, sizeof err) : NULL;
+    free(bin);
+    CHECK(m != NULL, "yield module: %s", err);
+    if (!m)
+        return;
+    lunatic_config *c = lunatic_config_new();
+    lunatic_config_set_permissions(c, 1, 1, 1);
+
+    /* sleep_ms(0) lets a process queued behind the waiter send to it */
+    lunatic_options big = {.threads = 1, .reductions = 1ull << 40};
+    lunatic_runtime *r = lunatic_runtime_new(&big);
+    CHECK(r != NULL, "runtime with a huge budget");
+    if (r) {
+        uint64_t w = lunatic_spawn(r, 1, m, c, "waiter", NULL, 0, err, sizeof err);
+        poke k = {r, w};
+        uint64_t n = w ? lunatic_spawn_native(r, 1, poke_fn, &k) : 0;
+        CHECK(w && n, "spawned waiter and poker: %s", err);
+        int st = w ? lunatic_wait(r, 1, w) : -1;
+        CHECK(st == 0, "sleep_ms(0) yields: waiter status %d (1: never got the message)", st);
+        lunatic_runtime_free(r);
+    }
+
+    /* a spawn loop yields every slice's worth of spawns: its children run
+     * (and send) before the loop ends, on a single worker */
+    lunatic_options one = {.threads = 1};
+    r = lunatic_runtime_new(&one);
+    CHECK(r != NULL, "runtime with one worker");
+    if (r) {
+        uint64_t arg = 200;
+        uint64_t s = lunatic_spawn(r, 1, m, c, "spawner", &arg, 1, err, sizeof err);
+        CHECK(s != 0, "spawned spawner: %s", err);
+        int got = s ? lunatic_wait(r, 1, s) : -1;
+        CHECK(got >= 180 && got <= 200, "children ran during a spawn loop: %d of 200 messages", got);
+        lunatic_runtime_free(r);
+    }
+    lunatic_config_release(c);
+    lunatic_module_release(m);
+}
+
 /* A runtime shut down with processes alive: waiting natives, a Wasm
  * process blocked in receive with a timer, one spinning, messages queued.
  * Under ASan this checks that shutdown frees everything. */
@@ -890,6 +996,7 @@ int main(void)
     test_spawn_from_handler(rt);
     test_runtimes(rt);
     test_start_sections(rt);
+    test_host_yields();
     test_runtime_free();
     begin("free the main runtime", 30);
     lunatic_runtime_free(rt);

@@ -395,6 +395,7 @@ typedef struct hostenv {
     wasm_instance *want_inst;
     int inst_mismatch;
     int mem_bad;
+    int yield;             /* complete with WASM_YIELD instead of WASM_OK */
 } hostenv;
 
 /* (i32) -> (i32 i64): suspends n_susp times, then returns a*2, a*1000+7. */
@@ -424,7 +425,7 @@ static int host_double(wasm_exec *x, void *env, wasm_val *args)
     e->completed++;
     args[0] = (uint32_t)(a * 2);
     args[1] = (uint64_t)a * 1000 + 7;
-    return WASM_OK;
+    return e->yield ? WASM_YIELD : WASM_OK;
 }
 
 static const char HOST_LOOP[] =
@@ -502,6 +503,35 @@ static void test_host_suspend(void)
                 wasm_instance_free(inst);
             wasm_func_free(hf);
         }
+
+    /* A host call completing with WASM_YIELD: the run stops after it with
+     * its results in place, and resumes with the next instruction. */
+    {
+        hostenv e = {.yield = 1};
+        wasm_func *hf = wasm_func_new_host(double_type(), host_double, &e);
+        wasm_extern imp = {.kind = WASM_EXTERN_FUNC, .u.func = hf};
+        wasm_instance *inst = check_instance(m, &imp, 1, NULL);
+        wasm_func *f = check_export_func(inst, "loop");
+        wasm_func *d = check_export_func(inst, "d");
+        if (f && d) {
+            wasm_exec *x = wasm_exec_new(0);
+            wasm_val arg = n;
+            run r = drive(x, f, &arg);
+            CHECK(r.status == WASM_OK && r.res[0] == want && r.yields == n && e.calls == (int)n,
+                  "yielding host: status %d result %" PRIu64 " (want %" PRIu64 "), %" PRIu64
+                  " yields, %d calls (want %u each)",
+                  r.status, r.res[0], want, r.yields, e.calls, n);
+            /* called directly, there is nothing left to yield to */
+            arg = 21;
+            int st = wasm_exec_call(x, d, &arg);
+            CHECK(st == WASM_OK && (uint32_t)wasm_exec_results(x)[0] == 42,
+                  "yielding host called directly: status %d", st);
+            wasm_exec_free(x);
+        }
+        if (inst)
+            wasm_instance_free(inst);
+        wasm_func_free(hf);
+    }
 
     /* A suspended run abandoned by a new call; the host is not re-called. */
     {
