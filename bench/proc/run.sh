@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # bench/proc/run.sh - process benchmarks, side by side with Erlang/OTP in the
-# same run: the five shapes of bench/proc/README.md, on Erlang (erl, Debian's
+# same run: the six shapes of bench/proc/README.md, on Erlang (erl, Debian's
 # erlang-base) and on our runtime (lunatic run), then a table with ratios and
 # the targets.
 #
 # Usage: bench/proc/run.sh [SHAPE]...   SHAPE: spawn ring pingpong selective million
-#                                       (default: all five)
+#                                              parspawn (default: all six)
 # Environment:
 #   LUNATIC=path        our runtime (default build/lunatic)
 #   ERL=path            erl (default erl)
@@ -16,6 +16,8 @@
 #   PP_M=1000000        ping-pong round trips
 #   SEL_Q=10000 SEL_R=1000           queued unmatched messages, selective receives
 #   MILLION_N=1000000   idle processes alive at once
+#   PARSPAWN_N=200000   short-lived children spawned in all by the parspawn shape
+#   PARSPAWN_K="1 8"    numbers of spawners (one metric parspawnK_mps each)
 #   HOLD_MS=500         pause of the C guests at each RSS marker
 #   TIMEOUT=300         seconds per run
 #   MEM_LIMIT_MB=...    a run whose resident set exceeds this is killed
@@ -48,10 +50,12 @@ PP_M=${PP_M:-1000000}
 SEL_Q=${SEL_Q:-10000}
 SEL_R=${SEL_R:-1000}
 MILLION_N=${MILLION_N:-1000000}
+PARSPAWN_N=${PARSPAWN_N:-200000}
+PARSPAWN_K=${PARSPAWN_K:-1 8}
 HOLD_MS=${HOLD_MS:-500}
 TIMEOUT=${TIMEOUT:-300}
 OUT=${OUT:-build/bench/proc}
-SHAPES=${*:-spawn ring pingpong selective million}
+SHAPES=${*:-spawn ring pingpong selective million parspawn}
 CC_WASM=${CC_WASM:-clang}
 WASM_FLAGS="--target=wasm32-wasi --sysroot=/usr -O2 -Wall -Wextra -Wl,--strip-debug"
 ERL_FLAGS="-noshell +P 2000000"
@@ -65,8 +69,12 @@ say() { printf '%s\n' "$*"; }
 die() { printf 'run.sh: %s\n' "$*" >&2; exit 2; }
 [ -n "${EPOCHREALTIME:-}" ] || die "needs bash >= 5 (EPOCHREALTIME)"
 for s in $SHAPES; do
-    case $s in spawn|ring|pingpong|selective|million) ;; *) die "unknown shape '$s'" ;; esac
+    case $s in spawn|ring|pingpong|selective|million|parspawn) ;; *) die "unknown shape '$s'" ;; esac
 done
+for k in $PARSPAWN_K; do
+    case $k in ''|*[!0-9]*|0) die "PARSPAWN_K: '$k' is not a number >= 1" ;; esac
+done
+PARSPAWN_K=$(echo $PARSPAWN_K)   # single spaces, none at the ends
 
 status=0
 FAILURES=""
@@ -76,7 +84,7 @@ fail_note() { FAILURES+="$*"$'\n'; }
 have_ours=0
 if [ -z "${NO_OURS:-}" ]; then
     command -v "$CC_WASM" >/dev/null || die "$CC_WASM not found"
-    for b in smoke spawn ring pingpong selective; do
+    for b in smoke spawn ring pingpong selective parspawn; do
         src=bench/proc/$b.c
         wasm=$OUT/$b.wasm
         if [ ! -e "$wasm" ] || [ "$src" -nt "$wasm" ] || [ bench/proc/abi.h -nt "$wasm" ]; then
@@ -197,7 +205,7 @@ note_failure() { # RUNNER SHAPE LOGNAME CMD...
     fail_note "  reproduce: $*"
 }
 
-# measure RUNNER SHAPE ROUND
+# measure RUNNER SHAPE ROUND   (SHAPE parspawnK: the parspawn shape with K spawners)
 measure() {
     local r=$1 s=$2 i=$3 n="$2.$1.$3"
     [ -z "${DEAD[$r.$s]:-}" ] || return 0
@@ -210,6 +218,7 @@ measure() {
             ring) cmd+=(ring "$RING_N" "$RING_M") ;;
             pingpong) cmd+=(pingpong "$PP_M") ;;
             selective) cmd+=(selective "$SEL_Q" "$SEL_R") ;;
+            parspawn*) cmd+=(parspawn "${s#parspawn}" "$PARSPAWN_N") ;;
         esac
     else
         cmd=("$LUNATIC" run)
@@ -219,6 +228,7 @@ measure() {
             ring) cmd+=("$OUT/ring.wasm" "$RING_N" "$RING_M") ;;
             pingpong) cmd+=("$OUT/pingpong.wasm" "$PP_M") ;;
             selective) cmd+=("$OUT/selective.wasm" "$SEL_Q" "$SEL_R") ;;
+            parspawn*) cmd+=("$OUT/parspawn.wasm" "${s#parspawn}" "$PARSPAWN_N") ;;
         esac
     fi
     local sample=0
@@ -228,6 +238,7 @@ measure() {
     case $s in
         spawn) want=spawn_us ;; million) want=million_spawn_us ;; ring) want=ring_hops_per_s ;;
         pingpong) want=pingpong_rtt_us ;; selective) want=selective_us ;;
+        parspawn*) want=parspawn_mps ;;
     esac
     if [ $R_RC -ne 0 ] || [ -z "$(key "$n" $want)" ]; then
         note_failure "$r" "$s" "$n" "${cmd[*]}"
@@ -255,6 +266,7 @@ measure() {
         selective)
             put $r selective_us lower "$(key "$n" selective_us)"
             put $r selective_empty_us lower "$(key "$n" selective_empty_us)" ;;
+        parspawn*) put $r ${s}_mps higher "$(key "$n" parspawn_mps)" ;;
     esac
 }
 
@@ -266,10 +278,23 @@ say "shapes: $SHAPES; runners:${RUNNERS:- none}; best of $RUNS (million: 1 run)"
 for s in $SHAPES; do
     rounds=$RUNS
     [ $s = million ] && rounds=1
+    subs=$s
+    [ $s = parspawn ] && subs=$(for k in $PARSPAWN_K; do printf 'parspawn%s ' "$k"; done)
     for ((i = 1; i <= rounds; i++)); do
-        for r in $RUNNERS; do measure $r $s $i; done
+        for t in $subs; do
+            for r in $RUNNERS; do measure $r $t $i; done
+        done
     done
 done
+# parspawn scaling, per runner: rate with the last K of PARSPAWN_K / rate
+# with the first.
+PS_K1=${PARSPAWN_K%% *} PS_K2=${PARSPAWN_K##* }
+if [ "$PS_K1" != "$PS_K2" ]; then
+    for r in $RUNNERS; do
+        a=${RES[$r.parspawn${PS_K1}_mps]:-} b=${RES[$r.parspawn${PS_K2}_mps]:-}
+        [ -n "$a" ] && [ -n "$b" ] && RES[$r.parspawn_scaling]=$(awk -v a="$a" -v b="$b" 'BEGIN{printf "%.3f", (a>0 ? b/a : 0)}')
+    done
+fi
 
 # ---- the table -----------------------------------------------------------------
 # row LABEL METRIC DIR UNIT TARGET-KIND TARGET-TEXT
@@ -320,6 +345,12 @@ for s in $SHAPES; do
             row "$MILLION_N idle at once" million_peak_rss_mb lower "peak RSS MB" max:24576 "<= 24 GiB" 
             row "  resident per idle process" million_idle_bytes lower "bytes" max:16384 "< 16 KiB"
             row "  spawn" million_spawn_us lower "us/spawn" none "-" ;;
+        parspawn)
+            for k in $PARSPAWN_K; do
+                row "parspawn $PARSPAWN_N, $k spawner$([ "$k" = 1 ] || echo s)" parspawn${k}_mps higher "M spawns/s" none "-"
+            done
+            [ "$PS_K1" = "$PS_K2" ] ||
+                row "  ${PS_K2} vs ${PS_K1} spawners (scaling)" parspawn_scaling higher "x" none "- (must not collapse)" ;;
     esac
 done
 [ $have_ours = 1 ] || say "(ours: n/a — ${OURS_WHY:-skipped})"

@@ -1,4 +1,4 @@
-%% bench/proc/shapes.erl - the five process-benchmark shapes on Erlang/OTP.
+%% bench/proc/shapes.erl - the six process-benchmark shapes on Erlang/OTP.
 %%
 %% Build and run (bench/proc/run.sh does this):
 %%   erlc -o build/bench/proc bench/proc/shapes.erl
@@ -10,6 +10,7 @@
 %%   pingpong  [M=1000000]         M round trips between two processes
 %%   selective [Q=10000] [R=1000]  Q unmatched messages queued, R selective receives
 %%   million   [N=1000000]         N idle processes alive at once (needs +P > N)
+%%   parspawn  [K=1] [TOTAL=200000]  K spawners spawn TOTAL short-lived children
 %%
 %% Output: one "key value" line per figure (machine-readable), e.g.
 %%   spawn_us 2.31
@@ -17,7 +18,7 @@
 %% Lines starting with '#' are comments. Memory is the OS resident set of the
 %% BEAM process (/proc/self/status VmRSS / VmHWM), not erlang:memory().
 -module(shapes).
--export([main/1, idle/0, ring_node/2, echo/0]).
+-export([main/1, idle/0, ring_node/2, echo/0, child/0, spawner/2]).
 
 main(Args) ->
     try run(Args) of
@@ -70,6 +71,7 @@ run(["million" | A]) -> spawn_shape(arg(A, 1, 1000000), "million_");
 run(["ring" | A]) -> ring(arg(A, 1, 10000), arg(A, 2, 1000000));
 run(["pingpong" | A]) -> pingpong(arg(A, 1, 1000000));
 run(["selective" | A]) -> selective(arg(A, 1, 10000), arg(A, 2, 1000));
+run(["parspawn" | A]) -> parspawn(arg(A, 1, 1), arg(A, 2, 200000));
 run(Other) -> error({unknown_shape, Other}).
 
 %% ---- (1) and (5): N idle processes -------------------------------------
@@ -180,3 +182,33 @@ selective(Q, R) ->
     {message_queue_len, Q} = process_info(self(), message_queue_len),
     out("selective_us", (T3 - T2) / 1000 / R),
     out("selective_empty_us", (T1 - T0) / 1000 / R).
+
+%% ---- (6) parallel spawn -------------------------------------------------
+%% K spawners start at once, each spawns TOTAL div K children that return
+%% immediately, then tells main. Timed from starting the first spawner until
+%% all K have reported; rate = spawns / time. Warm-up as in parspawn.c: 4,000
+%% short-lived children, then 100 ms.
+child() -> ok.
+
+spawner(Main, 0) -> Main ! spawner_done;
+spawner(Main, N) -> spawn(fun ?MODULE:child/0), spawner(Main, N - 1).
+
+spawn_children(0) -> ok;
+spawn_children(N) -> spawn(fun ?MODULE:child/0), spawn_children(N - 1).
+
+wait_done(0) -> ok;
+wait_done(K) -> receive spawner_done -> wait_done(K - 1) end.
+
+parspawn(K, Total) when K >= 1, Total >= K ->
+    Per = Total div K,
+    spawn_children(4000),               % warm-up
+    timer:sleep(100),
+    Main = self(),
+    T0 = now_ns(),
+    [spawn(?MODULE, spawner, [Main, Per]) || _ <- lists:seq(1, K)],
+    wait_done(K),
+    T1 = now_ns(),
+    io:format("# ~p spawners, ~p short-lived spawns, ~p schedulers~n",
+              [K, Per * K, erlang:system_info(schedulers_online)]),
+    out("parspawn_mps", Per * K / ((T1 - T0) / 1.0e9) / 1.0e6),
+    out("parspawn_s", (T1 - T0) / 1.0e9).
