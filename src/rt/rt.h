@@ -204,6 +204,7 @@ struct lt_process {
     lt_env *env;
     lt_runtime *rt;
     lt_process *next_run;       /* run-queue link */
+    int64_t queued_at;          /* when it joined that queue (ns) */
 
     atomic_int lock;            /* guards in_head/in_tail, state, notified */
     uint8_t state;
@@ -304,7 +305,8 @@ typedef struct lt_worker {
     atomic_int qlock;
     lt_process *qhead, *qtail;
     atomic_uint qlen;
-    atomic_int_fast64_t busy_since;  /* start of the running slice (ns); see steal() */
+    atomic_int_fast64_t head_since;  /* when the queue's head was queued (ns), 0 if empty */
+    atomic_int activity;             /* IDLE, BETWEEN_SLICES or RUNNING; see steal() */
 } lt_worker;
 
 struct lt_runtime {
