@@ -541,7 +541,7 @@ static cliw_inst_status cliw_instantiate(cliw_state *s, const char *file,
             return CLIW_INST_UNLINKABLE;
         }
     }
-    wasm_limits limits = { 0, 0 };
+    wasm_limits limits = {0};
     memset(&err, 0, sizeof err);
     wasm_instance *inst = wasm_instance_new(m, imports, nimports, &limits, &err);
     free(imports);

@@ -131,6 +131,8 @@ int wasm_exec_reserve(wasm_exec *x, const wasm_func *f)
 int wasm_exec_call(wasm_exec *x, wasm_func *f, const wasm_val *args)
 {
     const wasm_functype *t = f->type;
+    if (f->kind == FUNC_WASM && f->u.w.inst->data_pending)
+        wasm_instance_init_data(f->u.w.inst);
     x->trap = WASM_TRAP_NONE;
     if (x->ti) {
         x->ti->msg[0] = 0;

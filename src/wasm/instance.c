@@ -394,6 +394,10 @@ wasm_instance *wasm_instance_new(wasm_module *m, const wasm_extern *imports, uin
         if (s->table < m->ntableimports && s->n)
             wrote_imported_table = true;
     }
+    bool defer = limits && limits->defer_data && m->start < 0 && inst->mem == &inst->own_mem;
+    for (uint32_t i = 0; defer && i < m->ndatas; i++)
+        if (m->datas[i].mode == SEG_ACTIVE && m->datas[i].offset.kind != CEXPR_CONST)
+            defer = false;
     for (uint32_t i = 0; i < m->ndatas; i++) {
         const wasm_dataseg *s = &m->datas[i];
         if (s->mode != SEG_ACTIVE)
@@ -405,9 +409,10 @@ wasm_instance *wasm_instance_new(wasm_module *m, const wasm_extern *imports, uin
             wasm_error_set(err, 0, "out of bounds memory access");
             goto fail_after_writes;
         }
-        if (s->len)
+        if (s->len && !defer)
             memcpy(inst->mem->data + (uint32_t)off, s->bytes, s->len);
     }
+    inst->data_pending = defer;
     return inst;
 
 fail_after_writes:
@@ -418,6 +423,21 @@ fail_after_writes:
 fail:
     wasm_instance_free(inst);
     return NULL;
+}
+
+void wasm_instance_init_data(wasm_instance *inst)
+{
+    if (!inst->data_pending)
+        return;
+    inst->data_pending = false;
+    /* checked at instantiation; the offsets are constants and nothing has
+     * run in the instance since */
+    const wasm_module *m = inst->module;
+    for (uint32_t i = 0; i < m->ndatas; i++) {
+        const wasm_dataseg *s = &m->datas[i];
+        if (s->mode == SEG_ACTIVE && s->len)
+            memcpy(inst->mem->data + (uint32_t)s->offset.value, s->bytes, s->len);
+    }
 }
 
 void wasm_instance_free(wasm_instance *inst)
@@ -463,7 +483,10 @@ int wasm_instance_export_n(wasm_instance *inst, const char *name, size_t len, wa
                                                      : &inst->funcs[m->funcref[e->index]];
             break;
         case WASM_EXTERN_TABLE: out->u.table = inst->tables[e->index]; break;
-        case WASM_EXTERN_MEMORY: out->u.memory = inst->mem; break;
+        case WASM_EXTERN_MEMORY:
+            wasm_instance_init_data(inst); /* others may read it from now on */
+            out->u.memory = inst->mem;
+            break;
         case WASM_EXTERN_GLOBAL: out->u.global = inst->globals[e->index]; break;
         }
         return 0;
@@ -473,6 +496,7 @@ int wasm_instance_export_n(wasm_instance *inst, const char *name, size_t len, wa
 
 wasm_memory *wasm_instance_memory(wasm_instance *inst)
 {
+    wasm_instance_init_data(inst);
     return inst->module->nmems ? inst->mem : NULL;
 }
 

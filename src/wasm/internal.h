@@ -199,6 +199,7 @@ struct wasm_instance {
     wasm_memory own_mem;
     uint64_t max_memory_bytes;
     uint32_t max_table_elems;
+    bool data_pending;         /* active data segments not copied yet */
 };
 
 /* ---- Execution context -------------------------------------------------- */

@@ -166,6 +166,15 @@ const char *wasm_module_func_name(const wasm_module *m, uint32_t funcidx);
 typedef struct wasm_limits {
     uint64_t max_memory_bytes;   /* memory.grow beyond this returns -1; 0 = 4 GiB */
     uint32_t max_table_elems;    /* table.grow beyond this returns -1; 0 = 10,000,000 */
+    /* Check the data segments now but copy them into the instance's own
+     * memory at the first wasm_exec_call into it, wasm_instance_memory or
+     * export lookup of the memory (or wasm_instance_init_data), so that a
+     * spawner does not pay the page faults of its children's memories.
+     * The caller promises that nothing else reaches the instance before
+     * (such as another instance calling an exported function). Ignored
+     * (copied at once) with a start function, an imported memory or an
+     * offset read from a global. */
+    int defer_data;
 } wasm_limits;
 
 /* Instantiates m. imports[i] satisfies import i (in module order) and must
@@ -179,6 +188,8 @@ wasm_instance *wasm_instance_new(wasm_module *m, const wasm_extern *imports,
                                  uint32_t nimports, const wasm_limits *limits,
                                  wasm_error *err);
 void wasm_instance_free(wasm_instance *inst);
+/* Copies deferred data segments (see wasm_limits.defer_data); idempotent. */
+void wasm_instance_init_data(wasm_instance *inst);
 wasm_module *wasm_instance_module(const wasm_instance *inst);
 /* Start function of the instance or NULL. */
 wasm_func *wasm_instance_start_func(wasm_instance *inst);

@@ -1,12 +1,14 @@
 /*
  * test_engine_limits.c - resource limits (wasm_limits memory/table caps,
  * segments that do not fit, wasm_exec_mem bounds), decode/validation/link
- * errors (offset and message), and 10,000 live instances of one module.
+ * errors (offset and message), deferred data segments (defer_data), and
+ * 10,000 live instances of one module.
  * Prints "N passed, M failed".
  */
 #include <inttypes.h>
 
 #include "check.h"
+#include "wasm/internal.h" /* to see that deferred data is not copied yet */
 
 #define PAGE 65536u
 
@@ -190,14 +192,17 @@ static void test_segments(void)
         {"(elem (i32.const 1) $f $f)", 0, "out of bounds table access"},
         {"(elem (i32.const -1) $f)", 0, "out of bounds table access"},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    /* the same outcomes when data segments are deferred: checked at once */
+    for (size_t k = 0; k < 2 * sizeof cases / sizeof *cases; k++) {
+        size_t i = k % (sizeof cases / sizeof *cases);
+        wasm_limits defer = {.defer_data = 1};
         char wat[1024];
         snprintf(wat, sizeof wat,
                  "(module (memory (export \"mem\") 1) (table 2 funcref) (func $f) %s)",
                  cases[i].seg);
         wasm_error err;
         wasm_module *m;
-        wasm_instance *inst = try_instance(wat, NULL, &err, &m);
+        wasm_instance *inst = try_instance(wat, k == i ? NULL : &defer, &err, &m);
         if (cases[i].ok) {
             CHECK(inst != NULL, "%s: %s", cases[i].seg, err.msg);
         } else {
@@ -214,6 +219,61 @@ static void test_segments(void)
         if (m)
             wasm_module_release(m);
     }
+}
+
+/* defer_data: data segments are checked at instantiation and copied when
+ * the instance is first called or its memory looked up; at once with a
+ * start function. */
+static void test_defer_data(void)
+{
+    static const char plain[] =
+        "(module (memory 1) (data (i32.const 16) \"hi\")\n"
+        "  (func (export \"peek\") (param i32) (result i32) (i32.load8_u (local.get 0))))";
+    static const char exported[] =
+        "(module (memory (export \"mem\") 1) (data (i32.const 16) \"hi\"))";
+    static const char started[] =
+        "(module (memory 1) (data (i32.const 16) \"hi\") (global $g (mut i32) (i32.const 0))\n"
+        "  (func $s (global.set $g (i32.load8_u (i32.const 16)))) (start $s)\n"
+        "  (func (export \"g\") (result i32) (global.get $g)))";
+    wasm_limits lim = {.defer_data = 1};
+    wasm_error err;
+    wasm_module *m;
+    wasm_exec *x = wasm_exec_new(0);
+
+    wasm_instance *inst = try_instance(plain, &lim, &err, &m);
+    CHECK(inst != NULL, "deferred instance: %s", err.msg);
+    if (inst) {
+        CHECK(inst->data_pending && inst->mem->data[16] == 0, "data copied at instantiation");
+        wasm_val a = 16, r = 0;
+        int st = call1(x, inst, "peek", &a, &r);
+        CHECK(st == WASM_OK && r == 'h' && !inst->data_pending,
+              "first call sees the data: status %d value %" PRIu64, st, r);
+        wasm_instance_free(inst);
+    }
+    wasm_module_release(m);
+
+    inst = try_instance(exported, &lim, &err, &m);
+    if (inst) {
+        wasm_extern ex;
+        CHECK(wasm_instance_export(inst, "mem", &ex) == 0 && ex.kind == WASM_EXTERN_MEMORY &&
+                  wasm_memory_data(ex.u.memory)[17] == 'i',
+              "looking the memory up copies the data");
+        wasm_instance_free(inst);
+    }
+    wasm_module_release(m);
+
+    inst = try_instance(started, &lim, &err, &m);
+    if (inst) {
+        CHECK(!inst->data_pending, "with a start function the data is copied at once");
+        wasm_func *start = wasm_instance_start_func(inst);
+        wasm_val r = 0;
+        CHECK(start && wasm_exec_call(x, start, NULL) == WASM_OK &&
+                  call1(x, inst, "g", NULL, &r) == WASM_OK && r == 'h',
+              "the start function saw the data (%" PRIu64 ")", r);
+        wasm_instance_free(inst);
+    }
+    wasm_module_release(m);
+    wasm_exec_free(x);
 }
 
 /* wasm_exec_mem from a host function: only ranges inside memory. */
@@ -634,6 +694,7 @@ int main(void)
 {
     test_memory_limits();
     test_segments();
+    test_defer_data();
     test_exec_mem();
     test_decode_errors();
     test_link_errors();
