@@ -14,19 +14,11 @@
 # "N passed, M failed".
 # BUILD names the build directory (default build).
 set -u
-cd "$(dirname "$0")/.."
-ROOT=$PWD
-BUILD=${BUILD:-build}
-case $BUILD in /*) B=$BUILD ;; *) B=$ROOT/$BUILD ;; esac
-LUNATIC=$B/lunatic
+. "$(dirname "$0")/lib.sh"
 OUT=$B/proc-tests
 SRC=$ROOT/tests/proc
 MODES=${PROC_MODES:-default red1 t1 t4}
 TIMEOUT=${PROC_TIMEOUT:-30}
-pass=0 fail=0
-
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1"; shift; [ $# -gt 0 ] && printf '     %s\n' "$@"; }
 
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT

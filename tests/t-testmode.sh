@@ -7,16 +7,8 @@
 # debug/deps/ detection. Last line: "N passed, M failed".
 # BUILD names the build directory (default build).
 set -u
-cd "$(dirname "$0")/.."
-ROOT=$PWD
-BUILD=${BUILD:-build}
-case $BUILD in /*) B=$BUILD ;; *) B=$ROOT/$BUILD ;; esac
-LUNATIC=$B/lunatic
+. "$(dirname "$0")/lib.sh"
 TIMEOUT=${TESTMODE_TIMEOUT:-60}
-pass=0 fail=0
-
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1"; shift; [ $# -gt 0 ] && printf '     %s\n' "$@"; }
 # check NAME COMMAND...: ok when the command succeeds
 check() { local n=$1; shift; if "$@"; then ok "$n"; else bad "$n"; fi; }
 

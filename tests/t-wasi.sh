@@ -4,18 +4,10 @@
 # sandbox escapes; load failures. Last line: "N passed, M failed".
 # BUILD names the build directory (default build).
 set -u
-cd "$(dirname "$0")/.."
-ROOT=$PWD
-BUILD=${BUILD:-build}
-case $BUILD in /*) B=$BUILD ;; *) B=$ROOT/$BUILD ;; esac
-LUNATIC=$B/lunatic
+. "$(dirname "$0")/lib.sh"
 OUT=$B/wasi-tests
 SRC=$ROOT/tests/wasi
 WASI_ONLY="sandbox badptr fdops"
-pass=0 fail=0
-
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1"; shift; [ $# -gt 0 ] && printf '     %s\n' "$@"; }
 
 if [ ! -x "$LUNATIC" ]; then
     echo "no $LUNATIC (run make first)"

@@ -17,16 +17,12 @@
 #   PROC_TIMEOUT           per run (default 120 s: TSan is 5-15x slower)
 #   TSAN_SKIP_BUILD=1      reuse the build as it is
 set -u
-cd "$(dirname "$0")/.."
-ROOT=$PWD
+. "$(dirname "$0")/lib.sh"
 B=${TSAN_BUILD:-build-tsan}
 if [ -n "${TSAN_CC:-}" ]; then CC=$TSAN_CC
 elif command -v clang >/dev/null; then CC=clang
 else CC=gcc; fi
 LOGS=$ROOT/$B/tsan-logs
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1"; shift; [ $# -gt 0 ] && printf '     %s\n' "$@"; }
 
 # ---- build ---------------------------------------------------------------------
 if [ -z "${TSAN_SKIP_BUILD:-}" ]; then

@@ -454,6 +454,15 @@ static const wasm_functype *double_type(void)
     return wasm_functype_get(1, &T_I32, 2, res);
 }
 
+/* An instance of m (HOST_LOOP) importing host_double over e; *hf gets the
+ * host function, to free after the instance. */
+static wasm_instance *double_instance(wasm_module *m, hostenv *e, wasm_func **hf)
+{
+    *hf = wasm_func_new_host(double_type(), host_double, e);
+    wasm_extern imp = {.kind = WASM_EXTERN_FUNC, .u.func = *hf};
+    return check_instance(m, &imp, 1, NULL);
+}
+
 static void test_host_suspend(void)
 {
     wasm_module *m = wat_module(HOST_LOOP);
@@ -469,9 +478,8 @@ static void test_host_suspend(void)
     for (size_t s = 0; s < 3; s++)
         for (size_t b = 0; b < 3; b++) {
             hostenv e = {.n_susp = nsusp[s], .check_inst = 1};
-            wasm_func *hf = wasm_func_new_host(double_type(), host_double, &e);
-            wasm_extern imp = {.kind = WASM_EXTERN_FUNC, .u.func = hf};
-            wasm_instance *inst = check_instance(m, &imp, 1, NULL);
+            wasm_func *hf;
+            wasm_instance *inst = double_instance(m, &e, &hf);
             wasm_func *f = check_export_func(inst, "loop");
             if (f) {
                 e.want_inst = inst;
@@ -508,9 +516,8 @@ static void test_host_suspend(void)
      * its results in place, and resumes with the next instruction. */
     {
         hostenv e = {.yield = 1};
-        wasm_func *hf = wasm_func_new_host(double_type(), host_double, &e);
-        wasm_extern imp = {.kind = WASM_EXTERN_FUNC, .u.func = hf};
-        wasm_instance *inst = check_instance(m, &imp, 1, NULL);
+        wasm_func *hf;
+        wasm_instance *inst = double_instance(m, &e, &hf);
         wasm_func *f = check_export_func(inst, "loop");
         wasm_func *d = check_export_func(inst, "d");
         if (f && d) {
@@ -536,9 +543,8 @@ static void test_host_suspend(void)
     /* A suspended run abandoned by a new call; the host is not re-called. */
     {
         hostenv e = {.n_susp = 2};
-        wasm_func *hf = wasm_func_new_host(double_type(), host_double, &e);
-        wasm_extern imp = {.kind = WASM_EXTERN_FUNC, .u.func = hf};
-        wasm_instance *inst = check_instance(m, &imp, 1, NULL);
+        wasm_func *hf;
+        wasm_instance *inst = double_instance(m, &e, &hf);
         wasm_func *f = check_export_func(inst, "loop");
         wasm_func *add = check_export_func(inst, "add");
         if (f && add) {
@@ -718,9 +724,8 @@ static void test_fuel(void)
     if (!m)
         return;
     hostenv e = {.n_susp = 2};
-    wasm_func *hf = wasm_func_new_host(double_type(), host_double, &e);
-    wasm_extern imp = {.kind = WASM_EXTERN_FUNC, .u.func = hf};
-    inst = check_instance(m, &imp, 1, NULL);
+    wasm_func *hf;
+    inst = double_instance(m, &e, &hf);
     wasm_func *f = check_export_func(inst, "loop");
     if (f) {
         x = wasm_exec_new(0);
