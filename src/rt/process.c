@@ -155,7 +155,7 @@ static void mailbox_push(lt_process *p, lt_signal *m)
 
 static lt_process *process_alloc(lt_runtime *rt, lt_env *env)
 {
-    lt_process *p = calloc(1, sizeof *p);
+    lt_process *p = wasm_obj_alloc(sizeof *p);
     if (!p)
         return NULL;
     p->rt = rt;
@@ -199,7 +199,7 @@ static void process_free(lt_process *p)
     lt_config_release(p->config);
     lt_registry_release(p->registry);
     free(p->params);
-    free(p);
+    wasm_obj_free(p, sizeof *p);
 }
 
 void lt_process_destroy(lt_process *p) { process_free(p); }

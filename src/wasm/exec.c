@@ -17,7 +17,7 @@
 
 wasm_exec *wasm_exec_new(size_t max_stack_bytes)
 {
-    wasm_exec *x = calloc(1, sizeof *x);
+    wasm_exec *x = wasm_obj_alloc(sizeof *x);
     if (!x)
         return NULL;
     if (!max_stack_bytes)
@@ -43,7 +43,7 @@ void wasm_exec_free(wasm_exec *x)
     if (x->frames != x->inline_frames)
         free(x->frames);
     free(x->ti);
-    free(x);
+    wasm_obj_free(x, sizeof *x);
 }
 
 void wasm_exec_set_budget(wasm_exec *x, uint64_t reductions) { x->budget = reductions; }

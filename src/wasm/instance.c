@@ -288,12 +288,13 @@ wasm_instance *wasm_instance_new(wasm_module *m, const wasm_extern *imports, uin
     size_t o_drops = sz;
     sz += m->nelems + m->ndatas;
 
-    char *blk = calloc(1, sz);
+    char *blk = wasm_obj_alloc(sz);
     if (!blk) {
         wasm_error_set(err, 0, "out of memory");
         return NULL;
     }
     wasm_instance *inst = (wasm_instance *)blk;
+    inst->block_size = (uint32_t)sz;
     inst->module = m;
     inst->funcimports = (wasm_func **)(blk + o_fimp);
     inst->funcs = (wasm_func *)(blk + o_funcs);
@@ -449,7 +450,7 @@ void wasm_instance_free(wasm_instance *inst)
         free(inst->own_tables[i].elems);
     memory_release(&inst->own_mem);
     wasm_module_release(m);
-    free(inst);
+    wasm_obj_free(inst, inst->block_size);
 }
 
 wasm_module *wasm_instance_module(const wasm_instance *inst) { return inst->module; }

@@ -200,7 +200,12 @@ struct wasm_instance {
     uint64_t max_memory_bytes;
     uint32_t max_table_elems;
     bool data_pending;         /* active data segments not copied yet */
+    uint32_t block_size;       /* bytes of this allocation (wasm_obj_alloc) */
 };
+
+/* The object pool is bypassed (plain malloc) under ASan and TSan; its test
+ * turns it on. */
+void wasm_obj_pool_force(int on);
 
 /* ---- Execution context -------------------------------------------------- */
 

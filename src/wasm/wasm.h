@@ -203,6 +203,17 @@ wasm_memory *wasm_instance_memory(wasm_instance *inst);
 void wasm_instance_set_user(wasm_instance *inst, void *user);
 void *wasm_instance_user(const wasm_instance *inst);
 
+/* ---- Per-process objects ------------------------------------------------ */
+
+/* Zeroed memory for an object every process has (exec context, instance
+ * block, the runtime's process struct): from per-thread free lists up to
+ * WASM_OBJ_MAX bytes, so that objects made on one thread and freed on
+ * another cost no lock per object (objpool.c). NULL when out of memory.
+ * Free with wasm_obj_free and the same size. Thread-safe. */
+#define WASM_OBJ_MAX 2048
+void *wasm_obj_alloc(size_t size);
+void wasm_obj_free(void *p, size_t size);
+
 /* ---- Functions ---------------------------------------------------------- */
 
 /* A host function. args holds the parameters on entry; on WASM_OK the
