@@ -203,14 +203,14 @@ static int decode_params(wasm_exec *x, uint32_t ptr, uint32_t len, wasm_val **ou
 /* The common part of spawn and get_or_spawn. Returns API_OK with *pid, or
  * API_ERR with an error id in *pid, or -1 after a trap. */
 /* What a spawn costs the spawner's slice, in reductions (the default slice
- * is 20,000): a spawn loop yields every ~200 spawns, so its children run
- * (and short-lived ones free their memory) instead of piling up by the
- * hundred thousand in the run queue. Measured on 2 workers: yielding every
- * 20 spawns keeps fewer children alive (8 spawners of short-lived
- * children: ~0.7 M spawns/s) but leaves the second worker idle while the
- * spawner runs (100,000 idle children: 6.7 us per spawn); every 200 gives
- * 0.5-0.7 M/s and 4.7 us. */
-#define SPAWN_REDUCTIONS 100
+ * is 20,000): a spawn loop yields every ~20 spawns, so its children run
+ * (and short-lived ones free their memory) instead of piling up in the run
+ * queues, and an idle worker can take the spawner itself (see steal() in
+ * sched.c). Measured on 2 workers, 200,000 short-lived children: 8
+ * spawners 1.35 M spawns/s (every ~200 spawns: 0.8; the working set of
+ * 1,600 children in flight spills the caches); 100,000 idle children
+ * 4.1-4.4 us per spawn either way. */
+#define SPAWN_REDUCTIONS 1000
 
 static int do_spawn(wasm_exec *x, int64_t link, uint64_t config_id, uint64_t module_id,
                     uint32_t func_ptr, uint32_t func_len, uint32_t params_ptr, uint32_t params_len,

@@ -303,9 +303,12 @@ typedef struct lt_worker {
     pthread_t thread;
     unsigned index;
     atomic_int qlock;
-    lt_process *qhead, *qtail;
-    atomic_uint qlen;
-    atomic_int_fast64_t head_since;  /* when the queue's head was queued (ns), 0 if empty */
+    /* Two FIFO run queues under qlock: [0] processes spawned or woken,
+     * [1] processes that used up their slice; the owner takes the older
+     * head, a thief prefers [1] (see steal()). */
+    lt_process *qhead[2], *qtail[2];
+    atomic_uint qlen;                /* both */
+    atomic_int_fast64_t head_since;  /* when the oldest head was queued (ns), 0 if empty */
     atomic_int activity;             /* IDLE, BETWEEN_SLICES or RUNNING; see steal() */
 } lt_worker;
 

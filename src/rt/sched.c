@@ -33,39 +33,56 @@ lt_worker *lt_current_worker(void) { return current_worker; }
 
 /* ---- run queues ---------------------------------------------------------- */
 
+/* Under qlock: publishes when the older of the two heads was queued. */
+static void update_head_since(lt_worker *w)
+{
+    lt_process *a = w->qhead[0], *b = w->qhead[1];
+    int64_t t = a && b ? (a->queued_at < b->queued_at ? a->queued_at : b->queued_at)
+                : a   ? a->queued_at
+                : b   ? b->queued_at
+                      : 0;
+    atomic_store_explicit(&w->head_since, t, memory_order_relaxed);
+}
+
 static void queue_push(lt_worker *w, lt_process *p)
 {
+    int k = p->resume; /* it used up its slice */
     p->next_run = NULL;
     p->queued_at = lt_now_ns();
     lt_spin_lock(&w->qlock);
-    if (w->qtail) {
-        w->qtail->next_run = p;
+    if (w->qtail[k]) {
+        w->qtail[k]->next_run = p;
     } else {
-        w->qhead = p;
-        atomic_store_explicit(&w->head_since, p->queued_at, memory_order_relaxed);
+        w->qhead[k] = p;
+        update_head_since(w);
     }
-    w->qtail = p;
+    w->qtail[k] = p;
     atomic_fetch_add_explicit(&w->qlen, 1, memory_order_relaxed);
     lt_spin_unlock(&w->qlock);
 }
 
-static lt_process *queue_pop(lt_worker *w)
+/* Takes the head of queue k, or of the one whose head is older (k < 0). */
+static lt_process *queue_take(lt_worker *w, int k)
 {
     if (!atomic_load_explicit(&w->qlen, memory_order_relaxed))
         return NULL;
     lt_spin_lock(&w->qlock);
-    lt_process *p = w->qhead;
+    lt_process *a = w->qhead[0], *b = w->qhead[1];
+    if (k < 0 || !w->qhead[k])
+        k = !a ? 1 : !b ? 0 : b->queued_at < a->queued_at;
+    lt_process *p = w->qhead[k];
     if (p) {
-        w->qhead = p->next_run;
-        if (!w->qhead)
-            w->qtail = NULL;
-        atomic_store_explicit(&w->head_since, w->qhead ? w->qhead->queued_at : 0,
-                              memory_order_relaxed);
+        w->qhead[k] = p->next_run;
+        if (!w->qhead[k])
+            w->qtail[k] = NULL;
+        update_head_since(w);
         atomic_fetch_sub_explicit(&w->qlen, 1, memory_order_relaxed);
     }
     lt_spin_unlock(&w->qlock);
     return p;
 }
+
+static lt_process *queue_pop(lt_worker *w) { return queue_take(w, -1); }
 
 static void wake_sleeper(lt_runtime *rt)
 {
@@ -135,7 +152,10 @@ static lt_process *steal(lt_worker *self)
         lt_worker *v = &rt->workers[(self->index + k) % rt->nworkers];
         if (!worth_stealing(v, &now))
             continue;
-        lt_process *p = queue_pop(v);
+        /* a process that used up its slice first: it keeps a core busy
+         * (a spawner, a computation), while one just spawned or woken is
+         * often done within microseconds and best left where its memory is */
+        lt_process *p = queue_take(v, 1);
         if (p)
             return p;
     }
