@@ -240,9 +240,9 @@ uint64_t lt_spawn_wasm(lt_runtime *rt, lt_env *env, lt_module *m, lt_config *c,
         process_free(p);
         return 0;
     }
-    /* The child copies its data segments itself, at its first slice, on
-     * whichever worker runs it: the page faults of a fresh memory are the
-     * larger part of a spawn. */
+    /* Data segments are copied in when the child first touches them (on
+     * whichever worker runs it), and not at all by an idle child: the page
+     * faults of a fresh memory are the larger part of a spawn. */
     wasm_limits lim = {.max_memory_bytes = c->max_memory, .max_table_elems = 100000, .defer_data = 1};
     wasm_error werr;
     p->inst = wasm_instance_new(m->wasm, m->imports, m->nimports, &lim, &werr);
@@ -659,7 +659,6 @@ void lt_process_run(lt_process *p)
                    "the spawned function takes other parameters");
             return;
         }
-        wasm_instance_init_data(p->inst); /* the entry may be a host function */
         st = wasm_exec_call(p->x, p->entry, p->params);
     } else if (!relevant && p->wait_deadline < 0 && !(p->wasi && wasi_ctx_wait_info(p->wasi)->active)) {
         /* Only stale wakeups: the blocking call would suspend again. */

@@ -131,8 +131,6 @@ int wasm_exec_reserve(wasm_exec *x, const wasm_func *f)
 int wasm_exec_call(wasm_exec *x, wasm_func *f, const wasm_val *args)
 {
     const wasm_functype *t = f->type;
-    if (f->kind == FUNC_WASM && f->u.w.inst->data_pending)
-        wasm_instance_init_data(f->u.w.inst);
     x->trap = WASM_TRAP_NONE;
     if (x->ti) {
         x->ti->msg[0] = 0;
@@ -188,6 +186,8 @@ void *wasm_exec_mem(wasm_exec *x, uint64_t offset, uint64_t len)
         return NULL;
     if (!mem->data)
         return len == 0 ? (void *)mem : NULL;
+    if (wasm_memory_lazy(mem, offset, len))
+        wasm_memory_materialize(mem);
     return mem->data + offset;
 }
 

@@ -84,7 +84,11 @@ void wasm_memory_free(wasm_memory *mem)
     free(mem);
 }
 
-uint8_t *wasm_memory_data(wasm_memory *mem) { return mem->data; }
+uint8_t *wasm_memory_data(wasm_memory *mem)
+{
+    wasm_memory_materialize(mem); /* the caller may read anything */
+    return mem->data;
+}
 uint64_t wasm_memory_size(const wasm_memory *mem) { return mem->size; }
 int64_t wasm_memory_grow(wasm_memory *mem, uint32_t delta) { return wasm_memory_grow_internal(mem, delta); }
 
@@ -396,9 +400,21 @@ wasm_instance *wasm_instance_new(wasm_module *m, const wasm_extern *imports, uin
             wrote_imported_table = true;
     }
     bool defer = limits && limits->defer_data && m->start < 0 && inst->mem == &inst->own_mem;
-    for (uint32_t i = 0; defer && i < m->ndatas; i++)
-        if (m->datas[i].mode == SEG_ACTIVE && m->datas[i].offset.kind != CEXPR_CONST)
+    uint64_t lazy_lo = UINT64_MAX, lazy_hi = 0;
+    for (uint32_t i = 0; defer && i < m->ndatas; i++) {
+        const wasm_dataseg *s = &m->datas[i];
+        if (s->mode != SEG_ACTIVE || !s->len)
+            continue;
+        if (s->offset.kind != CEXPR_CONST) {
             defer = false;
+            break;
+        }
+        uint64_t off = (uint32_t)s->offset.value;
+        if (off < lazy_lo)
+            lazy_lo = off;
+        if (off + s->len > lazy_hi)
+            lazy_hi = off + s->len;
+    }
     for (uint32_t i = 0; i < m->ndatas; i++) {
         const wasm_dataseg *s = &m->datas[i];
         if (s->mode != SEG_ACTIVE)
@@ -413,7 +429,11 @@ wasm_instance *wasm_instance_new(wasm_module *m, const wasm_extern *imports, uin
         if (s->len && !defer)
             memcpy(inst->mem->data + (uint32_t)off, s->bytes, s->len);
     }
-    inst->data_pending = defer;
+    if (defer && lazy_hi) {
+        inst->own_mem.lazy_lo = lazy_lo;
+        inst->own_mem.lazy_hi = lazy_hi;
+        inst->own_mem.lazy_mod = m;
+    }
     return inst;
 
 fail_after_writes:
@@ -426,19 +446,26 @@ fail:
     return NULL;
 }
 
-void wasm_instance_init_data(wasm_instance *inst)
+void wasm_memory_materialize(wasm_memory *mem)
 {
-    if (!inst->data_pending)
+    if (!mem->lazy_hi)
         return;
-    inst->data_pending = false;
-    /* checked at instantiation; the offsets are constants and nothing has
-     * run in the instance since */
-    const wasm_module *m = inst->module;
+    /* checked at instantiation; the offsets are constants, and nothing has
+     * touched these bytes since (every access there comes here first) */
+    const wasm_module *m = mem->lazy_mod;
+    mem->lazy_lo = mem->lazy_hi = 0;
+    mem->lazy_mod = NULL;
     for (uint32_t i = 0; i < m->ndatas; i++) {
         const wasm_dataseg *s = &m->datas[i];
         if (s->mode == SEG_ACTIVE && s->len)
-            memcpy(inst->mem->data + (uint32_t)s->offset.value, s->bytes, s->len);
+            memcpy(mem->data + (uint32_t)s->offset.value, s->bytes, s->len);
     }
+}
+
+void wasm_instance_init_data(wasm_instance *inst)
+{
+    if (inst->mem)
+        wasm_memory_materialize(inst->mem);
 }
 
 void wasm_instance_free(wasm_instance *inst)

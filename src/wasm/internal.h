@@ -171,7 +171,21 @@ struct wasm_memory {
     uint64_t mapped;           /* bytes mapped (>= size) */
     uint32_t pages, max_pages; /* max_pages: declared max, capped by limits */
     uint8_t has_max;
+    /* Deferred data segments (wasm_limits.defer_data): the active segments
+     * of lazy_mod belong in [lazy_lo, lazy_hi) and are copied in at the
+     * first access there; lazy_hi = 0 when nothing is pending. */
+    uint64_t lazy_lo, lazy_hi;
+    const wasm_module *lazy_mod;
 };
+
+/* Copies deferred data segments in (lazy_hi becomes 0). */
+void wasm_memory_materialize(wasm_memory *mem);
+
+/* Whether [off, off+len) touches deferred data: then materialize first. */
+static inline bool wasm_memory_lazy(const wasm_memory *mem, uint64_t off, uint64_t len)
+{
+    return off < mem->lazy_hi && off + len > mem->lazy_lo;
+}
 
 struct wasm_table {
     uint64_t *elems;
@@ -199,7 +213,6 @@ struct wasm_instance {
     wasm_memory own_mem;
     uint64_t max_memory_bytes;
     uint32_t max_table_elems;
-    bool data_pending;         /* active data segments not copied yet */
     uint32_t block_size;       /* bytes of this allocation (wasm_obj_alloc) */
 };
 

@@ -192,6 +192,7 @@ int wasm_interp_run(wasm_exec *x)
     wasm_slot *fp = x->stack + frame->fp;
     uint8_t *mem = inst->mem->data;
     uint64_t memsize = inst->mem->size;
+    uint64_t lazy_hi = inst->mem->lazy_hi; /* deferred data below this */
     const wasm_code *codes = inst->module->codes;
 
     /* Charges this run may make: budget - 1, or what is left of the fuel. */
@@ -213,6 +214,7 @@ int wasm_interp_run(wasm_exec *x)
     do {                                                                    \
         mem = inst->mem->data;                                              \
         memsize = inst->mem->size;                                          \
+        lazy_hi = inst->mem->lazy_hi;                                       \
     } while (0)
 #define TRAP(kind)                                                          \
     do {                                                                    \
@@ -230,7 +232,17 @@ int wasm_interp_run(wasm_exec *x)
 #define EA(addr, off, size)                                                 \
     uint64_t ea = (uint64_t)S(addr).u32 + pc[off];                          \
     if (ea + (size) > memsize)                                              \
-        TRAP(WASM_TRAP_MEM_OOB);
+        TRAP(WASM_TRAP_MEM_OOB);                                            \
+    if (__builtin_expect(ea < lazy_hi, 0))                                  \
+        LAZY(ea, size);
+/* The first access to deferred data segments copies them in. */
+#define LAZY(off, len)                                                      \
+    do {                                                                    \
+        if (wasm_memory_lazy(inst->mem, (off), (len))) {                    \
+            wasm_memory_materialize(inst->mem);                             \
+            lazy_hi = 0;                                                    \
+        }                                                                   \
+    } while (0)
 
     NEXT();
 
@@ -543,6 +555,7 @@ L_MEMORY_FILL: {
     uint64_t d = S(1).u32, n = S(3).u32;
     if (d + n > memsize)
         TRAP(WASM_TRAP_MEM_OOB);
+    LAZY(d, n);
     memset(mem + d, (int)(uint8_t)S(2).u32, n);
     pc += 4;
     NEXT();
@@ -551,6 +564,8 @@ L_MEMORY_COPY: {
     uint64_t d = S(1).u32, s = S(2).u32, n = S(3).u32;
     if (d + n > memsize || s + n > memsize)
         TRAP(WASM_TRAP_MEM_OOB);
+    LAZY(d, n);
+    LAZY(s, n);
     memmove(mem + d, mem + s, n);
     pc += 4;
     NEXT();
@@ -561,6 +576,7 @@ L_MEMORY_INIT: {
     uint64_t d = S(2).u32, s = S(3).u32, n = S(4).u32;
     if (s + n > len || d + n > memsize)
         TRAP(WASM_TRAP_MEM_OOB);
+    LAZY(d, n);
     if (n)
         memcpy(mem + d, seg->bytes + s, n);
     pc += 5;

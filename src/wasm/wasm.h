@@ -167,13 +167,13 @@ typedef struct wasm_limits {
     uint64_t max_memory_bytes;   /* memory.grow beyond this returns -1; 0 = 4 GiB */
     uint32_t max_table_elems;    /* table.grow beyond this returns -1; 0 = 10,000,000 */
     /* Check the data segments now but copy them into the instance's own
-     * memory at the first wasm_exec_call into it, wasm_instance_memory or
-     * export lookup of the memory (or wasm_instance_init_data), so that a
-     * spawner does not pay the page faults of its children's memories.
-     * The caller promises that nothing else reaches the instance before
-     * (such as another instance calling an exported function). Ignored
-     * (copied at once) with a start function, an imported memory or an
-     * offset read from a global. */
+     * memory only when something first touches the bytes they cover (a
+     * load, store or bulk operation, wasm_exec_mem, wasm_memory_data, a
+     * lookup of the memory): a process that never reads its data pays no
+     * page faults for it (an idle C process then touches only its stack
+     * page), and a spawner none for its children's. Ignored (copied at
+     * once) with a start function, an imported memory or an offset read
+     * from a global. */
     int defer_data;
 } wasm_limits;
 
@@ -188,7 +188,7 @@ wasm_instance *wasm_instance_new(wasm_module *m, const wasm_extern *imports,
                                  uint32_t nimports, const wasm_limits *limits,
                                  wasm_error *err);
 void wasm_instance_free(wasm_instance *inst);
-/* Copies deferred data segments (see wasm_limits.defer_data); idempotent. */
+/* Copies deferred data segments in now (see wasm_limits.defer_data). */
 void wasm_instance_init_data(wasm_instance *inst);
 wasm_module *wasm_instance_module(const wasm_instance *inst);
 /* Start function of the instance or NULL. */

@@ -221,9 +221,18 @@ static void test_segments(void)
     }
 }
 
-/* defer_data: data segments are checked at instantiation and copied when
- * the instance is first called or its memory looked up; at once with a
- * start function. */
+/* defer_data: data segments are checked at instantiation and copied at the
+ * first access to the bytes they cover, or when the memory is looked up;
+ * at once with a start function. */
+/* (i32 p) -> (i32): the byte at p, read through wasm_exec_mem. */
+static int host_byte(wasm_exec *x, void *env, wasm_val *args)
+{
+    (void)env;
+    const uint8_t *b = wasm_exec_mem(x, (uint32_t)args[0], 1);
+    args[0] = b ? *b : 0xffff;
+    return WASM_OK;
+}
+
 static void test_defer_data(void)
 {
     static const char plain[] =
@@ -243,14 +252,69 @@ static void test_defer_data(void)
     wasm_instance *inst = try_instance(plain, &lim, &err, &m);
     CHECK(inst != NULL, "deferred instance: %s", err.msg);
     if (inst) {
-        CHECK(inst->data_pending && inst->mem->data[16] == 0, "data copied at instantiation");
-        wasm_val a = 16, r = 0;
+        CHECK(inst->mem->lazy_hi && inst->mem->data[16] == 0, "data copied at instantiation");
+        wasm_val a = 40000, r = 1;
         int st = call1(x, inst, "peek", &a, &r);
-        CHECK(st == WASM_OK && r == 'h' && !inst->data_pending,
-              "first call sees the data: status %d value %" PRIu64, st, r);
+        CHECK(st == WASM_OK && r == 0 && inst->mem->lazy_hi && inst->mem->data[16] == 0,
+              "a load elsewhere leaves the data pending: status %d", st);
+        a = 17;
+        st = call1(x, inst, "peek", &a, &r);
+        CHECK(st == WASM_OK && r == 'i' && !inst->mem->lazy_hi,
+              "the first load there sees the data: status %d value %" PRIu64, st, r);
         wasm_instance_free(inst);
     }
     wasm_module_release(m);
+
+    /* stores, bulk operations and host access to the data copy it first;
+     * the neighbouring bytes are the data's, not overwritten by it */
+    static const struct { const char *code; uint32_t at; char want; } touch[] = {
+        {"(i32.store8 (i32.const 17) (i32.const 33))", 16, 'h'},
+        {"(memory.fill (i32.const 10) (i32.const 0) (i32.const 7))", 17, 'i'},
+        {"(memory.copy (i32.const 17) (i32.const 1000) (i32.const 1))", 16, 'h'},
+        {"(memory.copy (i32.const 1000) (i32.const 16) (i32.const 1))", 1000, 'h'},
+    };
+    for (size_t i = 0; i < sizeof touch / sizeof *touch; i++) {
+        char wat[512];
+        snprintf(wat, sizeof wat,
+                 "(module (memory 1) (data (i32.const 16) \"hi\")\n"
+                 "  (func (export \"touch\") %s)\n"
+                 "  (func (export \"peek\") (param i32) (result i32) (i32.load8_u (local.get 0))))",
+                 touch[i].code);
+        inst = try_instance(wat, &lim, &err, &m);
+        if (inst) {
+            wasm_val a = touch[i].at, r = 0;
+            int st = call1(x, inst, "touch", NULL, &r);
+            CHECK(st == WASM_OK && !inst->mem->lazy_hi && call1(x, inst, "peek", &a, &r) == WASM_OK &&
+                      r == (wasm_val)touch[i].want,
+                  "%s: copies the data first (status %d, byte %u = %" PRIu64 ")", touch[i].code, st,
+                  touch[i].at, r);
+            wasm_instance_free(inst);
+        }
+        wasm_module_release(m);
+    }
+
+    /* a host function reading the data through wasm_exec_mem */
+    {
+        const uint8_t i32 = WASM_I32;
+        wasm_func *hf = wasm_func_new_host(wasm_functype_get(1, &i32, 1, &i32), host_byte, NULL);
+        wasm_extern imp = {.kind = WASM_EXTERN_FUNC, .u.func = hf};
+        m = wat_module("(module (import \"env\" \"byte\" (func $b (param i32) (result i32)))\n"
+                       "  (memory 1) (data (i32.const 16) \"hi\")\n"
+                       "  (func (export \"via_host\") (param i32) (result i32)\n"
+                       "    (call $b (local.get 0))))");
+        memset(&err, 0, sizeof err);
+        inst = m ? wasm_instance_new(m, &imp, 1, &lim, &err) : NULL;
+        if (inst) {
+            wasm_val a = 16, r = 0;
+            int st = call1(x, inst, "via_host", &a, &r);
+            CHECK(st == WASM_OK && r == 'h' && !inst->mem->lazy_hi,
+                  "wasm_exec_mem copies the data first (status %d, value %" PRIu64 ")", st, r);
+            wasm_instance_free(inst);
+        }
+        if (m)
+            wasm_module_release(m);
+        wasm_func_free(hf);
+    }
 
     inst = try_instance(exported, &lim, &err, &m);
     if (inst) {
@@ -264,7 +328,7 @@ static void test_defer_data(void)
 
     inst = try_instance(started, &lim, &err, &m);
     if (inst) {
-        CHECK(!inst->data_pending, "with a start function the data is copied at once");
+        CHECK(!inst->mem->lazy_hi, "with a start function the data is copied at once");
         wasm_func *start = wasm_instance_start_func(inst);
         wasm_val r = 0;
         CHECK(start && wasm_exec_call(x, start, NULL) == WASM_OK &&
