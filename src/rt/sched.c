@@ -119,11 +119,13 @@ void lt_wake_locked(lt_process *p)
  * worker. Taking younger processes moves them, and the memory they were
  * just made or woken with, to another core for nothing: a child spawned a
  * microsecond ago would be freed on the other core, a message passed along
- * a ring would make every hop cross cores. Measured with 200,000
- * short-lived spawns on 2 workers: 0.44 M/s stealing at once, ~0.9 M/s
- * like this (one worker alone: 1.0 M/s). A process that waits for a busy
- * worker's slice to end (a slice lasts ~50 us or more) is still taken. */
-#define STEAL_AFTER_NS 50000
+ * a ring would make every hop cross cores. Measured on 2 workers (100,000
+ * idle children; 200,000 short-lived children from 1 or 8 spawners):
+ * waiting 50 us: 3.5 us per spawn, 0.8-1.0 and 0.7-1.2 M spawns/s; 20 us:
+ * 2.0-2.6 us; 5 us: 1.9-2.2 us, 0.8-0.9 and 1.2-1.35 M/s; stealing at once
+ * (before queues had two kinds): 0.44 M/s with one spawner. Ring and
+ * ping-pong are the same with each. */
+#define STEAL_AFTER_NS 5000
 enum { IDLE, BETWEEN_SLICES, RUNNING };   /* lt_worker.activity */
 
 static bool worth_stealing(lt_worker *v, int64_t *now)
