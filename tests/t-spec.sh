@@ -2,7 +2,8 @@
 # The spec conformance group: runs `lunatic wast` on every non-SIMD .wast of
 # the official test suite (../shared/wasm-testsuite beside the repo), once
 # normally and once with WAST_BUDGET=1 so that every run is stopped and
-# resumed at every possible point. Prints one line per failing file and
+# resumed at every possible point, and data segments are copied at their
+# first access (WAST_DEFER=1, as processes do). Prints one line per failing file and
 # ends with the total "N passed, M failed" over all files and both modes.
 # A file that crashes, times out or prints no result line counts as at least
 # one failure. BUILD names the build directory (default build).
@@ -44,7 +45,7 @@ run_file() {   # run_file MODE FILE [ENV...]
 for f in "$suite"/*.wast; do
     case $(basename "$f") in simd_*) continue ;; esac
     run_file plain "$f"
-    run_file budget=1 "$f" WAST_BUDGET=1
+    run_file budget=1,defer "$f" WAST_BUDGET=1 WAST_DEFER=1
 done
 echo "$total_p passed, $total_f failed"
 [ "$total_f" -eq 0 ]

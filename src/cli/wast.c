@@ -541,7 +541,8 @@ static cliw_inst_status cliw_instantiate(cliw_state *s, const char *file,
             return CLIW_INST_UNLINKABLE;
         }
     }
-    wasm_limits limits = {0};
+    /* WAST_DEFER=1: data segments are copied at their first access */
+    wasm_limits limits = {.defer_data = getenv("WAST_DEFER") != NULL};
     memset(&err, 0, sizeof err);
     wasm_instance *inst = wasm_instance_new(m, imports, nimports, &limits, &err);
     free(imports);
@@ -1010,7 +1011,8 @@ static void cliw_state_free(cliw_state *s)
 static void cliw_usage(void)
 {
     fprintf(stderr, "usage: lunatic wast [-v] FILE.wast\n"
-                    "  WAST_BUDGET=N  run with a reduction budget of N, resuming each yield\n");
+                    "  WAST_BUDGET=N  run with a reduction budget of N, resuming each yield\n"
+                    "  WAST_DEFER=1   copy data segments at their first access (defer_data)\n");
 }
 
 /* lunatic wast [-v] FILE.wast: see the top of this file. */

@@ -176,6 +176,7 @@ struct wasm_memory {
      * first access there; lazy_hi = 0 when nothing is pending. */
     uint64_t lazy_lo, lazy_hi;
     const wasm_module *lazy_mod;
+    uint32_t lazy_accesses;    /* accesses while pending (interp.c) */
 };
 
 /* Copies deferred data segments in (lazy_hi becomes 0). */

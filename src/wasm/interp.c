@@ -163,6 +163,29 @@ static uint64_t elem_item(wasm_instance *inst, const wasm_elemseg *s, uint32_t i
     return v;
 }
 
+/* Deferred data segments (wasm_limits.defer_data) cost nothing per access:
+ * while a memory has them, the interpreter sees its size as 0, so every
+ * access takes the bounds check's slow path, mem_slow, which copies the
+ * data in when an access touches it (or after LAZY_ACCESSES accesses, so
+ * that a busy process that never reads its data is not slowed for long)
+ * and otherwise lets the access proceed. */
+#define LAZY_ACCESSES 65536u
+
+static inline uint64_t visible_size(const wasm_memory *m) { return m->lazy_hi ? 0 : m->size; }
+
+/* The slow path of an access [off, off+len) past the visible size:
+ * UINT64_MAX if it is out of bounds, else the visible size from now on.
+ * (It returns the size rather than storing it so that the interpreter's
+ * memsize never has its address taken and stays in a register.) */
+static __attribute__((noinline, cold)) uint64_t mem_slow(wasm_memory *m, uint64_t off, uint64_t len)
+{
+    if (off + len > m->size)
+        return UINT64_MAX;
+    if (wasm_memory_lazy(m, off, len) || ++m->lazy_accesses >= LAZY_ACCESSES)
+        wasm_memory_materialize(m);
+    return visible_size(m);
+}
+
 int wasm_interp_run(wasm_exec *x)
 {
 #define H(name) &&L_##name - &&L_UNREACHABLE,
@@ -191,8 +214,7 @@ int wasm_interp_run(wasm_exec *x)
     wasm_instance *inst = frame->inst;
     wasm_slot *fp = x->stack + frame->fp;
     uint8_t *mem = inst->mem->data;
-    uint64_t memsize = inst->mem->size;
-    uint64_t lazy_hi = inst->mem->lazy_hi; /* deferred data below this */
+    uint64_t memsize = visible_size(inst->mem);
     const wasm_code *codes = inst->module->codes;
 
     /* Charges this run may make: budget - 1, or what is left of the fuel. */
@@ -213,8 +235,7 @@ int wasm_interp_run(wasm_exec *x)
 #define RELOAD_MEM()                                                        \
     do {                                                                    \
         mem = inst->mem->data;                                              \
-        memsize = inst->mem->size;                                          \
-        lazy_hi = inst->mem->lazy_hi;                                       \
+        memsize = visible_size(inst->mem);                                  \
     } while (0)
 #define TRAP(kind)                                                          \
     do {                                                                    \
@@ -229,20 +250,20 @@ int wasm_interp_run(wasm_exec *x)
             goto out_of_reds;                                               \
         NEXT();                                                             \
     } while (0)
-#define EA(addr, off, size)                                                 \
-    uint64_t ea = (uint64_t)S(addr).u32 + pc[off];                          \
-    if (ea + (size) > memsize)                                              \
-        TRAP(WASM_TRAP_MEM_OOB);                                            \
-    if (__builtin_expect(ea < lazy_hi, 0))                                  \
-        LAZY(ea, size);
-/* The first access to deferred data segments copies them in. */
-#define LAZY(off, len)                                                      \
+/* An access [off, off+len) beyond memsize: out of bounds, or the slow path
+ * of a memory with deferred data (see visible_size). */
+#define CHECK_MEM(off, len)                                                 \
     do {                                                                    \
-        if (wasm_memory_lazy(inst->mem, (off), (len))) {                    \
-            wasm_memory_materialize(inst->mem);                             \
-            lazy_hi = 0;                                                    \
+        if (__builtin_expect((off) + (len) > memsize, 0)) {                 \
+            uint64_t v_ = mem_slow(inst->mem, (off), (len));                \
+            if (v_ == UINT64_MAX)                                           \
+                TRAP(WASM_TRAP_MEM_OOB);                                    \
+            memsize = v_;                                                   \
         }                                                                   \
     } while (0)
+#define EA(addr, off, size)                                                 \
+    uint64_t ea = (uint64_t)S(addr).u32 + pc[off];                          \
+    CHECK_MEM(ea, size);
 
     NEXT();
 
@@ -553,19 +574,15 @@ L_MEMORY_GROW:
     NEXT();
 L_MEMORY_FILL: {
     uint64_t d = S(1).u32, n = S(3).u32;
-    if (d + n > memsize)
-        TRAP(WASM_TRAP_MEM_OOB);
-    LAZY(d, n);
+    CHECK_MEM(d, n);
     memset(mem + d, (int)(uint8_t)S(2).u32, n);
     pc += 4;
     NEXT();
 }
 L_MEMORY_COPY: {
     uint64_t d = S(1).u32, s = S(2).u32, n = S(3).u32;
-    if (d + n > memsize || s + n > memsize)
-        TRAP(WASM_TRAP_MEM_OOB);
-    LAZY(d, n);
-    LAZY(s, n);
+    CHECK_MEM(d, n);
+    CHECK_MEM(s, n);
     memmove(mem + d, mem + s, n);
     pc += 4;
     NEXT();
@@ -574,9 +591,9 @@ L_MEMORY_INIT: {
     const wasm_dataseg *seg = &inst->module->datas[pc[1]];
     uint64_t len = inst->data_dropped[pc[1]] ? 0 : seg->len;
     uint64_t d = S(2).u32, s = S(3).u32, n = S(4).u32;
-    if (s + n > len || d + n > memsize)
+    if (s + n > len)
         TRAP(WASM_TRAP_MEM_OOB);
-    LAZY(d, n);
+    CHECK_MEM(d, n);
     if (n)
         memcpy(mem + d, seg->bytes + s, n);
     pc += 5;

@@ -171,7 +171,9 @@ typedef struct wasm_limits {
      * load, store or bulk operation, wasm_exec_mem, wasm_memory_data, a
      * lookup of the memory): a process that never reads its data pays no
      * page faults for it (an idle C process then touches only its stack
-     * page), and a spawner none for its children's. Ignored (copied at
+     * page), and a spawner none for its children's. While they are pending
+     * each access takes the bounds check's slow path (the first 65,536
+     * only: then they are copied in anyway). Ignored (copied at
      * once) with a start function, an imported memory or an offset read
      * from a global. */
     int defer_data;
