@@ -167,9 +167,12 @@ PERMISSION(can_spawn, can_spawn_processes)
 
 /* Decodes the 17-byte parameter records of ABI.md 2.3 (4). Returns the
  * count, or -1 after a trap. */
-static int decode_params(wasm_exec *x, uint32_t ptr, uint32_t len, wasm_val **out)
+/* Decodes spawn parameters into buf (room for PARAMS_BUF) or, if more, a
+ * new array; returns their number, or -1 after a trap. */
+#define PARAMS_BUF 16
+static int decode_params(wasm_exec *x, uint32_t ptr, uint32_t len, wasm_val *buf, wasm_val **out)
 {
-    *out = NULL;
+    *out = buf;
     if (len % 17)
         return api_trap(x, "spawn: parameters are not whole 17-byte records"), -1;
     const uint8_t *b = api_mem(x, ptr, len);
@@ -178,7 +181,7 @@ static int decode_params(wasm_exec *x, uint32_t ptr, uint32_t len, wasm_val **ou
     uint32_t n = len / 17;
     if (!n)
         return 0;
-    wasm_val *v = calloc(n, sizeof *v);
+    wasm_val *v = n <= PARAMS_BUF ? buf : calloc(n, sizeof *v);
     if (!v)
         return api_trap(x, "out of memory"), -1;
     for (uint32_t i = 0; i < n; i++) {
@@ -190,7 +193,8 @@ static int decode_params(wasm_exec *x, uint32_t ptr, uint32_t len, wasm_val **ou
         } else if (r[0] == WASM_I64) {
             v[i] = lo;
         } else {
-            free(v);
+            if (v != buf)
+                free(v);
             return api_trap(x, r[0] == WASM_V128 ? "spawn: v128 parameters are not supported"
                                                  : "spawn: unknown parameter type"),
                    -1;
@@ -206,10 +210,9 @@ static int decode_params(wasm_exec *x, uint32_t ptr, uint32_t len, wasm_val **ou
  * is 20,000): a spawn loop yields every ~20 spawns, so its children run
  * (and short-lived ones free their memory) instead of piling up in the run
  * queues, and an idle worker can take the spawner itself (see steal() in
- * sched.c). Measured on 2 workers, 200,000 short-lived children: 8
- * spawners 1.35 M spawns/s (every ~200 spawns: 0.8; the working set of
- * 1,600 children in flight spills the caches); 100,000 idle children
- * 4.1-4.4 us per spawn either way. */
+ * sched.c). Measured on 2 workers, 200,000 short-lived children from 8
+ * spawners: 1.35 M spawns/s; yielding every ~200 spawns instead, 0.8 (the
+ * 1,600 children in flight spill the caches). */
 #define SPAWN_REDUCTIONS 1000
 
 static int do_spawn(wasm_exec *x, int64_t link, uint64_t config_id, uint64_t module_id,
@@ -232,15 +235,16 @@ static int do_spawn(wasm_exec *x, int64_t link, uint64_t config_id, uint64_t mod
     const char *func = api_str(x, func_ptr, func_len);
     if (!func)
         return -1;
-    wasm_val *params;
-    int n = decode_params(x, params_ptr, params_len, &params);
+    wasm_val buf[PARAMS_BUF], *params;
+    int n = decode_params(x, params_ptr, params_len, buf, &params);
     if (n < 0)
         return -1;
     char err[300];
     lt_link to_parent = {.pid = p->pid, .tag = link, .has_tag = true};
     uint64_t child = lt_spawn_wasm(p->rt, p->env, m, c, p->registry, func, func_len, params,
                                    (uint32_t)n, link ? &to_parent : NULL, false, err, sizeof err);
-    free(params);
+    if (params != buf)
+        free(params);
     if (!child) {
         *pid = api_error_new(p, "%s", err);
         return API_ERR;

@@ -198,7 +198,8 @@ static void process_free(lt_process *p)
     lt_module_release(p->module);
     lt_config_release(p->config);
     lt_registry_release(p->registry);
-    free(p->params);
+    if (p->params != p->params_inline)
+        free(p->params);
     wasm_obj_free(p, sizeof *p);
 }
 
@@ -299,7 +300,7 @@ uint64_t lt_spawn_wasm(lt_runtime *rt, lt_env *env, lt_module *m, lt_config *c,
         wasm_exec_reserve(p->x, p->entry);
     }
     if (nparams) {
-        p->params = malloc(nparams * sizeof *p->params);
+        p->params = nparams <= 2 ? p->params_inline : malloc(nparams * sizeof *p->params);
         if (!p->params) {
             snprintf(err, errsize, "out of memory");
             process_free(p);

@@ -215,9 +215,12 @@ struct lt_process {
     bool started, watched, die_when_link_dies, killed;
     bool resume;                /* requeued to continue (yield), not to re-check a wait */
     bool exited_in_start;       /* proc_exit ran in the start function */
+    bool wait_started;          /* the blocking host call has set its deadline */
+    bool timed_out;             /* (both: see "blocking" below) */
+    uint32_t mb_len;
+    uint32_t nparams;
     uint64_t slice_work;        /* reductions charged by host calls this slice */
     lt_signal *mb_head, *mb_tail;  /* mailbox: messages in arrival order */
-    uint32_t mb_len;
     /* selective receive: the last message already scanned without a match
      * for the tag set below; a resumed receive continues after it */
     lt_signal *scan_after;
@@ -234,8 +237,6 @@ struct lt_process {
     int64_t armed_deadline;     /* the wake timer already set for this wait */
     uint64_t armed_seq;
     lt_timer *wake_timer;       /* that timer (a reference), cancelled when the wait ends */
-    bool wait_started;          /* the blocking host call has set its deadline */
-    bool timed_out;
 
     /* Wasm */
     lt_module *module;
@@ -246,8 +247,8 @@ struct lt_process {
     wasi_ctx *wasi;             /* made from wasi_share at the first WASI call */
     wasi_shared *wasi_share;    /* the config's WASI part as of the spawn */
     wasm_func *entry;
-    wasm_val *params;
-    uint32_t nparams;
+    wasm_val *params;           /* nparams of them; params_inline for up to two */
+    wasm_val params_inline[2];
 
     /* native */
     lunatic_native_fn native;
