@@ -94,13 +94,20 @@ int64_t wasm_memory_grow(wasm_memory *mem, uint32_t delta) { return wasm_memory_
 
 /* ---- tables ---------------------------------------------------------------- */
 
-static int table_init(wasm_table *t, uint8_t elemtype, uint32_t size, uint32_t max, uint8_t has_max)
+/* Tables of up to this many elements start inside their instance's block
+ * (a C guest's table holds its few address-taken functions). */
+#define TABLE_INLINE 64
+
+/* buf: zeroed room for size elements in the instance block, or NULL. */
+static int table_init(wasm_table *t, uint8_t elemtype, uint32_t size, uint32_t max, uint8_t has_max,
+                      uint64_t *buf)
 {
     t->elemtype = elemtype;
     t->size = size;
     t->max = has_max ? max : UINT32_MAX;
     t->has_max = has_max;
-    t->elems = calloc(size ? size : 1, sizeof *t->elems);
+    t->inline_elems = buf != NULL;
+    t->elems = buf ? buf : calloc(size ? size : 1, sizeof *t->elems);
     return t->elems ? 0 : -1;
 }
 
@@ -112,9 +119,13 @@ int wasm_table_grow_internal(wasm_table *t, uint32_t delta, uint64_t init, uint3
         return -1;
     if (delta == 0)
         return (int)old;
-    uint64_t *e = realloc(t->elems, n * sizeof *e);
+    uint64_t *e = t->inline_elems ? malloc(n * sizeof *e) : realloc(t->elems, n * sizeof *e);
     if (!e)
         return -1;
+    if (t->inline_elems) {
+        memcpy(e, t->elems, old * sizeof *e);
+        t->inline_elems = 0;
+    }
     for (uint64_t i = old; i < n; i++)
         e[i] = init;
     t->elems = e;
@@ -127,7 +138,7 @@ wasm_table *wasm_table_new(uint8_t elemtype, uint32_t min, uint32_t max, int has
     wasm_table *t = malloc(sizeof *t);
     if (!t)
         return NULL;
-    if (table_init(t, elemtype, min, max, (uint8_t)!!has_max) < 0) {
+    if (table_init(t, elemtype, min, max, (uint8_t)!!has_max, NULL) < 0) {
         free(t);
         return NULL;
     }
@@ -289,6 +300,13 @@ wasm_instance *wasm_instance_new(wasm_module *m, const wasm_extern *imports, uin
     sz = (sz + 15) & ~(size_t)15;
     size_t o_oglobs = sz;
     sz += ngown * sizeof(wasm_global);
+    sz = (sz + 7) & ~(size_t)7;
+    size_t o_telems = sz;
+    for (uint32_t i = 0; i < ntown; i++) {
+        uint32_t min = m->tables[m->ntableimports + i].lim.min;
+        if (min <= TABLE_INLINE)
+            sz += min * sizeof(uint64_t);
+    }
     size_t o_drops = sz;
     sz += m->nelems + m->ndatas;
 
@@ -339,14 +357,18 @@ wasm_instance *wasm_instance_new(wasm_module *m, const wasm_extern *imports, uin
         }
     }
     /* own tables */
+    uint64_t *telems = (uint64_t *)(void *)(blk + o_telems);
     for (uint32_t i = 0; i < ntown; i++) {
         const wasm_tabletype *tt = &m->tables[m->ntableimports + i];
         if (tt->lim.min > inst->max_table_elems) {
             wasm_error_set(err, 0, "table of %u elements exceeds the limit", tt->lim.min);
             goto fail;
         }
+        uint64_t *buf = tt->lim.min <= TABLE_INLINE ? telems : NULL;
+        if (buf)
+            telems += tt->lim.min;
         if (table_init(&inst->own_tables[i], tt->elemtype, tt->lim.min, tt->lim.max,
-                       tt->lim.has_max) < 0) {
+                       tt->lim.has_max, buf) < 0) {
             wasm_error_set(err, 0, "out of memory");
             goto fail;
         }
@@ -474,7 +496,8 @@ void wasm_instance_free(wasm_instance *inst)
         return;
     wasm_module *m = inst->module;
     for (uint32_t i = 0; i < m->ntables - m->ntableimports; i++)
-        free(inst->own_tables[i].elems);
+        if (!inst->own_tables[i].inline_elems)
+            free(inst->own_tables[i].elems);
     memory_release(&inst->own_mem);
     wasm_module_release(m);
     wasm_obj_free(inst, inst->block_size);

@@ -189,9 +189,9 @@ static inline bool wasm_memory_lazy(const wasm_memory *mem, uint64_t off, uint64
 }
 
 struct wasm_table {
-    uint64_t *elems;
+    uint64_t *elems;           /* in the instance block while inline_elems */
     uint32_t size, max;
-    uint8_t elemtype, has_max;
+    uint8_t elemtype, has_max, inline_elems;
 };
 
 struct wasm_global {
