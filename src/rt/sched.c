@@ -125,7 +125,9 @@ void lt_wake_locked(lt_process *p)
  * 2.0-2.6 us; 5 us: 1.9-2.2 us, 0.8-0.9 and 1.2-1.35 M/s; stealing at once
  * (before queues had two kinds): 0.44 M/s with one spawner. Ring and
  * ping-pong are the same with each. */
+#ifndef STEAL_AFTER_NS
 #define STEAL_AFTER_NS 5000
+#endif
 enum { IDLE, BETWEEN_SLICES, RUNNING };   /* lt_worker.activity */
 
 static bool worth_stealing(lt_worker *v, int64_t *now)
