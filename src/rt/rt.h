@@ -59,6 +59,17 @@ static inline void lt_spin_unlock(atomic_int *l) { atomic_store_explicit(l, 0, m
 
 int64_t lt_now_ns(void); /* CLOCK_MONOTONIC */
 
+/* A cheaper clock for run-queue ages, read at every enqueue: the TSC on
+ * x86 (10 ns here, clock_gettime 25 ns: 15% of a ping-pong round trip),
+ * else lt_now_ns. Its rate is learnt against lt_now_ns (see steal_after). */
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+static inline int64_t lt_ticks(void) { return (int64_t)__rdtsc(); }
+#else
+static inline int64_t lt_ticks(void) { return lt_now_ns(); }
+#endif
+
+
 /* An id -> pointer table for per-process resources: ids count up from 0
  * and are never reused. */
 typedef struct lt_idtab {
@@ -204,7 +215,7 @@ struct lt_process {
     lt_env *env;
     lt_runtime *rt;
     lt_process *next_run;       /* run-queue link */
-    int64_t queued_at;          /* when it joined that queue (ns) */
+    int64_t queued_at;          /* when it joined that queue (lt_ticks) */
 
     atomic_int lock;            /* guards in_head/in_tail, state, notified */
     uint8_t state;
@@ -309,7 +320,7 @@ typedef struct lt_worker {
      * head, a thief prefers [1] (see steal()). */
     lt_process *qhead[2], *qtail[2];
     atomic_uint qlen;                /* both */
-    atomic_int_fast64_t head_since;  /* when the oldest head was queued (ns), 0 if empty */
+    atomic_int_fast64_t head_since;  /* when the oldest head was queued (lt_ticks), 0 if empty */
     atomic_int activity;             /* IDLE, BETWEEN_SLICES or RUNNING; see steal() */
 } lt_worker;
 
@@ -317,6 +328,11 @@ struct lt_runtime {
     unsigned nworkers;
     lt_worker *workers;
     uint64_t reductions;         /* budget per slice */
+    /* STEAL_AFTER_NS in lt_ticks, 0 until the ticks' rate is known: it is
+     * measured between the runtime's start (ticks0, ns0) and the first
+     * steal attempt 1 ms or more later, so that starting costs nothing */
+    atomic_int_fast64_t steal_after;
+    int64_t ticks0, ns0;
 
     pthread_mutex_t idle_lock;
     pthread_cond_t idle_cond;

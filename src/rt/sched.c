@@ -48,7 +48,7 @@ static void queue_push(lt_worker *w, lt_process *p)
 {
     int k = p->resume; /* it used up its slice */
     p->next_run = NULL;
-    p->queued_at = lt_now_ns();
+    p->queued_at = lt_ticks();
     lt_spin_lock(&w->qlock);
     if (w->qtail[k]) {
         w->qtail[k]->next_run = p;
@@ -130,6 +130,19 @@ void lt_wake_locked(lt_process *p)
 #endif
 enum { IDLE, BETWEEN_SLICES, RUNNING };   /* lt_worker.activity */
 
+static int64_t steal_after(lt_runtime *rt)
+{
+    int64_t t = atomic_load_explicit(&rt->steal_after, memory_order_relaxed);
+    if (t)
+        return t;
+    int64_t dn = lt_now_ns() - rt->ns0, dt = lt_ticks() - rt->ticks0;
+    if (dn < 1000000)
+        return STEAL_AFTER_NS; /* as if a tick were a ns: at most a bit early */
+    t = (int64_t)((double)STEAL_AFTER_NS * (double)dt / (double)dn);
+    atomic_store_explicit(&rt->steal_after, t > 0 ? t : 1, memory_order_relaxed);
+    return t > 0 ? t : 1;
+}
+
 static bool worth_stealing(lt_worker *v, int64_t *now)
 {
     unsigned n = atomic_load_explicit(&v->qlen, memory_order_relaxed);
@@ -144,8 +157,8 @@ static bool worth_stealing(lt_worker *v, int64_t *now)
     if (!since)
         return false;
     if (!*now)
-        *now = lt_now_ns();
-    return *now - since >= STEAL_AFTER_NS;
+        *now = lt_ticks();
+    return *now - since >= steal_after(v->rt);
 }
 
 static lt_process *steal(lt_worker *self)
@@ -592,6 +605,8 @@ lunatic_runtime *lunatic_runtime_new(const lunatic_options *opt)
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     rt->nworkers = opt && opt->threads ? opt->threads : (unsigned)(ncpu > 0 ? ncpu : 1);
     rt->reductions = opt && opt->reductions ? opt->reductions : 20000;
+    rt->ticks0 = lt_ticks();
+    rt->ns0 = lt_now_ns();
     const char *log = getenv("LUNATIC_LOG");
     if (!log)
         log = getenv("RUST_LOG");
