@@ -110,7 +110,10 @@ static void fuzz_one(const uint8_t *data, size_t size)
             break;
         }
     }
-    wasm_limits lim = {.max_memory_bytes = (uint64_t)FUZZ_MAX_MEM_PAGES * 65536u, .max_table_elems = FUZZ_MAX_TABLE};
+    /* inputs of odd length defer their data segments (as processes do) */
+    wasm_limits lim = {.max_memory_bytes = (uint64_t)FUZZ_MAX_MEM_PAGES * 65536u,
+                       .max_table_elems = FUZZ_MAX_TABLE,
+                       .defer_data = (int)(size & 1)};
     inst = wasm_instance_new(m, ex, ni, &lim, &err);
     if (!inst)
         goto done;
