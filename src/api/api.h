@@ -3,8 +3,9 @@
  * module in src/api/). Every host function has the engine's signature
  * int fn(wasm_exec *x, void *env, wasm_val *args): args hold the Wasm
  * parameters and receive the results; the function returns WASM_OK,
- * WASM_TRAP (after api_trap) or WASM_SUSPEND (a blocking call: it is
- * called again with the same args when the process is woken).
+ * WASM_TRAP (after api_trap), WASM_SUSPEND (a blocking call: it is
+ * called again with the same args when the process is woken) or
+ * WASM_YIELD (done; the process gives up the rest of its slice).
  *
  * Guest memory: every pointer and length is checked through wasm_exec_mem;
  * a bad one traps (ABI.md 1.2). Multi-byte values are little-endian and
@@ -67,6 +68,8 @@ static inline int api_put_u32(wasm_exec *x, uint32_t ptr, uint32_t v)
  * Fuel is not charged. */
 static inline int api_charge(lt_process *p, uint32_t reductions)
 {
+    if (!p->started)
+        return WASM_OK; /* a start function runs inside a spawn: no slices */
     p->slice_work += reductions;
     if (p->slice_work < p->rt->reductions)
         return WASM_OK;

@@ -165,10 +165,9 @@ PERMISSION(can_spawn, can_spawn_processes)
 
 /* ---- spawning ---------------------------------------------------------------------- */
 
-/* Decodes the 17-byte parameter records of ABI.md 2.3 (4). Returns the
- * count, or -1 after a trap. */
-/* Decodes spawn parameters into buf (room for PARAMS_BUF) or, if more, a
- * new array; returns their number, or -1 after a trap. */
+/* Decodes the 17-byte parameter records of ABI.md 2.3 (4) into buf (room
+ * for PARAMS_BUF) or, if more, a new array in *out; returns their number,
+ * or -1 after a trap. */
 #define PARAMS_BUF 16
 static int decode_params(wasm_exec *x, uint32_t ptr, uint32_t len, wasm_val *buf, wasm_val **out)
 {
@@ -204,8 +203,6 @@ static int decode_params(wasm_exec *x, uint32_t ptr, uint32_t len, wasm_val *buf
     return (int)n;
 }
 
-/* The common part of spawn and get_or_spawn. Returns API_OK with *pid, or
- * API_ERR with an error id in *pid, or -1 after a trap. */
 /* What a spawn costs the spawner's slice, in reductions (the default slice
  * is 20,000): a spawn loop yields every ~20 spawns, so its children run
  * (and short-lived ones free their memory) instead of piling up in the run
@@ -215,6 +212,8 @@ static int decode_params(wasm_exec *x, uint32_t ptr, uint32_t len, wasm_val *buf
  * 1,600 children in flight spill the caches). */
 #define SPAWN_REDUCTIONS 1000
 
+/* The common part of spawn and get_or_spawn. Returns API_OK with *pid, or
+ * API_ERR with an error id in *pid, or -1 after a trap. */
 static int do_spawn(wasm_exec *x, int64_t link, uint64_t config_id, uint64_t module_id,
                     uint32_t func_ptr, uint32_t func_len, uint32_t params_ptr, uint32_t params_len,
                     uint64_t *pid)
@@ -298,7 +297,7 @@ static int h_get_or_spawn(wasm_exec *x, void *env, wasm_val *args)
     if (r < 0)
         return WASM_TRAP;
     RET32(r);
-    return api_charge(p, SPAWN_REDUCTIONS);
+    return r == 2 ? WASM_OK : api_charge(p, SPAWN_REDUCTIONS); /* 2: found, not spawned */
 }
 
 /* ---- the process itself ------------------------------------------------------------- */
@@ -306,8 +305,8 @@ static int h_get_or_spawn(wasm_exec *x, void *env, wasm_val *args)
 static int h_sleep_ms(wasm_exec *x, void *env, wasm_val *args)
 {
     SELF;
-    if (A64(0) == 0)
-        return WASM_YIELD; /* sleep(0) gives the others a turn */
+    if (A64(0) == 0) /* sleep(0) gives the others a turn (not in a start function) */
+        return p->started ? WASM_YIELD : WASM_OK;
     api_wait_begin(p, A64(0));
     /* no deadline (u64::MAX, or too far to represent): sleep for ever */
     if (p->wait_deadline >= 0 && api_wait_expired(p)) {

@@ -815,6 +815,25 @@ static void test_start_sections(lunatic_runtime *rt)
         lunatic_config_release(c);
         lunatic_module_release(m);
     }
+    /* a start function that calls sleep_ms(0): no slices to give up there */
+    size_t len = 0;
+    uint8_t *bin = wat_to_wasm("(module\n"
+                               "  (import \"lunatic::process\" \"sleep_ms\" (func $s (param i64)))\n"
+                               "  (func $start (call $s (i64.const 0)))\n"
+                               "  (func (export \"main\"))\n"
+                               "  (start $start))\n",
+                               &len);
+    char err[512] = "";
+    lunatic_module *m = bin ? lunatic_module_new(bin, len, err, sizeof err) : NULL;
+    free(bin);
+    if (m) {
+        lunatic_config *c = lunatic_config_new();
+        uint64_t pid = lunatic_spawn(rt, ENV, m, c, "main", NULL, 0, err, sizeof err);
+        CHECK(pid != 0 && lunatic_wait(rt, ENV, pid) == 0, "sleep_ms(0) in a start function: %s",
+              err);
+        lunatic_config_release(c);
+        lunatic_module_release(m);
+    }
 }
 
 /* ---- host calls that yield ------------------------------------------------------- */
