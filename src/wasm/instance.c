@@ -3,8 +3,8 @@
  * imports: memories, tables, globals, function objects.
  *
  * An instance is one allocation (struct, import pointers, function objects,
- * own tables and globals, drop flags) plus its memory's pages and table
- * element arrays. Linear memory comes from pages.c: a recycled slot in a
+ * own tables and globals, small tables' elements, drop flags) plus its
+ * memory's pages and the element arrays of larger or grown tables. Linear memory comes from pages.c: a recycled slot in a
  * large shared mapping, so instances cost no mapping of their own and
  * untouched pages cost no resident memory.
  */
@@ -432,6 +432,10 @@ wasm_instance *wasm_instance_new(wasm_module *m, const wasm_extern *imports, uin
             break;
         }
         uint64_t off = (uint32_t)s->offset.value;
+        if (off + s->len > inst->mem->size) {
+            defer = false; /* it fails: the segments before it are written now */
+            break;
+        }
         if (off < lazy_lo)
             lazy_lo = off;
         if (off + s->len > lazy_hi)
