@@ -340,6 +340,9 @@ void wasm_dump_code(const wasm_module *m, const wasm_code *c);
 void *wasm_pages_get(uint64_t size);
 uint64_t wasm_pages_capacity(uint64_t size);
 void wasm_pages_put(void *mem, uint64_t capacity);
+/* Tests: whether freed slots are zeroed by mincore (the default without
+ * swap) or released with MADV_DONTNEED (with swap). */
+void wasm_pages_use_mincore(int on);
 void *wasm_pages_grow(void *old, uint64_t old_cap, uint64_t used, uint64_t new_size,
                       uint64_t *new_cap);
 

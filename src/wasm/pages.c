@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
 #include "wasm/internal.h"
@@ -39,7 +40,37 @@
 #define SLAB_MAX_PAGES (1u << (NCLASSES - 1))
 #define CHUNK_BYTES (64ull << 20)
 #define POOL_RESIDENT_MIN (256ull << 20)
-#define OS_PAGE 4096u
+#define MIN_OS_PAGE 4096u
+
+/* The OS page size, and whether mincore tells which pages of a freed slot
+ * may hold data: not where pages can be swapped out (a swapped-out page
+ * reads as not resident, yet comes back with its old bytes), so there a
+ * freed slot is released with MADV_DONTNEED and a growing memory is
+ * copied whole. */
+static uint64_t os_page = MIN_OS_PAGE;
+static bool by_mincore;
+#define OS_PAGE os_page
+
+static void pages_init_once(void)
+{
+    long ps = sysconf(_SC_PAGESIZE);
+    if (ps >= (long)MIN_OS_PAGE && ps <= (long)WASM_PAGE_SIZE && (ps & (ps - 1)) == 0)
+        os_page = (uint64_t)ps;
+    struct sysinfo si;
+    by_mincore = os_page <= WASM_PAGE_SIZE && sysinfo(&si) == 0 && si.totalswap == 0;
+}
+
+static void pages_init(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, pages_init_once);
+}
+
+void wasm_pages_use_mincore(int on)
+{
+    pages_init();
+    by_mincore = on;
+}
 
 /* A free slot's first bytes hold its list link and how many of its bytes
  * are resident; they are zeroed when the slot is handed out. */
@@ -101,6 +132,7 @@ void *wasm_pages_get(uint64_t size)
         void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         return p == MAP_FAILED ? NULL : p;
     }
+    pages_init();
     size_class *k = &classes[c];
     uint64_t bytes = class_bytes(c);
     pthread_mutex_lock(&pool_lock);
@@ -190,7 +222,7 @@ static bool zero_span(slot **v, uint32_t n, uint64_t bytes)
 {
     uint8_t *lo = (uint8_t *)v[0];
     uint64_t span = (uint64_t)((uint8_t *)v[n - 1] - lo) + bytes;
-    unsigned char vec[SPAN_MAX / OS_PAGE];
+    unsigned char vec[SPAN_MAX / MIN_OS_PAGE];
     if (mincore(lo, span, vec) != 0)
         return false;
     for (uint32_t i = 0; i < n; i++) {
@@ -259,10 +291,11 @@ void wasm_pages_put(void *mem, uint64_t capacity)
         munmap(mem, capacity);
         return;
     }
+    pages_init();
     slot *s = mem;
     size_class *k = &classes[c];
     pthread_mutex_lock(&pool_lock);
-    if (pool_resident < resident_max()) {
+    if (by_mincore && pool_resident < resident_max()) {
         /* zeroed later, with its neighbours */
         pool_resident += capacity;
         s->next = k->dirty;
@@ -321,8 +354,12 @@ void *wasm_pages_grow(void *old, uint64_t old_cap, uint64_t used, uint64_t new_s
         return NULL;
     *new_cap = wasm_pages_capacity(new_size);
     if (old) {
-        copy_ctx c = {old, p, used};
-        for_resident(old, old_cap, copy_run, &c);
+        if (by_mincore) {
+            copy_ctx c = {old, p, used};
+            for_resident(old, old_cap, copy_run, &c);
+        } else {
+            memcpy(p, old, used);
+        }
         wasm_pages_put(old, old_cap);
     }
     return p;

@@ -340,6 +340,51 @@ static void test_defer_data(void)
     wasm_exec_free(x);
 }
 
+/* Recycled memory is zero and a growing memory keeps its bytes, whether
+ * freed slots are zeroed by mincore or released (as with swap). */
+static void test_recycled_memory(void)
+{
+    static const char wat[] =
+        "(module (memory 1 64)\n"
+        "  (func (export \"fill\") (param $v i32) (local $a i32)\n"
+        "    (loop $l (i32.store8 (local.get $a) (local.get $v))\n"
+        "      (local.set $a (i32.add (local.get $a) (i32.const 4099)))\n"
+        "      (br_if $l (i32.lt_u (local.get $a) (i32.const 65536)))))\n"
+        "  (func (export \"sum\") (result i32) (local $a i32) (local $s i32)\n"
+        "    (loop $l (local.set $s (i32.add (local.get $s) (i32.load8_u (local.get $a))))\n"
+        "      (local.set $a (i32.add (local.get $a) (i32.const 1)))\n"
+        "      (br_if $l (i32.lt_u (local.get $a) (i32.const 65536))))\n"
+        "    (local.get $s))\n"
+        "  (func (export \"grow\") (param i32) (result i32) (memory.grow (local.get 0))))";
+    wasm_module *m = wat_module(wat);
+    if (!m)
+        return;
+    wasm_exec *x = wasm_exec_new(0);
+    for (int mode = 1; mode >= 0; mode--) {
+        wasm_pages_use_mincore(mode);
+        int bad = 0;
+        for (int round = 0; round < 200; round++) {
+            wasm_instance *inst = check_instance(m, NULL, 0, NULL);
+            if (!inst)
+                break;
+            wasm_val v = 7, r = 0, g = (uint32_t)(round % 3) * 2;
+            call1(x, inst, "sum", NULL, &r);
+            if (r != 0)
+                bad++; /* a recycled slot was not zero */
+            call1(x, inst, "fill", &v, NULL);
+            call1(x, inst, "grow", &g, NULL); /* may move to a larger slot */
+            call1(x, inst, "sum", NULL, &r);
+            if (r != 7 * 16)
+                bad++; /* 16 bytes of 7 (every 4099th) must survive the move */
+            wasm_instance_free(inst);
+        }
+        CHECK(bad == 0, "recycled memory (%s): %d bad rounds", mode ? "mincore" : "released", bad);
+    }
+    wasm_pages_use_mincore(1);
+    wasm_exec_free(x);
+    wasm_module_release(m);
+}
+
 /* wasm_exec_mem from a host function: only ranges inside memory. */
 typedef struct memenv {
     int ncases;
@@ -759,6 +804,7 @@ int main(void)
     test_memory_limits();
     test_segments();
     test_defer_data();
+    test_recycled_memory();
     test_exec_mem();
     test_decode_errors();
     test_link_errors();
