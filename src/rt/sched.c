@@ -114,9 +114,9 @@ void lt_wake_locked(lt_process *p)
     }
 }
 
-/* A worker steals only what its owner would not run soon: the head of a
- * queue that has waited STEAL_AFTER_NS, or anything queued at an idle
- * worker. Taking younger processes moves them, and the memory they were
+/* A worker steals only from a worker that would not get to its queue
+ * soon: one whose older queue head has waited STEAL_AFTER_NS, or an idle
+ * one (and then takes a preempted process first, see steal()). Taking younger processes moves them, and the memory they were
  * just made or woken with, to another core for nothing: a child spawned a
  * microsecond ago would be freed on the other core, a message passed along
  * a ring would make every hop cross cores. Measured on 2 workers (100,000
@@ -179,21 +179,26 @@ static lt_process *steal(lt_worker *self)
     return NULL;
 }
 
-/* Whether another worker has work this one may soon take (so it should
- * not go to sleep): two or more queued (the head will be old enough
- * within STEAL_AFTER_NS) or one worth stealing now. A lone young process
- * at a busy worker is left to it. */
-static bool stealable(lt_worker *self)
+/* What another worker has for this one: STEAL_NOW (worth stealing now),
+ * STEAL_SOON (two or more queued, too young to take yet) or nothing. A
+ * lone young process at a busy worker is left to it. */
+enum { STEAL_NOTHING, STEAL_SOON, STEAL_NOW };
+
+static int outlook(lt_worker *self)
 {
     lt_runtime *rt = self->rt;
     int64_t now = 0;
+    int o = STEAL_NOTHING;
     for (unsigned i = 0; i < rt->nworkers; i++) {
         lt_worker *v = &rt->workers[i];
-        if (v != self && (atomic_load_explicit(&v->qlen, memory_order_relaxed) > 1 ||
-                          worth_stealing(v, &now)))
-            return true;
+        if (v == self)
+            continue;
+        if (worth_stealing(v, &now))
+            return STEAL_NOW;
+        if (atomic_load_explicit(&v->qlen, memory_order_relaxed) > 1)
+            o = STEAL_SOON;
     }
-    return false;
+    return o;
 }
 
 static void *worker_main(void *arg)
@@ -221,14 +226,26 @@ static void *worker_main(void *arg)
                 __builtin_ia32_pause();
             continue;
         }
-        idle = 0;
         if (atomic_load_explicit(&w->qlen, memory_order_relaxed))
             continue;
+        int o = outlook(w);
+        if (o == STEAL_NOW)
+            continue;
+        if (o == STEAL_SOON) {
+            /* Work elsewhere that its owner keeps taking within
+             * STEAL_AFTER_NS: nap instead of spinning for as long as that
+             * lasts, without counting as asleep (which would make the
+             * owner signal this worker at every enqueue). */
+            struct timespec nap = {0, 20000};
+            nanosleep(&nap, NULL);
+            continue;
+        }
+        idle = 0;
         pthread_mutex_lock(&rt->idle_lock);
         atomic_fetch_add(&rt->sleeping, 1);
         /* Sleep unless there is work this worker could take; a lone
          * process of a busy worker is left to it (see steal). */
-        if (!atomic_load(&w->qlen) && !stealable(w) && !atomic_load(&rt->stopping)) {
+        if (!atomic_load(&w->qlen) && outlook(w) == STEAL_NOTHING && !atomic_load(&rt->stopping)) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
             ts.tv_nsec += 50 * 1000 * 1000; /* a safety net, not a poll */
