@@ -11,9 +11,9 @@
  * from 4.3 to 8 us each.
  *
  * Here each thread keeps a free list per size class (64-byte steps) and
- * trades whole batches of BATCH objects with a shared depot, so the lock
- * is taken once per BATCH frees or allocations whichever way objects
- * flow. New objects are carved from per-thread 4 MiB chunks reserved with
+ * trades batches of BATCH objects with a shared depot (a thread that ends
+ * hands over what it holds, fewer maybe), so the lock is taken once per
+ * BATCH frees or allocations whichever way objects flow. New objects are carved from per-thread 4 MiB chunks reserved with
  * MAP_NORESERVE (pages are committed as they are touched). Memory goes
  * back to the pool, never to the OS: the pool stays as large as the most
  * objects alive at once, ready for the next burst.
@@ -92,6 +92,7 @@ static void thread_exit(void *unused)
         tc.head[c] = NULL;
         tc.n[c] = 0;
     }
+    tc.registered = false; /* a later free registers again */
 }
 
 static void init_once(void)

@@ -224,7 +224,8 @@ void wasm_obj_free(void *p, size_t size);
  * the next wasm_exec_resume calls it again with the same args. WASM_YIELD
  * means the call is complete (results written) and the run stops after it
  * as if the budget had run out (a host call that did much work gives the
- * others their turn); wasm_exec_resume continues after the call. The
+ * others their turn); wasm_exec_resume continues after the call (called
+ * directly by wasm_exec_call, it simply completes with WASM_OK). The
  * instance that called it is wasm_exec_instance(x). */
 typedef int (*wasm_host_fn)(wasm_exec *x, void *env, wasm_val *args);
 
