@@ -69,7 +69,6 @@ static inline int64_t lt_ticks(void) { return (int64_t)__rdtsc(); }
 static inline int64_t lt_ticks(void) { return lt_now_ns(); }
 #endif
 
-
 /* An id -> pointer table for per-process resources: ids count up from 0
  * and are never reused. */
 typedef struct lt_idtab {

@@ -13,7 +13,6 @@ int64_t lt_now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-
 /* Open addressing on the id; ids are never reused, so a removed slot is
  * marked with UINT64_MAX - 1 and skipped. */
 #define ID_EMPTY UINT64_MAX

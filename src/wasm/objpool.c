@@ -13,8 +13,9 @@
  * Here each thread keeps a free list per size class (64-byte steps) and
  * trades batches of BATCH objects with a shared depot (a thread that ends
  * hands over what it holds, fewer maybe), so the lock is taken once per
- * BATCH frees or allocations whichever way objects flow. New objects are carved from per-thread 4 MiB chunks reserved with
- * MAP_NORESERVE (pages are committed as they are touched). Memory goes
+ * BATCH frees or allocations whichever way objects flow. New objects are
+ * carved from per-thread 4 MiB chunks reserved with MAP_NORESERVE (pages
+ * are committed as they are touched). Memory goes
  * back to the pool, never to the OS: the pool stays as large as the most
  * objects alive at once, ready for the next burst.
  *

@@ -15,8 +15,9 @@
  * finds them resident and zero. Freed slots are zeroed in batches: a
  * mincore call costs ~1 us whatever the range (it allocates a page and
  * looks up the mapping), over half of a short-lived process's life when
- * made per slot, so one call covers a batch of neighbouring slots. Growing past the slot moves the memory to
- * a larger slot, copying only its resident pages. Past the largest class a
+ * made per slot, so one call covers a batch of neighbouring slots.
+ * Growing past the slot moves the memory to a larger slot, copying only
+ * its resident pages. Past the largest class a
  * memory gets its own mapping, grown with mremap.
  *
  * When more than 1/16 of the machine's memory (at least 256 MiB) in freed
