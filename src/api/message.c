@@ -244,6 +244,30 @@ static lt_signal *scan(lt_process *p, const uint8_t *tags, uint32_t n, lt_signal
     return NULL;
 }
 
+/* The waiting part of receive and send_receive_skip_search (the wait has
+ * begun): moves the next message matching tags to the scratch area and
+ * returns its kind (or 0 with ret_kind false) in args[0]; else API_TIMEOUT
+ * once timeout_ms (0: at once) has passed, or WASM_SUSPEND to wait on. */
+static int take_match(lt_process *p, const uint8_t *tags, uint32_t n, uint64_t timeout_ms,
+                      wasm_val *args, bool ret_kind)
+{
+    lt_signal *prev;
+    lt_signal *m = scan(p, tags, n, &prev);
+    if (m) {
+        mailbox_take(p, prev, m);
+        api_wait_end(p);
+        to_scratch(p, m);
+        RET32(ret_kind ? m->msgkind : 0);
+        return WASM_OK;
+    }
+    if (timeout_ms == 0 || api_wait_expired(p)) {
+        api_wait_end(p);
+        RET32(API_TIMEOUT);
+        return WASM_OK;
+    }
+    return WASM_SUSPEND;
+}
+
 static int receive(wasm_exec *x, void *env, wasm_val *args)
 {
     SELF;
@@ -255,21 +279,7 @@ static int receive(wasm_exec *x, void *env, wasm_val *args)
         return api_trap(x, "receive: tags out of bounds");
     if (api_wait_begin(p, A64(2)))
         p->scan_after = NULL;
-    lt_signal *prev;
-    lt_signal *m = scan(p, tags, n, &prev);
-    if (m) {
-        mailbox_take(p, prev, m);
-        api_wait_end(p);
-        to_scratch(p, m);
-        RET32(m->msgkind);
-        return WASM_OK;
-    }
-    if (A64(2) == 0 || api_wait_expired(p)) {
-        api_wait_end(p);
-        RET32(API_TIMEOUT);
-        return WASM_OK;
-    }
-    return WASM_SUSPEND;
+    return take_match(p, tags, n, A64(2), args, true);
 }
 
 static int send_receive_skip_search(wasm_exec *x, void *env, wasm_val *args)
@@ -289,21 +299,7 @@ static int send_receive_skip_search(wasm_exec *x, void *env, wasm_val *args)
     }
     uint8_t tag[8];
     memcpy(tag, &args[1], 8);
-    lt_signal *prev;
-    lt_signal *m = scan(p, tag, 1, &prev);
-    if (m) {
-        mailbox_take(p, prev, m);
-        api_wait_end(p);
-        to_scratch(p, m);
-        RET32(0);
-        return WASM_OK;
-    }
-    if (A64(2) == 0 || api_wait_expired(p)) {
-        api_wait_end(p);
-        RET32(API_TIMEOUT);
-        return WASM_OK;
-    }
-    return WASM_SUSPEND;
+    return take_match(p, tag, 1, A64(2), args, false);
 }
 
 #define M "lunatic::message"
