@@ -52,7 +52,8 @@ static int rebuild(lt_idtab *t, uint32_t cap)
     return 0;
 }
 
-uint64_t lt_idtab_add(lt_idtab *t, void *val)
+/* Puts val under id, growing the table first if needed. */
+static int insert(lt_idtab *t, uint64_t id, void *val)
 {
     /* count includes tombstones, so probes stay short until the rebuild */
     if ((t->count + 1) * 4 > t->cap * 3) {
@@ -63,16 +64,22 @@ uint64_t lt_idtab_add(lt_idtab *t, void *val)
         while (cap < (live + 1) * 2)
             cap *= 2;
         if (rebuild(t, cap) < 0)
-            return UINT64_MAX;
+            return -1;
     }
-    uint64_t id = t->next_id++;
     uint32_t s = slot_of(id, t->cap);
     while (t->ids[s] < ID_GONE)
         s = (s + 1) & (t->cap - 1);
     t->ids[s] = id;
     t->vals[s] = val;
     t->count++;
-    return id;
+    return 0;
+}
+
+uint64_t lt_idtab_add(lt_idtab *t, void *val)
+{
+    if (insert(t, t->next_id, val) < 0)
+        return UINT64_MAX;
+    return t->next_id++;
 }
 
 static int64_t find(const lt_idtab *t, uint64_t id)
@@ -115,20 +122,4 @@ void lt_idtab_free(lt_idtab *t, void (*drop)(void *))
     t->cap = t->count = 0;
 }
 
-int lt_idtab_readd(lt_idtab *t, uint64_t id, void *val)
-{
-    if ((t->count + 1) * 4 > t->cap * 3) {
-        uint32_t cap = 8;
-        while (cap < (t->count + 1) * 2)
-            cap *= 2;
-        if (rebuild(t, cap) < 0)
-            return -1;
-    }
-    uint32_t s = slot_of(id, t->cap);
-    while (t->ids[s] < ID_GONE)
-        s = (s + 1) & (t->cap - 1);
-    t->ids[s] = id;
-    t->vals[s] = val;
-    t->count++;
-    return 0;
-}
+int lt_idtab_readd(lt_idtab *t, uint64_t id, void *val) { return insert(t, id, val); }
