@@ -171,6 +171,18 @@ void *wasm_pages_get(uint64_t size)
     return p;
 }
 
+/* In a mincore vector of n pages: moves *i to the next resident page at
+ * or after it and returns how many resident pages follow (0: none left). */
+static uint64_t next_run(const unsigned char *vec, uint64_t n, uint64_t *i)
+{
+    while (*i < n && !(vec[*i] & 1))
+        (*i)++;
+    uint64_t e = *i;
+    while (e < n && (vec[e] & 1))
+        e++;
+    return e - *i;
+}
+
 /* Calls fn on each run of resident pages in [base, base+size). */
 static void for_resident(uint8_t *base, uint64_t size, void (*fn)(uint8_t *, uint64_t, void *),
                          void *arg)
@@ -186,19 +198,11 @@ static void for_resident(uint8_t *base, uint64_t size, void (*fn)(uint8_t *, uin
             off += span;
             continue;
         }
-        for (uint64_t i = 0; i < n;) {
-            if (!(vec[i] & 1)) {
-                i++;
-                continue;
-            }
-            uint64_t j = i;
-            while (j < n && (vec[j] & 1))
-                j++;
-            uint64_t len = (j - i) * OS_PAGE;
+        for (uint64_t i = 0, k; (k = next_run(vec, n, &i)) != 0; i += k) {
+            uint64_t len = k * OS_PAGE;
             if (i * OS_PAGE + len > span)
                 len = span - i * OS_PAGE;
             fn(base + off + i * OS_PAGE, len, arg);
-            i = j;
         }
         off += span;
     }
@@ -229,17 +233,9 @@ static bool zero_span(slot **v, uint32_t n, uint64_t bytes)
     for (uint32_t i = 0; i < n; i++) {
         uint8_t *base = (uint8_t *)v[i];
         uint64_t first = (uint64_t)(base - lo) / OS_PAGE, npages = bytes / OS_PAGE, resident = 0;
-        for (uint64_t j = 0; j < npages;) {
-            if (!(vec[first + j] & 1)) {
-                j++;
-                continue;
-            }
-            uint64_t e = j;
-            while (e < npages && (vec[first + e] & 1))
-                e++;
-            memset(base + j * OS_PAGE, 0, (e - j) * OS_PAGE);
-            resident += (e - j) * OS_PAGE;
-            j = e;
+        for (uint64_t j = 0, k; (k = next_run(vec + first, npages, &j)) != 0; j += k) {
+            memset(base + j * OS_PAGE, 0, k * OS_PAGE);
+            resident += k * OS_PAGE;
         }
         v[i]->resident = resident ? resident : OS_PAGE; /* the link is written */
     }
