@@ -7,9 +7,9 @@
  *     add(i32,i32)->i32, bump()->i32 (global += 1; returns it),
  *     sum(i32 off, i32 len)->i32 (adds bytes of memory), fib(i32)->i32.
  * then measures
- *   1. wasm_instance_new + wasm_instance_free                    (per instance)
- *   2. wasm_instance_new + export lookup + call bump + free, one shared exec
- *   3. as 2 but also wasm_exec_new/wasm_exec_free per instance (a "process")
+ *   1. lw_instance_new + lw_instance_free                    (per instance)
+ *   2. lw_instance_new + export lookup + call bump + free, one shared exec
+ *   3. as 2 but also lw_exec_new/lw_exec_free per instance (a "process")
  *   4. RSS of N idle instances (after calling bump once on each), from
  *      /proc/self/statm, per instance; then the same with an exec each.
  * Targets: under 5 us per instantiation, under 16 KiB per idle instance.
@@ -27,7 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "wasm/wasm.h"
+#include "wasm/lw.h"
 
 /* ---- a minimal binary encoder -------------------------------------------- */
 
@@ -224,7 +224,7 @@ static long rss_bytes(void)
     return res < 0 ? -1 : res * sysconf(_SC_PAGESIZE);
 }
 
-static void fail(const char *what, const wasm_error *err)
+static void fail(const char *what, const lw_error *err)
 {
     fprintf(stderr, "instantiate: %s failed", what);
     if (err && err->failed)
@@ -233,20 +233,20 @@ static void fail(const char *what, const wasm_error *err)
     exit(1);
 }
 
-static wasm_instance *new_instance(wasm_module *m)
+static lw_instance *new_instance(lw_module *m)
 {
-    wasm_error err;
+    lw_error err;
     memset(&err, 0, sizeof err);
-    wasm_instance *inst = wasm_instance_new(m, NULL, 0, NULL, &err);
+    lw_instance *inst = lw_instance_new(m, NULL, 0, NULL, &err);
     if (!inst)
-        fail("wasm_instance_new", &err);
+        fail("lw_instance_new", &err);
     return inst;
 }
 
-static wasm_func *export_func(wasm_instance *inst, const char *nm)
+static lw_func *export_func(lw_instance *inst, const char *nm)
 {
-    wasm_extern e;
-    if (wasm_instance_export(inst, nm, &e) != 0 || e.kind != WASM_EXTERN_FUNC) {
+    lw_extern e;
+    if (lw_instance_export(inst, nm, &e) != 0 || e.kind != LW_EXTERN_FUNC) {
         fprintf(stderr, "instantiate: export %s not found\n", nm);
         exit(1);
     }
@@ -254,18 +254,18 @@ static wasm_func *export_func(wasm_instance *inst, const char *nm)
 }
 
 /* calls f(args) to completion; returns the first result */
-static wasm_val call(wasm_exec *x, wasm_func *f, const wasm_val *args)
+static lw_val call(lw_exec *x, lw_func *f, const lw_val *args)
 {
-    int st = wasm_exec_call(x, f, args);
-    while (st == WASM_YIELD)
-        st = wasm_exec_resume(x);
-    if (st != WASM_OK) {
+    int st = lw_exec_call(x, f, args);
+    while (st == LW_YIELD)
+        st = lw_exec_resume(x);
+    if (st != LW_OK) {
         char msg[512];
-        wasm_exec_trap_format(x, msg, sizeof msg);
+        lw_exec_trap_format(x, msg, sizeof msg);
         fprintf(stderr, "instantiate: call failed (status %d): %s\n", st, msg);
         exit(1);
     }
-    return wasm_exec_results(x)[0];
+    return lw_exec_results(x)[0];
 }
 
 static void check(int ok, const char *what)
@@ -298,74 +298,74 @@ int main(int argc, char **argv)
     }
 
     buf bytes = build_module();
-    wasm_error err;
+    lw_error err;
     memset(&err, 0, sizeof err);
     double t0 = now_us();
-    wasm_module *m = wasm_module_new(bytes.p, bytes.n, &err);
+    lw_module *m = lw_module_new(bytes.p, bytes.n, &err);
     double t_load = now_us() - t0;
     if (!m)
-        fail("wasm_module_new", &err);
+        fail("lw_module_new", &err);
     size_t mod_size = bytes.n;
     free(bytes.p);
 
-    wasm_exec *x = wasm_exec_new(0);
-    check(x != NULL, "wasm_exec_new");
+    lw_exec *x = lw_exec_new(0);
+    check(x != NULL, "lw_exec_new");
 
     /* correctness of one instance */
     uint32_t expect_sum = 0;
     for (uint32_t i = 0; i < 64; i++)
         expect_sum += seg_byte(1, i);
     {
-        wasm_instance *inst = new_instance(m);
-        wasm_val a[2] = {40, 2};
+        lw_instance *inst = new_instance(m);
+        lw_val a[2] = {40, 2};
         check((uint32_t)call(x, export_func(inst, "add"), a) == 42, "add(40,2) == 42");
         check((uint32_t)call(x, export_func(inst, "bump"), NULL) == 43, "bump() == 43");
         check((uint32_t)call(x, export_func(inst, "bump"), NULL) == 44, "bump() == 44");
-        wasm_val s[2] = {seg_off[1], 64};
+        lw_val s[2] = {seg_off[1], 64};
         check((uint32_t)call(x, export_func(inst, "sum"), s) == expect_sum, "sum over data segment");
-        wasm_val f[1] = {20};
+        lw_val f[1] = {20};
         check((uint32_t)call(x, export_func(inst, "fib"), f) == 6765, "fib(20) == 6765");
-        wasm_memory *mem = wasm_instance_memory(inst);
-        check(mem && wasm_memory_size(mem) == 2 * 65536, "memory is 2 pages");
-        check(wasm_memory_data(mem)[seg_off[2] + 5] == seg_byte(2, 5), "data segment 3 applied");
-        wasm_instance_free(inst);
+        lw_memory *mem = lw_instance_memory(inst);
+        check(mem && lw_memory_size(mem) == 2 * 65536, "memory is 2 pages");
+        check(lw_memory_data(mem)[seg_off[2] + 5] == seg_byte(2, 5), "data segment 3 applied");
+        lw_instance_free(inst);
     }
 
     printf("module: %zu bytes (2 pages of memory, %u+%u+%u bytes of data, 1 mutable global, "
-           "%d functions); wasm_module_new %.1f us\n",
+           "%d functions); lw_module_new %.1f us\n",
            mod_size, seg_len[0], seg_len[1], seg_len[2], NFUNCS, t_load);
 
     /* warm up the allocator */
     for (int i = 0; i < 1000; i++)
-        wasm_instance_free(new_instance(m));
+        lw_instance_free(new_instance(m));
 
     /* 1. new + free */
     t0 = now_us();
     for (long i = 0; i < iters; i++)
-        wasm_instance_free(new_instance(m));
+        lw_instance_free(new_instance(m));
     double t_newfree = (now_us() - t0) / iters;
 
     /* 2. new + lookup + call + free, shared exec */
     t0 = now_us();
     for (long i = 0; i < iters; i++) {
-        wasm_instance *inst = new_instance(m);
-        wasm_val r = call(x, export_func(inst, "bump"), NULL);
+        lw_instance *inst = new_instance(m);
+        lw_val r = call(x, export_func(inst, "bump"), NULL);
         if ((uint32_t)r != 43)
             check(0, "fresh instance: bump() == 43 (global not reset?)");
-        wasm_instance_free(inst);
+        lw_instance_free(inst);
     }
     double t_call = (now_us() - t0) / iters;
 
     /* 3. as 2 with an exec per instance */
     t0 = now_us();
     for (long i = 0; i < iters; i++) {
-        wasm_instance *inst = new_instance(m);
-        wasm_exec *px = wasm_exec_new(0);
-        wasm_val r = call(px, export_func(inst, "bump"), NULL);
+        lw_instance *inst = new_instance(m);
+        lw_exec *px = lw_exec_new(0);
+        lw_val r = call(px, export_func(inst, "bump"), NULL);
         if ((uint32_t)r != 43)
             check(0, "fresh instance: bump() == 43 (global not reset?)");
-        wasm_exec_free(px);
-        wasm_instance_free(inst);
+        lw_exec_free(px);
+        lw_instance_free(inst);
     }
     double t_proc = (now_us() - t0) / iters;
 
@@ -376,8 +376,8 @@ int main(int argc, char **argv)
     printf("  new + exec_new + call + exec_free + free %7.2f us/instance\n", t_proc);
 
     /* 4. idle instances */
-    wasm_instance **insts = calloc((size_t)idle, sizeof *insts);
-    wasm_exec **execs = calloc((size_t)idle, sizeof *execs);
+    lw_instance **insts = calloc((size_t)idle, sizeof *insts);
+    lw_exec **execs = calloc((size_t)idle, sizeof *execs);
     check(insts && execs, "calloc");
     long r0 = rss_bytes();
     for (long i = 0; i < idle; i++) {
@@ -386,8 +386,8 @@ int main(int argc, char **argv)
     }
     long r1 = rss_bytes();
     for (long i = 0; i < idle; i++) {
-        execs[i] = wasm_exec_new(0);
-        check(execs[i] != NULL, "wasm_exec_new");
+        execs[i] = lw_exec_new(0);
+        check(execs[i] != NULL, "lw_exec_new");
         call(execs[i], export_func(insts[i], "bump"), NULL);
     }
     long r2 = rss_bytes();
@@ -395,8 +395,8 @@ int main(int argc, char **argv)
     for (long i = 0; i < idle; i += idle / 10 + 1)
         check((uint32_t)call(x, export_func(insts[i], "bump"), NULL) == 45, "idle instance state");
     for (long i = 0; i < idle; i++) {
-        wasm_exec_free(execs[i]);
-        wasm_instance_free(insts[i]);
+        lw_exec_free(execs[i]);
+        lw_instance_free(insts[i]);
     }
     long r3 = rss_bytes();
     double per_inst = (double)(r1 - r0) / idle, per_exec = (double)(r2 - r1) / idle;
@@ -410,7 +410,7 @@ int main(int argc, char **argv)
 
     free(insts);
     free(execs);
-    wasm_exec_free(x);
-    wasm_module_release(m);
+    lw_exec_free(x);
+    lw_module_release(m);
     return 0;
 }

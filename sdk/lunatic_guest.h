@@ -20,8 +20,9 @@
  * before and the stdio flush after; wasi-libc's preopen table is built by
  * such a constructor, so files work in children too.)
  *
- * Raw imports are named lunatic_<module>_<function> after the import
- * (lunatic::process::spawn is lunatic_process_spawn). Pointer parameters
+ * Raw imports are named lgi_<module>_<function> ("lunatic guest import",
+ * apart from the host's embedding API, lunatic_*): lunatic::process::spawn
+ * is lgi_process_spawn. Pointer parameters
  * are pointer types: on wasm32 they are the i32 offsets the ABI takes.
  * Ids written through out-pointers are u64 little-endian (ABI.md §1.3).
  * Return codes: 0 success, 1 error (an error id is written instead of the
@@ -51,266 +52,266 @@
 #define LG_EXPORT(name) __attribute__((export_name(name)))
 
 /* ---- lunatic::error ---------------------------------------------------- */
-LG_IMPORT("lunatic::error", "string_size") uint32_t lunatic_error_string_size(uint64_t error_id);
-LG_IMPORT("lunatic::error", "to_string") void lunatic_error_to_string(uint64_t error_id, char *out);
-LG_IMPORT("lunatic::error", "drop") void lunatic_error_drop(uint64_t error_id);
+LG_IMPORT("lunatic::error", "string_size") uint32_t lgi_error_string_size(uint64_t error_id);
+LG_IMPORT("lunatic::error", "to_string") void lgi_error_to_string(uint64_t error_id, char *out);
+LG_IMPORT("lunatic::error", "drop") void lgi_error_drop(uint64_t error_id);
 
 /* ---- lunatic::message -------------------------------------------------- */
-LG_IMPORT("lunatic::message", "create_data") void lunatic_message_create_data(int64_t tag, uint64_t capacity);
-LG_IMPORT("lunatic::message", "write_data") uint32_t lunatic_message_write_data(const void *data, uint32_t len);
-LG_IMPORT("lunatic::message", "read_data") uint32_t lunatic_message_read_data(void *data, uint32_t len);
-LG_IMPORT("lunatic::message", "seek_data") void lunatic_message_seek_data(uint64_t index);
-LG_IMPORT("lunatic::message", "get_tag") int64_t lunatic_message_get_tag(void);
-LG_IMPORT("lunatic::message", "get_process_id") uint64_t lunatic_message_get_process_id(void);
-LG_IMPORT("lunatic::message", "data_size") uint64_t lunatic_message_data_size(void);
-LG_IMPORT("lunatic::message", "push_module") uint64_t lunatic_message_push_module(uint64_t module_id);
-LG_IMPORT("lunatic::message", "take_module") uint64_t lunatic_message_take_module(uint64_t index);
-LG_IMPORT("lunatic::message", "push_tcp_stream") uint64_t lunatic_message_push_tcp_stream(uint64_t stream_id);
-LG_IMPORT("lunatic::message", "take_tcp_stream") uint64_t lunatic_message_take_tcp_stream(uint64_t index);
-LG_IMPORT("lunatic::message", "push_tls_stream") uint64_t lunatic_message_push_tls_stream(uint64_t stream_id);
-LG_IMPORT("lunatic::message", "take_tls_stream") uint64_t lunatic_message_take_tls_stream(uint64_t index);
-LG_IMPORT("lunatic::message", "push_udp_socket") uint64_t lunatic_message_push_udp_socket(uint64_t socket_id);
-LG_IMPORT("lunatic::message", "take_udp_socket") uint64_t lunatic_message_take_udp_socket(uint64_t index);
-LG_IMPORT("lunatic::message", "send") uint32_t lunatic_message_send(uint64_t pid);
+LG_IMPORT("lunatic::message", "create_data") void lgi_message_create_data(int64_t tag, uint64_t capacity);
+LG_IMPORT("lunatic::message", "write_data") uint32_t lgi_message_write_data(const void *data, uint32_t len);
+LG_IMPORT("lunatic::message", "read_data") uint32_t lgi_message_read_data(void *data, uint32_t len);
+LG_IMPORT("lunatic::message", "seek_data") void lgi_message_seek_data(uint64_t index);
+LG_IMPORT("lunatic::message", "get_tag") int64_t lgi_message_get_tag(void);
+LG_IMPORT("lunatic::message", "get_process_id") uint64_t lgi_message_get_process_id(void);
+LG_IMPORT("lunatic::message", "data_size") uint64_t lgi_message_data_size(void);
+LG_IMPORT("lunatic::message", "push_module") uint64_t lgi_message_push_module(uint64_t module_id);
+LG_IMPORT("lunatic::message", "take_module") uint64_t lgi_message_take_module(uint64_t index);
+LG_IMPORT("lunatic::message", "push_tcp_stream") uint64_t lgi_message_push_tcp_stream(uint64_t stream_id);
+LG_IMPORT("lunatic::message", "take_tcp_stream") uint64_t lgi_message_take_tcp_stream(uint64_t index);
+LG_IMPORT("lunatic::message", "push_tls_stream") uint64_t lgi_message_push_tls_stream(uint64_t stream_id);
+LG_IMPORT("lunatic::message", "take_tls_stream") uint64_t lgi_message_take_tls_stream(uint64_t index);
+LG_IMPORT("lunatic::message", "push_udp_socket") uint64_t lgi_message_push_udp_socket(uint64_t socket_id);
+LG_IMPORT("lunatic::message", "take_udp_socket") uint64_t lgi_message_take_udp_socket(uint64_t index);
+LG_IMPORT("lunatic::message", "send") uint32_t lgi_message_send(uint64_t pid);
 LG_IMPORT("lunatic::message", "send_receive_skip_search")
-uint32_t lunatic_message_send_receive_skip_search(uint64_t pid, int64_t wait_tag, uint64_t timeout_ms);
+uint32_t lgi_message_send_receive_skip_search(uint64_t pid, int64_t wait_tag, uint64_t timeout_ms);
 LG_IMPORT("lunatic::message", "receive")
-uint32_t lunatic_message_receive(const int64_t *tags, uint32_t tags_count, uint64_t timeout_ms);
+uint32_t lgi_message_receive(const int64_t *tags, uint32_t tags_count, uint64_t timeout_ms);
 
 /* ---- lunatic::process -------------------------------------------------- */
 LG_IMPORT("lunatic::process", "compile_module")
-int32_t lunatic_process_compile_module(const void *data, uint32_t len, uint64_t *id_out);
-LG_IMPORT("lunatic::process", "drop_module") void lunatic_process_drop_module(uint64_t module_id);
-LG_IMPORT("lunatic::process", "create_config") int64_t lunatic_process_create_config(void);
-LG_IMPORT("lunatic::process", "drop_config") void lunatic_process_drop_config(uint64_t config_id);
+int32_t lgi_process_compile_module(const void *data, uint32_t len, uint64_t *id_out);
+LG_IMPORT("lunatic::process", "drop_module") void lgi_process_drop_module(uint64_t module_id);
+LG_IMPORT("lunatic::process", "create_config") int64_t lgi_process_create_config(void);
+LG_IMPORT("lunatic::process", "drop_config") void lgi_process_drop_config(uint64_t config_id);
 LG_IMPORT("lunatic::process", "config_set_max_memory")
-void lunatic_process_config_set_max_memory(uint64_t config_id, uint64_t bytes);
+void lgi_process_config_set_max_memory(uint64_t config_id, uint64_t bytes);
 LG_IMPORT("lunatic::process", "config_get_max_memory")
-uint64_t lunatic_process_config_get_max_memory(uint64_t config_id);
+uint64_t lgi_process_config_get_max_memory(uint64_t config_id);
 LG_IMPORT("lunatic::process", "config_set_max_fuel")
-void lunatic_process_config_set_max_fuel(uint64_t config_id, uint64_t units);
+void lgi_process_config_set_max_fuel(uint64_t config_id, uint64_t units);
 LG_IMPORT("lunatic::process", "config_get_max_fuel")
-uint64_t lunatic_process_config_get_max_fuel(uint64_t config_id);
+uint64_t lgi_process_config_get_max_fuel(uint64_t config_id);
 LG_IMPORT("lunatic::process", "config_can_compile_modules")
-uint32_t lunatic_process_config_can_compile_modules(uint64_t config_id);
+uint32_t lgi_process_config_can_compile_modules(uint64_t config_id);
 LG_IMPORT("lunatic::process", "config_set_can_compile_modules")
-void lunatic_process_config_set_can_compile_modules(uint64_t config_id, uint32_t can);
+void lgi_process_config_set_can_compile_modules(uint64_t config_id, uint32_t can);
 LG_IMPORT("lunatic::process", "config_can_create_configs")
-uint32_t lunatic_process_config_can_create_configs(uint64_t config_id);
+uint32_t lgi_process_config_can_create_configs(uint64_t config_id);
 LG_IMPORT("lunatic::process", "config_set_can_create_configs")
-void lunatic_process_config_set_can_create_configs(uint64_t config_id, uint32_t can);
+void lgi_process_config_set_can_create_configs(uint64_t config_id, uint32_t can);
 LG_IMPORT("lunatic::process", "config_can_spawn_processes")
-uint32_t lunatic_process_config_can_spawn_processes(uint64_t config_id);
+uint32_t lgi_process_config_can_spawn_processes(uint64_t config_id);
 LG_IMPORT("lunatic::process", "config_set_can_spawn_processes")
-void lunatic_process_config_set_can_spawn_processes(uint64_t config_id, uint32_t can);
+void lgi_process_config_set_can_spawn_processes(uint64_t config_id, uint32_t can);
 LG_IMPORT("lunatic::process", "spawn")
-uint32_t lunatic_process_spawn(int64_t link, int64_t config_id, int64_t module_id, const char *func,
-                               uint32_t func_len, const void *params, uint32_t params_len,
-                               uint64_t *id_out);
+uint32_t lgi_process_spawn(int64_t link, int64_t config_id, int64_t module_id, const char *func,
+                           uint32_t func_len, const void *params, uint32_t params_len,
+                           uint64_t *id_out);
 LG_IMPORT("lunatic::process", "get_or_spawn")
-uint32_t lunatic_process_get_or_spawn(const char *name, uint32_t name_len, int64_t link,
-                                      int64_t config_id, int64_t module_id, const char *func,
-                                      uint32_t func_len, const void *params, uint32_t params_len,
-                                      uint64_t *node_id_out, uint64_t *id_out);
-LG_IMPORT("lunatic::process", "sleep_ms") void lunatic_process_sleep_ms(uint64_t ms);
-LG_IMPORT("lunatic::process", "die_when_link_dies") void lunatic_process_die_when_link_dies(uint32_t trap);
-LG_IMPORT("lunatic::process", "process_id") uint64_t lunatic_process_process_id(void);
-LG_IMPORT("lunatic::process", "environment_id") uint64_t lunatic_process_environment_id(void);
-LG_IMPORT("lunatic::process", "link") void lunatic_process_link(int64_t tag, uint64_t pid);
-LG_IMPORT("lunatic::process", "unlink") void lunatic_process_unlink(uint64_t pid);
-LG_IMPORT("lunatic::process", "monitor") void lunatic_process_monitor(uint64_t pid);
-LG_IMPORT("lunatic::process", "stop_monitoring") void lunatic_process_stop_monitoring(uint64_t pid);
-LG_IMPORT("lunatic::process", "kill") void lunatic_process_kill(uint64_t pid);
-LG_IMPORT("lunatic::process", "exists") uint32_t lunatic_process_exists(uint64_t pid);
+uint32_t lgi_process_get_or_spawn(const char *name, uint32_t name_len, int64_t link,
+                                  int64_t config_id, int64_t module_id, const char *func,
+                                  uint32_t func_len, const void *params, uint32_t params_len,
+                                  uint64_t *node_id_out, uint64_t *id_out);
+LG_IMPORT("lunatic::process", "sleep_ms") void lgi_process_sleep_ms(uint64_t ms);
+LG_IMPORT("lunatic::process", "die_when_link_dies") void lgi_process_die_when_link_dies(uint32_t trap);
+LG_IMPORT("lunatic::process", "process_id") uint64_t lgi_process_process_id(void);
+LG_IMPORT("lunatic::process", "environment_id") uint64_t lgi_process_environment_id(void);
+LG_IMPORT("lunatic::process", "link") void lgi_process_link(int64_t tag, uint64_t pid);
+LG_IMPORT("lunatic::process", "unlink") void lgi_process_unlink(uint64_t pid);
+LG_IMPORT("lunatic::process", "monitor") void lgi_process_monitor(uint64_t pid);
+LG_IMPORT("lunatic::process", "stop_monitoring") void lgi_process_stop_monitoring(uint64_t pid);
+LG_IMPORT("lunatic::process", "kill") void lgi_process_kill(uint64_t pid);
+LG_IMPORT("lunatic::process", "exists") uint32_t lgi_process_exists(uint64_t pid);
 
 /* ---- lunatic::registry ------------------------------------------------- */
 LG_IMPORT("lunatic::registry", "put")
-void lunatic_registry_put(const char *name, uint32_t name_len, uint64_t node_id, uint64_t pid);
+void lgi_registry_put(const char *name, uint32_t name_len, uint64_t node_id, uint64_t pid);
 LG_IMPORT("lunatic::registry", "get")
-uint32_t lunatic_registry_get(const char *name, uint32_t name_len, uint64_t *node_id_out, uint64_t *pid_out);
-LG_IMPORT("lunatic::registry", "remove") void lunatic_registry_remove(const char *name, uint32_t name_len);
+uint32_t lgi_registry_get(const char *name, uint32_t name_len, uint64_t *node_id_out, uint64_t *pid_out);
+LG_IMPORT("lunatic::registry", "remove") void lgi_registry_remove(const char *name, uint32_t name_len);
 
 /* ---- lunatic::timer ---------------------------------------------------- */
-LG_IMPORT("lunatic::timer", "send_after") uint64_t lunatic_timer_send_after(uint64_t pid, uint64_t delay_ms);
-LG_IMPORT("lunatic::timer", "cancel_timer") uint32_t lunatic_timer_cancel_timer(uint64_t timer_id);
+LG_IMPORT("lunatic::timer", "send_after") uint64_t lgi_timer_send_after(uint64_t pid, uint64_t delay_ms);
+LG_IMPORT("lunatic::timer", "cancel_timer") uint32_t lgi_timer_cancel_timer(uint64_t timer_id);
 
 /* ---- lunatic::networking ------------------------------------------------
  * Addresses: addr_type 4 (4 bytes at addr) or 6 (16 bytes + flow_info,
  * scope_id). Returned addresses are DNS-iterator resources. */
 LG_IMPORT("lunatic::networking", "resolve")
-uint32_t lunatic_networking_resolve(const char *name, uint32_t name_len, uint64_t timeout_ms, uint64_t *id_out);
-LG_IMPORT("lunatic::networking", "drop_dns_iterator") void lunatic_networking_drop_dns_iterator(uint64_t id);
+uint32_t lgi_networking_resolve(const char *name, uint32_t name_len, uint64_t timeout_ms, uint64_t *id_out);
+LG_IMPORT("lunatic::networking", "drop_dns_iterator") void lgi_networking_drop_dns_iterator(uint64_t id);
 LG_IMPORT("lunatic::networking", "resolve_next")
-uint32_t lunatic_networking_resolve_next(uint64_t iter_id, uint32_t *addr_type_out, uint8_t *addr_out,
-                                         uint16_t *port_out, uint32_t *flow_info_out, uint32_t *scope_id_out);
+uint32_t lgi_networking_resolve_next(uint64_t iter_id, uint32_t *addr_type_out, uint8_t *addr_out,
+                                     uint16_t *port_out, uint32_t *flow_info_out, uint32_t *scope_id_out);
 LG_IMPORT("lunatic::networking", "tcp_bind")
-uint32_t lunatic_networking_tcp_bind(uint32_t addr_type, const uint8_t *addr, uint32_t port,
-                                     uint32_t flow_info, uint32_t scope_id, uint64_t *id_out);
-LG_IMPORT("lunatic::networking", "drop_tcp_listener") void lunatic_networking_drop_tcp_listener(uint64_t id);
+uint32_t lgi_networking_tcp_bind(uint32_t addr_type, const uint8_t *addr, uint32_t port,
+                                 uint32_t flow_info, uint32_t scope_id, uint64_t *id_out);
+LG_IMPORT("lunatic::networking", "drop_tcp_listener") void lgi_networking_drop_tcp_listener(uint64_t id);
 LG_IMPORT("lunatic::networking", "tcp_local_addr")
-uint32_t lunatic_networking_tcp_local_addr(uint64_t listener_id, uint64_t *id_out);
+uint32_t lgi_networking_tcp_local_addr(uint64_t listener_id, uint64_t *id_out);
 LG_IMPORT("lunatic::networking", "tcp_accept")
-uint32_t lunatic_networking_tcp_accept(uint64_t listener_id, uint64_t *id_out, uint64_t *peer_iter_out);
+uint32_t lgi_networking_tcp_accept(uint64_t listener_id, uint64_t *id_out, uint64_t *peer_iter_out);
 LG_IMPORT("lunatic::networking", "tcp_connect")
-uint32_t lunatic_networking_tcp_connect(uint32_t addr_type, const uint8_t *addr, uint32_t port,
-                                        uint32_t flow_info, uint32_t scope_id, uint64_t timeout_ms,
-                                        uint64_t *id_out);
+uint32_t lgi_networking_tcp_connect(uint32_t addr_type, const uint8_t *addr, uint32_t port,
+                                    uint32_t flow_info, uint32_t scope_id, uint64_t timeout_ms,
+                                    uint64_t *id_out);
 LG_IMPORT("lunatic::networking", "tcp_peer_addr")
-uint32_t lunatic_networking_tcp_peer_addr(uint64_t stream_id, uint64_t *id_out);
-LG_IMPORT("lunatic::networking", "drop_tcp_stream") void lunatic_networking_drop_tcp_stream(uint64_t id);
-LG_IMPORT("lunatic::networking", "clone_tcp_stream") uint64_t lunatic_networking_clone_tcp_stream(uint64_t id);
+uint32_t lgi_networking_tcp_peer_addr(uint64_t stream_id, uint64_t *id_out);
+LG_IMPORT("lunatic::networking", "drop_tcp_stream") void lgi_networking_drop_tcp_stream(uint64_t id);
+LG_IMPORT("lunatic::networking", "clone_tcp_stream") uint64_t lgi_networking_clone_tcp_stream(uint64_t id);
 LG_IMPORT("lunatic::networking", "tcp_write_vectored")
-uint32_t lunatic_networking_tcp_write_vectored(uint64_t stream_id, const void *ciovecs,
-                                               uint32_t ciovec_count, uint64_t *opaque_out);
+uint32_t lgi_networking_tcp_write_vectored(uint64_t stream_id, const void *ciovecs,
+                                           uint32_t ciovec_count, uint64_t *opaque_out);
 LG_IMPORT("lunatic::networking", "tcp_read")
-uint32_t lunatic_networking_tcp_read(uint64_t stream_id, void *buf, uint32_t len, uint64_t *opaque_out);
+uint32_t lgi_networking_tcp_read(uint64_t stream_id, void *buf, uint32_t len, uint64_t *opaque_out);
 LG_IMPORT("lunatic::networking", "tcp_peek")
-uint32_t lunatic_networking_tcp_peek(uint64_t stream_id, void *buf, uint32_t len, uint64_t *opaque_out);
+uint32_t lgi_networking_tcp_peek(uint64_t stream_id, void *buf, uint32_t len, uint64_t *opaque_out);
 LG_IMPORT("lunatic::networking", "tcp_flush")
-uint32_t lunatic_networking_tcp_flush(uint64_t stream_id, uint64_t *error_id_out);
-LG_IMPORT("lunatic::networking", "set_read_timeout") void lunatic_networking_set_read_timeout(uint64_t id, uint64_t ms);
-LG_IMPORT("lunatic::networking", "set_write_timeout") void lunatic_networking_set_write_timeout(uint64_t id, uint64_t ms);
-LG_IMPORT("lunatic::networking", "set_peek_timeout") void lunatic_networking_set_peek_timeout(uint64_t id, uint64_t ms);
-LG_IMPORT("lunatic::networking", "get_read_timeout") uint64_t lunatic_networking_get_read_timeout(uint64_t id);
-LG_IMPORT("lunatic::networking", "get_write_timeout") uint64_t lunatic_networking_get_write_timeout(uint64_t id);
-LG_IMPORT("lunatic::networking", "get_peek_timeout") uint64_t lunatic_networking_get_peek_timeout(uint64_t id);
+uint32_t lgi_networking_tcp_flush(uint64_t stream_id, uint64_t *error_id_out);
+LG_IMPORT("lunatic::networking", "set_read_timeout") void lgi_networking_set_read_timeout(uint64_t id, uint64_t ms);
+LG_IMPORT("lunatic::networking", "set_write_timeout") void lgi_networking_set_write_timeout(uint64_t id, uint64_t ms);
+LG_IMPORT("lunatic::networking", "set_peek_timeout") void lgi_networking_set_peek_timeout(uint64_t id, uint64_t ms);
+LG_IMPORT("lunatic::networking", "get_read_timeout") uint64_t lgi_networking_get_read_timeout(uint64_t id);
+LG_IMPORT("lunatic::networking", "get_write_timeout") uint64_t lgi_networking_get_write_timeout(uint64_t id);
+LG_IMPORT("lunatic::networking", "get_peek_timeout") uint64_t lgi_networking_get_peek_timeout(uint64_t id);
 LG_IMPORT("lunatic::networking", "tls_bind")
-uint32_t lunatic_networking_tls_bind(uint32_t addr_type, const uint8_t *addr, uint32_t port,
-                                     uint32_t flow_info, uint32_t scope_id, uint64_t *id_out,
-                                     const char *cert_pem, uint32_t cert_len, const char *key_pem,
-                                     uint32_t key_len);
-LG_IMPORT("lunatic::networking", "drop_tls_listener") void lunatic_networking_drop_tls_listener(uint64_t id);
+uint32_t lgi_networking_tls_bind(uint32_t addr_type, const uint8_t *addr, uint32_t port,
+                                 uint32_t flow_info, uint32_t scope_id, uint64_t *id_out,
+                                 const char *cert_pem, uint32_t cert_len, const char *key_pem,
+                                 uint32_t key_len);
+LG_IMPORT("lunatic::networking", "drop_tls_listener") void lgi_networking_drop_tls_listener(uint64_t id);
 LG_IMPORT("lunatic::networking", "tls_local_addr")
-uint32_t lunatic_networking_tls_local_addr(uint64_t listener_id, uint64_t *id_out);
+uint32_t lgi_networking_tls_local_addr(uint64_t listener_id, uint64_t *id_out);
 LG_IMPORT("lunatic::networking", "tls_accept")
-uint32_t lunatic_networking_tls_accept(uint64_t listener_id, uint64_t *id_out, uint64_t *peer_iter_out);
+uint32_t lgi_networking_tls_accept(uint64_t listener_id, uint64_t *id_out, uint64_t *peer_iter_out);
 /* certs: certs_count records {u32 ptr, u32 len}, each a PEM CA certificate. */
 LG_IMPORT("lunatic::networking", "tls_connect")
-uint32_t lunatic_networking_tls_connect(const char *host, uint32_t host_len, uint32_t port,
-                                        uint64_t timeout_ms, uint64_t *id_out, const void *certs,
-                                        uint32_t certs_count);
-LG_IMPORT("lunatic::networking", "drop_tls_stream") void lunatic_networking_drop_tls_stream(uint64_t id);
-LG_IMPORT("lunatic::networking", "clone_tls_stream") uint64_t lunatic_networking_clone_tls_stream(uint64_t id);
+uint32_t lgi_networking_tls_connect(const char *host, uint32_t host_len, uint32_t port,
+                                    uint64_t timeout_ms, uint64_t *id_out, const void *certs,
+                                    uint32_t certs_count);
+LG_IMPORT("lunatic::networking", "drop_tls_stream") void lgi_networking_drop_tls_stream(uint64_t id);
+LG_IMPORT("lunatic::networking", "clone_tls_stream") uint64_t lgi_networking_clone_tls_stream(uint64_t id);
 LG_IMPORT("lunatic::networking", "tls_write_vectored")
-uint32_t lunatic_networking_tls_write_vectored(uint64_t stream_id, const void *ciovecs,
-                                               uint32_t ciovec_count, uint64_t *opaque_out);
+uint32_t lgi_networking_tls_write_vectored(uint64_t stream_id, const void *ciovecs,
+                                           uint32_t ciovec_count, uint64_t *opaque_out);
 LG_IMPORT("lunatic::networking", "tls_read")
-uint32_t lunatic_networking_tls_read(uint64_t stream_id, void *buf, uint32_t len, uint64_t *opaque_out);
+uint32_t lgi_networking_tls_read(uint64_t stream_id, void *buf, uint32_t len, uint64_t *opaque_out);
 LG_IMPORT("lunatic::networking", "tls_flush")
-uint32_t lunatic_networking_tls_flush(uint64_t stream_id, uint64_t *error_id_out);
-LG_IMPORT("lunatic::networking", "set_tls_read_timeout") void lunatic_networking_set_tls_read_timeout(uint64_t id, uint64_t ms);
-LG_IMPORT("lunatic::networking", "set_tls_write_timeout") void lunatic_networking_set_tls_write_timeout(uint64_t id, uint64_t ms);
-LG_IMPORT("lunatic::networking", "get_tls_read_timeout") uint64_t lunatic_networking_get_tls_read_timeout(uint64_t id);
-LG_IMPORT("lunatic::networking", "get_tls_write_timeout") uint64_t lunatic_networking_get_tls_write_timeout(uint64_t id);
+uint32_t lgi_networking_tls_flush(uint64_t stream_id, uint64_t *error_id_out);
+LG_IMPORT("lunatic::networking", "set_tls_read_timeout") void lgi_networking_set_tls_read_timeout(uint64_t id, uint64_t ms);
+LG_IMPORT("lunatic::networking", "set_tls_write_timeout") void lgi_networking_set_tls_write_timeout(uint64_t id, uint64_t ms);
+LG_IMPORT("lunatic::networking", "get_tls_read_timeout") uint64_t lgi_networking_get_tls_read_timeout(uint64_t id);
+LG_IMPORT("lunatic::networking", "get_tls_write_timeout") uint64_t lgi_networking_get_tls_write_timeout(uint64_t id);
 LG_IMPORT("lunatic::networking", "udp_bind")
-uint32_t lunatic_networking_udp_bind(uint32_t addr_type, const uint8_t *addr, uint32_t port,
-                                     uint32_t flow_info, uint32_t scope_id, uint64_t *id_out);
+uint32_t lgi_networking_udp_bind(uint32_t addr_type, const uint8_t *addr, uint32_t port,
+                                 uint32_t flow_info, uint32_t scope_id, uint64_t *id_out);
 LG_IMPORT("lunatic::networking", "udp_local_addr")
-uint32_t lunatic_networking_udp_local_addr(uint64_t socket_id, uint64_t *id_out);
+uint32_t lgi_networking_udp_local_addr(uint64_t socket_id, uint64_t *id_out);
 /* 0 iterator, 1 NotConnected error id, 2 other error id. */
 LG_IMPORT("lunatic::networking", "udp_peer_addr")
-uint32_t lunatic_networking_udp_peer_addr(uint64_t socket_id, uint64_t *id_out);
-LG_IMPORT("lunatic::networking", "drop_udp_socket") void lunatic_networking_drop_udp_socket(uint64_t id);
+uint32_t lgi_networking_udp_peer_addr(uint64_t socket_id, uint64_t *id_out);
+LG_IMPORT("lunatic::networking", "drop_udp_socket") void lgi_networking_drop_udp_socket(uint64_t id);
 LG_IMPORT("lunatic::networking", "udp_receive")
-uint32_t lunatic_networking_udp_receive(uint64_t socket_id, void *buf, uint32_t len, uint64_t *opaque_out);
+uint32_t lgi_networking_udp_receive(uint64_t socket_id, void *buf, uint32_t len, uint64_t *opaque_out);
 LG_IMPORT("lunatic::networking", "udp_receive_from")
-uint32_t lunatic_networking_udp_receive_from(uint64_t socket_id, void *buf, uint32_t len,
-                                             uint64_t *opaque_out, uint64_t *iter_out);
+uint32_t lgi_networking_udp_receive_from(uint64_t socket_id, void *buf, uint32_t len,
+                                         uint64_t *opaque_out, uint64_t *iter_out);
 LG_IMPORT("lunatic::networking", "udp_connect")
-uint32_t lunatic_networking_udp_connect(uint64_t socket_id, uint32_t addr_type, const uint8_t *addr,
-                                        uint32_t port, uint32_t flow_info, uint32_t scope_id,
-                                        uint64_t timeout_ms, uint64_t *id_out);
-LG_IMPORT("lunatic::networking", "clone_udp_socket") uint64_t lunatic_networking_clone_udp_socket(uint64_t id);
+uint32_t lgi_networking_udp_connect(uint64_t socket_id, uint32_t addr_type, const uint8_t *addr,
+                                    uint32_t port, uint32_t flow_info, uint32_t scope_id,
+                                    uint64_t timeout_ms, uint64_t *id_out);
+LG_IMPORT("lunatic::networking", "clone_udp_socket") uint64_t lgi_networking_clone_udp_socket(uint64_t id);
 LG_IMPORT("lunatic::networking", "set_udp_socket_broadcast")
-void lunatic_networking_set_udp_socket_broadcast(uint64_t id, uint32_t broadcast);
+void lgi_networking_set_udp_socket_broadcast(uint64_t id, uint32_t broadcast);
 LG_IMPORT("lunatic::networking", "get_udp_socket_broadcast")
-uint32_t lunatic_networking_get_udp_socket_broadcast(uint64_t id);
-LG_IMPORT("lunatic::networking", "set_udp_socket_ttl") void lunatic_networking_set_udp_socket_ttl(uint64_t id, uint32_t ttl);
-LG_IMPORT("lunatic::networking", "get_udp_socket_ttl") uint32_t lunatic_networking_get_udp_socket_ttl(uint64_t id);
+uint32_t lgi_networking_get_udp_socket_broadcast(uint64_t id);
+LG_IMPORT("lunatic::networking", "set_udp_socket_ttl") void lgi_networking_set_udp_socket_ttl(uint64_t id, uint32_t ttl);
+LG_IMPORT("lunatic::networking", "get_udp_socket_ttl") uint32_t lgi_networking_get_udp_socket_ttl(uint64_t id);
 LG_IMPORT("lunatic::networking", "udp_send_to")
-uint32_t lunatic_networking_udp_send_to(uint64_t socket_id, const void *buf, uint32_t len,
-                                        uint32_t addr_type, const uint8_t *addr, uint32_t port,
-                                        uint32_t flow_info, uint32_t scope_id, uint64_t *opaque_out);
+uint32_t lgi_networking_udp_send_to(uint64_t socket_id, const void *buf, uint32_t len,
+                                    uint32_t addr_type, const uint8_t *addr, uint32_t port,
+                                    uint32_t flow_info, uint32_t scope_id, uint64_t *opaque_out);
 LG_IMPORT("lunatic::networking", "udp_send")
-uint32_t lunatic_networking_udp_send(uint64_t socket_id, const void *buf, uint32_t len, uint64_t *opaque_out);
+uint32_t lgi_networking_udp_send(uint64_t socket_id, const void *buf, uint32_t len, uint64_t *opaque_out);
 
 /* ---- lunatic::wasi (config mutators) ----------------------------------- */
 LG_IMPORT("lunatic::wasi", "config_add_environment_variable")
-void lunatic_wasi_config_add_environment_variable(uint64_t config_id, const char *key, uint32_t key_len,
-                                                  const char *value, uint32_t value_len);
+void lgi_wasi_config_add_environment_variable(uint64_t config_id, const char *key, uint32_t key_len,
+                                              const char *value, uint32_t value_len);
 LG_IMPORT("lunatic::wasi", "config_add_command_line_argument")
-void lunatic_wasi_config_add_command_line_argument(uint64_t config_id, const char *arg, uint32_t len);
+void lgi_wasi_config_add_command_line_argument(uint64_t config_id, const char *arg, uint32_t len);
 LG_IMPORT("lunatic::wasi", "config_preopen_dir")
-void lunatic_wasi_config_preopen_dir(uint64_t config_id, const char *dir, uint32_t len);
+void lgi_wasi_config_preopen_dir(uint64_t config_id, const char *dir, uint32_t len);
 
 /* ---- lunatic::version -------------------------------------------------- */
-LG_IMPORT("lunatic::version", "major") uint32_t lunatic_version_major(void);
-LG_IMPORT("lunatic::version", "minor") uint32_t lunatic_version_minor(void);
-LG_IMPORT("lunatic::version", "patch") uint32_t lunatic_version_patch(void);
+LG_IMPORT("lunatic::version", "major") uint32_t lgi_version_major(void);
+LG_IMPORT("lunatic::version", "minor") uint32_t lgi_version_minor(void);
+LG_IMPORT("lunatic::version", "patch") uint32_t lgi_version_patch(void);
 
 /* ---- lunatic::trap ----------------------------------------------------- */
 /* Calls the export _lunatic_catch_trap(function, pointer); returns its
  * result, or 0 when that call trapped (the process survives). */
-LG_IMPORT("lunatic::trap", "catch") int32_t lunatic_trap_catch(int32_t function, int32_t pointer);
+LG_IMPORT("lunatic::trap", "catch") int32_t lgi_trap_catch(int32_t function, int32_t pointer);
 
 /* ---- lunatic::distributed ---------------------------------------------- */
-LG_IMPORT("lunatic::distributed", "nodes_count") uint32_t lunatic_distributed_nodes_count(void);
-LG_IMPORT("lunatic::distributed", "get_nodes") uint32_t lunatic_distributed_get_nodes(uint64_t *nodes, uint32_t max);
-LG_IMPORT("lunatic::distributed", "node_id") uint64_t lunatic_distributed_node_id(void);
-LG_IMPORT("lunatic::distributed", "module_id") uint64_t lunatic_distributed_module_id(void);
+LG_IMPORT("lunatic::distributed", "nodes_count") uint32_t lgi_distributed_nodes_count(void);
+LG_IMPORT("lunatic::distributed", "get_nodes") uint32_t lgi_distributed_get_nodes(uint64_t *nodes, uint32_t max);
+LG_IMPORT("lunatic::distributed", "node_id") uint64_t lgi_distributed_node_id(void);
+LG_IMPORT("lunatic::distributed", "module_id") uint64_t lgi_distributed_module_id(void);
 LG_IMPORT("lunatic::distributed", "exec_lookup_nodes")
-uint32_t lunatic_distributed_exec_lookup_nodes(const char *query, uint32_t query_len, uint64_t *query_id_out,
-                                               uint64_t *nodes_len_out, uint64_t *error_id_out);
+uint32_t lgi_distributed_exec_lookup_nodes(const char *query, uint32_t query_len, uint64_t *query_id_out,
+                                           uint64_t *nodes_len_out, uint64_t *error_id_out);
 LG_IMPORT("lunatic::distributed", "copy_lookup_nodes_results")
-int32_t lunatic_distributed_copy_lookup_nodes_results(uint64_t query_id, uint64_t *nodes, uint32_t max,
-                                                      uint64_t *error_id_out);
+int32_t lgi_distributed_copy_lookup_nodes_results(uint64_t query_id, uint64_t *nodes, uint32_t max,
+                                                  uint64_t *error_id_out);
 LG_IMPORT("lunatic::distributed", "spawn")
-uint32_t lunatic_distributed_spawn(uint64_t node_id, int64_t config_id, uint64_t module_id, const char *func,
-                                   uint32_t func_len, const void *params, uint32_t params_len,
-                                   uint64_t *id_out);
-LG_IMPORT("lunatic::distributed", "send") uint32_t lunatic_distributed_send(uint64_t node_id, uint64_t pid);
+uint32_t lgi_distributed_spawn(uint64_t node_id, int64_t config_id, uint64_t module_id, const char *func,
+                               uint32_t func_len, const void *params, uint32_t params_len,
+                               uint64_t *id_out);
+LG_IMPORT("lunatic::distributed", "send") uint32_t lgi_distributed_send(uint64_t node_id, uint64_t pid);
 LG_IMPORT("lunatic::distributed", "send_receive_skip_search")
-uint32_t lunatic_distributed_send_receive_skip_search(uint64_t node_id, uint64_t pid, int64_t wait_tag,
-                                                      uint64_t timeout_ms);
+uint32_t lgi_distributed_send_receive_skip_search(uint64_t node_id, uint64_t pid, int64_t wait_tag,
+                                                  uint64_t timeout_ms);
 /* The next three return a buffer allocated with the export lunatic_alloc
  * and write its length at len_out (read 4 bytes). */
-LG_IMPORT("lunatic::distributed", "test_root_cert") uint32_t lunatic_distributed_test_root_cert(uint32_t *len_out);
+LG_IMPORT("lunatic::distributed", "test_root_cert") uint32_t lgi_distributed_test_root_cert(uint32_t *len_out);
 LG_IMPORT("lunatic::distributed", "default_server_certificates")
-uint32_t lunatic_distributed_default_server_certificates(const char *ca_cert, uint32_t ca_cert_len,
-                                                         const char *ca_key, uint32_t ca_key_len,
-                                                         uint32_t *len_out);
+uint32_t lgi_distributed_default_server_certificates(const char *ca_cert, uint32_t ca_cert_len,
+                                                     const char *ca_key, uint32_t ca_key_len,
+                                                     uint32_t *len_out);
 LG_IMPORT("lunatic::distributed", "sign_node")
-uint32_t lunatic_distributed_sign_node(const char *ca_cert, uint32_t ca_cert_len, const char *ca_key,
-                                       uint32_t ca_key_len, const char *csr, uint32_t csr_len,
-                                       uint32_t *len_out);
+uint32_t lgi_distributed_sign_node(const char *ca_cert, uint32_t ca_cert_len, const char *ca_key,
+                                   uint32_t ca_key_len, const char *csr, uint32_t csr_len,
+                                   uint32_t *len_out);
 
 /* ---- lunatic::metrics -------------------------------------------------- */
-LG_IMPORT("lunatic::metrics", "counter") void lunatic_metrics_counter(const char *name, uint32_t len, uint64_t value);
-LG_IMPORT("lunatic::metrics", "increment_counter") void lunatic_metrics_increment_counter(const char *name, uint32_t len);
-LG_IMPORT("lunatic::metrics", "gauge") void lunatic_metrics_gauge(const char *name, uint32_t len, double value);
-LG_IMPORT("lunatic::metrics", "increment_gauge") void lunatic_metrics_increment_gauge(const char *name, uint32_t len, double value);
-LG_IMPORT("lunatic::metrics", "decrement_gauge") void lunatic_metrics_decrement_gauge(const char *name, uint32_t len, double value);
-LG_IMPORT("lunatic::metrics", "histogram") void lunatic_metrics_histogram(const char *name, uint32_t len, double value);
+LG_IMPORT("lunatic::metrics", "counter") void lgi_metrics_counter(const char *name, uint32_t len, uint64_t value);
+LG_IMPORT("lunatic::metrics", "increment_counter") void lgi_metrics_increment_counter(const char *name, uint32_t len);
+LG_IMPORT("lunatic::metrics", "gauge") void lgi_metrics_gauge(const char *name, uint32_t len, double value);
+LG_IMPORT("lunatic::metrics", "increment_gauge") void lgi_metrics_increment_gauge(const char *name, uint32_t len, double value);
+LG_IMPORT("lunatic::metrics", "decrement_gauge") void lgi_metrics_decrement_gauge(const char *name, uint32_t len, double value);
+LG_IMPORT("lunatic::metrics", "histogram") void lgi_metrics_histogram(const char *name, uint32_t len, double value);
 
 /* ---- lunatic::sqlite ----------------------------------------------------
  * Allocating calls (last_error, read_column, read_row, column_name(s))
  * return a lunatic_alloc'ed buffer and write its length at len_out. */
-LG_IMPORT("lunatic::sqlite", "open") uint64_t lunatic_sqlite_open(const char *path, uint32_t path_len, uint64_t *conn_id_out);
-LG_IMPORT("lunatic::sqlite", "query_prepare") uint64_t lunatic_sqlite_query_prepare(uint64_t conn_id, const char *sql, uint32_t sql_len);
-LG_IMPORT("lunatic::sqlite", "execute") uint32_t lunatic_sqlite_execute(uint64_t conn_id, const char *sql, uint32_t sql_len);
-LG_IMPORT("lunatic::sqlite", "bind_value") void lunatic_sqlite_bind_value(uint64_t statement_id, const void *data, uint32_t len);
-LG_IMPORT("lunatic::sqlite", "sqlite3_changes") uint32_t lunatic_sqlite_sqlite3_changes(uint64_t conn_id);
-LG_IMPORT("lunatic::sqlite", "statement_reset") void lunatic_sqlite_statement_reset(uint64_t statement_id);
-LG_IMPORT("lunatic::sqlite", "sqlite3_step") uint32_t lunatic_sqlite_sqlite3_step(uint64_t statement_id);
-LG_IMPORT("lunatic::sqlite", "sqlite3_finalize") void lunatic_sqlite_sqlite3_finalize(uint64_t statement_id);
-LG_IMPORT("lunatic::sqlite", "column_count") uint32_t lunatic_sqlite_column_count(uint64_t statement_id);
-LG_IMPORT("lunatic::sqlite", "last_error") uint32_t lunatic_sqlite_last_error(uint64_t conn_id, uint32_t *len_out);
+LG_IMPORT("lunatic::sqlite", "open") uint64_t lgi_sqlite_open(const char *path, uint32_t path_len, uint64_t *conn_id_out);
+LG_IMPORT("lunatic::sqlite", "query_prepare") uint64_t lgi_sqlite_query_prepare(uint64_t conn_id, const char *sql, uint32_t sql_len);
+LG_IMPORT("lunatic::sqlite", "execute") uint32_t lgi_sqlite_execute(uint64_t conn_id, const char *sql, uint32_t sql_len);
+LG_IMPORT("lunatic::sqlite", "bind_value") void lgi_sqlite_bind_value(uint64_t statement_id, const void *data, uint32_t len);
+LG_IMPORT("lunatic::sqlite", "sqlite3_changes") uint32_t lgi_sqlite_sqlite3_changes(uint64_t conn_id);
+LG_IMPORT("lunatic::sqlite", "statement_reset") void lgi_sqlite_statement_reset(uint64_t statement_id);
+LG_IMPORT("lunatic::sqlite", "sqlite3_step") uint32_t lgi_sqlite_sqlite3_step(uint64_t statement_id);
+LG_IMPORT("lunatic::sqlite", "sqlite3_finalize") void lgi_sqlite_sqlite3_finalize(uint64_t statement_id);
+LG_IMPORT("lunatic::sqlite", "column_count") uint32_t lgi_sqlite_column_count(uint64_t statement_id);
+LG_IMPORT("lunatic::sqlite", "last_error") uint32_t lgi_sqlite_last_error(uint64_t conn_id, uint32_t *len_out);
 LG_IMPORT("lunatic::sqlite", "read_column")
-uint32_t lunatic_sqlite_read_column(uint64_t statement_id, uint32_t column, uint32_t *len_out);
-LG_IMPORT("lunatic::sqlite", "read_row") uint32_t lunatic_sqlite_read_row(uint64_t statement_id, uint32_t *len_out);
+uint32_t lgi_sqlite_read_column(uint64_t statement_id, uint32_t column, uint32_t *len_out);
+LG_IMPORT("lunatic::sqlite", "read_row") uint32_t lgi_sqlite_read_row(uint64_t statement_id, uint32_t *len_out);
 LG_IMPORT("lunatic::sqlite", "column_name")
-uint32_t lunatic_sqlite_column_name(uint64_t statement_id, uint32_t column, uint32_t *len_out);
-LG_IMPORT("lunatic::sqlite", "column_names") uint32_t lunatic_sqlite_column_names(uint64_t statement_id, uint32_t *len_out);
+uint32_t lgi_sqlite_column_name(uint64_t statement_id, uint32_t column, uint32_t *len_out);
+LG_IMPORT("lunatic::sqlite", "column_names") uint32_t lgi_sqlite_column_names(uint64_t statement_id, uint32_t *len_out);
 
 /* ======================================================================== *
  * The C layer.                                                             *
@@ -366,19 +367,19 @@ __attribute__((format(printf, 1, 2))) static inline int lg_printf(const char *fm
 
 /* ---- processes --------------------------------------------------------- */
 
-static inline uint64_t lg_self(void) { return lunatic_process_process_id(); }
-static inline uint64_t lg_environment_id(void) { return lunatic_process_environment_id(); }
-static inline int lg_exists(uint64_t pid) { return (int)lunatic_process_exists(pid); }
-static inline void lg_kill(uint64_t pid) { lunatic_process_kill(pid); }
-static inline void lg_link(int64_t tag, uint64_t pid) { lunatic_process_link(tag, pid); }
-static inline void lg_unlink(uint64_t pid) { lunatic_process_unlink(pid); }
-static inline void lg_monitor(uint64_t pid) { lunatic_process_monitor(pid); }
-static inline void lg_stop_monitoring(uint64_t pid) { lunatic_process_stop_monitoring(pid); }
+static inline uint64_t lg_self(void) { return lgi_process_process_id(); }
+static inline uint64_t lg_environment_id(void) { return lgi_process_environment_id(); }
+static inline int lg_exists(uint64_t pid) { return (int)lgi_process_exists(pid); }
+static inline void lg_kill(uint64_t pid) { lgi_process_kill(pid); }
+static inline void lg_link(int64_t tag, uint64_t pid) { lgi_process_link(tag, pid); }
+static inline void lg_unlink(uint64_t pid) { lgi_process_unlink(pid); }
+static inline void lg_monitor(uint64_t pid) { lgi_process_monitor(pid); }
+static inline void lg_stop_monitoring(uint64_t pid) { lgi_process_stop_monitoring(pid); }
 /* trap != 0 (the default): die when a linked process fails; 0: get a
  * LinkDied message with the link's tag instead. Takes effect at the next
  * signal the process handles. */
-static inline void lg_die_when_link_dies(int trap) { lunatic_process_die_when_link_dies(trap != 0); }
-static inline void lg_sleep_ms(uint64_t ms) { lunatic_process_sleep_ms(ms); }
+static inline void lg_die_when_link_dies(int trap) { lgi_process_die_when_link_dies(trap != 0); }
+static inline void lg_sleep_ms(uint64_t ms) { lgi_process_sleep_ms(ms); }
 
 /* One spawn parameter; the host receives 17-byte records [type][u128 LE]. */
 typedef struct lg_param {
@@ -425,7 +426,7 @@ static inline uint32_t lg_spawn_ex(int64_t link, int64_t config_id, int64_t modu
 {
     uint8_t buf[17 * LG_MAX_PARAMS];
     uint32_t len = lg_encode_params(buf, params, n);
-    return lunatic_process_spawn(link, config_id, module_id, func, (uint32_t)strlen(func), buf, len, out);
+    return lgi_process_spawn(link, config_id, module_id, func, (uint32_t)strlen(func), buf, len, out);
 }
 
 /* Spawns an export of this module with the caller's config; returns the
@@ -434,7 +435,7 @@ static inline uint64_t lg_spawn(const char *func, const lg_param *params, size_t
 {
     uint64_t id;
     if (lg_spawn_ex(0, LG_MINE, LG_MINE, func, params, n, &id) != LG_OK) {
-        lunatic_error_drop(id);
+        lgi_error_drop(id);
         return 0;
     }
     return id;
@@ -445,7 +446,7 @@ static inline uint64_t lg_spawn_link(int64_t tag, const char *func, const lg_par
 {
     uint64_t id;
     if (lg_spawn_ex(tag, LG_MINE, LG_MINE, func, params, n, &id) != LG_OK) {
-        lunatic_error_drop(id);
+        lgi_error_drop(id);
         return 0;
     }
     return id;
@@ -460,8 +461,8 @@ static inline uint32_t lg_get_or_spawn(const char *name, int64_t link, int64_t c
 {
     uint8_t buf[17 * LG_MAX_PARAMS];
     uint32_t len = lg_encode_params(buf, params, n);
-    return lunatic_process_get_or_spawn(name, (uint32_t)strlen(name), link, config_id, module_id, func,
-                                        (uint32_t)strlen(func), buf, len, node, pid);
+    return lgi_process_get_or_spawn(name, (uint32_t)strlen(name), link, config_id, module_id, func,
+                                    (uint32_t)strlen(func), buf, len, node, pid);
 }
 
 /* ---- messages ----------------------------------------------------------
@@ -469,17 +470,17 @@ static inline uint32_t lg_get_or_spawn(const char *name, int64_t link, int64_t c
  * lg_receive leaves the received one there; the read/write calls work on
  * it. */
 
-static inline void lg_msg_create(int64_t tag, uint64_t capacity) { lunatic_message_create_data(tag, capacity); }
-static inline uint32_t lg_msg_write(const void *p, size_t n) { return lunatic_message_write_data(p, (uint32_t)n); }
-static inline uint32_t lg_msg_read(void *p, size_t n) { return lunatic_message_read_data(p, (uint32_t)n); }
-static inline void lg_msg_seek(uint64_t index) { lunatic_message_seek_data(index); }
-static inline uint64_t lg_msg_size(void) { return lunatic_message_data_size(); }
-static inline int64_t lg_msg_tag(void) { return lunatic_message_get_tag(); }
+static inline void lg_msg_create(int64_t tag, uint64_t capacity) { lgi_message_create_data(tag, capacity); }
+static inline uint32_t lg_msg_write(const void *p, size_t n) { return lgi_message_write_data(p, (uint32_t)n); }
+static inline uint32_t lg_msg_read(void *p, size_t n) { return lgi_message_read_data(p, (uint32_t)n); }
+static inline void lg_msg_seek(uint64_t index) { lgi_message_seek_data(index); }
+static inline uint64_t lg_msg_size(void) { return lgi_message_data_size(); }
+static inline int64_t lg_msg_tag(void) { return lgi_message_get_tag(); }
 /* The pid of a ProcessDied message (0 for other kinds). */
-static inline uint64_t lg_msg_pid(void) { return lunatic_message_get_process_id(); }
-static inline void lg_msg_send(uint64_t pid) { lunatic_message_send(pid); }
-static inline uint64_t lg_msg_push_module(uint64_t module_id) { return lunatic_message_push_module(module_id); }
-static inline uint64_t lg_msg_take_module(uint64_t index) { return lunatic_message_take_module(index); }
+static inline uint64_t lg_msg_pid(void) { return lgi_message_get_process_id(); }
+static inline void lg_msg_send(uint64_t pid) { lgi_message_send(pid); }
+static inline uint64_t lg_msg_push_module(uint64_t module_id) { return lgi_message_push_module(module_id); }
+static inline uint64_t lg_msg_take_module(uint64_t index) { return lgi_message_take_module(index); }
 
 static inline void lg_msg_write_u64(uint64_t v) { lg_msg_write(&v, sizeof v); }
 static inline void lg_msg_write_str(const char *s) { lg_msg_write(s, strlen(s)); }
@@ -510,7 +511,7 @@ static inline size_t lg_msg_read_str(char *buf, size_t cap)
  * LG_TIMEOUT (timeout_ms 0 polls, LG_FOREVER waits forever). */
 static inline uint32_t lg_receive(const int64_t *tags, size_t n, uint64_t timeout_ms)
 {
-    return lunatic_message_receive(tags, (uint32_t)n, timeout_ms);
+    return lgi_message_receive(tags, (uint32_t)n, timeout_ms);
 }
 static inline uint32_t lg_receive_any(uint64_t timeout_ms) { return lg_receive(NULL, 0, timeout_ms); }
 static inline uint32_t lg_receive_tag(int64_t tag, uint64_t timeout_ms) { return lg_receive(&tag, 1, timeout_ms); }
@@ -520,7 +521,7 @@ static inline uint32_t lg_receive_tag(int64_t tag, uint64_t timeout_ms) { return
  * Returns 0 (the reply is in scratch) or LG_TIMEOUT. */
 static inline uint32_t lg_send_receive_skip_search(uint64_t pid, int64_t wait_tag, uint64_t timeout_ms)
 {
-    return lunatic_message_send_receive_skip_search(pid, wait_tag, timeout_ms);
+    return lgi_message_send_receive_skip_search(pid, wait_tag, timeout_ms);
 }
 
 /* One-call sends of a u64 or a string with a tag. */
@@ -540,59 +541,59 @@ static inline void lg_send_str(uint64_t pid, int64_t tag, const char *s)
 /* ---- timers ------------------------------------------------------------ */
 
 /* Sends the scratch message to pid after delay_ms; returns the timer id. */
-static inline uint64_t lg_send_after(uint64_t pid, uint64_t delay_ms) { return lunatic_timer_send_after(pid, delay_ms); }
+static inline uint64_t lg_send_after(uint64_t pid, uint64_t delay_ms) { return lgi_timer_send_after(pid, delay_ms); }
 /* 1 if the timer was still pending and is now cancelled, else 0. */
-static inline int lg_cancel_timer(uint64_t timer_id) { return (int)lunatic_timer_cancel_timer(timer_id); }
+static inline int lg_cancel_timer(uint64_t timer_id) { return (int)lgi_timer_cancel_timer(timer_id); }
 
 /* ---- registry ---------------------------------------------------------- */
 
 static inline void lg_register(const char *name, uint64_t pid)
 {
-    lunatic_registry_put(name, (uint32_t)strlen(name), 0, pid);
+    lgi_registry_put(name, (uint32_t)strlen(name), 0, pid);
 }
 /* 0 with *node and *pid set if name is registered, else 1. */
 static inline uint32_t lg_lookup(const char *name, uint64_t *node, uint64_t *pid)
 {
-    return lunatic_registry_get(name, (uint32_t)strlen(name), node, pid);
+    return lgi_registry_get(name, (uint32_t)strlen(name), node, pid);
 }
-static inline void lg_unregister(const char *name) { lunatic_registry_remove(name, (uint32_t)strlen(name)); }
+static inline void lg_unregister(const char *name) { lgi_registry_remove(name, (uint32_t)strlen(name)); }
 
 /* ---- configs and modules ----------------------------------------------- */
 
 /* A new config with no permissions; -1 if the caller may not create one. */
-static inline int64_t lg_config_create(void) { return lunatic_process_create_config(); }
-static inline void lg_config_drop(int64_t c) { lunatic_process_drop_config((uint64_t)c); }
-static inline void lg_config_set_max_memory(int64_t c, uint64_t bytes) { lunatic_process_config_set_max_memory((uint64_t)c, bytes); }
-static inline uint64_t lg_config_max_memory(int64_t c) { return lunatic_process_config_get_max_memory((uint64_t)c); }
+static inline int64_t lg_config_create(void) { return lgi_process_create_config(); }
+static inline void lg_config_drop(int64_t c) { lgi_process_drop_config((uint64_t)c); }
+static inline void lg_config_set_max_memory(int64_t c, uint64_t bytes) { lgi_process_config_set_max_memory((uint64_t)c, bytes); }
+static inline uint64_t lg_config_max_memory(int64_t c) { return lgi_process_config_get_max_memory((uint64_t)c); }
 /* Fuel in units of 100 000 instructions; 0 = unlimited. */
-static inline void lg_config_set_max_fuel(int64_t c, uint64_t units) { lunatic_process_config_set_max_fuel((uint64_t)c, units); }
-static inline uint64_t lg_config_max_fuel(int64_t c) { return lunatic_process_config_get_max_fuel((uint64_t)c); }
-static inline void lg_config_set_can_compile(int64_t c, int v) { lunatic_process_config_set_can_compile_modules((uint64_t)c, v != 0); }
-static inline void lg_config_set_can_create_configs(int64_t c, int v) { lunatic_process_config_set_can_create_configs((uint64_t)c, v != 0); }
-static inline void lg_config_set_can_spawn(int64_t c, int v) { lunatic_process_config_set_can_spawn_processes((uint64_t)c, v != 0); }
-static inline int lg_config_can_compile(int64_t c) { return (int)lunatic_process_config_can_compile_modules((uint64_t)c); }
-static inline int lg_config_can_create_configs(int64_t c) { return (int)lunatic_process_config_can_create_configs((uint64_t)c); }
-static inline int lg_config_can_spawn(int64_t c) { return (int)lunatic_process_config_can_spawn_processes((uint64_t)c); }
+static inline void lg_config_set_max_fuel(int64_t c, uint64_t units) { lgi_process_config_set_max_fuel((uint64_t)c, units); }
+static inline uint64_t lg_config_max_fuel(int64_t c) { return lgi_process_config_get_max_fuel((uint64_t)c); }
+static inline void lg_config_set_can_compile(int64_t c, int v) { lgi_process_config_set_can_compile_modules((uint64_t)c, v != 0); }
+static inline void lg_config_set_can_create_configs(int64_t c, int v) { lgi_process_config_set_can_create_configs((uint64_t)c, v != 0); }
+static inline void lg_config_set_can_spawn(int64_t c, int v) { lgi_process_config_set_can_spawn_processes((uint64_t)c, v != 0); }
+static inline int lg_config_can_compile(int64_t c) { return (int)lgi_process_config_can_compile_modules((uint64_t)c); }
+static inline int lg_config_can_create_configs(int64_t c) { return (int)lgi_process_config_can_create_configs((uint64_t)c); }
+static inline int lg_config_can_spawn(int64_t c) { return (int)lgi_process_config_can_spawn_processes((uint64_t)c); }
 static inline void lg_config_add_env(int64_t c, const char *key, const char *value)
 {
-    lunatic_wasi_config_add_environment_variable((uint64_t)c, key, (uint32_t)strlen(key), value, (uint32_t)strlen(value));
+    lgi_wasi_config_add_environment_variable((uint64_t)c, key, (uint32_t)strlen(key), value, (uint32_t)strlen(value));
 }
 static inline void lg_config_add_arg(int64_t c, const char *arg)
 {
-    lunatic_wasi_config_add_command_line_argument((uint64_t)c, arg, (uint32_t)strlen(arg));
+    lgi_wasi_config_add_command_line_argument((uint64_t)c, arg, (uint32_t)strlen(arg));
 }
 static inline void lg_config_preopen(int64_t c, const char *dir)
 {
-    lunatic_wasi_config_preopen_dir((uint64_t)c, dir, (uint32_t)strlen(dir));
+    lgi_wasi_config_preopen_dir((uint64_t)c, dir, (uint32_t)strlen(dir));
 }
 
 /* Compiles a Wasm module: 0 with the module id in *out, 1 with an error id
  * in *out, -1 if the caller may not compile modules. */
 static inline int32_t lg_compile(const void *wasm, size_t len, uint64_t *out)
 {
-    return lunatic_process_compile_module(wasm, (uint32_t)len, out);
+    return lgi_process_compile_module(wasm, (uint32_t)len, out);
 }
-static inline void lg_module_drop(uint64_t module_id) { lunatic_process_drop_module(module_id); }
+static inline void lg_module_drop(uint64_t module_id) { lgi_process_drop_module(module_id); }
 
 /* ---- errors ------------------------------------------------------------ */
 
@@ -600,33 +601,33 @@ static inline void lg_module_drop(uint64_t module_id) { lunatic_process_drop_mod
  * and returns its full length. Does not drop the error. */
 static inline size_t lg_error_string(uint64_t id, char *buf, size_t cap)
 {
-    uint32_t n = lunatic_error_string_size(id);
+    uint32_t n = lgi_error_string_size(id);
     char tmp[n + 1];
-    lunatic_error_to_string(id, tmp);
+    lgi_error_to_string(id, tmp);
     size_t k = n < cap - 1 ? n : cap - 1;
     memcpy(buf, tmp, k);
     buf[k] = 0;
     return n;
 }
-static inline void lg_error_drop(uint64_t id) { lunatic_error_drop(id); }
+static inline void lg_error_drop(uint64_t id) { lgi_error_drop(id); }
 
 /* ---- version, metrics, distributed --------------------------------------- */
 
-static inline uint32_t lg_version_major(void) { return lunatic_version_major(); }
-static inline uint32_t lg_version_minor(void) { return lunatic_version_minor(); }
-static inline uint32_t lg_version_patch(void) { return lunatic_version_patch(); }
+static inline uint32_t lg_version_major(void) { return lgi_version_major(); }
+static inline uint32_t lg_version_minor(void) { return lgi_version_minor(); }
+static inline uint32_t lg_version_patch(void) { return lgi_version_patch(); }
 
-static inline void lg_counter(const char *name, uint64_t v) { lunatic_metrics_counter(name, (uint32_t)strlen(name), v); }
-static inline void lg_increment_counter(const char *name) { lunatic_metrics_increment_counter(name, (uint32_t)strlen(name)); }
-static inline void lg_gauge(const char *name, double v) { lunatic_metrics_gauge(name, (uint32_t)strlen(name), v); }
-static inline void lg_increment_gauge(const char *name, double v) { lunatic_metrics_increment_gauge(name, (uint32_t)strlen(name), v); }
-static inline void lg_decrement_gauge(const char *name, double v) { lunatic_metrics_decrement_gauge(name, (uint32_t)strlen(name), v); }
-static inline void lg_histogram(const char *name, double v) { lunatic_metrics_histogram(name, (uint32_t)strlen(name), v); }
+static inline void lg_counter(const char *name, uint64_t v) { lgi_metrics_counter(name, (uint32_t)strlen(name), v); }
+static inline void lg_increment_counter(const char *name) { lgi_metrics_increment_counter(name, (uint32_t)strlen(name)); }
+static inline void lg_gauge(const char *name, double v) { lgi_metrics_gauge(name, (uint32_t)strlen(name), v); }
+static inline void lg_increment_gauge(const char *name, double v) { lgi_metrics_increment_gauge(name, (uint32_t)strlen(name), v); }
+static inline void lg_decrement_gauge(const char *name, double v) { lgi_metrics_decrement_gauge(name, (uint32_t)strlen(name), v); }
+static inline void lg_histogram(const char *name, double v) { lgi_metrics_histogram(name, (uint32_t)strlen(name), v); }
 
-static inline uint64_t lg_node_id(void) { return lunatic_distributed_node_id(); }
-static inline uint32_t lg_nodes_count(void) { return lunatic_distributed_nodes_count(); }
-static inline uint64_t lg_module_id(void) { return lunatic_distributed_module_id(); }
-static inline uint32_t lg_get_nodes(uint64_t *nodes, uint32_t max) { return lunatic_distributed_get_nodes(nodes, max); }
+static inline uint64_t lg_node_id(void) { return lgi_distributed_node_id(); }
+static inline uint32_t lg_nodes_count(void) { return lgi_distributed_nodes_count(); }
+static inline uint64_t lg_module_id(void) { return lgi_distributed_module_id(); }
+static inline uint32_t lg_get_nodes(uint64_t *nodes, uint32_t max) { return lgi_distributed_get_nodes(nodes, max); }
 
 /* ---- trap::catch ------------------------------------------------------- */
 
@@ -639,7 +640,7 @@ static inline int32_t lg_catch(lg_catch_fn fn, int32_t arg)
 {
     uintptr_t sp;
     __asm__ volatile("global.get __stack_pointer\n\tlocal.set %0" : "=r"(sp));
-    int32_t r = lunatic_trap_catch((int32_t)(uintptr_t)fn, arg);
+    int32_t r = lgi_trap_catch((int32_t)(uintptr_t)fn, arg);
     __asm__ volatile("local.get %0\n\tglobal.set __stack_pointer" : : "r"(sp));
     return r;
 }

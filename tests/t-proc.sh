@@ -28,7 +28,7 @@ trap 'rm -rf "$TMP"' EXIT
 # list the functions and signatures of tests/proc/abi_imports.txt.
 sdk_imports() {
     local names
-    names=$(grep -ohE '\blunatic_[a-z0-9]+_[a-z0-9_]+\(' "$ROOT/sdk/lunatic_guest.h" | tr -d '(' | sort -u)
+    names=$(grep -ohE '\blgi_[a-z0-9]+_[a-z0-9_]+\(' "$ROOT/sdk/lunatic_guest.h" | tr -d '(' | sort -u)
     {
         echo '#include "lunatic_guest.h"'
         echo 'void *volatile lg_all[] = {'

@@ -9,40 +9,40 @@
 
 #include "api/api.h"
 
-static host_table table;
+static lw_host_table table;
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
 static int table_ok;
 
 static void build(void)
 {
-    struct { const host_func_def *d; size_t n; } mods[] = {
-        {api_process_defs, api_process_count},   {api_message_defs, api_message_count},
-        {api_registry_defs, api_registry_count}, {api_timer_defs, api_timer_count},
-        {api_error_defs, api_error_count},       {api_version_defs, api_version_count},
-        {api_trap_defs, api_trap_count},         {api_wasi_defs, api_wasi_count},
-        {api_metrics_defs, api_metrics_count},   {api_distributed_defs, api_distributed_count},
-        {api_networking_defs, api_networking_count}, {api_sqlite_defs, api_sqlite_count},
+    struct { const lw_host_func_def *d; size_t n; } mods[] = {
+        {lapi_process_defs, lapi_process_count},   {lapi_message_defs, lapi_message_count},
+        {lapi_registry_defs, lapi_registry_count}, {lapi_timer_defs, lapi_timer_count},
+        {lapi_error_defs, lapi_error_count},       {lapi_version_defs, lapi_version_count},
+        {lapi_trap_defs, lapi_trap_count},         {lapi_wasi_defs, lapi_wasi_count},
+        {lapi_metrics_defs, lapi_metrics_count},   {lapi_distributed_defs, lapi_distributed_count},
+        {lapi_networking_defs, lapi_networking_count}, {lapi_sqlite_defs, lapi_sqlite_count},
     };
     size_t n = 0;
     for (size_t i = 0; i < sizeof mods / sizeof *mods; i++)
         n += mods[i].n;
-    host_func_def *all = malloc(n * sizeof *all);
+    lw_host_func_def *all = malloc(n * sizeof *all);
     if (!all)
         return;
     size_t k = 0;
     for (size_t i = 0; i < sizeof mods / sizeof *mods; i++)
         for (size_t j = 0; j < mods[i].n; j++)
             all[k++] = mods[i].d[j];
-    table_ok = host_table_init(&table, all, n) == 0;
+    table_ok = lw_host_table_init(&table, all, n) == 0;
 }
 
-const host_table *lt_api_table(void)
+const lw_host_table *lt_api_table(void)
 {
     pthread_once(&table_once, build);
     return table_ok ? &table : NULL;
 }
 
-uint64_t api_error_new(lt_process *p, const char *fmt, ...)
+uint64_t lapi_error_new(lt_process *p, const char *fmt, ...)
 {
     char buf[512];
     va_list ap;
@@ -58,14 +58,14 @@ uint64_t api_error_new(lt_process *p, const char *fmt, ...)
     return id;
 }
 
-int api_trapf(wasm_exec *x, const char *fmt, ...)
+int lapi_trapf(lw_exec *x, const char *fmt, ...)
 {
     char msg[256];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return api_trap(x, msg);
+    return lapi_trap(x, msg);
 }
 
 static bool utf8_ok(const uint8_t *s, size_t n)
@@ -83,21 +83,21 @@ static bool utf8_ok(const uint8_t *s, size_t n)
     return true;
 }
 
-const char *api_str(wasm_exec *x, uint32_t ptr, uint32_t len)
+const char *lapi_str(lw_exec *x, uint32_t ptr, uint32_t len)
 {
-    const char *s = api_mem(x, ptr, len);
+    const char *s = lapi_mem(x, ptr, len);
     if (!s) {
-        api_trap(x, "string out of bounds");
+        lapi_trap(x, "string out of bounds");
         return NULL;
     }
     if (!utf8_ok((const uint8_t *)s, len)) {
-        api_trap(x, "string is not valid UTF-8");
+        lapi_trap(x, "string is not valid UTF-8");
         return NULL;
     }
     return s;
 }
 
-bool api_wait_begin(lt_process *p, uint64_t timeout_ms)
+bool lapi_wait_begin(lt_process *p, uint64_t timeout_ms)
 {
     if (p->wait_started)
         return false;
@@ -109,12 +109,12 @@ bool api_wait_begin(lt_process *p, uint64_t timeout_ms)
     return true;
 }
 
-bool api_wait_expired(const lt_process *p)
+bool lapi_wait_expired(const lt_process *p)
 {
     return p->wait_deadline >= 0 && lt_now_ns() >= p->wait_deadline;
 }
 
-void api_wait_end(lt_process *p)
+void lapi_wait_end(lt_process *p)
 {
     lt_disarm(p);
     p->wait_started = false;

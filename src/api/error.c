@@ -1,54 +1,54 @@
 /*
  * error.c - lunatic::error (ABI.md 2.1): error strings as per-process
- * resources, created by failing host calls (api_error_new).
+ * resources, created by failing host calls (lapi_error_new).
  */
 #include <stdlib.h>
 
 #include "api/api.h"
 
-static const char *error_get(wasm_exec *x, uint64_t id)
+static const char *error_get(lw_exec *x, uint64_t id)
 {
     const char *s = lt_idtab_get(&lt_self(x)->errors, id);
     if (!s)
-        api_trap(x, "unknown error id");
+        lapi_trap(x, "unknown error id");
     return s;
 }
 
-static int string_size(wasm_exec *x, void *env, wasm_val *args)
+static int error_string_size(lw_exec *x, void *env, lw_val *args)
 {
     const char *s = error_get(x, A64(0));
     if (!s)
-        return WASM_TRAP;
-    RET32(strlen(s));
-    return WASM_OK;
+        return LW_TRAP;
+    SET_RESULT32(strlen(s));
+    return LW_OK;
 }
 
-static int to_string(wasm_exec *x, void *env, wasm_val *args)
+static int error_to_string(lw_exec *x, void *env, lw_val *args)
 {
     const char *s = error_get(x, A64(0));
     if (!s)
-        return WASM_TRAP;
+        return LW_TRAP;
     size_t n = strlen(s);
-    void *dst = api_mem(x, A32(1), n);
+    void *dst = lapi_mem(x, A32(1), n);
     if (!dst)
-        return api_trap(x, "error to_string: buffer out of bounds");
+        return lapi_trap(x, "error to_string: buffer out of bounds");
     memcpy(dst, s, n);
-    return WASM_OK;
+    return LW_OK;
 }
 
-static int drop(wasm_exec *x, void *env, wasm_val *args)
+static int error_drop(lw_exec *x, void *env, lw_val *args)
 {
     char *s = lt_idtab_take(&lt_self(x)->errors, A64(0));
     if (!s)
-        return api_trap(x, "unknown error id");
+        return lapi_trap(x, "unknown error id");
     free(s);
-    return WASM_OK;
+    return LW_OK;
 }
 
 #define M "lunatic::error"
-const host_func_def api_error_defs[] = {
-    {M, "string_size", "I:i", string_size},
-    {M, "to_string", "Ii:", to_string},
-    {M, "drop", "I:", drop},
+const lw_host_func_def lapi_error_defs[] = {
+    {M, "string_size", "I:i", error_string_size},
+    {M, "to_string", "Ii:", error_to_string},
+    {M, "drop", "I:", error_drop},
 };
-const size_t api_error_count = sizeof api_error_defs / sizeof *api_error_defs;
+const size_t lapi_error_count = sizeof lapi_error_defs / sizeof *lapi_error_defs;

@@ -3,11 +3,11 @@
  * and receiving from the mailbox.
  *
  * Receive scans the mailbox in arrival order for the first message whose
- * tag is in the requested set (any message for an empty set). A receive
+ * tag is in the requested set (any message for an empty set). A message_receive
  * that blocks remembers the last message it examined (p->scan_after) and,
  * when woken, continues after it: messages already skipped are never
- * scanned again during that receive, and nothing is ever reordered — a
- * message stays where it is until a receive takes it.
+ * scanned again during that message_receive, and nothing is ever reordered — a
+ * message stays where it is until a message_receive takes it.
  */
 #include <stdlib.h>
 
@@ -15,99 +15,99 @@
 
 #define SELF lt_process *p = lt_self(x)
 
-static lt_signal *scratch_data(wasm_exec *x)
+static lt_signal *scratch_data(lw_exec *x)
 {
     lt_signal *m = lt_self(x)->scratch;
     if (!m) {
-        api_trap(x, "no message in the scratch area");
+        lapi_trap(x, "no message in the scratch area");
         return NULL;
     }
-    if (m->msgkind != MSG_DATA) {
-        api_trap(x, "the scratch message is not a data message");
+    if (m->msgkind != LT_MSG_DATA) {
+        lapi_trap(x, "the scratch message is not a data message");
         return NULL;
     }
     return m;
 }
 
-static int create_data(wasm_exec *x, void *env, wasm_val *args)
+static int message_create_data(lw_exec *x, void *env, lw_val *args)
 {
     SELF;
     lt_signal *m = lt_message_new((int64_t)A64(0), A64(1));
     if (!m)
-        return api_trap(x, "out of memory");
+        return lapi_trap(x, "out of memory");
     lt_signal_free(p->scratch);
     p->scratch = m;
-    return WASM_OK;
+    return LW_OK;
 }
 
-static int write_data(wasm_exec *x, void *env, wasm_val *args)
+static int message_write_data(lw_exec *x, void *env, lw_val *args)
 {
     lt_signal *m = scratch_data(x);
     if (!m)
-        return WASM_TRAP;
-    const void *src = api_mem(x, A32(0), A32(1));
+        return LW_TRAP;
+    const void *src = lapi_mem(x, A32(0), A32(1));
     if (!src)
-        return api_trap(x, "write_data: buffer out of bounds");
+        return lapi_trap(x, "write_data: buffer out of bounds");
     if (lt_message_write(m, src, A32(1)) < 0)
-        return api_trap(x, "out of memory");
-    RET32(A32(1));
-    return WASM_OK;
+        return lapi_trap(x, "out of memory");
+    SET_RESULT32(A32(1));
+    return LW_OK;
 }
 
-static int read_data(wasm_exec *x, void *env, wasm_val *args)
+static int message_read_data(lw_exec *x, void *env, lw_val *args)
 {
     lt_signal *m = scratch_data(x);
     if (!m)
-        return WASM_TRAP;
+        return LW_TRAP;
     if (m->read_ptr > m->len)
-        return api_trap(x, "read_data: read position beyond the message");
+        return lapi_trap(x, "read_data: read position beyond the message");
     uint64_t n = m->len - m->read_ptr;
     if (n > A32(1))
         n = A32(1);
-    void *dst = api_mem(x, A32(0), n);
+    void *dst = lapi_mem(x, A32(0), n);
     if (!dst)
-        return api_trap(x, "read_data: buffer out of bounds");
+        return lapi_trap(x, "read_data: buffer out of bounds");
     if (n)
         memcpy(dst, m->buf + m->read_ptr, n);
     m->read_ptr += n;
-    RET32(n);
-    return WASM_OK;
+    SET_RESULT32(n);
+    return LW_OK;
 }
 
-static int seek_data(wasm_exec *x, void *env, wasm_val *args)
+static int message_seek_data(lw_exec *x, void *env, lw_val *args)
 {
     lt_signal *m = scratch_data(x);
     if (!m)
-        return WASM_TRAP;
+        return LW_TRAP;
     m->read_ptr = A64(0);
-    return WASM_OK;
+    return LW_OK;
 }
 
-static int get_tag(wasm_exec *x, void *env, wasm_val *args)
+static int message_get_tag(lw_exec *x, void *env, lw_val *args)
 {
     lt_signal *m = lt_self(x)->scratch;
     if (!m)
-        return api_trap(x, "no message in the scratch area");
-    RET64(m->has_tag && m->msgkind != MSG_PROCESS_DIED ? m->tag : 0);
-    return WASM_OK;
+        return lapi_trap(x, "no message in the scratch area");
+    SET_RESULT64(m->has_tag && m->msgkind != LT_MSG_PROCESS_DIED ? m->tag : 0);
+    return LW_OK;
 }
 
-static int get_process_id(wasm_exec *x, void *env, wasm_val *args)
+static int message_get_process_id(lw_exec *x, void *env, lw_val *args)
 {
     lt_signal *m = lt_self(x)->scratch;
     if (!m)
-        return api_trap(x, "no message in the scratch area");
-    RET64(m->msgkind == MSG_PROCESS_DIED ? m->pid : 0);
-    return WASM_OK;
+        return lapi_trap(x, "no message in the scratch area");
+    SET_RESULT64(m->msgkind == LT_MSG_PROCESS_DIED ? m->pid : 0);
+    return LW_OK;
 }
 
-static int data_size(wasm_exec *x, void *env, wasm_val *args)
+static int message_data_size(lw_exec *x, void *env, lw_val *args)
 {
     lt_signal *m = scratch_data(x);
     if (!m)
-        return WASM_TRAP;
-    RET64(m->len);
-    return WASM_OK;
+        return LW_TRAP;
+    SET_RESULT64(m->len);
+    return LW_OK;
 }
 
 static int add_resource(lt_signal *m, lt_restype type, void *ptr, uint64_t *index)
@@ -125,68 +125,68 @@ static int add_resource(lt_signal *m, lt_restype type, void *ptr, uint64_t *inde
     return 0;
 }
 
-static int push_module(wasm_exec *x, void *env, wasm_val *args)
+static int message_push_module(lw_exec *x, void *env, lw_val *args)
 {
     SELF;
     lt_signal *m = scratch_data(x);
     if (!m)
-        return WASM_TRAP;
+        return LW_TRAP;
     lt_module *mod = lt_idtab_get(&p->modules, A64(0));
     if (!mod)
-        return api_trap(x, "push_module: unknown module id");
+        return lapi_trap(x, "push_module: unknown module id");
     uint64_t index;
-    if (add_resource(m, RES_MODULE, mod, &index) < 0)
-        return api_trap(x, "out of memory");
+    if (add_resource(m, LT_RES_MODULE, mod, &index) < 0)
+        return lapi_trap(x, "out of memory");
     lt_module_retain(mod); /* the module stays in the sender's table too */
-    RET64(index);
-    return WASM_OK;
+    SET_RESULT64(index);
+    return LW_OK;
 }
 
-static int take_module(wasm_exec *x, void *env, wasm_val *args)
+static int message_take_module(lw_exec *x, void *env, lw_val *args)
 {
     SELF;
     lt_signal *m = scratch_data(x);
     if (!m)
-        return WASM_TRAP;
+        return LW_TRAP;
     uint64_t i = A64(0);
-    if (i >= m->nres || m->res[i].type != RES_MODULE)
-        return api_trap(x, "take_module: no module at this index");
+    if (i >= m->nres || m->res[i].type != LT_RES_MODULE)
+        return lapi_trap(x, "take_module: no module at this index");
     uint64_t id = lt_idtab_add(&p->modules, m->res[i].ptr);
     if (id == UINT64_MAX)
-        return api_trap(x, "out of memory");
-    m->res[i].type = RES_NONE;
+        return lapi_trap(x, "out of memory");
+    m->res[i].type = LT_RES_NONE;
     m->res[i].ptr = NULL;
-    RET64(id);
-    return WASM_OK;
+    SET_RESULT64(id);
+    return LW_OK;
 }
 
 /* Sockets travel in messages once networking exists; until then no stream
  * or socket id can be valid, so pushing one is an unknown id and taking
  * one finds none (both trap, as in the original). */
-static int push_socket(wasm_exec *x, void *env, wasm_val *args)
+static int push_socket(lw_exec *x, void *env, lw_val *args)
 {
-    return api_trap(x, "push: unknown socket id");
+    return lapi_trap(x, "push: unknown socket id");
 }
 
-static int take_socket(wasm_exec *x, void *env, wasm_val *args)
+static int take_socket(lw_exec *x, void *env, lw_val *args)
 {
     lt_signal *m = scratch_data(x);
     if (!m)
-        return WASM_TRAP;
-    return api_trap(x, "take: no socket at this index");
+        return LW_TRAP;
+    return lapi_trap(x, "take: no socket at this index");
 }
 
-static int h_send(wasm_exec *x, void *env, wasm_val *args)
+static int message_send(lw_exec *x, void *env, lw_val *args)
 {
     SELF;
     lt_signal *m = p->scratch;
     if (!m)
-        return api_trap(x, "send: no message in the scratch area");
+        return lapi_trap(x, "send: no message in the scratch area");
     p->scratch = NULL;
     m->read_ptr = 0;
     lt_send(p->env, A64(0), m); /* a missing process drops the message */
-    RET32(0);
-    return WASM_OK;
+    SET_RESULT32(0);
+    return LW_OK;
 }
 
 /* Unlinks m from the mailbox; prev is the message before it or NULL. */
@@ -215,7 +215,7 @@ static bool matches(const lt_signal *m, const uint8_t *tags, uint32_t n)
 {
     if (n == 0)
         return true;
-    if (!m->has_tag || m->msgkind == MSG_PROCESS_DIED)
+    if (!m->has_tag || m->msgkind == LT_MSG_PROCESS_DIED)
         return false;
     for (uint32_t i = 0; i < n; i++) {
         int64_t t;
@@ -244,53 +244,53 @@ static lt_signal *scan(lt_process *p, const uint8_t *tags, uint32_t n, lt_signal
     return NULL;
 }
 
-/* The waiting part of receive and send_receive_skip_search (the wait has
+/* The waiting part of message_receive and message_send_receive_skip_search (the wait has
  * begun): moves the next message matching tags to the scratch area and
- * returns its kind (or 0 with ret_kind false) in args[0]; else API_TIMEOUT
- * once timeout_ms (0: at once) has passed, or WASM_SUSPEND to wait on. */
+ * returns its kind (or 0 with ret_kind false) in args[0]; else LAPI_TIMEOUT
+ * once timeout_ms (0: at once) has passed, or LW_SUSPEND to wait on. */
 static int take_match(lt_process *p, const uint8_t *tags, uint32_t n, uint64_t timeout_ms,
-                      wasm_val *args, bool ret_kind)
+                      lw_val *args, bool ret_kind)
 {
     lt_signal *prev;
     lt_signal *m = scan(p, tags, n, &prev);
     if (m) {
         mailbox_take(p, prev, m);
-        api_wait_end(p);
+        lapi_wait_end(p);
         to_scratch(p, m);
-        RET32(ret_kind ? m->msgkind : 0);
-        return WASM_OK;
+        SET_RESULT32(ret_kind ? m->msgkind : 0);
+        return LW_OK;
     }
-    if (timeout_ms == 0 || api_wait_expired(p)) {
-        api_wait_end(p);
-        RET32(API_TIMEOUT);
-        return WASM_OK;
+    if (timeout_ms == 0 || lapi_wait_expired(p)) {
+        lapi_wait_end(p);
+        SET_RESULT32(LAPI_TIMEOUT);
+        return LW_OK;
     }
-    return WASM_SUSPEND;
+    return LW_SUSPEND;
 }
 
-static int receive(wasm_exec *x, void *env, wasm_val *args)
+static int message_receive(lw_exec *x, void *env, lw_val *args)
 {
     SELF;
     uint32_t n = A32(1);
     if (n > UINT32_MAX / 8)
-        return api_trap(x, "receive: too many tags");
-    const uint8_t *tags = api_mem(x, A32(0), (uint64_t)n * 8);
+        return lapi_trap(x, "receive: too many tags");
+    const uint8_t *tags = lapi_mem(x, A32(0), (uint64_t)n * 8);
     if (!tags)
-        return api_trap(x, "receive: tags out of bounds");
-    if (api_wait_begin(p, A64(2)))
+        return lapi_trap(x, "receive: tags out of bounds");
+    if (lapi_wait_begin(p, A64(2)))
         p->scan_after = NULL;
     return take_match(p, tags, n, A64(2), args, true);
 }
 
-static int send_receive_skip_search(wasm_exec *x, void *env, wasm_val *args)
+static int message_send_receive_skip_search(lw_exec *x, void *env, lw_val *args)
 {
     SELF;
-    if (api_wait_begin(p, A64(2))) {
+    if (lapi_wait_begin(p, A64(2))) {
         /* first entry: send, and skip everything already in the mailbox */
         lt_signal *m = p->scratch;
         if (!m) {
-            api_wait_end(p);
-            return api_trap(x, "send_receive_skip_search: no message in the scratch area");
+            lapi_wait_end(p);
+            return lapi_trap(x, "send_receive_skip_search: no message in the scratch area");
         }
         p->scratch = NULL;
         m->read_ptr = 0;
@@ -303,24 +303,24 @@ static int send_receive_skip_search(wasm_exec *x, void *env, wasm_val *args)
 }
 
 #define M "lunatic::message"
-const host_func_def api_message_defs[] = {
-    {M, "create_data", "II:", create_data},
-    {M, "write_data", "ii:i", write_data},
-    {M, "read_data", "ii:i", read_data},
-    {M, "seek_data", "I:", seek_data},
-    {M, "get_tag", ":I", get_tag},
-    {M, "get_process_id", ":I", get_process_id},
-    {M, "data_size", ":I", data_size},
-    {M, "push_module", "I:I", push_module},
-    {M, "take_module", "I:I", take_module},
+const lw_host_func_def lapi_message_defs[] = {
+    {M, "create_data", "II:", message_create_data},
+    {M, "write_data", "ii:i", message_write_data},
+    {M, "read_data", "ii:i", message_read_data},
+    {M, "seek_data", "I:", message_seek_data},
+    {M, "get_tag", ":I", message_get_tag},
+    {M, "get_process_id", ":I", message_get_process_id},
+    {M, "data_size", ":I", message_data_size},
+    {M, "push_module", "I:I", message_push_module},
+    {M, "take_module", "I:I", message_take_module},
     {M, "push_tcp_stream", "I:I", push_socket},
     {M, "take_tcp_stream", "I:I", take_socket},
     {M, "push_tls_stream", "I:I", push_socket},
     {M, "take_tls_stream", "I:I", take_socket},
     {M, "push_udp_socket", "I:I", push_socket},
     {M, "take_udp_socket", "I:I", take_socket},
-    {M, "send", "I:i", h_send},
-    {M, "send_receive_skip_search", "III:i", send_receive_skip_search},
-    {M, "receive", "iiI:i", receive},
+    {M, "send", "I:i", message_send},
+    {M, "send_receive_skip_search", "III:i", message_send_receive_skip_search},
+    {M, "receive", "iiI:i", message_receive},
 };
-const size_t api_message_count = sizeof api_message_defs / sizeof *api_message_defs;
+const size_t lapi_message_count = sizeof lapi_message_defs / sizeof *lapi_message_defs;

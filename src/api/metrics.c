@@ -414,75 +414,75 @@ size_t lt_metrics_render_prometheus(char *buf, size_t size)
 /* ---- lunatic::metrics ---------------------------------------------------- */
 
 /* counter(name_ptr, name_len, i64 value) */
-static int metrics_counter(wasm_exec *x, void *env, wasm_val *args)
+static int metrics_counter(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
-    const char *name = api_str(x, A32(0), A32(1));
+    const char *name = lapi_str(x, A32(0), A32(1));
     if (!name)
-        return WASM_TRAP;
+        return LW_TRAP;
     lt_metrics_counter_add(name, A32(1), A64(2));
-    return WASM_OK;
+    return LW_OK;
 }
 
 /* increment_counter(name_ptr, name_len) */
-static int metrics_increment_counter(wasm_exec *x, void *env, wasm_val *args)
+static int metrics_increment_counter(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
-    const char *name = api_str(x, A32(0), A32(1));
+    const char *name = lapi_str(x, A32(0), A32(1));
     if (!name)
-        return WASM_TRAP;
+        return LW_TRAP;
     lt_metrics_counter_add(name, A32(1), 1);
-    return WASM_OK;
+    return LW_OK;
 }
 
-static double arg_f64(const wasm_val *args, int i) { return u2f(args[i]); }
+static double arg_f64(const lw_val *args, int i) { return u2f(args[i]); }
 
 /* gauge(name_ptr, name_len, f64 value) */
-static int metrics_gauge(wasm_exec *x, void *env, wasm_val *args)
+static int metrics_gauge(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
-    const char *name = api_str(x, A32(0), A32(1));
+    const char *name = lapi_str(x, A32(0), A32(1));
     if (!name)
-        return WASM_TRAP;
+        return LW_TRAP;
     lt_metrics_gauge_set(name, A32(1), arg_f64(args, 2));
-    return WASM_OK;
+    return LW_OK;
 }
 
 /* increment_gauge(name_ptr, name_len, f64 value) */
-static int metrics_increment_gauge(wasm_exec *x, void *env, wasm_val *args)
+static int metrics_increment_gauge(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
-    const char *name = api_str(x, A32(0), A32(1));
+    const char *name = lapi_str(x, A32(0), A32(1));
     if (!name)
-        return WASM_TRAP;
+        return LW_TRAP;
     lt_metrics_gauge_add(name, A32(1), arg_f64(args, 2));
-    return WASM_OK;
+    return LW_OK;
 }
 
 /* decrement_gauge(name_ptr, name_len, f64 value) */
-static int metrics_decrement_gauge(wasm_exec *x, void *env, wasm_val *args)
+static int metrics_decrement_gauge(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
-    const char *name = api_str(x, A32(0), A32(1));
+    const char *name = lapi_str(x, A32(0), A32(1));
     if (!name)
-        return WASM_TRAP;
+        return LW_TRAP;
     lt_metrics_gauge_add(name, A32(1), -arg_f64(args, 2));
-    return WASM_OK;
+    return LW_OK;
 }
 
 /* histogram(name_ptr, name_len, f64 value) */
-static int metrics_histogram(wasm_exec *x, void *env, wasm_val *args)
+static int metrics_histogram(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
-    const char *name = api_str(x, A32(0), A32(1));
+    const char *name = lapi_str(x, A32(0), A32(1));
     if (!name)
-        return WASM_TRAP;
+        return LW_TRAP;
     lt_metrics_histogram_record(name, A32(1), arg_f64(args, 2));
-    return WASM_OK;
+    return LW_OK;
 }
 
 #define M "lunatic::metrics"
-const host_func_def api_metrics_defs[] = {
+const lw_host_func_def lapi_metrics_defs[] = {
     {M, "counter", "iiI:", metrics_counter},
     {M, "increment_counter", "ii:", metrics_increment_counter},
     {M, "gauge", "iiF:", metrics_gauge},
@@ -490,5 +490,5 @@ const host_func_def api_metrics_defs[] = {
     {M, "decrement_gauge", "iiF:", metrics_decrement_gauge},
     {M, "histogram", "iiF:", metrics_histogram},
 };
-const size_t api_metrics_count = sizeof api_metrics_defs / sizeof api_metrics_defs[0];
+const size_t lapi_metrics_count = sizeof lapi_metrics_defs / sizeof lapi_metrics_defs[0];
 #undef M

@@ -36,9 +36,9 @@
 
 
 /* Traps for an id that names no resource of that kind. */
-static int net_unknown(wasm_exec *x, const char *fn, const char *what, uint64_t id)
+static int net_unknown(lw_exec *x, const char *fn, const char *what, uint64_t id)
 {
-    return api_trapf(x, "%s: unknown %s id %llu", fn, what, (unsigned long long)id);
+    return lapi_trapf(x, "%s: unknown %s id %llu", fn, what, (unsigned long long)id);
 }
 
 /* Per-process resource tables. None exists until networking is
@@ -59,25 +59,25 @@ typedef struct net_addr {
     socklen_t len;
 } net_addr;
 
-static int net_sockaddr(wasm_exec *x, const char *fn, uint32_t type, uint32_t ptr, uint32_t port,
+static int net_sockaddr(lw_exec *x, const char *fn, uint32_t type, uint32_t ptr, uint32_t port,
                         uint32_t flow_info, uint32_t scope_id, net_addr *out)
 {
     memset(out, 0, sizeof *out);
     if (type == 4) {
-        const void *a = api_mem(x, ptr, 4);
+        const void *a = lapi_mem(x, ptr, 4);
         if (!a)
-            return api_trapf(x, "%s: address out of bounds", fn);
+            return lapi_trapf(x, "%s: address out of bounds", fn);
         struct sockaddr_in *sin = (struct sockaddr_in *)&out->ss;
         sin->sin_family = AF_INET;
         sin->sin_port = htons((uint16_t)port);
         memcpy(&sin->sin_addr, a, 4);
         out->len = sizeof *sin;
-        return WASM_OK;
+        return LW_OK;
     }
     if (type == 6) {
-        const void *a = api_mem(x, ptr, 16);
+        const void *a = lapi_mem(x, ptr, 16);
         if (!a)
-            return api_trapf(x, "%s: address out of bounds", fn);
+            return lapi_trapf(x, "%s: address out of bounds", fn);
         struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&out->ss;
         sin6->sin6_family = AF_INET6;
         sin6->sin6_port = htons((uint16_t)port);
@@ -85,52 +85,52 @@ static int net_sockaddr(wasm_exec *x, const char *fn, uint32_t type, uint32_t pt
         sin6->sin6_scope_id = scope_id;
         memcpy(&sin6->sin6_addr, a, 16);
         out->len = sizeof *sin6;
-        return WASM_OK;
+        return LW_OK;
     }
-    return api_trapf(x, "%s: unsupported address type %u", fn, type);
+    return lapi_trapf(x, "%s: unsupported address type %u", fn, type);
 }
 
 /* A guest buffer, or NULL after a trap. */
-static void *net_buf(wasm_exec *x, const char *fn, uint32_t ptr, uint32_t len)
+static void *net_buf(lw_exec *x, const char *fn, uint32_t ptr, uint32_t len)
 {
-    void *b = api_mem(x, ptr, len);
+    void *b = lapi_mem(x, ptr, len);
     if (!b)
-        api_trapf(x, "%s: buffer out of bounds", fn);
+        lapi_trapf(x, "%s: buffer out of bounds", fn);
     return b;
 }
 
 /* Checks an array of count {u32 ptr, u32 len} entries and every buffer it
  * names (tcp/tls_write_vectored, tls_connect's CA certificates). */
-static int net_ciovecs(wasm_exec *x, const char *fn, uint32_t ptr, uint32_t count)
+static int net_ciovecs(lw_exec *x, const char *fn, uint32_t ptr, uint32_t count)
 {
-    const uint8_t *v = api_mem(x, ptr, (uint64_t)count * 8);
+    const uint8_t *v = lapi_mem(x, ptr, (uint64_t)count * 8);
     if (!v)
-        return api_trapf(x, "%s: iovec array out of bounds", fn);
+        return lapi_trapf(x, "%s: iovec array out of bounds", fn);
     for (uint32_t i = 0; i < count; i++) {
         uint32_t p, l;
         memcpy(&p, v + 8 * (size_t)i, 4);
         memcpy(&l, v + 8 * (size_t)i + 4, 4);
-        if (!api_mem(x, p, l))
-            return api_trapf(x, "%s: buffer out of bounds", fn);
+        if (!lapi_mem(x, p, l))
+            return lapi_trapf(x, "%s: buffer out of bounds", fn);
     }
-    return WASM_OK;
+    return LW_OK;
 }
 
 /* Finishes a call returning 0/1: writes value (status 0) or, with msg, a
  * new error id (status 1) as a u64 at ptr; an out-of-bounds ptr traps. */
-static int net_result(wasm_exec *x, wasm_val *args, const char *fn, uint32_t ptr, uint64_t value,
+static int net_result(lw_exec *x, lw_val *args, const char *fn, uint32_t ptr, uint64_t value,
                       const char *msg)
 {
-    if (!api_mem(x, ptr, 8))
-        return api_trapf(x, "%s: result pointer out of bounds", fn);
+    if (!lapi_mem(x, ptr, 8))
+        return lapi_trapf(x, "%s: result pointer out of bounds", fn);
     if (msg) {
-        value = api_error_new(lt_self(x), "%s", msg);
+        value = lapi_error_new(lt_self(x), "%s", msg);
         if (value == UINT64_MAX)
-            return api_trapf(x, "%s: out of memory", fn);
+            return lapi_trapf(x, "%s: out of memory", fn);
     }
-    api_put_u64(x, ptr, value);
-    RET32(msg ? API_ERR : API_OK);
-    return WASM_OK;
+    lapi_put_u64(x, ptr, value);
+    SET_RESULT32(msg ? LAPI_ERR : LAPI_OK);
+    return LW_OK;
 }
 
 /* Counts the complete PEM blocks labelled label ("-----BEGIN label-----"
@@ -158,57 +158,57 @@ static int pem_count(const char *pem, size_t len, const char *label)
 /* ---- DNS ---------------------------------------------------------------- */
 
 /* resolve(name_ptr, name_len, i64 timeout_ms, id_ptr) -> i32 */
-static int net_resolve(wasm_exec *x, void *env, wasm_val *args)
+static int networking_resolve(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
-    if (!api_str(x, A32(0), A32(1)))
-        return WASM_TRAP;
+    if (!lapi_str(x, A32(0), A32(1)))
+        return LW_TRAP;
     return net_result(x, args, FN("resolve"), A32(3), 0, NET_UNSUPPORTED);
 }
 
 /* drop_dns_iterator(i64 id) */
-static int net_drop_dns_iterator(wasm_exec *x, void *env, wasm_val *args)
+static int networking_drop_dns_iterator(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     if (!net_dns_iterator_get(lt_self(x), A64(0)))
         return net_unknown(x, FN("drop_dns_iterator"), "dns iterator", A64(0));
-    return WASM_OK;
+    return LW_OK;
 }
 
 /* resolve_next(i64 id, addr_type_ptr, addr_ptr, port_ptr, flow_info_ptr,
  * scope_id_ptr) -> i32 */
-static int net_resolve_next(wasm_exec *x, void *env, wasm_val *args)
+static int networking_resolve_next(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     if (!net_dns_iterator_get(lt_self(x), A64(0)))
         return net_unknown(x, FN("resolve_next"), "dns iterator", A64(0));
-    RET32(1);
-    return WASM_OK;
+    SET_RESULT32(1);
+    return LW_OK;
 }
 
 /* ---- TCP ---------------------------------------------------------------- */
 
 /* tcp_bind(addr_type, addr_ptr, port, flow_info, scope_id, id_ptr) -> i32 */
-static int net_tcp_bind(wasm_exec *x, void *env, wasm_val *args)
+static int networking_tcp_bind(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     net_addr a;
-    if (net_sockaddr(x, FN("tcp_bind"), A32(0), A32(1), A32(2), A32(3), A32(4), &a) != WASM_OK)
-        return WASM_TRAP;
+    if (net_sockaddr(x, FN("tcp_bind"), A32(0), A32(1), A32(2), A32(3), A32(4), &a) != LW_OK)
+        return LW_TRAP;
     return net_result(x, args, FN("tcp_bind"), A32(5), 0, NET_UNSUPPORTED);
 }
 
 /* drop_tcp_listener(i64 id) */
-static int net_drop_tcp_listener(wasm_exec *x, void *env, wasm_val *args)
+static int networking_drop_tcp_listener(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     if (!net_tcp_listener_get(lt_self(x), A64(0)))
         return net_unknown(x, FN("drop_tcp_listener"), "tcp listener", A64(0));
-    return WASM_OK;
+    return LW_OK;
 }
 
 /* tcp_local_addr(i64 listener_id, id_ptr) -> i32 */
-static int net_tcp_local_addr(wasm_exec *x, void *env, wasm_val *args)
+static int networking_tcp_local_addr(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     if (!net_tcp_listener_get(lt_self(x), A64(0)))
@@ -217,7 +217,7 @@ static int net_tcp_local_addr(wasm_exec *x, void *env, wasm_val *args)
 }
 
 /* tcp_accept(i64 listener_id, id_ptr, peer_iter_ptr) -> i32 */
-static int net_tcp_accept(wasm_exec *x, void *env, wasm_val *args)
+static int networking_tcp_accept(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     if (!net_tcp_listener_get(lt_self(x), A64(0)))
@@ -227,17 +227,17 @@ static int net_tcp_accept(wasm_exec *x, void *env, wasm_val *args)
 
 /* tcp_connect(addr_type, addr_ptr, port, flow_info, scope_id,
  * i64 timeout_ms, id_ptr) -> i32 */
-static int net_tcp_connect(wasm_exec *x, void *env, wasm_val *args)
+static int networking_tcp_connect(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     net_addr a;
-    if (net_sockaddr(x, FN("tcp_connect"), A32(0), A32(1), A32(2), A32(3), A32(4), &a) != WASM_OK)
-        return WASM_TRAP;
+    if (net_sockaddr(x, FN("tcp_connect"), A32(0), A32(1), A32(2), A32(3), A32(4), &a) != LW_OK)
+        return LW_TRAP;
     return net_result(x, args, FN("tcp_connect"), A32(6), 0, NET_UNSUPPORTED);
 }
 
 /* tcp_peer_addr(i64 stream_id, id_ptr) -> i32 */
-static int net_tcp_peer_addr(wasm_exec *x, void *env, wasm_val *args)
+static int networking_tcp_peer_addr(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     if (!net_tcp_stream_get(lt_self(x), A64(0)))
@@ -246,58 +246,58 @@ static int net_tcp_peer_addr(wasm_exec *x, void *env, wasm_val *args)
 }
 
 /* drop_tcp_stream(i64 id) */
-static int net_drop_tcp_stream(wasm_exec *x, void *env, wasm_val *args)
+static int networking_drop_tcp_stream(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     if (!net_tcp_stream_get(lt_self(x), A64(0)))
         return net_unknown(x, FN("drop_tcp_stream"), "tcp stream", A64(0));
-    return WASM_OK;
+    return LW_OK;
 }
 
 /* clone_tcp_stream(i64 id) -> i64 */
-static int net_clone_tcp_stream(wasm_exec *x, void *env, wasm_val *args)
+static int networking_clone_tcp_stream(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     if (!net_tcp_stream_get(lt_self(x), A64(0)))
         return net_unknown(x, FN("clone_tcp_stream"), "tcp stream", A64(0));
-    return api_trapf(x, "%s: %s", FN("clone_tcp_stream"), NET_UNSUPPORTED);
+    return lapi_trapf(x, "%s: %s", FN("clone_tcp_stream"), NET_UNSUPPORTED);
 }
 
 /* tcp_write_vectored(i64 stream_id, ciovec_ptr, ciovec_count, opaque_ptr) -> i32 */
-static int net_tcp_write_vectored(wasm_exec *x, void *env, wasm_val *args)
+static int networking_tcp_write_vectored(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
-    if (net_ciovecs(x, FN("tcp_write_vectored"), A32(1), A32(2)) != WASM_OK)
-        return WASM_TRAP;
+    if (net_ciovecs(x, FN("tcp_write_vectored"), A32(1), A32(2)) != LW_OK)
+        return LW_TRAP;
     if (!net_tcp_stream_get(lt_self(x), A64(0)))
         return net_unknown(x, FN("tcp_write_vectored"), "tcp stream", A64(0));
     return net_result(x, args, FN("tcp_write_vectored"), A32(3), 0, NET_UNSUPPORTED);
 }
 
 /* tcp_read(i64 stream_id, buf_ptr, buf_len, opaque_ptr) -> i32 */
-static int net_tcp_read(wasm_exec *x, void *env, wasm_val *args)
+static int networking_tcp_read(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     if (!net_buf(x, FN("tcp_read"), A32(1), A32(2)))
-        return WASM_TRAP;
+        return LW_TRAP;
     if (!net_tcp_stream_get(lt_self(x), A64(0)))
         return net_unknown(x, FN("tcp_read"), "tcp stream", A64(0));
     return net_result(x, args, FN("tcp_read"), A32(3), 0, NET_UNSUPPORTED);
 }
 
 /* tcp_peek(i64 stream_id, buf_ptr, buf_len, opaque_ptr) -> i32 */
-static int net_tcp_peek(wasm_exec *x, void *env, wasm_val *args)
+static int networking_tcp_peek(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     if (!net_buf(x, FN("tcp_peek"), A32(1), A32(2)))
-        return WASM_TRAP;
+        return LW_TRAP;
     if (!net_tcp_stream_get(lt_self(x), A64(0)))
         return net_unknown(x, FN("tcp_peek"), "tcp stream", A64(0));
     return net_result(x, args, FN("tcp_peek"), A32(3), 0, NET_UNSUPPORTED);
 }
 
 /* tcp_flush(i64 stream_id, error_id_ptr) -> i32 */
-static int net_tcp_flush(wasm_exec *x, void *env, wasm_val *args)
+static int networking_tcp_flush(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     if (!net_tcp_stream_get(lt_self(x), A64(0)))
@@ -307,52 +307,52 @@ static int net_tcp_flush(wasm_exec *x, void *env, wasm_val *args)
 
 /* Timeouts (ms, UINT64_MAX = none) of a TCP stream: set(i64 id, i64 ms),
  * get(i64 id) -> i64. */
-static int tcp_set_timeout(wasm_exec *x, wasm_val *args, const char *fn)
+static int tcp_set_timeout(lw_exec *x, lw_val *args, const char *fn)
 {
     if (!net_tcp_stream_get(lt_self(x), A64(0)))
         return net_unknown(x, fn, "tcp stream", A64(0));
-    return WASM_OK;
+    return LW_OK;
 }
 
-static int tcp_get_timeout(wasm_exec *x, wasm_val *args, const char *fn)
+static int tcp_get_timeout(lw_exec *x, lw_val *args, const char *fn)
 {
     if (!net_tcp_stream_get(lt_self(x), A64(0)))
         return net_unknown(x, fn, "tcp stream", A64(0));
-    RET64(UINT64_MAX);
-    return WASM_OK;
+    SET_RESULT64(UINT64_MAX);
+    return LW_OK;
 }
 
-static int net_set_read_timeout(wasm_exec *x, void *env, wasm_val *args)
+static int networking_set_read_timeout(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     return tcp_set_timeout(x, args, FN("set_read_timeout"));
 }
 
-static int net_set_write_timeout(wasm_exec *x, void *env, wasm_val *args)
+static int networking_set_write_timeout(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     return tcp_set_timeout(x, args, FN("set_write_timeout"));
 }
 
-static int net_set_peek_timeout(wasm_exec *x, void *env, wasm_val *args)
+static int networking_set_peek_timeout(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     return tcp_set_timeout(x, args, FN("set_peek_timeout"));
 }
 
-static int net_get_read_timeout(wasm_exec *x, void *env, wasm_val *args)
+static int networking_get_read_timeout(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     return tcp_get_timeout(x, args, FN("get_read_timeout"));
 }
 
-static int net_get_write_timeout(wasm_exec *x, void *env, wasm_val *args)
+static int networking_get_write_timeout(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     return tcp_get_timeout(x, args, FN("get_write_timeout"));
 }
 
-static int net_get_peek_timeout(wasm_exec *x, void *env, wasm_val *args)
+static int networking_get_peek_timeout(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     return tcp_get_timeout(x, args, FN("get_peek_timeout"));
@@ -364,37 +364,37 @@ static int net_get_peek_timeout(wasm_exec *x, void *env, wasm_val *args)
  * cert_ptr, cert_len, key_ptr, key_len) -> i32. cert and key are PEM: exactly
  * one CERTIFICATE and one PKCS#8 PRIVATE KEY, else a trap (as the
  * original). */
-static int net_tls_bind(wasm_exec *x, void *env, wasm_val *args)
+static int networking_tls_bind(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     const char *fn = FN("tls_bind");
     const char *cert = net_buf(x, fn, A32(6), A32(7));
     if (!cert)
-        return WASM_TRAP;
+        return LW_TRAP;
     const char *key = net_buf(x, fn, A32(8), A32(9));
     if (!key)
-        return WASM_TRAP;
+        return LW_TRAP;
     if (pem_count(key, A32(9), "PRIVATE KEY") != 1)
-        return api_trapf(x, "%s: failed to unpack the keys", fn);
+        return lapi_trapf(x, "%s: failed to unpack the keys", fn);
     if (pem_count(cert, A32(7), "CERTIFICATE") != 1)
-        return api_trapf(x, "%s: failed to unpack the certs", fn);
+        return lapi_trapf(x, "%s: failed to unpack the certs", fn);
     net_addr a;
-    if (net_sockaddr(x, fn, A32(0), A32(1), A32(2), A32(3), A32(4), &a) != WASM_OK)
-        return WASM_TRAP;
+    if (net_sockaddr(x, fn, A32(0), A32(1), A32(2), A32(3), A32(4), &a) != LW_OK)
+        return LW_TRAP;
     return net_result(x, args, fn, A32(5), 0, NET_UNSUPPORTED);
 }
 
 /* drop_tls_listener(i64 id) */
-static int net_drop_tls_listener(wasm_exec *x, void *env, wasm_val *args)
+static int networking_drop_tls_listener(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     if (!net_tls_listener_get(lt_self(x), A64(0)))
         return net_unknown(x, FN("drop_tls_listener"), "tls listener", A64(0));
-    return WASM_OK;
+    return LW_OK;
 }
 
 /* tls_local_addr(i64 listener_id, id_ptr) -> i32 */
-static int net_tls_local_addr(wasm_exec *x, void *env, wasm_val *args)
+static int networking_tls_local_addr(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     if (!net_tls_listener_get(lt_self(x), A64(0)))
@@ -403,7 +403,7 @@ static int net_tls_local_addr(wasm_exec *x, void *env, wasm_val *args)
 }
 
 /* tls_accept(i64 listener_id, id_ptr, peer_iter_ptr) -> i32 */
-static int net_tls_accept(wasm_exec *x, void *env, wasm_val *args)
+static int networking_tls_accept(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     if (!net_tls_listener_get(lt_self(x), A64(0)))
@@ -414,59 +414,59 @@ static int net_tls_accept(wasm_exec *x, void *env, wasm_val *args)
 /* tls_connect(host_ptr, host_len, port, i64 timeout_ms, id_ptr, certs_ptr,
  * certs_count) -> i32. certs: certs_count {u32 ptr, u32 len} entries, each a
  * PEM CA certificate; 0 = the built-in web roots. */
-static int net_tls_connect(wasm_exec *x, void *env, wasm_val *args)
+static int networking_tls_connect(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     const char *fn = FN("tls_connect");
-    if (!api_str(x, A32(0), A32(1)))
-        return WASM_TRAP;
-    if (A32(6) && net_ciovecs(x, fn, A32(5), A32(6)) != WASM_OK)
-        return WASM_TRAP;
+    if (!lapi_str(x, A32(0), A32(1)))
+        return LW_TRAP;
+    if (A32(6) && net_ciovecs(x, fn, A32(5), A32(6)) != LW_OK)
+        return LW_TRAP;
     return net_result(x, args, fn, A32(4), 0, NET_UNSUPPORTED);
 }
 
 /* drop_tls_stream(i64 id) */
-static int net_drop_tls_stream(wasm_exec *x, void *env, wasm_val *args)
+static int networking_drop_tls_stream(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     if (!net_tls_stream_get(lt_self(x), A64(0)))
         return net_unknown(x, FN("drop_tls_stream"), "tls stream", A64(0));
-    return WASM_OK;
+    return LW_OK;
 }
 
 /* clone_tls_stream(i64 id) -> i64 */
-static int net_clone_tls_stream(wasm_exec *x, void *env, wasm_val *args)
+static int networking_clone_tls_stream(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     if (!net_tls_stream_get(lt_self(x), A64(0)))
         return net_unknown(x, FN("clone_tls_stream"), "tls stream", A64(0));
-    return api_trapf(x, "%s: %s", FN("clone_tls_stream"), NET_UNSUPPORTED);
+    return lapi_trapf(x, "%s: %s", FN("clone_tls_stream"), NET_UNSUPPORTED);
 }
 
 /* tls_write_vectored(i64 stream_id, ciovec_ptr, ciovec_count, opaque_ptr) -> i32 */
-static int net_tls_write_vectored(wasm_exec *x, void *env, wasm_val *args)
+static int networking_tls_write_vectored(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
-    if (net_ciovecs(x, FN("tls_write_vectored"), A32(1), A32(2)) != WASM_OK)
-        return WASM_TRAP;
+    if (net_ciovecs(x, FN("tls_write_vectored"), A32(1), A32(2)) != LW_OK)
+        return LW_TRAP;
     if (!net_tls_stream_get(lt_self(x), A64(0)))
         return net_unknown(x, FN("tls_write_vectored"), "tls stream", A64(0));
     return net_result(x, args, FN("tls_write_vectored"), A32(3), 0, NET_UNSUPPORTED);
 }
 
 /* tls_read(i64 stream_id, buf_ptr, buf_len, opaque_ptr) -> i32 */
-static int net_tls_read(wasm_exec *x, void *env, wasm_val *args)
+static int networking_tls_read(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     if (!net_buf(x, FN("tls_read"), A32(1), A32(2)))
-        return WASM_TRAP;
+        return LW_TRAP;
     if (!net_tls_stream_get(lt_self(x), A64(0)))
         return net_unknown(x, FN("tls_read"), "tls stream", A64(0));
     return net_result(x, args, FN("tls_read"), A32(3), 0, NET_UNSUPPORTED);
 }
 
 /* tls_flush(i64 stream_id, error_id_ptr) -> i32 */
-static int net_tls_flush(wasm_exec *x, void *env, wasm_val *args)
+static int networking_tls_flush(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     if (!net_tls_stream_get(lt_self(x), A64(0)))
@@ -474,44 +474,44 @@ static int net_tls_flush(wasm_exec *x, void *env, wasm_val *args)
     return net_result(x, args, FN("tls_flush"), A32(1), 0, NET_UNSUPPORTED);
 }
 
-static int tls_set_timeout(wasm_exec *x, wasm_val *args, const char *fn)
+static int tls_set_timeout(lw_exec *x, lw_val *args, const char *fn)
 {
     if (!net_tls_stream_get(lt_self(x), A64(0)))
         return net_unknown(x, fn, "tls stream", A64(0));
-    return WASM_OK;
+    return LW_OK;
 }
 
-static int tls_get_timeout(wasm_exec *x, wasm_val *args, const char *fn)
+static int tls_get_timeout(lw_exec *x, lw_val *args, const char *fn)
 {
     if (!net_tls_stream_get(lt_self(x), A64(0)))
         return net_unknown(x, fn, "tls stream", A64(0));
-    RET64(UINT64_MAX);
-    return WASM_OK;
+    SET_RESULT64(UINT64_MAX);
+    return LW_OK;
 }
 
 /* set_tls_read_timeout(i64 id, i64 ms) */
-static int net_set_tls_read_timeout(wasm_exec *x, void *env, wasm_val *args)
+static int networking_set_tls_read_timeout(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     return tls_set_timeout(x, args, FN("set_tls_read_timeout"));
 }
 
 /* set_tls_write_timeout(i64 id, i64 ms) */
-static int net_set_tls_write_timeout(wasm_exec *x, void *env, wasm_val *args)
+static int networking_set_tls_write_timeout(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     return tls_set_timeout(x, args, FN("set_tls_write_timeout"));
 }
 
 /* get_tls_read_timeout(i64 id) -> i64 */
-static int net_get_tls_read_timeout(wasm_exec *x, void *env, wasm_val *args)
+static int networking_get_tls_read_timeout(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     return tls_get_timeout(x, args, FN("get_tls_read_timeout"));
 }
 
 /* get_tls_write_timeout(i64 id) -> i64 */
-static int net_get_tls_write_timeout(wasm_exec *x, void *env, wasm_val *args)
+static int networking_get_tls_write_timeout(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     return tls_get_timeout(x, args, FN("get_tls_write_timeout"));
@@ -520,17 +520,17 @@ static int net_get_tls_write_timeout(wasm_exec *x, void *env, wasm_val *args)
 /* ---- UDP ---------------------------------------------------------------- */
 
 /* udp_bind(addr_type, addr_ptr, port, flow_info, scope_id, id_ptr) -> i32 */
-static int net_udp_bind(wasm_exec *x, void *env, wasm_val *args)
+static int networking_udp_bind(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     net_addr a;
-    if (net_sockaddr(x, FN("udp_bind"), A32(0), A32(1), A32(2), A32(3), A32(4), &a) != WASM_OK)
-        return WASM_TRAP;
+    if (net_sockaddr(x, FN("udp_bind"), A32(0), A32(1), A32(2), A32(3), A32(4), &a) != LW_OK)
+        return LW_TRAP;
     return net_result(x, args, FN("udp_bind"), A32(5), 0, NET_UNSUPPORTED);
 }
 
 /* udp_local_addr(i64 socket_id, id_ptr) -> i32 */
-static int net_udp_local_addr(wasm_exec *x, void *env, wasm_val *args)
+static int networking_udp_local_addr(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     if (!net_udp_socket_get(lt_self(x), A64(0)))
@@ -540,43 +540,43 @@ static int net_udp_local_addr(wasm_exec *x, void *env, wasm_val *args)
 
 /* udp_peer_addr(i64 socket_id, id_ptr) -> i32: 0 iterator, 1 NotConnected
  * error, 2 other error */
-static int net_udp_peer_addr(wasm_exec *x, void *env, wasm_val *args)
+static int networking_udp_peer_addr(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     if (!net_udp_socket_get(lt_self(x), A64(0)))
         return net_unknown(x, FN("udp_peer_addr"), "udp socket", A64(0));
     int rc = net_result(x, args, FN("udp_peer_addr"), A32(1), 0, NET_UNSUPPORTED);
-    if (rc == WASM_OK)
-        RET32(2);
+    if (rc == LW_OK)
+        SET_RESULT32(2);
     return rc;
 }
 
 /* drop_udp_socket(i64 id) */
-static int net_drop_udp_socket(wasm_exec *x, void *env, wasm_val *args)
+static int networking_drop_udp_socket(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     if (!net_udp_socket_get(lt_self(x), A64(0)))
         return net_unknown(x, FN("drop_udp_socket"), "udp socket", A64(0));
-    return WASM_OK;
+    return LW_OK;
 }
 
 /* udp_receive(i64 socket_id, buf_ptr, buf_len, opaque_ptr) -> i32 */
-static int net_udp_receive(wasm_exec *x, void *env, wasm_val *args)
+static int networking_udp_receive(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     if (!net_buf(x, FN("udp_receive"), A32(1), A32(2)))
-        return WASM_TRAP;
+        return LW_TRAP;
     if (!net_udp_socket_get(lt_self(x), A64(0)))
         return net_unknown(x, FN("udp_receive"), "udp socket", A64(0));
     return net_result(x, args, FN("udp_receive"), A32(3), 0, NET_UNSUPPORTED);
 }
 
 /* udp_receive_from(i64 socket_id, buf_ptr, buf_len, opaque_ptr, iter_ptr) -> i32 */
-static int net_udp_receive_from(wasm_exec *x, void *env, wasm_val *args)
+static int networking_udp_receive_from(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     if (!net_buf(x, FN("udp_receive_from"), A32(1), A32(2)))
-        return WASM_TRAP;
+        return LW_TRAP;
     if (!net_udp_socket_get(lt_self(x), A64(0)))
         return net_unknown(x, FN("udp_receive_from"), "udp socket", A64(0));
     return net_result(x, args, FN("udp_receive_from"), A32(3), 0, NET_UNSUPPORTED);
@@ -584,144 +584,144 @@ static int net_udp_receive_from(wasm_exec *x, void *env, wasm_val *args)
 
 /* udp_connect(i64 socket_id, addr_type, addr_ptr, port, flow_info, scope_id,
  * i64 timeout_ms, id_ptr) -> i32 */
-static int net_udp_connect(wasm_exec *x, void *env, wasm_val *args)
+static int networking_udp_connect(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     net_addr a;
-    if (net_sockaddr(x, FN("udp_connect"), A32(1), A32(2), A32(3), A32(4), A32(5), &a) != WASM_OK)
-        return WASM_TRAP;
+    if (net_sockaddr(x, FN("udp_connect"), A32(1), A32(2), A32(3), A32(4), A32(5), &a) != LW_OK)
+        return LW_TRAP;
     if (!net_udp_socket_get(lt_self(x), A64(0)))
         return net_unknown(x, FN("udp_connect"), "udp socket", A64(0));
     return net_result(x, args, FN("udp_connect"), A32(7), 0, NET_UNSUPPORTED);
 }
 
 /* clone_udp_socket(i64 id) -> i64 */
-static int net_clone_udp_socket(wasm_exec *x, void *env, wasm_val *args)
+static int networking_clone_udp_socket(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     if (!net_udp_socket_get(lt_self(x), A64(0)))
         return net_unknown(x, FN("clone_udp_socket"), "udp socket", A64(0));
-    return api_trapf(x, "%s: %s", FN("clone_udp_socket"), NET_UNSUPPORTED);
+    return lapi_trapf(x, "%s: %s", FN("clone_udp_socket"), NET_UNSUPPORTED);
 }
 
 /* set_udp_socket_broadcast(i64 id, i32 on) */
-static int net_set_udp_socket_broadcast(wasm_exec *x, void *env, wasm_val *args)
+static int networking_set_udp_socket_broadcast(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     if (!net_udp_socket_get(lt_self(x), A64(0)))
         return net_unknown(x, FN("set_udp_socket_broadcast"), "udp socket", A64(0));
-    return api_trapf(x, "%s: %s", FN("set_udp_socket_broadcast"), NET_UNSUPPORTED);
+    return lapi_trapf(x, "%s: %s", FN("set_udp_socket_broadcast"), NET_UNSUPPORTED);
 }
 
 /* get_udp_socket_broadcast(i64 id) -> i32 */
-static int net_get_udp_socket_broadcast(wasm_exec *x, void *env, wasm_val *args)
+static int networking_get_udp_socket_broadcast(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     if (!net_udp_socket_get(lt_self(x), A64(0)))
         return net_unknown(x, FN("get_udp_socket_broadcast"), "udp socket", A64(0));
-    return api_trapf(x, "%s: %s", FN("get_udp_socket_broadcast"), NET_UNSUPPORTED);
+    return lapi_trapf(x, "%s: %s", FN("get_udp_socket_broadcast"), NET_UNSUPPORTED);
 }
 
 /* set_udp_socket_ttl(i64 id, i32 ttl) */
-static int net_set_udp_socket_ttl(wasm_exec *x, void *env, wasm_val *args)
+static int networking_set_udp_socket_ttl(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     if (!net_udp_socket_get(lt_self(x), A64(0)))
         return net_unknown(x, FN("set_udp_socket_ttl"), "udp socket", A64(0));
-    return api_trapf(x, "%s: %s", FN("set_udp_socket_ttl"), NET_UNSUPPORTED);
+    return lapi_trapf(x, "%s: %s", FN("set_udp_socket_ttl"), NET_UNSUPPORTED);
 }
 
 /* get_udp_socket_ttl(i64 id) -> i32 */
-static int net_get_udp_socket_ttl(wasm_exec *x, void *env, wasm_val *args)
+static int networking_get_udp_socket_ttl(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     if (!net_udp_socket_get(lt_self(x), A64(0)))
         return net_unknown(x, FN("get_udp_socket_ttl"), "udp socket", A64(0));
-    return api_trapf(x, "%s: %s", FN("get_udp_socket_ttl"), NET_UNSUPPORTED);
+    return lapi_trapf(x, "%s: %s", FN("get_udp_socket_ttl"), NET_UNSUPPORTED);
 }
 
 /* udp_send_to(i64 socket_id, buf_ptr, buf_len, addr_type, addr_ptr, port,
  * flow_info, scope_id, opaque_ptr) -> i32 */
-static int net_udp_send_to(wasm_exec *x, void *env, wasm_val *args)
+static int networking_udp_send_to(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     const char *fn = FN("udp_send_to");
     net_addr a;
-    if (net_sockaddr(x, fn, A32(3), A32(4), A32(5), A32(6), A32(7), &a) != WASM_OK)
-        return WASM_TRAP;
+    if (net_sockaddr(x, fn, A32(3), A32(4), A32(5), A32(6), A32(7), &a) != LW_OK)
+        return LW_TRAP;
     if (!net_buf(x, fn, A32(1), A32(2)))
-        return WASM_TRAP;
+        return LW_TRAP;
     if (!net_udp_socket_get(lt_self(x), A64(0)))
         return net_unknown(x, fn, "udp socket", A64(0));
     return net_result(x, args, fn, A32(8), 0, NET_UNSUPPORTED);
 }
 
 /* udp_send(i64 socket_id, buf_ptr, buf_len, opaque_ptr) -> i32 */
-static int net_udp_send(wasm_exec *x, void *env, wasm_val *args)
+static int networking_udp_send(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     if (!net_buf(x, FN("udp_send"), A32(1), A32(2)))
-        return WASM_TRAP;
+        return LW_TRAP;
     if (!net_udp_socket_get(lt_self(x), A64(0)))
         return net_unknown(x, FN("udp_send"), "udp socket", A64(0));
     return net_result(x, args, FN("udp_send"), A32(3), 0, NET_UNSUPPORTED);
 }
 
 #define M "lunatic::networking"
-const host_func_def api_networking_defs[] = {
+const lw_host_func_def lapi_networking_defs[] = {
     /* DNS */
-    {M, "resolve", "iiIi:i", net_resolve},
-    {M, "drop_dns_iterator", "I:", net_drop_dns_iterator},
-    {M, "resolve_next", "Iiiiii:i", net_resolve_next},
+    {M, "resolve", "iiIi:i", networking_resolve},
+    {M, "drop_dns_iterator", "I:", networking_drop_dns_iterator},
+    {M, "resolve_next", "Iiiiii:i", networking_resolve_next},
     /* TCP */
-    {M, "tcp_bind", "iiiiii:i", net_tcp_bind},
-    {M, "drop_tcp_listener", "I:", net_drop_tcp_listener},
-    {M, "tcp_local_addr", "Ii:i", net_tcp_local_addr},
-    {M, "tcp_accept", "Iii:i", net_tcp_accept},
-    {M, "tcp_connect", "iiiiiIi:i", net_tcp_connect},
-    {M, "tcp_peer_addr", "Ii:i", net_tcp_peer_addr},
-    {M, "drop_tcp_stream", "I:", net_drop_tcp_stream},
-    {M, "clone_tcp_stream", "I:I", net_clone_tcp_stream},
-    {M, "tcp_write_vectored", "Iiii:i", net_tcp_write_vectored},
-    {M, "tcp_read", "Iiii:i", net_tcp_read},
-    {M, "tcp_peek", "Iiii:i", net_tcp_peek},
-    {M, "tcp_flush", "Ii:i", net_tcp_flush},
-    {M, "set_read_timeout", "II:", net_set_read_timeout},
-    {M, "set_write_timeout", "II:", net_set_write_timeout},
-    {M, "set_peek_timeout", "II:", net_set_peek_timeout},
-    {M, "get_read_timeout", "I:I", net_get_read_timeout},
-    {M, "get_write_timeout", "I:I", net_get_write_timeout},
-    {M, "get_peek_timeout", "I:I", net_get_peek_timeout},
+    {M, "tcp_bind", "iiiiii:i", networking_tcp_bind},
+    {M, "drop_tcp_listener", "I:", networking_drop_tcp_listener},
+    {M, "tcp_local_addr", "Ii:i", networking_tcp_local_addr},
+    {M, "tcp_accept", "Iii:i", networking_tcp_accept},
+    {M, "tcp_connect", "iiiiiIi:i", networking_tcp_connect},
+    {M, "tcp_peer_addr", "Ii:i", networking_tcp_peer_addr},
+    {M, "drop_tcp_stream", "I:", networking_drop_tcp_stream},
+    {M, "clone_tcp_stream", "I:I", networking_clone_tcp_stream},
+    {M, "tcp_write_vectored", "Iiii:i", networking_tcp_write_vectored},
+    {M, "tcp_read", "Iiii:i", networking_tcp_read},
+    {M, "tcp_peek", "Iiii:i", networking_tcp_peek},
+    {M, "tcp_flush", "Ii:i", networking_tcp_flush},
+    {M, "set_read_timeout", "II:", networking_set_read_timeout},
+    {M, "set_write_timeout", "II:", networking_set_write_timeout},
+    {M, "set_peek_timeout", "II:", networking_set_peek_timeout},
+    {M, "get_read_timeout", "I:I", networking_get_read_timeout},
+    {M, "get_write_timeout", "I:I", networking_get_write_timeout},
+    {M, "get_peek_timeout", "I:I", networking_get_peek_timeout},
     /* TLS */
-    {M, "tls_bind", "iiiiiiiiii:i", net_tls_bind},
-    {M, "drop_tls_listener", "I:", net_drop_tls_listener},
-    {M, "tls_local_addr", "Ii:i", net_tls_local_addr},
-    {M, "tls_accept", "Iii:i", net_tls_accept},
-    {M, "tls_connect", "iiiIiii:i", net_tls_connect},
-    {M, "drop_tls_stream", "I:", net_drop_tls_stream},
-    {M, "clone_tls_stream", "I:I", net_clone_tls_stream},
-    {M, "tls_write_vectored", "Iiii:i", net_tls_write_vectored},
-    {M, "tls_read", "Iiii:i", net_tls_read},
-    {M, "tls_flush", "Ii:i", net_tls_flush},
-    {M, "set_tls_read_timeout", "II:", net_set_tls_read_timeout},
-    {M, "set_tls_write_timeout", "II:", net_set_tls_write_timeout},
-    {M, "get_tls_read_timeout", "I:I", net_get_tls_read_timeout},
-    {M, "get_tls_write_timeout", "I:I", net_get_tls_write_timeout},
+    {M, "tls_bind", "iiiiiiiiii:i", networking_tls_bind},
+    {M, "drop_tls_listener", "I:", networking_drop_tls_listener},
+    {M, "tls_local_addr", "Ii:i", networking_tls_local_addr},
+    {M, "tls_accept", "Iii:i", networking_tls_accept},
+    {M, "tls_connect", "iiiIiii:i", networking_tls_connect},
+    {M, "drop_tls_stream", "I:", networking_drop_tls_stream},
+    {M, "clone_tls_stream", "I:I", networking_clone_tls_stream},
+    {M, "tls_write_vectored", "Iiii:i", networking_tls_write_vectored},
+    {M, "tls_read", "Iiii:i", networking_tls_read},
+    {M, "tls_flush", "Ii:i", networking_tls_flush},
+    {M, "set_tls_read_timeout", "II:", networking_set_tls_read_timeout},
+    {M, "set_tls_write_timeout", "II:", networking_set_tls_write_timeout},
+    {M, "get_tls_read_timeout", "I:I", networking_get_tls_read_timeout},
+    {M, "get_tls_write_timeout", "I:I", networking_get_tls_write_timeout},
     /* UDP */
-    {M, "udp_bind", "iiiiii:i", net_udp_bind},
-    {M, "udp_local_addr", "Ii:i", net_udp_local_addr},
-    {M, "udp_peer_addr", "Ii:i", net_udp_peer_addr},
-    {M, "drop_udp_socket", "I:", net_drop_udp_socket},
-    {M, "udp_receive", "Iiii:i", net_udp_receive},
-    {M, "udp_receive_from", "Iiiii:i", net_udp_receive_from},
-    {M, "udp_connect", "IiiiiiIi:i", net_udp_connect},
-    {M, "clone_udp_socket", "I:I", net_clone_udp_socket},
-    {M, "set_udp_socket_broadcast", "Ii:", net_set_udp_socket_broadcast},
-    {M, "get_udp_socket_broadcast", "I:i", net_get_udp_socket_broadcast},
-    {M, "set_udp_socket_ttl", "Ii:", net_set_udp_socket_ttl},
-    {M, "get_udp_socket_ttl", "I:i", net_get_udp_socket_ttl},
-    {M, "udp_send_to", "Iiiiiiiii:i", net_udp_send_to},
-    {M, "udp_send", "Iiii:i", net_udp_send},
+    {M, "udp_bind", "iiiiii:i", networking_udp_bind},
+    {M, "udp_local_addr", "Ii:i", networking_udp_local_addr},
+    {M, "udp_peer_addr", "Ii:i", networking_udp_peer_addr},
+    {M, "drop_udp_socket", "I:", networking_drop_udp_socket},
+    {M, "udp_receive", "Iiii:i", networking_udp_receive},
+    {M, "udp_receive_from", "Iiiii:i", networking_udp_receive_from},
+    {M, "udp_connect", "IiiiiiIi:i", networking_udp_connect},
+    {M, "clone_udp_socket", "I:I", networking_clone_udp_socket},
+    {M, "set_udp_socket_broadcast", "Ii:", networking_set_udp_socket_broadcast},
+    {M, "get_udp_socket_broadcast", "I:i", networking_get_udp_socket_broadcast},
+    {M, "set_udp_socket_ttl", "Ii:", networking_set_udp_socket_ttl},
+    {M, "get_udp_socket_ttl", "I:i", networking_get_udp_socket_ttl},
+    {M, "udp_send_to", "Iiiiiiiii:i", networking_udp_send_to},
+    {M, "udp_send", "Iiii:i", networking_udp_send},
 };
-const size_t api_networking_count = sizeof api_networking_defs / sizeof api_networking_defs[0];
+const size_t lapi_networking_count = sizeof lapi_networking_defs / sizeof lapi_networking_defs[0];
 #undef M

@@ -13,46 +13,46 @@
 
 /* ---- modules ----------------------------------------------------------------- */
 
-static int compile_module(wasm_exec *x, void *env, wasm_val *args)
+static int process_compile_module(lw_exec *x, void *env, lw_val *args)
 {
     SELF;
     if (!p->config->can_compile) {
-        RET32(-1);
-        return WASM_OK;
+        SET_RESULT32(-1);
+        return LW_OK;
     }
-    const uint8_t *data = api_mem(x, A32(0), A32(1));
-    if (!data || !api_mem(x, A32(2), 8))
-        return api_trap(x, "compile_module: buffer out of bounds");
+    const uint8_t *data = lapi_mem(x, A32(0), A32(1));
+    if (!data || !lapi_mem(x, A32(2), 8))
+        return lapi_trap(x, "compile_module: buffer out of bounds");
     char err[300];
     lt_module *m = lt_module_compile(data, A32(1), err, sizeof err);
     if (!m) {
-        api_put_u64(x, A32(2), api_error_new(p, "%s", err));
-        RET32(API_ERR);
-        return WASM_OK;
+        lapi_put_u64(x, A32(2), lapi_error_new(p, "%s", err));
+        SET_RESULT32(LAPI_ERR);
+        return LW_OK;
     }
-    api_put_u64(x, A32(2), lt_idtab_add(&p->modules, m));
-    RET32(API_OK);
-    return WASM_OK;
+    lapi_put_u64(x, A32(2), lt_idtab_add(&p->modules, m));
+    SET_RESULT32(LAPI_OK);
+    return LW_OK;
 }
 
-static int drop_module(wasm_exec *x, void *env, wasm_val *args)
+static int process_drop_module(lw_exec *x, void *env, lw_val *args)
 {
     SELF;
     lt_module *m = lt_idtab_take(&p->modules, A64(0));
     if (!m)
-        return api_trap(x, "drop_module: unknown module id");
+        return lapi_trap(x, "drop_module: unknown module id");
     lt_module_release(m);
-    return WASM_OK;
+    return LW_OK;
 }
 
 /* ---- configs ------------------------------------------------------------------- */
 
-static int create_config(wasm_exec *x, void *env, wasm_val *args)
+static int process_create_config(lw_exec *x, void *env, lw_val *args)
 {
     SELF;
     if (!p->config->can_create_configs) {
-        RET64(-1);
-        return WASM_OK;
+        SET_RESULT64(-1);
+        return LW_OK;
     }
     lt_config *c = lt_config_new();
     /* a captured stdout/stderr (test mode) is inherited, as in the original */
@@ -61,34 +61,34 @@ static int create_config(wasm_exec *x, void *env, wasm_val *args)
         c = NULL;
     }
     if (!c)
-        return api_trap(x, "out of memory");
-    RET64(lt_idtab_add(&p->configs, c));
-    return WASM_OK;
+        return lapi_trap(x, "out of memory");
+    SET_RESULT64(lt_idtab_add(&p->configs, c));
+    return LW_OK;
 }
 
-static int drop_config(wasm_exec *x, void *env, wasm_val *args)
+static int process_drop_config(lw_exec *x, void *env, lw_val *args)
 {
     SELF;
     lt_config *c = lt_idtab_take(&p->configs, A64(0));
     if (!c)
-        return api_trap(x, "drop_config: unknown config id");
+        return lapi_trap(x, "drop_config: unknown config id");
     lt_config_release(c);
-    return WASM_OK;
+    return LW_OK;
 }
 
 /* A config to read, or NULL after a trap. */
-static lt_config *config_get(wasm_exec *x, uint64_t id)
+static lt_config *config_get(lw_exec *x, uint64_t id)
 {
     lt_config *c = lt_idtab_get(&lt_self(x)->configs, id);
     if (!c)
-        api_trap(x, "unknown config id");
+        lapi_trap(x, "unknown config id");
     return c;
 }
 
 /* A config to change. Spawned processes share configs by reference, so a
  * config in use by one is copied first (copy on write). */
-lt_config *api_config_mut(wasm_exec *x, uint64_t id);
-lt_config *api_config_mut(wasm_exec *x, uint64_t id)
+lt_config *lapi_config_mut(lw_exec *x, uint64_t id);
+lt_config *lapi_config_mut(lw_exec *x, uint64_t id)
 {
     lt_process *p = lt_self(x);
     lt_config *c = config_get(x, id);
@@ -96,7 +96,7 @@ lt_config *api_config_mut(wasm_exec *x, uint64_t id)
         return c;
     lt_config *copy = lt_config_clone(c);
     if (!copy) {
-        api_trap(x, "out of memory");
+        lapi_trap(x, "out of memory");
         return NULL;
     }
     lt_idtab_take(&p->configs, id);
@@ -106,58 +106,58 @@ lt_config *api_config_mut(wasm_exec *x, uint64_t id)
     return copy;
 }
 
-static int config_set_max_memory(wasm_exec *x, void *env, wasm_val *args)
+static int process_config_set_max_memory(lw_exec *x, void *env, lw_val *args)
 {
-    lt_config *c = api_config_mut(x, A64(0));
+    lt_config *c = lapi_config_mut(x, A64(0));
     if (!c)
-        return WASM_TRAP;
+        return LW_TRAP;
     c->max_memory = A64(1);
-    return WASM_OK;
+    return LW_OK;
 }
 
-static int config_get_max_memory(wasm_exec *x, void *env, wasm_val *args)
+static int process_config_get_max_memory(lw_exec *x, void *env, lw_val *args)
 {
     lt_config *c = config_get(x, A64(0));
     if (!c)
-        return WASM_TRAP;
-    RET64(c->max_memory);
-    return WASM_OK;
+        return LW_TRAP;
+    SET_RESULT64(c->max_memory);
+    return LW_OK;
 }
 
-static int config_set_max_fuel(wasm_exec *x, void *env, wasm_val *args)
+static int process_config_set_max_fuel(lw_exec *x, void *env, lw_val *args)
 {
-    lt_config *c = api_config_mut(x, A64(0));
+    lt_config *c = lapi_config_mut(x, A64(0));
     if (!c)
-        return WASM_TRAP;
+        return LW_TRAP;
     c->max_fuel = A64(1);
-    return WASM_OK;
+    return LW_OK;
 }
 
-static int config_get_max_fuel(wasm_exec *x, void *env, wasm_val *args)
+static int process_config_get_max_fuel(lw_exec *x, void *env, lw_val *args)
 {
     lt_config *c = config_get(x, A64(0));
     if (!c)
-        return WASM_TRAP;
-    RET64(c->max_fuel);
-    return WASM_OK;
+        return LW_TRAP;
+    SET_RESULT64(c->max_fuel);
+    return LW_OK;
 }
 
-#define PERMISSION(field, name)                                                   \
-    static int config_##name(wasm_exec *x, void *env, wasm_val *args)             \
-    {                                                                             \
-        lt_config *c = config_get(x, A64(0));                                     \
-        if (!c)                                                                   \
-            return WASM_TRAP;                                                     \
-        RET32(c->field ? 1 : 0);                                                  \
-        return WASM_OK;                                                           \
-    }                                                                             \
-    static int config_set_##name(wasm_exec *x, void *env, wasm_val *args)         \
-    {                                                                             \
-        lt_config *c = api_config_mut(x, A64(0));                                 \
-        if (!c)                                                                   \
-            return WASM_TRAP;                                                     \
-        c->field = A32(1) != 0;                                                   \
-        return WASM_OK;                                                           \
+#define PERMISSION(field, name)                                               \
+    static int process_config_##name(lw_exec *x, void *env, lw_val *args)     \
+    {                                                                         \
+        lt_config *c = config_get(x, A64(0));                                 \
+        if (!c)                                                               \
+            return LW_TRAP;                                                   \
+        SET_RESULT32(c->field ? 1 : 0);                                       \
+        return LW_OK;                                                         \
+    }                                                                         \
+    static int process_config_set_##name(lw_exec *x, void *env, lw_val *args) \
+    {                                                                         \
+        lt_config *c = lapi_config_mut(x, A64(0));                            \
+        if (!c)                                                               \
+            return LW_TRAP;                                                   \
+        c->field = A32(1) != 0;                                               \
+        return LW_OK;                                                         \
     }
 PERMISSION(can_compile, can_compile_modules)
 PERMISSION(can_create_configs, can_create_configs)
@@ -169,32 +169,32 @@ PERMISSION(can_spawn, can_spawn_processes)
  * for PARAMS_BUF) or, if more, a new array in *out; returns their number,
  * or -1 after a trap. */
 #define PARAMS_BUF 16
-static int decode_params(wasm_exec *x, uint32_t ptr, uint32_t len, wasm_val *buf, wasm_val **out)
+static int decode_params(lw_exec *x, uint32_t ptr, uint32_t len, lw_val *buf, lw_val **out)
 {
     *out = buf;
     if (len % 17)
-        return api_trap(x, "spawn: parameters are not whole 17-byte records"), -1;
-    const uint8_t *b = api_mem(x, ptr, len);
+        return lapi_trap(x, "spawn: parameters are not whole 17-byte records"), -1;
+    const uint8_t *b = lapi_mem(x, ptr, len);
     if (!b)
-        return api_trap(x, "spawn: parameters out of bounds"), -1;
+        return lapi_trap(x, "spawn: parameters out of bounds"), -1;
     uint32_t n = len / 17;
     if (!n)
         return 0;
-    wasm_val *v = n <= PARAMS_BUF ? buf : calloc(n, sizeof *v);
+    lw_val *v = n <= PARAMS_BUF ? buf : calloc(n, sizeof *v);
     if (!v)
-        return api_trap(x, "out of memory"), -1;
+        return lapi_trap(x, "out of memory"), -1;
     for (uint32_t i = 0; i < n; i++) {
         const uint8_t *r = b + 17 * i;
         uint64_t lo;
         memcpy(&lo, r + 1, 8);
-        if (r[0] == WASM_I32) {
+        if (r[0] == LW_I32) {
             v[i] = (uint32_t)lo;
-        } else if (r[0] == WASM_I64) {
+        } else if (r[0] == LW_I64) {
             v[i] = lo;
         } else {
             if (v != buf)
                 free(v);
-            return api_trap(x, r[0] == WASM_V128 ? "spawn: v128 parameters are not supported"
+            return lapi_trap(x, r[0] == LW_V128 ? "spawn: v128 parameters are not supported"
                                                  : "spawn: unknown parameter type"),
                    -1;
         }
@@ -212,29 +212,29 @@ static int decode_params(wasm_exec *x, uint32_t ptr, uint32_t len, wasm_val *buf
  * 1,600 children in flight spill the caches). */
 #define SPAWN_REDUCTIONS 1000
 
-/* The common part of spawn and get_or_spawn. Returns API_OK with *pid, or
- * API_ERR with an error id in *pid, or -1 after a trap. */
-static int do_spawn(wasm_exec *x, int64_t link, uint64_t config_id, uint64_t module_id,
+/* The common part of spawn and get_or_spawn. Returns LAPI_OK with *pid, or
+ * LAPI_ERR with an error id in *pid, or -1 after a trap. */
+static int do_spawn(lw_exec *x, int64_t link, uint64_t config_id, uint64_t module_id,
                     uint32_t func_ptr, uint32_t func_len, uint32_t params_ptr, uint32_t params_len,
                     uint64_t *pid)
 {
     lt_process *p = lt_self(x);
     if (!p->config->can_spawn)
-        return api_trap(x, "spawn: the process may not spawn processes"), -1;
+        return lapi_trap(x, "spawn: the process may not spawn processes"), -1;
     /* ABI.md 2.3: not from a start section (which runs inside the spawn
      * of this very process: spawning there would recurse without end) */
     if (!p->started)
-        return api_trap(x, "spawn: called from the start section"), -1;
+        return lapi_trap(x, "spawn: called from the start section"), -1;
     lt_config *c = config_id == UINT64_MAX ? p->config : lt_idtab_get(&p->configs, config_id);
     lt_module *m = module_id == UINT64_MAX ? p->module : lt_idtab_get(&p->modules, module_id);
     if (!c)
-        return api_trap(x, "spawn: unknown config id"), -1;
+        return lapi_trap(x, "spawn: unknown config id"), -1;
     if (!m)
-        return api_trap(x, "spawn: unknown module id"), -1;
-    const char *func = api_str(x, func_ptr, func_len);
+        return lapi_trap(x, "spawn: unknown module id"), -1;
+    const char *func = lapi_str(x, func_ptr, func_len);
     if (!func)
         return -1;
-    wasm_val buf[PARAMS_BUF], *params;
+    lw_val buf[PARAMS_BUF], *params;
     int n = decode_params(x, params_ptr, params_len, buf, &params);
     if (n < 0)
         return -1;
@@ -245,75 +245,75 @@ static int do_spawn(wasm_exec *x, int64_t link, uint64_t config_id, uint64_t mod
     if (params != buf)
         free(params);
     if (!child) {
-        *pid = api_error_new(p, "%s", err);
-        return API_ERR;
+        *pid = lapi_error_new(p, "%s", err);
+        return LAPI_ERR;
     }
     if (link)
         lt_add_link(p, child, false, 0);
     *pid = child;
-    return API_OK;
+    return LAPI_OK;
 }
 
-static int h_spawn(wasm_exec *x, void *env, wasm_val *args)
+static int process_spawn(lw_exec *x, void *env, lw_val *args)
 {
-    if (!api_mem(x, A32(7), 8))
-        return api_trap(x, "spawn: id pointer out of bounds");
+    if (!lapi_mem(x, A32(7), 8))
+        return lapi_trap(x, "spawn: id pointer out of bounds");
     uint64_t pid;
     int r = do_spawn(x, (int64_t)A64(0), A64(1), A64(2), A32(3), A32(4), A32(5), A32(6), &pid);
     if (r < 0)
-        return WASM_TRAP;
-    api_put_u64(x, A32(7), pid);
-    RET32(r);
-    return api_charge(lt_self(x), SPAWN_REDUCTIONS);
+        return LW_TRAP;
+    lapi_put_u64(x, A32(7), pid);
+    SET_RESULT32(r);
+    return lapi_charge(lt_self(x), SPAWN_REDUCTIONS);
 }
 
-static int h_get_or_spawn(wasm_exec *x, void *env, wasm_val *args)
+static int process_get_or_spawn(lw_exec *x, void *env, lw_val *args)
 {
     lt_process *p = lt_self(x);
-    const char *name = api_str(x, A32(0), A32(1));
+    const char *name = lapi_str(x, A32(0), A32(1));
     if (!name)
-        return WASM_TRAP;
-    if (!api_mem(x, A32(9), 8) || !api_mem(x, A32(10), 8))
-        return api_trap(x, "get_or_spawn: pointer out of bounds");
+        return LW_TRAP;
+    if (!lapi_mem(x, A32(9), 8) || !lapi_mem(x, A32(10), 8))
+        return lapi_trap(x, "get_or_spawn: pointer out of bounds");
     lt_registry_lock(p->registry);
     uint64_t node, pid;
     int r;
     if (lt_registry_get(p->registry, name, A32(1), &node, &pid) == 0) {
-        api_put_u64(x, A32(9), node);
-        api_put_u64(x, A32(10), pid);
+        lapi_put_u64(x, A32(9), node);
+        lapi_put_u64(x, A32(10), pid);
         r = 2;
     } else {
         r = do_spawn(x, (int64_t)A64(2), A64(3), A64(4), A32(5), A32(6), A32(7), A32(8), &pid);
-        if (r == API_OK) {
+        if (r == LAPI_OK) {
             lt_registry_put(p->registry, name, A32(1), 0, pid);
-            api_put_u64(x, A32(9), 0);
-            api_put_u64(x, A32(10), pid);
-        } else if (r == API_ERR) {
+            lapi_put_u64(x, A32(9), 0);
+            lapi_put_u64(x, A32(10), pid);
+        } else if (r == LAPI_ERR) {
             /* decision 5: an error id is never registered */
-            api_put_u64(x, A32(10), pid);
+            lapi_put_u64(x, A32(10), pid);
         }
     }
     lt_registry_unlock(p->registry);
     if (r < 0)
-        return WASM_TRAP;
-    RET32(r);
-    return r == 2 ? WASM_OK : api_charge(p, SPAWN_REDUCTIONS); /* 2: found, not spawned */
+        return LW_TRAP;
+    SET_RESULT32(r);
+    return r == 2 ? LW_OK : lapi_charge(p, SPAWN_REDUCTIONS); /* 2: found, not spawned */
 }
 
 /* ---- the process itself ------------------------------------------------------------- */
 
-static int h_sleep_ms(wasm_exec *x, void *env, wasm_val *args)
+static int process_sleep_ms(lw_exec *x, void *env, lw_val *args)
 {
     SELF;
     if (A64(0) == 0) /* sleep(0) gives the others a turn (not in a start function) */
-        return p->started ? WASM_YIELD : WASM_OK;
-    api_wait_begin(p, A64(0));
+        return p->started ? LW_YIELD : LW_OK;
+    lapi_wait_begin(p, A64(0));
     /* no deadline (u64::MAX, or too far to represent): sleep for ever */
-    if (p->wait_deadline >= 0 && api_wait_expired(p)) {
-        api_wait_end(p);
-        return WASM_OK;
+    if (p->wait_deadline >= 0 && lapi_wait_expired(p)) {
+        lapi_wait_end(p);
+        return LW_OK;
     }
-    return WASM_SUSPEND;
+    return LW_SUSPEND;
 }
 
 static void signal_self(lt_process *p, lt_signal *s)
@@ -322,40 +322,40 @@ static void signal_self(lt_process *p, lt_signal *s)
         lt_send(p->env, p->pid, s);
 }
 
-static int h_die_when_link_dies(wasm_exec *x, void *env, wasm_val *args)
+static int process_die_when_link_dies(lw_exec *x, void *env, lw_val *args)
 {
     SELF;
-    lt_signal *s = lt_signal_new(SIG_DIE_WHEN_LINK_DIES);
+    lt_signal *s = lt_signal_new(LT_SIG_DIE_WHEN_LINK_DIES);
     if (s)
         s->flag = A32(0) != 0;
     signal_self(p, s);
-    return WASM_OK;
+    return LW_OK;
 }
 
-static int h_process_id(wasm_exec *x, void *env, wasm_val *args)
+static int process_process_id(lw_exec *x, void *env, lw_val *args)
 {
-    RET64(lt_self(x)->pid);
-    return WASM_OK;
+    SET_RESULT64(lt_self(x)->pid);
+    return LW_OK;
 }
 
-static int h_environment_id(wasm_exec *x, void *env, wasm_val *args)
+static int process_environment_id(lw_exec *x, void *env, lw_val *args)
 {
-    RET64(lt_self(x)->env->id);
-    return WASM_OK;
+    SET_RESULT64(lt_self(x)->env->id);
+    return LW_OK;
 }
 
-static int h_link(wasm_exec *x, void *env, wasm_val *args)
+static int process_link(lw_exec *x, void *env, lw_val *args)
 {
     SELF;
     if (lt_link_pids(p->env, p->pid, A64(1), (int64_t)A64(0)) < 0)
-        return api_trap(x, "out of memory");
-    return WASM_OK;
+        return lapi_trap(x, "out of memory");
+    return LW_OK;
 }
 
-static int h_unlink(wasm_exec *x, void *env, wasm_val *args)
+static int process_unlink(lw_exec *x, void *env, lw_val *args)
 {
     SELF;
-    lt_signal *a = lt_signal_new(SIG_UNLINK), *b = lt_signal_new(SIG_UNLINK);
+    lt_signal *a = lt_signal_new(LT_SIG_UNLINK), *b = lt_signal_new(LT_SIG_UNLINK);
     if (a) {
         a->pid = p->pid;
         lt_send(p->env, A64(0), a);
@@ -364,71 +364,71 @@ static int h_unlink(wasm_exec *x, void *env, wasm_val *args)
         b->pid = A64(0);
         signal_self(p, b);
     }
-    return WASM_OK;
+    return LW_OK;
 }
 
-static int h_monitor(wasm_exec *x, void *env, wasm_val *args)
+static int process_monitor(lw_exec *x, void *env, lw_val *args)
 {
     SELF;
     if (lt_monitor_pid(p->env, p->pid, A64(0)) < 0)
-        return api_trap(x, "out of memory");
-    return WASM_OK;
+        return lapi_trap(x, "out of memory");
+    return LW_OK;
 }
 
-static int h_stop_monitoring(wasm_exec *x, void *env, wasm_val *args)
+static int process_stop_monitoring(lw_exec *x, void *env, lw_val *args)
 {
     SELF;
-    lt_signal *s = lt_signal_new(SIG_STOP_MONITORING);
+    lt_signal *s = lt_signal_new(LT_SIG_STOP_MONITORING);
     if (s) {
         s->pid = p->pid;
         lt_send(p->env, A64(0), s);
     }
-    return WASM_OK;
+    return LW_OK;
 }
 
-static int h_kill(wasm_exec *x, void *env, wasm_val *args)
+static int process_kill(lw_exec *x, void *env, lw_val *args)
 {
     SELF;
-    lt_signal *s = lt_signal_new(SIG_KILL);
+    lt_signal *s = lt_signal_new(LT_SIG_KILL);
     if (s)
         lt_send(p->env, A64(0), s);
-    return WASM_OK;
+    return LW_OK;
 }
 
-static int h_exists(wasm_exec *x, void *env, wasm_val *args)
+static int process_exists(lw_exec *x, void *env, lw_val *args)
 {
     SELF;
-    RET32(lt_env_exists(p->env, A64(0)) ? 1 : 0);
-    return WASM_OK;
+    SET_RESULT32(lt_env_exists(p->env, A64(0)) ? 1 : 0);
+    return LW_OK;
 }
 
 #define M "lunatic::process"
-const host_func_def api_process_defs[] = {
-    {M, "compile_module", "iii:i", compile_module},
-    {M, "drop_module", "I:", drop_module},
-    {M, "create_config", ":I", create_config},
-    {M, "drop_config", "I:", drop_config},
-    {M, "config_set_max_memory", "II:", config_set_max_memory},
-    {M, "config_get_max_memory", "I:I", config_get_max_memory},
-    {M, "config_set_max_fuel", "II:", config_set_max_fuel},
-    {M, "config_get_max_fuel", "I:I", config_get_max_fuel},
-    {M, "config_can_compile_modules", "I:i", config_can_compile_modules},
-    {M, "config_set_can_compile_modules", "Ii:", config_set_can_compile_modules},
-    {M, "config_can_create_configs", "I:i", config_can_create_configs},
-    {M, "config_set_can_create_configs", "Ii:", config_set_can_create_configs},
-    {M, "config_can_spawn_processes", "I:i", config_can_spawn_processes},
-    {M, "config_set_can_spawn_processes", "Ii:", config_set_can_spawn_processes},
-    {M, "spawn", "IIIiiiii:i", h_spawn},
-    {M, "get_or_spawn", "iiIIIiiiiii:i", h_get_or_spawn},
-    {M, "sleep_ms", "I:", h_sleep_ms},
-    {M, "die_when_link_dies", "i:", h_die_when_link_dies},
-    {M, "process_id", ":I", h_process_id},
-    {M, "environment_id", ":I", h_environment_id},
-    {M, "link", "II:", h_link},
-    {M, "unlink", "I:", h_unlink},
-    {M, "monitor", "I:", h_monitor},
-    {M, "stop_monitoring", "I:", h_stop_monitoring},
-    {M, "kill", "I:", h_kill},
-    {M, "exists", "I:i", h_exists},
+const lw_host_func_def lapi_process_defs[] = {
+    {M, "compile_module", "iii:i", process_compile_module},
+    {M, "drop_module", "I:", process_drop_module},
+    {M, "create_config", ":I", process_create_config},
+    {M, "drop_config", "I:", process_drop_config},
+    {M, "config_set_max_memory", "II:", process_config_set_max_memory},
+    {M, "config_get_max_memory", "I:I", process_config_get_max_memory},
+    {M, "config_set_max_fuel", "II:", process_config_set_max_fuel},
+    {M, "config_get_max_fuel", "I:I", process_config_get_max_fuel},
+    {M, "config_can_compile_modules", "I:i", process_config_can_compile_modules},
+    {M, "config_set_can_compile_modules", "Ii:", process_config_set_can_compile_modules},
+    {M, "config_can_create_configs", "I:i", process_config_can_create_configs},
+    {M, "config_set_can_create_configs", "Ii:", process_config_set_can_create_configs},
+    {M, "config_can_spawn_processes", "I:i", process_config_can_spawn_processes},
+    {M, "config_set_can_spawn_processes", "Ii:", process_config_set_can_spawn_processes},
+    {M, "spawn", "IIIiiiii:i", process_spawn},
+    {M, "get_or_spawn", "iiIIIiiiiii:i", process_get_or_spawn},
+    {M, "sleep_ms", "I:", process_sleep_ms},
+    {M, "die_when_link_dies", "i:", process_die_when_link_dies},
+    {M, "process_id", ":I", process_process_id},
+    {M, "environment_id", ":I", process_environment_id},
+    {M, "link", "II:", process_link},
+    {M, "unlink", "I:", process_unlink},
+    {M, "monitor", "I:", process_monitor},
+    {M, "stop_monitoring", "I:", process_stop_monitoring},
+    {M, "kill", "I:", process_kill},
+    {M, "exists", "I:i", process_exists},
 };
-const size_t api_process_count = sizeof api_process_defs / sizeof *api_process_defs;
+const size_t lapi_process_count = sizeof lapi_process_defs / sizeof *lapi_process_defs;

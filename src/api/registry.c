@@ -5,47 +5,47 @@
  */
 #include "api/api.h"
 
-static int put(wasm_exec *x, void *env, wasm_val *args)
+static int registry_put(lw_exec *x, void *env, lw_val *args)
 {
     lt_process *p = lt_self(x);
-    const char *name = api_str(x, A32(0), A32(1));
+    const char *name = lapi_str(x, A32(0), A32(1));
     if (!name)
-        return WASM_TRAP;
+        return LW_TRAP;
     lt_registry_put(p->registry, name, A32(1), A64(2), A64(3));
-    return WASM_OK;
+    return LW_OK;
 }
 
-static int get(wasm_exec *x, void *env, wasm_val *args)
+static int registry_get(lw_exec *x, void *env, lw_val *args)
 {
     lt_process *p = lt_self(x);
-    const char *name = api_str(x, A32(0), A32(1));
+    const char *name = lapi_str(x, A32(0), A32(1));
     if (!name)
-        return WASM_TRAP;
+        return LW_TRAP;
     uint64_t node, pid;
     if (lt_registry_get(p->registry, name, A32(1), &node, &pid) < 0) {
-        RET32(1);
-        return WASM_OK;
+        SET_RESULT32(1);
+        return LW_OK;
     }
-    if (api_put_u64(x, A32(2), node) < 0 || api_put_u64(x, A32(3), pid) < 0)
-        return api_trap(x, "registry get: pointer out of bounds");
-    RET32(0);
-    return WASM_OK;
+    if (lapi_put_u64(x, A32(2), node) < 0 || lapi_put_u64(x, A32(3), pid) < 0)
+        return lapi_trap(x, "registry get: pointer out of bounds");
+    SET_RESULT32(0);
+    return LW_OK;
 }
 
-static int h_remove(wasm_exec *x, void *env, wasm_val *args)
+static int registry_remove(lw_exec *x, void *env, lw_val *args)
 {
     lt_process *p = lt_self(x);
-    const char *name = api_str(x, A32(0), A32(1));
+    const char *name = lapi_str(x, A32(0), A32(1));
     if (!name)
-        return WASM_TRAP;
+        return LW_TRAP;
     lt_registry_remove(p->registry, name, A32(1));
-    return WASM_OK;
+    return LW_OK;
 }
 
 #define M "lunatic::registry"
-const host_func_def api_registry_defs[] = {
-    {M, "put", "iiII:", put},
-    {M, "get", "iiii:i", get},
-    {M, "remove", "ii:", h_remove},
+const lw_host_func_def lapi_registry_defs[] = {
+    {M, "put", "iiII:", registry_put},
+    {M, "get", "iiii:i", registry_get},
+    {M, "remove", "ii:", registry_remove},
 };
-const size_t api_registry_count = sizeof api_registry_defs / sizeof *api_registry_defs;
+const size_t lapi_registry_count = sizeof lapi_registry_defs / sizeof *lapi_registry_defs;

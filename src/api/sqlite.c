@@ -34,38 +34,38 @@ static sqlite_res *sqlite_stmt_get(lt_process *p, uint64_t id) { (void)p, (void)
 #define CONN(fn)                                                                  \
     do {                                                                          \
         if (!sqlite_conn_get(lt_self(x), A64(0)))                                 \
-            return api_trapf(x, "%s: unknown connection id %llu", fn,          \
+            return lapi_trapf(x, "%s: unknown connection id %llu", fn,            \
                                 (unsigned long long)A64(0));                      \
     } while (0)
 #define STMT(fn)                                                                  \
     do {                                                                          \
         if (!sqlite_stmt_get(lt_self(x), A64(0)))                                 \
-            return api_trapf(x, "%s: unknown statement id %llu", fn,           \
+            return lapi_trapf(x, "%s: unknown statement id %llu", fn,             \
                                 (unsigned long long)A64(0));                      \
     } while (0)
 /* What a call does once it found its resource: nothing can be found yet. */
-#define UNSUPPORTED(fn) return api_trapf(x, "%s: %s", fn, SQLITE_UNSUPPORTED)
+#define UNSUPPORTED(fn) return lapi_trapf(x, "%s: %s", fn, SQLITE_UNSUPPORTED)
 
 /* open(path_ptr, path_len, conn_id_ptr) -> i64: 0 with a connection id, or 1
  * with an error id, at conn_id_ptr */
-static int sqlite_open(wasm_exec *x, void *env, wasm_val *args)
+static int sqlite_open(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
-    if (!api_str(x, A32(0), A32(1)))
-        return WASM_TRAP;
+    if (!lapi_str(x, A32(0), A32(1)))
+        return LW_TRAP;
     uint32_t ptr = A32(2);
-    if (!api_mem(x, ptr, 8))
-        return api_trapf(x, "%s: conn_id_ptr out of bounds", FN("open"));
-    uint64_t err = api_error_new(lt_self(x), "%s", SQLITE_UNSUPPORTED);
+    if (!lapi_mem(x, ptr, 8))
+        return lapi_trapf(x, "%s: conn_id_ptr out of bounds", FN("open"));
+    uint64_t err = lapi_error_new(lt_self(x), "%s", SQLITE_UNSUPPORTED);
     if (err == UINT64_MAX)
-        return api_trapf(x, "%s: out of memory", FN("open"));
-    api_put_u64(x, ptr, err);
-    RET64(API_ERR);
-    return WASM_OK;
+        return lapi_trapf(x, "%s: out of memory", FN("open"));
+    lapi_put_u64(x, ptr, err);
+    SET_RESULT64(LAPI_ERR);
+    return LW_OK;
 }
 
 /* query_prepare(i64 conn, sql_ptr, sql_len) -> i64 statement id */
-static int sqlite_query_prepare(wasm_exec *x, void *env, wasm_val *args)
+static int sqlite_query_prepare(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     CONN(FN("query_prepare"));
@@ -73,7 +73,7 @@ static int sqlite_query_prepare(wasm_exec *x, void *env, wasm_val *args)
 }
 
 /* execute(i64 conn, sql_ptr, sql_len) -> i32: 0 or the SQLite error code */
-static int sqlite_execute(wasm_exec *x, void *env, wasm_val *args)
+static int sqlite_execute(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     CONN(FN("execute"));
@@ -81,7 +81,7 @@ static int sqlite_execute(wasm_exec *x, void *env, wasm_val *args)
 }
 
 /* bind_value(i64 stmt, data_ptr, data_len): a bincode BindList */
-static int sqlite_bind_value(wasm_exec *x, void *env, wasm_val *args)
+static int sqlite_bind_value(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     STMT(FN("bind_value"));
@@ -89,7 +89,7 @@ static int sqlite_bind_value(wasm_exec *x, void *env, wasm_val *args)
 }
 
 /* sqlite3_changes(i64 conn) -> i32 */
-static int sqlite_sqlite3_changes(wasm_exec *x, void *env, wasm_val *args)
+static int sqlite_sqlite3_changes(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     CONN(FN("sqlite3_changes"));
@@ -97,7 +97,7 @@ static int sqlite_sqlite3_changes(wasm_exec *x, void *env, wasm_val *args)
 }
 
 /* statement_reset(i64 stmt) */
-static int sqlite_statement_reset(wasm_exec *x, void *env, wasm_val *args)
+static int sqlite_statement_reset(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     STMT(FN("statement_reset"));
@@ -105,7 +105,7 @@ static int sqlite_statement_reset(wasm_exec *x, void *env, wasm_val *args)
 }
 
 /* sqlite3_step(i64 stmt) -> i32: 100 SQLITE_ROW, 101 SQLITE_DONE */
-static int sqlite_sqlite3_step(wasm_exec *x, void *env, wasm_val *args)
+static int sqlite_sqlite3_step(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     STMT(FN("sqlite3_step"));
@@ -113,7 +113,7 @@ static int sqlite_sqlite3_step(wasm_exec *x, void *env, wasm_val *args)
 }
 
 /* sqlite3_finalize(i64 stmt) */
-static int sqlite_sqlite3_finalize(wasm_exec *x, void *env, wasm_val *args)
+static int sqlite_sqlite3_finalize(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     STMT(FN("sqlite3_finalize"));
@@ -121,7 +121,7 @@ static int sqlite_sqlite3_finalize(wasm_exec *x, void *env, wasm_val *args)
 }
 
 /* column_count(i64 stmt) -> i32 */
-static int sqlite_column_count(wasm_exec *x, void *env, wasm_val *args)
+static int sqlite_column_count(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     STMT(FN("column_count"));
@@ -129,7 +129,7 @@ static int sqlite_column_count(wasm_exec *x, void *env, wasm_val *args)
 }
 
 /* last_error(i64 conn, len_ptr) -> i32 */
-static int sqlite_last_error(wasm_exec *x, void *env, wasm_val *args)
+static int sqlite_last_error(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     CONN(FN("last_error"));
@@ -137,7 +137,7 @@ static int sqlite_last_error(wasm_exec *x, void *env, wasm_val *args)
 }
 
 /* read_column(i64 stmt, col, len_ptr) -> i32 */
-static int sqlite_read_column(wasm_exec *x, void *env, wasm_val *args)
+static int sqlite_read_column(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     STMT(FN("read_column"));
@@ -145,7 +145,7 @@ static int sqlite_read_column(wasm_exec *x, void *env, wasm_val *args)
 }
 
 /* read_row(i64 stmt, len_ptr) -> i32 */
-static int sqlite_read_row(wasm_exec *x, void *env, wasm_val *args)
+static int sqlite_read_row(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     STMT(FN("read_row"));
@@ -153,7 +153,7 @@ static int sqlite_read_row(wasm_exec *x, void *env, wasm_val *args)
 }
 
 /* column_name(i64 stmt, col, len_ptr) -> i32 */
-static int sqlite_column_name(wasm_exec *x, void *env, wasm_val *args)
+static int sqlite_column_name(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     STMT(FN("column_name"));
@@ -161,7 +161,7 @@ static int sqlite_column_name(wasm_exec *x, void *env, wasm_val *args)
 }
 
 /* column_names(i64 stmt, len_ptr) -> i32 */
-static int sqlite_column_names(wasm_exec *x, void *env, wasm_val *args)
+static int sqlite_column_names(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
     STMT(FN("column_names"));
@@ -169,7 +169,7 @@ static int sqlite_column_names(wasm_exec *x, void *env, wasm_val *args)
 }
 
 #define M "lunatic::sqlite"
-const host_func_def api_sqlite_defs[] = {
+const lw_host_func_def lapi_sqlite_defs[] = {
     {M, "open", "iii:I", sqlite_open},
     {M, "query_prepare", "Iii:I", sqlite_query_prepare},
     {M, "execute", "Iii:i", sqlite_execute},
@@ -185,5 +185,5 @@ const host_func_def api_sqlite_defs[] = {
     {M, "column_name", "Iii:i", sqlite_column_name},
     {M, "column_names", "Ii:i", sqlite_column_names},
 };
-const size_t api_sqlite_count = sizeof api_sqlite_defs / sizeof api_sqlite_defs[0];
+const size_t lapi_sqlite_count = sizeof lapi_sqlite_defs / sizeof lapi_sqlite_defs[0];
 #undef M

@@ -4,14 +4,14 @@
  */
 #include "api/api.h"
 
-static int major(wasm_exec *x, void *env, wasm_val *args) { RET32(0); return WASM_OK; }
-static int minor(wasm_exec *x, void *env, wasm_val *args) { RET32(13); return WASM_OK; }
-static int patch(wasm_exec *x, void *env, wasm_val *args) { RET32(2); return WASM_OK; }
+static int version_major(lw_exec *x, void *env, lw_val *args) { SET_RESULT32(0); return LW_OK; }
+static int version_minor(lw_exec *x, void *env, lw_val *args) { SET_RESULT32(13); return LW_OK; }
+static int version_patch(lw_exec *x, void *env, lw_val *args) { SET_RESULT32(2); return LW_OK; }
 
 #define M "lunatic::version"
-const host_func_def api_version_defs[] = {
-    {M, "major", ":i", major},
-    {M, "minor", ":i", minor},
-    {M, "patch", ":i", patch},
+const lw_host_func_def lapi_version_defs[] = {
+    {M, "major", ":i", version_major},
+    {M, "minor", ":i", version_minor},
+    {M, "patch", ":i", version_patch},
 };
-const size_t api_version_count = sizeof api_version_defs / sizeof *api_version_defs;
+const size_t lapi_version_count = sizeof lapi_version_defs / sizeof *lapi_version_defs;

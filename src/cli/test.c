@@ -537,14 +537,14 @@ int cli_test(int argc, char **argv)
     }
 
     /* the tests, in export order */
-    uint32_t nexp = wasm_module_num_exports(mod->wasm);
+    uint32_t nexp = lw_module_num_exports(mod->wasm);
     tests = calloc(nexp + 1, sizeof *tests);
     if (!tests)
         goto out;
     for (uint32_t i = 0; i < nexp; i++) {
-        wasm_export e;
-        wasm_module_export(mod->wasm, i, &e);
-        if (e.type.kind != WASM_EXTERN_FUNC || !starts(e.name, e.name_len, TEST_PREFIX))
+        lw_export e;
+        lw_module_export(mod->wasm, i, &e);
+        if (e.type.kind != LW_EXTERN_FUNC || !starts(e.name, e.name_len, TEST_PREFIX))
             continue;
         test *t = &tests[ntests];
         if (!parse_test(e.name, e.name_len, t)) {

@@ -3,7 +3,7 @@
  *
  * The script is converted by wabt's wast2json into a JSON command list plus
  * one .wasm file per module, in a private temporary directory. Every command is then executed against the engine
- * through src/wasm/wasm.h only, and counted as passed or failed; commands on
+ * through src/wasm/lw.h only, and counted as passed or failed; commands on
  * text modules (assert_malformed/assert_invalid of `module quote`) are
  * skipped and not counted, since the engine only reads binaries.
  *
@@ -14,7 +14,7 @@
  *     creation order, so an exporter always outlives its importers.
  *   - The temporary directory is read into memory and removed before any
  *     module runs, so that an engine crash leaves nothing behind.
- *   - One wasm_exec runs every call of a file. With WAST_BUDGET=N the exec
+ *   - One lw_exec runs every call of a file. With WAST_BUDGET=N the exec
  *     gets a reduction budget of N and each run is resumed until it ends,
  *     which checks that a run stopped at any point gives the same results.
  *
@@ -33,7 +33,7 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
-#include "wasm/wasm.h"
+#include "wasm/lw.h"
 
 /* How an expected result is compared with the value the engine produced. */
 typedef enum cliw_match {
@@ -45,9 +45,9 @@ typedef enum cliw_match {
 
 /* A parsed argument or expected result. */
 typedef struct cliw_value {
-    uint8_t type;     /* wasm_valtype code */
+    uint8_t type;     /* lw_valtype code */
     cliw_match match;
-    wasm_val v;
+    lw_val v;
 } cliw_value;
 
 /* A file wast2json wrote (a module binary or text), kept in memory. */
@@ -60,7 +60,7 @@ typedef struct cliw_file {
 /* A name under which instances are found by `module` fields of actions. */
 typedef struct cliw_named {
     char *name;
-    wasm_instance *inst;
+    lw_instance *inst;
 } cliw_named;
 
 /* A `register`ed module: imports naming `as` resolve to inst's exports.
@@ -68,7 +68,7 @@ typedef struct cliw_named {
 typedef struct cliw_reg {
     char *as;
     size_t as_len;
-    wasm_instance *inst;
+    lw_instance *inst;
 } cliw_reg;
 
 /* The spectest host module's exports. */
@@ -79,20 +79,20 @@ typedef struct cliw_state {
     cliw_file *files;        /* the modules wast2json wrote */
     size_t nfiles, cap_files;
     int verbose;
-    wasm_exec *x;
+    lw_exec *x;
 
-    wasm_instance **insts;   /* every instance, in creation order */
+    lw_instance **insts;   /* every instance, in creation order */
     size_t ninsts, cap_insts;
     cliw_named *named;
     size_t nnamed, cap_named;
     cliw_reg *regs;
     size_t nregs, cap_regs;
-    wasm_instance *current;  /* the last module defined, or NULL */
+    lw_instance *current;  /* the last module defined, or NULL */
 
-    wasm_func *st_funcs[CLIW_SPECTEST_FUNCS];
-    wasm_global *st_globals[CLIW_SPECTEST_GLOBALS];
-    wasm_table *st_table;
-    wasm_memory *st_memory;
+    lw_func *st_funcs[CLIW_SPECTEST_FUNCS];
+    lw_global *st_globals[CLIW_SPECTEST_GLOBALS];
+    lw_table *st_table;
+    lw_memory *st_memory;
 
     /* The command being executed, for messages. */
     int line;
@@ -105,9 +105,9 @@ typedef struct cliw_state {
 typedef enum cliw_inst_status {
     CLIW_INST_OK,
     CLIW_INST_IO,            /* wast2json wrote no such file */
-    CLIW_INST_INVALID,       /* wasm_module_new failed */
+    CLIW_INST_INVALID,       /* lw_module_new failed */
     CLIW_INST_UNLINKABLE,    /* an import could not be resolved or typed */
-    CLIW_INST_FAILED,        /* wasm_instance_new failed (link or segment) */
+    CLIW_INST_FAILED,        /* lw_instance_new failed (link or segment) */
     CLIW_INST_START_TRAP     /* instantiated, but the start function trapped */
 } cliw_inst_status;
 
@@ -157,21 +157,21 @@ static char *cliw_xstrndup(const char *str, size_t len)
 static const char *cliw_type_name(uint8_t t)
 {
     switch (t) {
-    case WASM_I32: return "i32";
-    case WASM_I64: return "i64";
-    case WASM_F32: return "f32";
-    case WASM_F64: return "f64";
-    case WASM_V128: return "v128";
-    case WASM_FUNCREF: return "funcref";
-    case WASM_EXTERNREF: return "externref";
+    case LW_I32: return "i32";
+    case LW_I64: return "i64";
+    case LW_F32: return "f32";
+    case LW_F64: return "f64";
+    case LW_V128: return "v128";
+    case LW_FUNCREF: return "funcref";
+    case LW_EXTERNREF: return "externref";
     default: return "?";
     }
 }
 
 static int cliw_type_parse(const char *name, uint8_t *out)
 {
-    static const uint8_t codes[] = { WASM_I32, WASM_I64, WASM_F32, WASM_F64,
-                                     WASM_V128, WASM_FUNCREF, WASM_EXTERNREF };
+    static const uint8_t codes[] = { LW_I32, LW_I64, LW_F32, LW_F64,
+                                     LW_V128, LW_FUNCREF, LW_EXTERNREF };
     for (size_t i = 0; i < sizeof codes; i++) {
         if (!strcmp(name, cliw_type_name(codes[i]))) {
             *out = codes[i];
@@ -193,11 +193,11 @@ static int cliw_value_parse(json_t *j, int is_result, cliw_value *out)
     const char *val = json_string_value(json_object_get(j, "value"));
     out->match = CLIW_EXACT;
     out->v = 0;
-    if (!type || cliw_type_parse(type, &out->type) || out->type == WASM_V128)
+    if (!type || cliw_type_parse(type, &out->type) || out->type == LW_V128)
         return -1;
     if (!val)
         return 0;
-    if (out->type == WASM_FUNCREF || out->type == WASM_EXTERNREF) {
+    if (out->type == LW_FUNCREF || out->type == LW_EXTERNREF) {
         if (!strcmp(val, "null"))
             return 0;
         char *end;
@@ -205,8 +205,8 @@ static int cliw_value_parse(json_t *j, int is_result, cliw_value *out)
         unsigned long long n = strtoull(val, &end, 10);
         if (errno || *end || end == val)
             return -1;
-        if (out->type == WASM_EXTERNREF)
-            out->v = (wasm_val)n + 1;
+        if (out->type == LW_EXTERNREF)
+            out->v = (lw_val)n + 1;
         else if (is_result)
             out->match = CLIW_NONNULL;
         else
@@ -214,7 +214,7 @@ static int cliw_value_parse(json_t *j, int is_result, cliw_value *out)
         return 0;
     }
     if (!strcmp(val, "nan:canonical") || !strcmp(val, "nan:arithmetic")) {
-        if (!is_result || (out->type != WASM_F32 && out->type != WASM_F64))
+        if (!is_result || (out->type != LW_F32 && out->type != LW_F64))
             return -1;
         out->match = val[4] == 'c' ? CLIW_NAN_CANON : CLIW_NAN_ARITH;
         return 0;
@@ -230,25 +230,25 @@ static int cliw_value_parse(json_t *j, int is_result, cliw_value *out)
 
 /* Does the value v of type e->type satisfy the expected result e? i32 and
  * f32 compare only the low 32 bits, which is all the API defines. */
-static int cliw_value_matches(const cliw_value *e, wasm_val v)
+static int cliw_value_matches(const cliw_value *e, lw_val v)
 {
     switch (e->type) {
-    case WASM_I32:
+    case LW_I32:
         return (uint32_t)v == (uint32_t)e->v;
-    case WASM_F32:
+    case LW_F32:
         if (e->match == CLIW_NAN_CANON)
             return ((uint32_t)v & 0x7fffffffu) == 0x7fc00000u;
         if (e->match == CLIW_NAN_ARITH)
             return ((uint32_t)v & 0x7fc00000u) == 0x7fc00000u;
         return (uint32_t)v == (uint32_t)e->v;
-    case WASM_F64:
+    case LW_F64:
         if (e->match == CLIW_NAN_CANON)
             return (v & 0x7fffffffffffffffull) == 0x7ff8000000000000ull;
         if (e->match == CLIW_NAN_ARITH)
             return (v & 0x7ff8000000000000ull) == 0x7ff8000000000000ull;
         return v == e->v;
-    case WASM_FUNCREF:
-    case WASM_EXTERNREF:
+    case LW_FUNCREF:
+    case LW_EXTERNREF:
         if (e->match == CLIW_NONNULL)
             return v != 0;
         return v == e->v;
@@ -258,35 +258,35 @@ static int cliw_value_matches(const cliw_value *e, wasm_val v)
 }
 
 /* Formats a value of type t for a failure message. */
-static void cliw_value_format(char *buf, size_t size, uint8_t t, wasm_val v)
+static void cliw_value_format(char *buf, size_t size, uint8_t t, lw_val v)
 {
     switch (t) {
-    case WASM_I32:
+    case LW_I32:
         snprintf(buf, size, "i32:%u (%d)", (uint32_t)v, (int32_t)(uint32_t)v);
         break;
-    case WASM_I64:
+    case LW_I64:
         snprintf(buf, size, "i64:%llu (%lld)", (unsigned long long)v, (long long)v);
         break;
-    case WASM_F32: {
+    case LW_F32: {
         uint32_t bits = (uint32_t)v;
         float f;
         memcpy(&f, &bits, sizeof f);
         snprintf(buf, size, "f32:0x%08x (%.9g)", bits, (double)f);
         break;
     }
-    case WASM_F64: {
+    case LW_F64: {
         double d;
         memcpy(&d, &v, sizeof d);
         snprintf(buf, size, "f64:0x%016llx (%.17g)", (unsigned long long)v, d);
         break;
     }
-    case WASM_EXTERNREF:
+    case LW_EXTERNREF:
         if (v)
             snprintf(buf, size, "externref:%llu", (unsigned long long)(v - 1));
         else
             snprintf(buf, size, "externref:null");
         break;
-    case WASM_FUNCREF:
+    case LW_FUNCREF:
         if (v)
             snprintf(buf, size, "funcref:0x%llx", (unsigned long long)v);
         else
@@ -315,12 +315,12 @@ static void cliw_expect_format(char *buf, size_t size, const cliw_value *e)
 /* spectest.print*: print their arguments the way the reference interpreter
  * does ("13 : i32"), but only with -v so that the failure list stays
  * readable. env is the function's parameter type list. */
-static int cliw_spectest_print(wasm_exec *x, void *env, wasm_val *args)
+static int cliw_spectest_print(lw_exec *x, void *env, lw_val *args)
 {
-    const cliw_state *s = wasm_exec_user(x);
-    const wasm_functype *ft = env;
+    const cliw_state *s = lw_exec_user(x);
+    const lw_functype *ft = env;
     if (!s || !s->verbose)
-        return WASM_OK;
+        return LW_OK;
     for (uint32_t i = 0; i < ft->nparams; i++) {
         char buf[96];
         cliw_value_format(buf, sizeof buf, ft->params[i], args[i]);
@@ -328,7 +328,7 @@ static int cliw_spectest_print(wasm_exec *x, void *env, wasm_val *args)
     }
     if (ft->nparams == 0)
         printf("spectest print\n");
-    return WASM_OK;
+    return LW_OK;
 }
 
 static const struct {
@@ -337,12 +337,12 @@ static const struct {
     uint8_t params[2];
 } cliw_spectest_funcs[CLIW_SPECTEST_FUNCS] = {
     { "print", 0, { 0, 0 } },
-    { "print_i32", 1, { WASM_I32, 0 } },
-    { "print_i64", 1, { WASM_I64, 0 } },
-    { "print_f32", 1, { WASM_F32, 0 } },
-    { "print_f64", 1, { WASM_F64, 0 } },
-    { "print_i32_f32", 2, { WASM_I32, WASM_F32 } },
-    { "print_f64_f64", 2, { WASM_F64, WASM_F64 } },
+    { "print_i32", 1, { LW_I32, 0 } },
+    { "print_i64", 1, { LW_I64, 0 } },
+    { "print_f32", 1, { LW_F32, 0 } },
+    { "print_f64", 1, { LW_F64, 0 } },
+    { "print_i32_f32", 2, { LW_I32, LW_F32 } },
+    { "print_f64_f64", 2, { LW_F64, LW_F64 } },
 };
 
 static const char *const cliw_spectest_globals[CLIW_SPECTEST_GLOBALS] = {
@@ -352,46 +352,46 @@ static const char *const cliw_spectest_globals[CLIW_SPECTEST_GLOBALS] = {
 static void cliw_spectest_new(cliw_state *s)
 {
     for (int i = 0; i < CLIW_SPECTEST_FUNCS; i++) {
-        const wasm_functype *ft = wasm_functype_get(cliw_spectest_funcs[i].nparams,
-                                                    cliw_spectest_funcs[i].params, 0, NULL);
-        s->st_funcs[i] = wasm_func_new_host(ft, cliw_spectest_print, (void *)ft);
+        const lw_functype *ft = lw_functype_get(cliw_spectest_funcs[i].nparams,
+                                                cliw_spectest_funcs[i].params, 0, NULL);
+        s->st_funcs[i] = lw_func_new_host(ft, cliw_spectest_print, (void *)ft);
     }
     float f32 = 666.6f;
     double f64 = 666.6;
     uint32_t f32_bits;
-    wasm_val f64_bits;
+    lw_val f64_bits;
     memcpy(&f32_bits, &f32, sizeof f32_bits);
     memcpy(&f64_bits, &f64, sizeof f64_bits);
-    s->st_globals[0] = wasm_global_new(WASM_I32, 0, 666);
-    s->st_globals[1] = wasm_global_new(WASM_I64, 0, 666);
-    s->st_globals[2] = wasm_global_new(WASM_F32, 0, f32_bits);
-    s->st_globals[3] = wasm_global_new(WASM_F64, 0, f64_bits);
-    s->st_table = wasm_table_new(WASM_FUNCREF, 10, 20, 1);
-    s->st_memory = wasm_memory_new(1, 2, 1);
+    s->st_globals[0] = lw_global_new(LW_I32, 0, 666);
+    s->st_globals[1] = lw_global_new(LW_I64, 0, 666);
+    s->st_globals[2] = lw_global_new(LW_F32, 0, f32_bits);
+    s->st_globals[3] = lw_global_new(LW_F64, 0, f64_bits);
+    s->st_table = lw_table_new(LW_FUNCREF, 10, 20, 1);
+    s->st_memory = lw_memory_new(1, 2, 1);
 }
 
 static void cliw_spectest_free(cliw_state *s)
 {
     for (int i = 0; i < CLIW_SPECTEST_FUNCS; i++)
         if (s->st_funcs[i])
-            wasm_func_free(s->st_funcs[i]);
+            lw_func_free(s->st_funcs[i]);
     for (int i = 0; i < CLIW_SPECTEST_GLOBALS; i++)
         if (s->st_globals[i])
-            wasm_global_free(s->st_globals[i]);
+            lw_global_free(s->st_globals[i]);
     if (s->st_table)
-        wasm_table_free(s->st_table);
+        lw_table_free(s->st_table);
     if (s->st_memory)
-        wasm_memory_free(s->st_memory);
+        lw_memory_free(s->st_memory);
 }
 
 /* Looks up a spectest export by name; returns 0 when found. */
 static int cliw_spectest_export(const cliw_state *s, const char *name, size_t len,
-                                wasm_extern *out)
+                                lw_extern *out)
 {
     for (int i = 0; i < CLIW_SPECTEST_FUNCS; i++) {
         if (strlen(cliw_spectest_funcs[i].name) == len &&
             !memcmp(cliw_spectest_funcs[i].name, name, len)) {
-            out->kind = WASM_EXTERN_FUNC;
+            out->kind = LW_EXTERN_FUNC;
             out->u.func = s->st_funcs[i];
             return 0;
         }
@@ -399,18 +399,18 @@ static int cliw_spectest_export(const cliw_state *s, const char *name, size_t le
     for (int i = 0; i < CLIW_SPECTEST_GLOBALS; i++) {
         if (strlen(cliw_spectest_globals[i]) == len &&
             !memcmp(cliw_spectest_globals[i], name, len)) {
-            out->kind = WASM_EXTERN_GLOBAL;
+            out->kind = LW_EXTERN_GLOBAL;
             out->u.global = s->st_globals[i];
             return 0;
         }
     }
     if (len == 5 && !memcmp(name, "table", 5)) {
-        out->kind = WASM_EXTERN_TABLE;
+        out->kind = LW_EXTERN_TABLE;
         out->u.table = s->st_table;
         return 0;
     }
     if (len == 6 && !memcmp(name, "memory", 6)) {
-        out->kind = WASM_EXTERN_MEMORY;
+        out->kind = LW_EXTERN_MEMORY;
         out->u.memory = s->st_memory;
         return 0;
     }
@@ -447,7 +447,7 @@ static int cliw_read_file(const char *path, uint8_t **out, size_t *len)
     return 0;
 }
 
-static void cliw_add_instance(cliw_state *s, wasm_instance *inst)
+static void cliw_add_instance(cliw_state *s, lw_instance *inst)
 {
     if (s->ninsts == s->cap_insts) {
         s->cap_insts = s->cap_insts ? s->cap_insts * 2 : 16;
@@ -458,11 +458,11 @@ static void cliw_add_instance(cliw_state *s, wasm_instance *inst)
 
 /* Resolves import i of m against the registered modules; on failure writes
  * the reason (the spec's wording) into msg and returns -1. */
-static int cliw_resolve_import(cliw_state *s, const wasm_module *m, uint32_t i,
-                               wasm_extern *out, char *msg, size_t msgsize)
+static int cliw_resolve_import(cliw_state *s, const lw_module *m, uint32_t i,
+                               lw_extern *out, char *msg, size_t msgsize)
 {
-    wasm_import imp;
-    wasm_module_import(m, i, &imp);
+    lw_import imp;
+    lw_module_import(m, i, &imp);
     const cliw_reg *reg = NULL;
     /* The latest registration of a name wins. */
     for (size_t r = s->nregs; r-- > 0;) {
@@ -478,7 +478,7 @@ static int cliw_resolve_import(cliw_state *s, const wasm_module *m, uint32_t i,
     else if (!reg->inst)
         found = cliw_spectest_export(s, imp.name, imp.name_len, out);
     else
-        found = wasm_instance_export_n(reg->inst, imp.name, imp.name_len, out);
+        found = lw_instance_export_n(reg->inst, imp.name, imp.name_len, out);
     if (found != 0) {
         snprintf(msg, msgsize, "unknown import \"%s\" \"%s\"", imp.module, imp.name);
         return -1;
@@ -492,13 +492,13 @@ static int cliw_resolve_import(cliw_state *s, const wasm_module *m, uint32_t i,
 }
 
 /* Runs f with args to completion on the file's exec, resuming across
- * yields (WAST_BUDGET) and host suspensions. Returns WASM_OK or WASM_TRAP. */
-static int cliw_run(cliw_state *s, wasm_func *f, const wasm_val *args)
+ * yields (WAST_BUDGET) and host suspensions. Returns LW_OK or LW_TRAP. */
+static int cliw_run(cliw_state *s, lw_func *f, const lw_val *args)
 {
-    int st = wasm_exec_call(s->x, f, args);
-    while (st == WASM_YIELD || st == WASM_SUSPEND) {
+    int st = lw_exec_call(s->x, f, args);
+    while (st == LW_YIELD || st == LW_SUSPEND) {
         s->resumes++;
-        st = wasm_exec_resume(s->x);
+        st = lw_exec_resume(s->x);
     }
     return st;
 }
@@ -516,7 +516,7 @@ static const cliw_file *cliw_find_file(const cliw_state *s, const char *name)
  * whose start function trapped are kept until the end of the file. msg
  * receives the reason of any failure. */
 static cliw_inst_status cliw_instantiate(cliw_state *s, const char *file,
-                                         wasm_instance **out, char *msg, size_t msgsize)
+                                         lw_instance **out, char *msg, size_t msgsize)
 {
     *out = NULL;
     msg[0] = 0;
@@ -525,47 +525,47 @@ static cliw_inst_status cliw_instantiate(cliw_state *s, const char *file,
         snprintf(msg, msgsize, "wast2json wrote no file %s", file);
         return CLIW_INST_IO;
     }
-    wasm_error err = { 0 };
-    wasm_module *m = wasm_module_new(fl->bytes, fl->len, &err);
+    lw_error err = { 0 };
+    lw_module *m = lw_module_new(fl->bytes, fl->len, &err);
     if (!m) {
         snprintf(msg, msgsize, "%s (at byte %zu)", err.msg, err.offset);
         return CLIW_INST_INVALID;
     }
 
-    uint32_t nimports = wasm_module_num_imports(m);
-    wasm_extern *imports = cliw_xrealloc(NULL, (nimports ? nimports : 1) * sizeof *imports);
+    uint32_t nimports = lw_module_num_imports(m);
+    lw_extern *imports = cliw_xrealloc(NULL, (nimports ? nimports : 1) * sizeof *imports);
     for (uint32_t i = 0; i < nimports; i++) {
         if (cliw_resolve_import(s, m, i, &imports[i], msg, msgsize)) {
             free(imports);
-            wasm_module_release(m);
+            lw_module_release(m);
             return CLIW_INST_UNLINKABLE;
         }
     }
     /* WAST_DEFER=1: data segments are copied at their first access */
-    wasm_limits limits = {.defer_data = getenv("WAST_DEFER") != NULL};
+    lw_limits limits = {.defer_data = getenv("WAST_DEFER") != NULL};
     memset(&err, 0, sizeof err);
-    wasm_instance *inst = wasm_instance_new(m, imports, nimports, &limits, &err);
+    lw_instance *inst = lw_instance_new(m, imports, nimports, &limits, &err);
     free(imports);
     /* The instance holds its own reference to the module. */
-    wasm_module_release(m);
+    lw_module_release(m);
     if (!inst) {
         snprintf(msg, msgsize, "%s", err.msg);
         return CLIW_INST_FAILED;
     }
     cliw_add_instance(s, inst);
 
-    wasm_func *start = wasm_instance_start_func(inst);
-    wasm_val none[1] = { 0 };   /* start takes no arguments; never pass NULL */
-    if (start && cliw_run(s, start, none) != WASM_OK) {
+    lw_func *start = lw_instance_start_func(inst);
+    lw_val none[1] = { 0 };   /* start takes no arguments; never pass NULL */
+    if (start && cliw_run(s, start, none) != LW_OK) {
         snprintf(msg, msgsize, "start function trapped: %s",
-                 wasm_exec_trap_message(s->x));
+                 lw_exec_trap_message(s->x));
         return CLIW_INST_START_TRAP;
     }
     *out = inst;
     return CLIW_INST_OK;
 }
 
-static wasm_instance *cliw_find_named(const cliw_state *s, const char *name)
+static lw_instance *cliw_find_named(const cliw_state *s, const char *name)
 {
     for (size_t i = s->nnamed; i-- > 0;)
         if (!strcmp(s->named[i].name, name))
@@ -580,7 +580,7 @@ static void cliw_cmd_module(cliw_state *s, json_t *cmd)
     const char *file = json_string_value(json_object_get(cmd, "filename"));
     const char *name = json_string_value(json_object_get(cmd, "name"));
     char msg[512];
-    wasm_instance *inst = NULL;
+    lw_instance *inst = NULL;
     s->current = NULL;
     if (!file) {
         cliw_fail(s, "no filename");
@@ -608,7 +608,7 @@ static void cliw_cmd_register(cliw_state *s, json_t *cmd)
 {
     const char *name = json_string_value(json_object_get(cmd, "name"));
     json_t *as = json_object_get(cmd, "as");
-    wasm_instance *inst = name ? cliw_find_named(s, name) : s->current;
+    lw_instance *inst = name ? cliw_find_named(s, name) : s->current;
     if (!inst || !json_is_string(as)) {
         cliw_fail(s, "no module %s to register", name ? name : "(current)");
         return;
@@ -626,12 +626,12 @@ static void cliw_cmd_register(cliw_state *s, json_t *cmd)
 
 /* The result of performing an action. */
 typedef struct cliw_outcome {
-    int status;               /* WASM_OK or WASM_TRAP; -1 = could not run */
+    int status;               /* LW_OK or LW_TRAP; -1 = could not run */
     uint32_t nresults;
     const uint8_t *types;     /* result types */
-    const wasm_val *results;  /* valid until the next run */
+    const lw_val *results;  /* valid until the next run */
     uint8_t get_type;         /* storage for a global's type */
-    wasm_val get_val;
+    lw_val get_val;
 } cliw_outcome;
 
 /* Performs an invoke or get action. Returns -1 after reporting the failure
@@ -645,7 +645,7 @@ static int cliw_action(cliw_state *s, json_t *action, cliw_outcome *o)
     memset(o, 0, sizeof *o);
     o->status = -1;
 
-    wasm_instance *inst = modname ? cliw_find_named(s, modname) : s->current;
+    lw_instance *inst = modname ? cliw_find_named(s, modname) : s->current;
     if (!inst) {
         cliw_fail(s, "no module %s", modname ? modname : "(current)");
         return -1;
@@ -654,19 +654,19 @@ static int cliw_action(cliw_state *s, json_t *action, cliw_outcome *o)
         cliw_fail(s, "malformed action");
         return -1;
     }
-    wasm_extern ext;
-    if (wasm_instance_export_n(inst, fname, json_string_length(field), &ext)) {
+    lw_extern ext;
+    if (lw_instance_export_n(inst, fname, json_string_length(field), &ext)) {
         cliw_fail(s, "unknown export \"%s\"", fname);
         return -1;
     }
 
     if (!strcmp(type, "get")) {
-        if (ext.kind != WASM_EXTERN_GLOBAL) {
+        if (ext.kind != LW_EXTERN_GLOBAL) {
             cliw_fail(s, "export \"%s\" is not a global", fname);
             return -1;
         }
-        o->status = WASM_OK;
-        o->get_val = wasm_global_get(ext.u.global);
+        o->status = LW_OK;
+        o->get_val = lw_global_get(ext.u.global);
         o->nresults = 1;
         o->results = &o->get_val;
         o->types = NULL;   /* the expected type is taken as the global's */
@@ -676,11 +676,11 @@ static int cliw_action(cliw_state *s, json_t *action, cliw_outcome *o)
         cliw_fail(s, "unknown action type %s", type);
         return -1;
     }
-    if (ext.kind != WASM_EXTERN_FUNC) {
+    if (ext.kind != LW_EXTERN_FUNC) {
         cliw_fail(s, "export \"%s\" is not a function", fname);
         return -1;
     }
-    const wasm_functype *ft = wasm_func_type(ext.u.func);
+    const lw_functype *ft = lw_func_type(ext.u.func);
     json_t *jargs = json_object_get(action, "args");
     size_t nargs = json_array_size(jargs);
     if (nargs != ft->nparams) {
@@ -688,7 +688,7 @@ static int cliw_action(cliw_state *s, json_t *action, cliw_outcome *o)
                   ft->nparams, nargs);
         return -1;
     }
-    wasm_val *args = cliw_xrealloc(NULL, (nargs ? nargs : 1) * sizeof *args);
+    lw_val *args = cliw_xrealloc(NULL, (nargs ? nargs : 1) * sizeof *args);
     for (size_t i = 0; i < nargs; i++) {
         cliw_value v;
         if (cliw_value_parse(json_array_get(jargs, i), 0, &v) || v.type != ft->params[i]) {
@@ -700,10 +700,10 @@ static int cliw_action(cliw_state *s, json_t *action, cliw_outcome *o)
     }
     o->status = cliw_run(s, ext.u.func, args);
     free(args);
-    if (o->status == WASM_OK) {
+    if (o->status == LW_OK) {
         o->nresults = ft->nresults;
         o->types = ft->results;
-        o->results = wasm_exec_results(s->x);
+        o->results = lw_exec_results(s->x);
     }
     return 0;
 }
@@ -717,9 +717,9 @@ static const char *cliw_action_name(json_t *action)
 /* Does a trap of kind k with message msg satisfy the script's text? The
  * script may append detail to the kind's wording ("uninitialized element 2"),
  * and the engine may put detail into its message. */
-static int cliw_trap_matches(const char *text, wasm_trapkind k, const char *msg)
+static int cliw_trap_matches(const char *text, lw_trapkind k, const char *msg)
 {
-    const char *km = wasm_trapkind_message(k);
+    const char *km = lw_trapkind_message(k);
     size_t kl = strlen(km);
     if (!strncmp(text, km, kl) && (text[kl] == 0 || text[kl] == ' '))
         return 1;
@@ -728,8 +728,8 @@ static int cliw_trap_matches(const char *text, wasm_trapkind k, const char *msg)
 
 static void cliw_trap_describe(const cliw_state *s, char *buf, size_t size)
 {
-    snprintf(buf, size, "trap (%s: %s)", wasm_trapkind_message(wasm_exec_trap_kind(s->x)),
-             wasm_exec_trap_message(s->x));
+    snprintf(buf, size, "trap (%s: %s)", lw_trapkind_message(lw_exec_trap_kind(s->x)),
+             lw_exec_trap_message(s->x));
 }
 
 static void cliw_cmd_action(cliw_state *s, json_t *cmd)
@@ -737,7 +737,7 @@ static void cliw_cmd_action(cliw_state *s, json_t *cmd)
     cliw_outcome o;
     if (cliw_action(s, json_object_get(cmd, "action"), &o))
         return;
-    if (o.status != WASM_OK) {
+    if (o.status != LW_OK) {
         char buf[320];
         cliw_trap_describe(s, buf, sizeof buf);
         cliw_fail(s, "\"%s\": expected no trap, got %s", cliw_action_name(cmd), buf);
@@ -754,7 +754,7 @@ static void cliw_cmd_assert_return(cliw_state *s, json_t *cmd)
     cliw_outcome o;
     if (cliw_action(s, json_object_get(cmd, "action"), &o))
         return;
-    if (o.status != WASM_OK) {
+    if (o.status != LW_OK) {
         char buf[320];
         cliw_trap_describe(s, buf, sizeof buf);
         cliw_fail(s, "\"%s\": expected a return, got %s", fname, buf);
@@ -776,7 +776,7 @@ static void cliw_cmd_assert_return(cliw_state *s, json_t *cmd)
                       i, cliw_type_name(e.type), cliw_type_name(o.types[i]));
             return;
         }
-        wasm_val got = o.results[i];
+        lw_val got = o.results[i];
         if (!cliw_value_matches(&e, got)) {
             cliw_expect_format(ebuf, sizeof ebuf, &e);
             cliw_value_format(gbuf, sizeof gbuf, e.type, got);
@@ -797,13 +797,13 @@ static void cliw_cmd_assert_trap(cliw_state *s, json_t *cmd, int exhaustion)
         text = "";
     if (cliw_action(s, json_object_get(cmd, "action"), &o))
         return;
-    if (o.status == WASM_OK) {
+    if (o.status == LW_OK) {
         cliw_fail(s, "\"%s\": expected trap \"%s\", got a return", fname, text);
         return;
     }
-    wasm_trapkind k = wasm_exec_trap_kind(s->x);
-    int ok = exhaustion ? k == WASM_TRAP_STACK_EXHAUSTED
-                        : cliw_trap_matches(text, k, wasm_exec_trap_message(s->x));
+    lw_trapkind k = lw_exec_trap_kind(s->x);
+    int ok = exhaustion ? k == LW_TRAP_STACK_EXHAUSTED
+                        : cliw_trap_matches(text, k, lw_exec_trap_message(s->x));
     if (!ok) {
         char buf[320];
         cliw_trap_describe(s, buf, sizeof buf);
@@ -825,10 +825,10 @@ static void cliw_cmd_assert_invalid(cliw_state *s, json_t *cmd)
         cliw_fail(s, "no module file %s", file ? file : "named");
         return;
     }
-    wasm_error err = { 0 };
-    wasm_module *m = wasm_module_new(fl->bytes, fl->len, &err);
+    lw_error err = { 0 };
+    lw_module *m = lw_module_new(fl->bytes, fl->len, &err);
     if (m) {
-        wasm_module_release(m);
+        lw_module_release(m);
         cliw_fail(s, "%s: expected failure \"%s\", got a valid module", file,
                   text ? text : "");
         return;
@@ -845,7 +845,7 @@ static void cliw_cmd_assert_unlinkable(cliw_state *s, json_t *cmd)
     const char *file = json_string_value(json_object_get(cmd, "filename"));
     const char *text = json_string_value(json_object_get(cmd, "text"));
     char msg[512];
-    wasm_instance *inst;
+    lw_instance *inst;
     if (!file) {
         cliw_fail(s, "no filename");
         return;
@@ -870,7 +870,7 @@ static void cliw_cmd_assert_uninstantiable(cliw_state *s, json_t *cmd)
     const char *file = json_string_value(json_object_get(cmd, "filename"));
     const char *text = json_string_value(json_object_get(cmd, "text"));
     char msg[512];
-    wasm_instance *inst;
+    lw_instance *inst;
     if (!text)
         text = "";
     if (!file) {
@@ -882,7 +882,7 @@ static void cliw_cmd_assert_uninstantiable(cliw_state *s, json_t *cmd)
     if (st == CLIW_INST_FAILED)
         ok = strstr(msg, text) != NULL;
     else if (st == CLIW_INST_START_TRAP)
-        ok = cliw_trap_matches(text, wasm_exec_trap_kind(s->x), wasm_exec_trap_message(s->x));
+        ok = cliw_trap_matches(text, lw_exec_trap_kind(s->x), lw_exec_trap_message(s->x));
     if (ok) {
         cliw_pass(s);
         return;
@@ -990,7 +990,7 @@ static void cliw_state_free(cliw_state *s)
 {
     /* Reverse order: importers go before the instances they import from. */
     for (size_t i = s->ninsts; i-- > 0;)
-        wasm_instance_free(s->insts[i]);
+        lw_instance_free(s->insts[i]);
     free(s->insts);
     for (size_t i = 0; i < s->nnamed; i++)
         free(s->named[i].name);
@@ -1005,7 +1005,7 @@ static void cliw_state_free(cliw_state *s)
     free(s->files);
     cliw_spectest_free(s);
     if (s->x)
-        wasm_exec_free(s->x);
+        lw_exec_free(s->x);
 }
 
 static void cliw_usage(void)
@@ -1073,10 +1073,10 @@ int cli_wast(int argc, char **argv)
         return 1;
     }
 
-    s.x = wasm_exec_new(0);
-    wasm_exec_set_user(s.x, &s);
+    s.x = lw_exec_new(0);
+    lw_exec_set_user(s.x, &s);
     if (budget)
-        wasm_exec_set_budget(s.x, budget);
+        lw_exec_set_budget(s.x, budget);
     cliw_spectest_new(&s);
     s.nregs = s.cap_regs = 1;
     s.regs = cliw_xrealloc(NULL, sizeof *s.regs);

@@ -19,7 +19,7 @@ lt_config *lt_config_new(void)
         return NULL;
     atomic_init(&c->refs, 1);
     c->max_memory = UINT32_MAX;
-    pthread_mutex_init(&c->wasi_lock, NULL);
+    pthread_mutex_init(&c->lwasi_lock, NULL);
     return c;
 }
 
@@ -42,9 +42,9 @@ lt_config *lt_config_clone(const lt_config *c)
     n->can_create_configs = c->can_create_configs;
     n->can_spawn = c->can_spawn;
     if (lt_config_set_stdio(n, c->stdout_fd, c->stderr_fd) < 0 ||
-        copy_strings(n, CFG_ARG, c->args, c->nargs) < 0 ||
-        copy_strings(n, CFG_ENV, c->envs, c->nenvs) < 0 ||
-        copy_strings(n, CFG_PREOPEN, c->preopens, c->npreopens) < 0) {
+        copy_strings(n, LT_CFG_ARG, c->args, c->nargs) < 0 ||
+        copy_strings(n, LT_CFG_ENV, c->envs, c->nenvs) < 0 ||
+        copy_strings(n, LT_CFG_PREOPEN, c->preopens, c->npreopens) < 0) {
         lt_config_release(n);
         return NULL;
     }
@@ -69,39 +69,39 @@ void lt_config_release(lt_config *c)
     free_strings(c->preopens, c->npreopens);
     lt_config_set_stdio(c, 0, 0);
     if (c->wasi)
-        wasi_shared_release(c->wasi);
-    pthread_mutex_destroy(&c->wasi_lock);
+        lwasi_shared_release(c->wasi);
+    pthread_mutex_destroy(&c->lwasi_lock);
     free(c);
 }
 
 /* The WASI share reflects args, env, preopens and stdio: drop it when one
- * of them changes. Called with wasi_lock held, which also keeps a share
+ * of them changes. Called with lwasi_lock held, which also keeps a share
  * from being built from half-changed lists. */
 static void drop_wasi_share(lt_config *c)
 {
     if (c->wasi) {
-        wasi_shared_release(c->wasi);
+        lwasi_shared_release(c->wasi);
         c->wasi = NULL;
     }
 }
 
 int lt_config_add(lt_config *c, lt_cfglist which, const char *s, size_t len)
 {
-    char ***arr = which == CFG_ARG ? &c->args : which == CFG_ENV ? &c->envs : &c->preopens;
-    uint32_t *n = which == CFG_ARG ? &c->nargs : which == CFG_ENV ? &c->nenvs : &c->npreopens;
+    char ***arr = which == LT_CFG_ARG ? &c->args : which == LT_CFG_ENV ? &c->envs : &c->preopens;
+    uint32_t *n = which == LT_CFG_ARG ? &c->nargs : which == LT_CFG_ENV ? &c->nenvs : &c->npreopens;
     char *copy = malloc(len + 1);
     if (!copy)
         return -1;
     memcpy(copy, s, len);
     copy[len] = 0;
-    pthread_mutex_lock(&c->wasi_lock);
+    pthread_mutex_lock(&c->lwasi_lock);
     drop_wasi_share(c);
     char **a = realloc(*arr, (*n + 1) * sizeof *a);
     if (a) {
         *arr = a;
         a[(*n)++] = copy;
     }
-    pthread_mutex_unlock(&c->wasi_lock);
+    pthread_mutex_unlock(&c->lwasi_lock);
     if (!a) {
         free(copy);
         return -1;
@@ -124,7 +124,7 @@ int lt_config_set_stdio(lt_config *c, int out, int err)
             return -1;
         }
     }
-    pthread_mutex_lock(&c->wasi_lock);
+    pthread_mutex_lock(&c->lwasi_lock);
     drop_wasi_share(c);
     if (c->stdout_fd > 0)
         close(c->stdout_fd);
@@ -132,34 +132,34 @@ int lt_config_set_stdio(lt_config *c, int out, int err)
         close(c->stderr_fd);
     c->stdout_fd = fds[0];
     c->stderr_fd = fds[1];
-    pthread_mutex_unlock(&c->wasi_lock);
+    pthread_mutex_unlock(&c->lwasi_lock);
     return 0;
 }
 
-wasi_shared *lt_config_wasi(lt_config *c, char *err, size_t errsize)
+lwasi_shared *lt_config_wasi(lt_config *c, char *err, size_t errsize)
 {
-    pthread_mutex_lock(&c->wasi_lock);
+    pthread_mutex_lock(&c->lwasi_lock);
     if (!c->wasi) {
-        wasi_preopen *pre = calloc(c->npreopens + 1, sizeof *pre);
+        lwasi_preopen *pre = calloc(c->npreopens + 1, sizeof *pre);
         if (pre) {
             for (uint32_t i = 0; i < c->npreopens; i++) {
                 pre[i].name = c->preopens[i];
                 pre[i].path = c->preopens[i];
             }
-            wasi_config wc = {
+            lwasi_config wc = {
                 .argc = (int)c->nargs, .argv = (const char *const *)c->args,
                 .envc = (int)c->nenvs, .env = (const char *const *)c->envs,
                 .npreopens = (int)c->npreopens, .preopens = pre,
                 .stdout_fd = c->stdout_fd, .stderr_fd = c->stderr_fd,
             };
-            c->wasi = wasi_shared_new(&wc, err, errsize);
+            c->wasi = lwasi_shared_new(&wc, err, errsize);
             free(pre);
         }
     }
-    wasi_shared *w = c->wasi;
+    lwasi_shared *w = c->wasi;
     if (w)
-        wasi_shared_retain(w);
-    pthread_mutex_unlock(&c->wasi_lock);
+        lwasi_shared_retain(w);
+    pthread_mutex_unlock(&c->lwasi_lock);
     return w;
 }
 
@@ -179,12 +179,12 @@ void lunatic_config_set_permissions(lunatic_config *c, int compile, int create_c
 
 int lunatic_config_add_arg(lunatic_config *c, const char *arg)
 {
-    return lt_config_add(c, CFG_ARG, arg, strlen(arg));
+    return lt_config_add(c, LT_CFG_ARG, arg, strlen(arg));
 }
 
 int lunatic_config_add_env(lunatic_config *c, const char *kv)
 {
-    return lt_config_add(c, CFG_ENV, kv, strlen(kv));
+    return lt_config_add(c, LT_CFG_ENV, kv, strlen(kv));
 }
 
 int lunatic_config_set_stdio(lunatic_config *c, int stdout_fd, int stderr_fd)
@@ -194,5 +194,5 @@ int lunatic_config_set_stdio(lunatic_config *c, int stdout_fd, int stderr_fd)
 
 int lunatic_config_add_preopen(lunatic_config *c, const char *dir)
 {
-    return lt_config_add(c, CFG_PREOPEN, dir, strlen(dir));
+    return lt_config_add(c, LT_CFG_PREOPEN, dir, strlen(dir));
 }

@@ -118,7 +118,7 @@ void lt_env_remove(lt_env *e, lt_process *p)
     }
     /* No sender can reach p any more: refuse what raced in before. */
     lt_spin_lock(&p->lock);
-    p->state = PS_DEAD;
+    p->state = LT_PS_DEAD;
     lt_spin_unlock(&p->lock);
     pthread_mutex_unlock(&s->lock);
     if (i >= 0)

@@ -10,25 +10,25 @@
 
 lt_module *lt_module_compile(const uint8_t *bytes, size_t len, char *err, size_t errsize)
 {
-    wasm_error werr;
-    wasm_module *wm = wasm_module_new(bytes, len, &werr);
+    lw_error werr;
+    lw_module *wm = lw_module_new(bytes, len, &werr);
     if (!wm) {
         snprintf(err, errsize, "invalid module at byte offset %zu: %s", werr.offset, werr.msg);
         return NULL;
     }
     lt_module *m = calloc(1, sizeof *m);
-    uint32_t n = wasm_module_num_imports(wm);
-    wasm_extern *imports = calloc(n ? n : 1, sizeof *imports);
+    uint32_t n = lw_module_num_imports(wm);
+    lw_extern *imports = calloc(n ? n : 1, sizeof *imports);
     if (!m || !imports) {
         snprintf(err, errsize, "out of memory");
         goto fail;
     }
-    const host_table *tables[] = {wasi_host_table(), lt_api_table()};
+    const lw_host_table *tables[] = {lwasi_host_table(), lt_api_table()};
     if (!tables[0] || !tables[1]) {
         snprintf(err, errsize, "cannot create the host functions");
         goto fail;
     }
-    if (host_resolve(tables, 2, wm, imports, err, errsize) < 0)
+    if (lw_host_resolve(tables, 2, wm, imports, err, errsize) < 0)
         goto fail;
     atomic_init(&m->refs, 1);
     m->wasm = wm;
@@ -38,23 +38,23 @@ lt_module *lt_module_compile(const uint8_t *bytes, size_t len, char *err, size_t
 fail:
     free(imports);
     free(m);
-    wasm_module_release(wm);
+    lw_module_release(wm);
     return NULL;
 }
 
 int lt_check_entry(const lt_module *m, const char *name, char *err, size_t errsize)
 {
-    for (uint32_t i = 0; i < wasm_module_num_exports(m->wasm); i++) {
-        wasm_export e;
-        wasm_module_export(m->wasm, i, &e);
+    for (uint32_t i = 0; i < lw_module_num_exports(m->wasm); i++) {
+        lw_export e;
+        lw_module_export(m->wasm, i, &e);
         if (strlen(name) != e.name_len || memcmp(name, e.name, e.name_len))
             continue;
-        if (e.type.kind != WASM_EXTERN_FUNC)
+        if (e.type.kind != LW_EXTERN_FUNC)
             break;
         if (e.type.func->nparams || e.type.func->nresults) {
             char tb[128];
             snprintf(err, errsize, "'%s' has type %s, expected () -> ()", name,
-                     host_type_format(e.type.func, tb, sizeof tb));
+                     lw_host_type_format(e.type.func, tb, sizeof tb));
             return -1;
         }
         return 0;
@@ -69,7 +69,7 @@ void lt_module_release(lt_module *m)
 {
     if (!m || atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) != 1)
         return;
-    wasm_module_release(m->wasm);
+    lw_module_release(m->wasm);
     free(m->imports);
     free(m);
 }

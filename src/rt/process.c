@@ -27,7 +27,7 @@
 /* The bound on a start function, which runs inside the spawn call. */
 #define START_REDUCTIONS 100000000ull
 
-lt_process *lt_self(wasm_exec *x) { return wasm_exec_user(x); }
+lt_process *lt_self(lw_exec *x) { return lw_exec_user(x); }
 
 uint64_t lunatic_process_id(const lunatic_process *self) { return self->pid; }
 
@@ -98,14 +98,14 @@ static lt_signal *link_signal(lt_sigkind kind, uint64_t pid, int64_t tag)
         s->pid = pid;
         s->has_tag = tag != 0;
         s->tag = tag;
-        s->reason = REASON_NOPROCESS;
+        s->reason = LT_REASON_NOPROCESS;
     }
     return s;
 }
 
 int lt_link_pids(lt_env *env, uint64_t a, uint64_t b, int64_t tag)
 {
-    lt_signal *to_b = link_signal(SIG_LINK, a, tag), *to_a = link_signal(SIG_LINK, b, tag);
+    lt_signal *to_b = link_signal(LT_SIG_LINK, a, tag), *to_a = link_signal(LT_SIG_LINK, b, tag);
     if (!to_a || !to_b) {
         lt_signal_free(to_a);
         lt_signal_free(to_b);
@@ -115,23 +115,23 @@ int lt_link_pids(lt_env *env, uint64_t a, uint64_t b, int64_t tag)
     bool a_alive = lt_send(env, a, to_a);
     /* a side that does not exist is a link that died at once */
     lt_signal *d;
-    if (!b_alive && (d = link_signal(SIG_LINK_DIED, b, tag)))
+    if (!b_alive && (d = link_signal(LT_SIG_LINK_DIED, b, tag)))
         lt_send(env, a, d);
-    if (!a_alive && (d = link_signal(SIG_LINK_DIED, a, tag)))
+    if (!a_alive && (d = link_signal(LT_SIG_LINK_DIED, a, tag)))
         lt_send(env, b, d);
     return 0;
 }
 
 int lt_monitor_pid(lt_env *env, uint64_t watcher, uint64_t target)
 {
-    lt_signal *s = lt_signal_new(SIG_MONITOR);
+    lt_signal *s = lt_signal_new(LT_SIG_MONITOR);
     if (!s)
         return -1;
     s->pid = watcher;
     if (!lt_send(env, target, s)) {
         /* decision 7: monitoring a process that does not exist reports
          * its death at once, as Erlang's noproc */
-        lt_signal *d = lt_signal_new(SIG_PROCESS_DIED);
+        lt_signal *d = lt_signal_new(LT_SIG_PROCESS_DIED);
         if (d) {
             d->pid = target;
             lt_send(env, watcher, d);
@@ -155,7 +155,7 @@ static void mailbox_push(lt_process *p, lt_signal *m)
 
 static lt_process *process_alloc(lt_runtime *rt, lt_env *env)
 {
-    lt_process *p = wasm_obj_alloc(sizeof *p);
+    lt_process *p = lw_obj_alloc(sizeof *p);
     if (!p)
         return NULL;
     p->rt = rt;
@@ -164,7 +164,7 @@ static lt_process *process_alloc(lt_runtime *rt, lt_env *env)
     p->die_when_link_dies = true;
     p->wait_deadline = -1;
     p->armed_deadline = -1;
-    p->state = PS_QUEUED;
+    p->state = LT_PS_QUEUED;
     return p;
 }
 
@@ -190,35 +190,35 @@ static void process_free(lt_process *p)
     lt_idtab_free(&p->errors, free);
     lt_idtab_free(&p->timers, (void (*)(void *))lt_timer_release);
     if (p->wasi)
-        wasi_ctx_free(p->wasi);
-    if (p->wasi_share)
-        wasi_shared_release(p->wasi_share);
-    wasm_exec_free(p->x);
-    wasm_instance_free(p->inst);
+        lwasi_ctx_free(p->wasi);
+    if (p->lwasi_share)
+        lwasi_shared_release(p->lwasi_share);
+    lw_exec_free(p->x);
+    lw_instance_free(p->inst);
     lt_module_release(p->module);
     lt_config_release(p->config);
     lt_registry_release(p->registry);
     if (p->params != p->params_inline)
         free(p->params);
-    wasm_obj_free(p, sizeof *p);
+    lw_obj_free(p, sizeof *p);
 }
 
 void lt_process_destroy(lt_process *p) { process_free(p); }
 
 /* The WASI context of the running process, made on its first WASI call. */
-static wasi_ctx *process_wasi(wasm_exec *x)
+static lwasi_ctx *process_wasi(lw_exec *x)
 {
     lt_process *p = lt_self(x);
     if (!p)
         return NULL;
-    if (!p->wasi && p->wasi_share)
-        p->wasi = wasi_ctx_new_shared(p->wasi_share);
+    if (!p->wasi && p->lwasi_share)
+        p->wasi = lwasi_ctx_new_shared(p->lwasi_share);
     return p->wasi;
 }
 
 uint64_t lt_spawn_wasm(lt_runtime *rt, lt_env *env, lt_module *m, lt_config *c,
                           lt_registry *reg, const char *func, size_t funclen,
-                          const wasm_val *params, uint32_t nparams, const lt_link *link_to_parent,
+                          const lw_val *params, uint32_t nparams, const lt_link *link_to_parent,
                           bool watched, char *err, size_t errsize)
 {
     lt_process *p = process_alloc(rt, env);
@@ -236,48 +236,48 @@ uint64_t lt_spawn_wasm(lt_runtime *rt, lt_env *env, lt_module *m, lt_config *c,
 
     /* The WASI part is taken now: later changes to the config do not
      * reach a process already spawned with it. */
-    p->wasi_share = lt_config_wasi(c, err, errsize);
-    if (!p->wasi_share) {
+    p->lwasi_share = lt_config_wasi(c, err, errsize);
+    if (!p->lwasi_share) {
         process_free(p);
         return 0;
     }
     /* Data segments are copied in when the child first touches them (on
      * whichever worker runs it), and not at all by an idle child: the page
      * faults of a fresh memory are the larger part of a spawn. */
-    wasm_limits lim = {.max_memory_bytes = c->max_memory, .max_table_elems = 100000, .defer_data = 1};
-    wasm_error werr;
-    p->inst = wasm_instance_new(m->wasm, m->imports, m->nimports, &lim, &werr);
-    p->x = wasm_exec_new(0);
+    lw_limits lim = {.max_memory_bytes = c->max_memory, .max_table_elems = 100000, .defer_data = 1};
+    lw_error werr;
+    p->inst = lw_instance_new(m->wasm, m->imports, m->nimports, &lim, &werr);
+    p->x = lw_exec_new(0);
     if (!p->inst || !p->x) {
         snprintf(err, errsize, "%s", p->inst ? "out of memory" : werr.msg);
         process_free(p);
         return 0;
     }
-    wasm_exec_set_user(p->x, p);
-    wasm_exec_set_budget(p->x, rt->reductions);
+    lw_exec_set_user(p->x, p);
+    lw_exec_set_budget(p->x, rt->reductions);
     if (c->max_fuel)
-        wasm_exec_set_fuel(p->x, c->max_fuel > UINT64_MAX / CHARGES_PER_FUEL_UNIT - 1
+        lw_exec_set_fuel(p->x, c->max_fuel > UINT64_MAX / CHARGES_PER_FUEL_UNIT - 1
                                      ? UINT64_MAX - 1
                                      : c->max_fuel * CHARGES_PER_FUEL_UNIT);
 
     /* The start function runs inside spawn, as in the original: a trap
      * there is a spawn error. */
-    wasm_func *start = wasm_instance_start_func(p->inst);
+    lw_func *start = lw_instance_start_func(p->inst);
     if (start) {
         /* It runs on the spawner's worker, so it gets a bound: a start
          * function that does not finish within it fails the spawn. */
-        wasm_exec_set_budget(p->x, START_REDUCTIONS);
-        int st = wasm_exec_call(p->x, start, NULL);
-        wasm_exec_set_budget(p->x, rt->reductions);
-        if (st == WASM_TRAP && wasm_exec_trap_kind(p->x) == WASM_TRAP_EXIT) {
+        lw_exec_set_budget(p->x, START_REDUCTIONS);
+        int st = lw_exec_call(p->x, start, NULL);
+        lw_exec_set_budget(p->x, rt->reductions);
+        if (st == LW_TRAP && lw_exec_trap_kind(p->x) == LW_TRAP_EXIT) {
             /* the process ends at its first slice with this exit code */
             p->exited_in_start = true;
-            p->exit_code = wasm_exec_exit_code(p->x);
-        } else if (st != WASM_OK) {
+            p->exit_code = lw_exec_exit_code(p->x);
+        } else if (st != LW_OK) {
             char buf[512];
-            if (st == WASM_TRAP)
-                wasm_exec_trap_format(p->x, buf, sizeof buf);
-            else if (st == WASM_YIELD)
+            if (st == LW_TRAP)
+                lw_exec_trap_format(p->x, buf, sizeof buf);
+            else if (st == LW_YIELD)
                 snprintf(buf, sizeof buf, "it did not finish within %llu reductions",
                          (unsigned long long)START_REDUCTIONS);
             else
@@ -292,12 +292,12 @@ uint64_t lt_spawn_wasm(lt_runtime *rt, lt_env *env, lt_module *m, lt_config *c,
     size_t n = funclen < sizeof name - 1 ? funclen : sizeof name - 1;
     memcpy(name, func, n);
     name[n] = 0;
-    wasm_extern ex;
-    if (wasm_instance_export_n(p->inst, func, funclen, &ex) == 0 && ex.kind == WASM_EXTERN_FUNC) {
+    lw_extern ex;
+    if (lw_instance_export_n(p->inst, func, funclen, &ex) == 0 && ex.kind == LW_EXTERN_FUNC) {
         p->entry = ex.u.func;
         /* allocate the exec's stack now, beside the process's other
          * structures, not on whichever worker runs the first slice */
-        wasm_exec_reserve(p->x, p->entry);
+        lw_exec_reserve(p->x, p->entry);
     }
     if (nparams) {
         p->params = nparams <= 2 ? p->params_inline : malloc(nparams * sizeof *p->params);
@@ -405,13 +405,13 @@ static void adopt_late_watchers(lt_process *p)
     p->in_head = p->in_tail = NULL;
     while (s) {
         lt_signal *next = s->next;
-        if (s->kind == SIG_MONITOR)
+        if (s->kind == LT_SIG_MONITOR)
             add_monitor(p, s->pid);
-        else if (s->kind == SIG_STOP_MONITORING)
+        else if (s->kind == LT_SIG_STOP_MONITORING)
             remove_monitor(p, s->pid);
-        else if (s->kind == SIG_LINK)
+        else if (s->kind == LT_SIG_LINK)
             lt_add_link(p, s->pid, s->has_tag, s->tag);
-        else if (s->kind == SIG_UNLINK)
+        else if (s->kind == LT_SIG_UNLINK)
             lt_remove_link(p, s->pid);
         lt_signal_free(s);
         s = next;
@@ -428,12 +428,12 @@ static void finish(lt_process *p, lt_reason reason, int status, const char *what
     adopt_late_watchers(p);
     p->reason = reason;
     p->exit_code = status;
-    if (reason != REASON_NORMAL)
+    if (reason != LT_REASON_NORMAL)
         lt_log_failure(p, what);
     if (p->registry)
         lt_registry_remove_pid(p->registry, p->pid);
     for (uint32_t i = 0; i < p->nlinks; i++) {
-        lt_signal *s = lt_signal_new(SIG_LINK_DIED);
+        lt_signal *s = lt_signal_new(LT_SIG_LINK_DIED);
         if (!s)
             continue;
         s->pid = p->pid;
@@ -443,7 +443,7 @@ static void finish(lt_process *p, lt_reason reason, int status, const char *what
         lt_send(p->env, p->links[i].pid, s);
     }
     for (uint32_t i = 0; i < p->nmonitors; i++) {
-        lt_signal *s = lt_signal_new(SIG_PROCESS_DIED);
+        lt_signal *s = lt_signal_new(LT_SIG_PROCESS_DIED);
         if (!s)
             continue;
         s->pid = p->pid;
@@ -481,60 +481,60 @@ static bool handle_signals(lt_process *p, lt_signal *s, bool *relevant)
             break;
         }
         switch (s->kind) {
-        case SIG_MESSAGE:
+        case LT_SIG_MESSAGE:
             mailbox_push(p, s);
             *relevant = true;
             s = NULL;
             break;
-        case SIG_KILL:
+        case LT_SIG_KILL:
             p->killed = true;
             alive = false;
             break;
-        case SIG_DIE_WHEN_LINK_DIES:
+        case LT_SIG_DIE_WHEN_LINK_DIES:
             p->die_when_link_dies = s->flag;
             break;
-        case SIG_LINK:
+        case LT_SIG_LINK:
             lt_add_link(p, s->pid, s->has_tag, s->tag);
             break;
-        case SIG_UNLINK:
+        case LT_SIG_UNLINK:
             lt_remove_link(p, s->pid);
             break;
-        case SIG_LINK_DIED:
+        case LT_SIG_LINK_DIED:
             lt_remove_link(p, s->pid);
-            if (s->reason == REASON_NORMAL)
+            if (s->reason == LT_REASON_NORMAL)
                 break;
             if (p->die_when_link_dies) {
                 p->killed = true;
                 alive = false;
                 break;
             }
-            s->kind = SIG_MESSAGE;
-            s->msgkind = MSG_LINK_DIED;
+            s->kind = LT_SIG_MESSAGE;
+            s->msgkind = LT_MSG_LINK_DIED;
             mailbox_push(p, s);
             *relevant = true;
             s = NULL;
             break;
-        case SIG_MONITOR:
+        case LT_SIG_MONITOR:
             add_monitor(p, s->pid);
             break;
-        case SIG_STOP_MONITORING:
+        case LT_SIG_STOP_MONITORING:
             remove_monitor(p, s->pid);
             break;
-        case SIG_PROCESS_DIED:
-            s->kind = SIG_MESSAGE;
-            s->msgkind = MSG_PROCESS_DIED;
+        case LT_SIG_PROCESS_DIED:
+            s->kind = LT_SIG_MESSAGE;
+            s->msgkind = LT_MSG_PROCESS_DIED;
             s->has_tag = 0;
             s->tag = 0;
             mailbox_push(p, s);
             *relevant = true;
             s = NULL;
             break;
-        case SIG_WAKE:
+        case LT_SIG_WAKE:
             if ((uint64_t)s->tag == p->wait_seq)
                 *relevant = true;
             break;
         }
-        if (s && s->kind != SIG_MESSAGE)
+        if (s && s->kind != LT_SIG_MESSAGE)
             lt_signal_free(s);
         s = next;
     }
@@ -549,13 +549,13 @@ static void park(lt_process *p)
 {
     lt_runtime *rt = p->rt;
     int64_t deadline = p->wait_deadline;
-    const wasi_wait_info *wi = p->wasi ? wasi_ctx_wait_info(p->wasi) : NULL;
+    const lwasi_wait_info *wi = p->wasi ? lwasi_ctx_wait_info(p->wasi) : NULL;
     if (wi && wi->active) {
         if (wi->nfds == 0 && wi->deadline < 0) {
             /* sched_yield: to the back of the queue */
             p->resume = true;
             lt_spin_lock(&p->lock);
-            p->state = PS_QUEUED;
+            p->state = LT_PS_QUEUED;
             lt_spin_unlock(&p->lock);
             lt_schedule(rt, p);
             return;
@@ -582,7 +582,7 @@ static void park(lt_process *p)
     }
     lt_spin_lock(&p->lock);
     bool again = p->in_head || p->notified;
-    p->state = again ? PS_QUEUED : PS_WAITING;
+    p->state = again ? LT_PS_QUEUED : LT_PS_WAITING;
     lt_spin_unlock(&p->lock);
     if (again)
         lt_schedule(rt, p);
@@ -592,7 +592,7 @@ static void requeue(lt_process *p)
 {
     p->resume = true;
     lt_spin_lock(&p->lock);
-    p->state = PS_QUEUED;
+    p->state = LT_PS_QUEUED;
     lt_spin_unlock(&p->lock);
     lt_schedule(p->rt, p);
 }
@@ -616,9 +616,9 @@ static void run_native(lt_process *p)
         lt_signal_free(m);
     }
     if (r == LUNATIC_DONE)
-        finish(p, REASON_NORMAL, 0, NULL);
+        finish(p, LT_REASON_NORMAL, 0, NULL);
     else if (r != LUNATIC_CONTINUE)
-        finish(p, REASON_FAILURE, LUNATIC_STATUS_FAILED, "native process failed");
+        finish(p, LT_REASON_FAILURE, LUNATIC_STATUS_FAILED, "native process failed");
     else
         park(p);
 }
@@ -626,7 +626,7 @@ static void run_native(lt_process *p)
 void lt_process_run(lt_process *p)
 {
     lt_spin_lock(&p->lock);
-    p->state = PS_RUNNING;
+    p->state = LT_PS_RUNNING;
     p->notified = false;
     lt_signal *in = p->in_head;
     p->in_head = p->in_tail = NULL;
@@ -636,7 +636,7 @@ void lt_process_run(lt_process *p)
     p->resume = false;
     p->slice_work = 0;
     if (!handle_signals(p, in, &relevant)) {
-        finish(p, REASON_FAILURE, LUNATIC_STATUS_KILLED, NULL);
+        finish(p, LT_REASON_FAILURE, LUNATIC_STATUS_KILLED, NULL);
         return;
     }
     if (p->native) {
@@ -647,51 +647,51 @@ void lt_process_run(lt_process *p)
     if (!p->started) {
         p->started = true;
         if (p->exited_in_start) {
-            finish(p, p->exit_code ? REASON_FAILURE : REASON_NORMAL, p->exit_code, NULL);
+            finish(p, p->exit_code ? LT_REASON_FAILURE : LT_REASON_NORMAL, p->exit_code, NULL);
             return;
         }
         if (!p->entry) {
-            finish(p, REASON_FAILURE, LUNATIC_STATUS_FAILED, "the function to spawn was not found");
+            finish(p, LT_REASON_FAILURE, LUNATIC_STATUS_FAILED, "the function to spawn was not found");
             return;
         }
-        const wasm_functype *t = wasm_func_type(p->entry);
+        const lw_functype *t = lw_func_type(p->entry);
         if (t->nparams != p->nparams) {
-            finish(p, REASON_FAILURE, LUNATIC_STATUS_FAILED,
+            finish(p, LT_REASON_FAILURE, LUNATIC_STATUS_FAILED,
                    "the spawned function takes other parameters");
             return;
         }
-        st = wasm_exec_call(p->x, p->entry, p->params);
-    } else if (!relevant && p->wait_deadline < 0 && !(p->wasi && wasi_ctx_wait_info(p->wasi)->active)) {
+        st = lw_exec_call(p->x, p->entry, p->params);
+    } else if (!relevant && p->wait_deadline < 0 && !(p->wasi && lwasi_ctx_wait_info(p->wasi)->active)) {
         /* Only stale wakeups: the blocking call would suspend again. */
         park(p);
         return;
     } else {
-        st = wasm_exec_resume(p->x);
+        st = lw_exec_resume(p->x);
     }
-    if (st != WASM_SUSPEND)
+    if (st != LW_SUSPEND)
         lt_disarm(p); /* a blocking call (WASI's too) is over */
     switch (st) {
-    case WASM_OK:
-        finish(p, REASON_NORMAL, 0, NULL);
+    case LW_OK:
+        finish(p, LT_REASON_NORMAL, 0, NULL);
         return;
-    case WASM_YIELD:
+    case LW_YIELD:
         requeue(p);
         return;
-    case WASM_SUSPEND:
+    case LW_SUSPEND:
         park(p);
         return;
     default: {
-        if (wasm_exec_trap_kind(p->x) == WASM_TRAP_EXIT) {
-            int code = wasm_exec_exit_code(p->x);
+        if (lw_exec_trap_kind(p->x) == LW_TRAP_EXIT) {
+            int code = lw_exec_exit_code(p->x);
             if (code == 0)
-                finish(p, REASON_NORMAL, 0, NULL);
+                finish(p, LT_REASON_NORMAL, 0, NULL);
             else
-                finish(p, REASON_FAILURE, code, NULL);
+                finish(p, LT_REASON_FAILURE, code, NULL);
             return;
         }
         char buf[2048];
-        wasm_exec_trap_format(p->x, buf, sizeof buf);
-        finish(p, REASON_FAILURE, LUNATIC_STATUS_FAILED, buf);
+        lw_exec_trap_format(p->x, buf, sizeof buf);
+        finish(p, LT_REASON_FAILURE, LUNATIC_STATUS_FAILED, buf);
         return;
     }
     }
@@ -703,7 +703,7 @@ static void install_wasi_resolver(void)
 {
     static atomic_int done;
     if (!atomic_exchange(&done, 1))
-        wasi_set_ctx_resolver(process_wasi);
+        lwasi_set_ctx_resolver(process_wasi);
 }
 
 uint64_t lunatic_spawn(lunatic_runtime *rt, uint64_t env_id, lunatic_module *m, lunatic_config *c,
@@ -742,7 +742,7 @@ int lunatic_send(lunatic_runtime *rt, uint64_t env_id, uint64_t pid, int64_t tag
 
 void lunatic_kill(lunatic_runtime *rt, uint64_t env_id, uint64_t pid)
 {
-    lt_signal *s = lt_signal_new(SIG_KILL);
+    lt_signal *s = lt_signal_new(LT_SIG_KILL);
     if (s)
         lt_send(lt_env_get(rt, env_id), pid, s);
 }

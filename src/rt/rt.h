@@ -34,7 +34,7 @@
 #include <stdint.h>
 
 #include "lunatic.h"
-#include "wasm/wasm.h"
+#include "wasm/lw.h"
 #include "wasi/wasi.h"
 
 typedef struct lt_runtime lt_runtime;
@@ -87,38 +87,38 @@ void lt_idtab_free(lt_idtab *t, void (*drop)(void *));
 /* ---- signals and messages ------------------------------------------------ */
 
 typedef enum lt_sigkind {
-    SIG_MESSAGE,            /* a message (below) */
-    SIG_KILL,
-    SIG_DIE_WHEN_LINK_DIES, /* flag in `flag` */
-    SIG_LINK,               /* pid, tag */
-    SIG_UNLINK,             /* pid */
-    SIG_LINK_DIED,          /* pid, tag, reason */
-    SIG_MONITOR,            /* pid */
-    SIG_STOP_MONITORING,    /* pid */
-    SIG_PROCESS_DIED,       /* pid */
-    SIG_WAKE                /* no payload: re-run (timers, I/O) */
+    LT_SIG_MESSAGE,            /* a message (below) */
+    LT_SIG_KILL,
+    LT_SIG_DIE_WHEN_LINK_DIES, /* flag in `flag` */
+    LT_SIG_LINK,               /* pid, tag */
+    LT_SIG_UNLINK,             /* pid */
+    LT_SIG_LINK_DIED,          /* pid, tag, reason */
+    LT_SIG_MONITOR,            /* pid */
+    LT_SIG_STOP_MONITORING,    /* pid */
+    LT_SIG_PROCESS_DIED,       /* pid */
+    LT_SIG_WAKE                /* no payload: re-run (timers, I/O) */
 } lt_sigkind;
 
-typedef enum lt_reason { REASON_NORMAL, REASON_FAILURE, REASON_NOPROCESS } lt_reason;
+typedef enum lt_reason { LT_REASON_NORMAL, LT_REASON_FAILURE, LT_REASON_NOPROCESS } lt_reason;
 
 /* Message kinds as the guest sees them (receive's return value). */
-enum { MSG_DATA = 0, MSG_LINK_DIED = 1, MSG_PROCESS_DIED = 2 };
+enum { LT_MSG_DATA = 0, LT_MSG_LINK_DIED = 1, LT_MSG_PROCESS_DIED = 2 };
 
 /* A resource carried in a message. */
-typedef enum lt_restype { RES_NONE, RES_MODULE, RES_TCP, RES_TLS, RES_UDP } lt_restype;
+typedef enum lt_restype { LT_RES_NONE, LT_RES_MODULE, LT_RES_TCP, LT_RES_TLS, LT_RES_UDP } lt_restype;
 typedef struct lt_resource {
     lt_restype type;
     void *ptr;
 } lt_resource;
 
-/* One allocation per signal; a message is a signal of kind SIG_MESSAGE. */
+/* One allocation per signal; a message is a signal of kind LT_SIG_MESSAGE. */
 struct lt_signal {
     lt_signal *next;
     uint8_t kind;
-    uint8_t msgkind;        /* SIG_MESSAGE: MSG_* */
-    uint8_t reason;         /* SIG_LINK_DIED */
+    uint8_t msgkind;        /* LT_SIG_MESSAGE: MSG_* */
+    uint8_t reason;         /* LT_SIG_LINK_DIED */
     uint8_t has_tag;
-    uint8_t flag;           /* SIG_DIE_WHEN_LINK_DIES */
+    uint8_t flag;           /* LT_SIG_DIE_WHEN_LINK_DIES */
     int64_t tag;
     uint64_t pid;           /* the other process */
     /* data messages */
@@ -150,8 +150,8 @@ struct lt_config {
      * owned by the config (duplicates, >= 3), 0 = the host's fd 1 / 2.
      * Clones and configs created by a process using it inherit them. */
     int stdout_fd, stderr_fd;
-    wasi_shared *wasi;          /* built on first spawn, then shared */
-    pthread_mutex_t wasi_lock;
+    lwasi_shared *wasi;          /* built on first spawn, then shared */
+    pthread_mutex_t lwasi_lock;
 };
 
 lt_config *lt_config_new(void);
@@ -161,7 +161,7 @@ void lt_config_release(lt_config *c);
 /* Appends an argument, "KEY=VALUE" environment entry or preopen. A change
  * drops the cached WASI share, so later spawns see it (running processes
  * keep the share they started with). */
-typedef enum lt_cfglist { CFG_ARG, CFG_ENV, CFG_PREOPEN } lt_cfglist;
+typedef enum lt_cfglist { LT_CFG_ARG, LT_CFG_ENV, LT_CFG_PREOPEN } lt_cfglist;
 int lt_config_add(lt_config *c, lt_cfglist which, const char *s, size_t len);
 /* Sets stdout_fd / stderr_fd to duplicates of out / err (0 = the host's
  * own), closing the previous ones. 0, or -1 (errno set, nothing changed). */
@@ -169,13 +169,13 @@ int lt_config_set_stdio(lt_config *c, int out, int err);
 /* The config's shared WASI part (args, env, open preopens, stdio), built
  * once and cached; returns a reference the caller must release, or NULL
  * with a reason (e.g. a preopen that cannot be opened). */
-wasi_shared *lt_config_wasi(lt_config *c, char *err, size_t errsize);
+lwasi_shared *lt_config_wasi(lt_config *c, char *err, size_t errsize);
 
 /* A compiled module with its imports resolved against the host modules. */
 struct lt_module {
     atomic_int refs;
-    wasm_module *wasm;
-    wasm_extern *imports;
+    lw_module *wasm;
+    lw_extern *imports;
     uint32_t nimports;
 };
 
@@ -201,7 +201,7 @@ void lt_registry_unlock(lt_registry *r);
 
 /* ---- processes -------------------------------------------------------------- */
 
-enum { PS_QUEUED, PS_RUNNING, PS_WAITING, PS_DEAD };
+enum { LT_PS_QUEUED, LT_PS_RUNNING, LT_PS_WAITING, LT_PS_DEAD };
 
 typedef struct lt_link {
     uint64_t pid;
@@ -252,13 +252,13 @@ struct lt_process {
     lt_module *module;
     lt_config *config;
     lt_registry *registry;
-    wasm_instance *inst;
-    wasm_exec *x;
-    wasi_ctx *wasi;             /* made from wasi_share at the first WASI call */
-    wasi_shared *wasi_share;    /* the config's WASI part as of the spawn */
-    wasm_func *entry;
-    wasm_val *params;           /* nparams of them; params_inline for up to two */
-    wasm_val params_inline[2];
+    lw_instance *inst;
+    lw_exec *x;
+    lwasi_ctx *wasi;             /* made from lwasi_share at the first WASI call */
+    lwasi_shared *lwasi_share;    /* the config's WASI part as of the spawn */
+    lw_func *entry;
+    lw_val *params;           /* nparams of them; params_inline for up to two */
+    lw_val params_inline[2];
 
     /* native */
     lunatic_native_fn native;
@@ -356,7 +356,7 @@ struct lt_runtime {
     pthread_cond_t done_cond;
     struct lt_done *done;
 
-    const host_table *hosts;     /* every host module, for import resolution */
+    const lw_host_table *hosts;     /* every host module, for import resolution */
     bool log_debug;
 };
 
@@ -371,7 +371,7 @@ void lt_wake_locked(lt_process *p);
  * even be gone, when this returns), or 0 with a message in err. */
 uint64_t lt_spawn_wasm(lt_runtime *rt, lt_env *env, lt_module *m, lt_config *c,
                           lt_registry *reg, const char *func, size_t funclen,
-                          const wasm_val *params, uint32_t nparams, const lt_link *link_to_parent,
+                          const lw_val *params, uint32_t nparams, const lt_link *link_to_parent,
                           bool watched, char *err, size_t errsize);
 uint64_t lt_spawn_native(lt_runtime *rt, lt_env *env, lunatic_native_fn fn, void *ud,
                          bool watched);
@@ -380,7 +380,7 @@ void lt_process_destroy(lt_process *p);
 /* Runs p for one slice (a worker calls it for a QUEUED process). */
 void lt_process_run(lt_process *p);
 /* The process a host function runs for. */
-lt_process *lt_self(wasm_exec *x);
+lt_process *lt_self(lw_exec *x);
 /* Links a and b (both store `tag`, 0 = none), by signals: a side that
  * does not exist gives the other LinkDied(NoProcess). Monitor: watcher
  * gets ProcessDied when target dies, at once if it does not exist. Both
@@ -405,7 +405,7 @@ void lt_timer_release(lt_timer *t);
 int lt_poll_fd(lt_runtime *rt, lt_process *p, int fd, uint32_t events);
 
 /* host modules (src/api): one table with every lunatic::* function */
-const host_table *lt_api_table(void);
+const lw_host_table *lt_api_table(void);
 
 /* logging */
 void lt_log_failure(lt_process *p, const char *what);

@@ -106,10 +106,10 @@ void lt_schedule(lt_runtime *rt, lt_process *p)
 
 void lt_wake_locked(lt_process *p)
 {
-    if (p->state == PS_WAITING) {
-        p->state = PS_QUEUED;
+    if (p->state == LT_PS_WAITING) {
+        p->state = LT_PS_QUEUED;
         lt_schedule(p->rt, p);
-    } else if (p->state == PS_RUNNING) {
+    } else if (p->state == LT_PS_RUNNING) {
         p->notified = true;
     }
 }
@@ -452,7 +452,7 @@ bool lt_timer_done(const lt_timer *t) { return atomic_load(&t->state) != T_PENDI
 /* Wakes pid if it still waits for the wait numbered seq. */
 static void wake_for(lt_env *env, uint64_t pid, uint64_t seq)
 {
-    lt_signal *s = lt_signal_new(SIG_WAKE);
+    lt_signal *s = lt_signal_new(LT_SIG_WAKE);
     if (!s)
         return;
     s->tag = (int64_t)seq;

@@ -1,6 +1,6 @@
 /*
  * signal.c - signals and messages. A message is a signal of kind
- * SIG_MESSAGE: one allocation for the header, one for the data buffer,
+ * LT_SIG_MESSAGE: one allocation for the header, one for the data buffer,
  * and an array of the resources it carries.
  */
 #include <stdlib.h>
@@ -18,10 +18,10 @@ lt_signal *lt_signal_new(lt_sigkind kind)
 
 lt_signal *lt_message_new(int64_t tag, uint64_t capacity)
 {
-    lt_signal *m = lt_signal_new(SIG_MESSAGE);
+    lt_signal *m = lt_signal_new(LT_SIG_MESSAGE);
     if (!m)
         return NULL;
-    m->msgkind = MSG_DATA;
+    m->msgkind = LT_MSG_DATA;
     m->has_tag = tag != 0;
     m->tag = tag;
     /* capacity is a hint from the guest: bound what we allocate up front */
@@ -58,7 +58,7 @@ void lt_signal_free(lt_signal *s)
     if (!s)
         return;
     for (uint32_t i = 0; i < s->nres; i++) {
-        if (s->res[i].type == RES_MODULE)
+        if (s->res[i].type == LT_RES_MODULE)
             lt_module_release(s->res[i].ptr);
         /* networking resources arrive with the networking issue */
     }

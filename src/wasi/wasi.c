@@ -1,5 +1,5 @@
 /*
- * wasi.c - the shared configuration (wasi_shared), the per-process WASI
+ * wasi.c - the shared configuration (lwasi_shared), the per-process WASI
  * context, the context resolver, its descriptor table, the suspend bookkeeping
  * and the host functions for args, environ, clocks, random and proc; plus
  * the table of all 46 wasi_snapshot_preview1 functions.
@@ -24,19 +24,19 @@
 /* ---- context resolver ---------------------------------------------------------- */
 
 /* NULL: the default (the instance's user pointer). */
-static _Atomic(wasi_ctx_resolver) ctx_resolver;
+static _Atomic(lwasi_ctx_resolver) ctx_resolver;
 
-void wasi_set_ctx_resolver(wasi_ctx_resolver resolve)
+void lwasi_set_ctx_resolver(lwasi_ctx_resolver resolve)
 {
     atomic_store_explicit(&ctx_resolver, resolve, memory_order_relaxed);
 }
 
-wasi_ctx *wasi_ctx_of(wasm_exec *x)
+lwasi_ctx *lwasi_ctx_of(lw_exec *x)
 {
-    wasi_ctx_resolver r = atomic_load_explicit(&ctx_resolver, memory_order_relaxed);
+    lwasi_ctx_resolver r = atomic_load_explicit(&ctx_resolver, memory_order_relaxed);
     if (r)
         return r(x);
-    return (wasi_ctx *)wasm_instance_user(wasm_exec_instance(x));
+    return (lwasi_ctx *)lw_instance_user(lw_exec_instance(x));
 }
 
 /* ---- the shared part --------------------------------------------------------- */
@@ -75,7 +75,7 @@ static size_t strv_put(char **v, int n, const char *const *src, char **chars)
 
 /* Closes the share's own descriptors: a redirected stdout/stderr (a
  * duplicate, so never 0-2) and the preopens below `upto`. */
-static void shared_close(wasi_shared *sh, uint32_t upto)
+static void shared_close(lwasi_shared *sh, uint32_t upto)
 {
     for (uint32_t i = 1; i < 3; i++)
         if (sh->tmpl[i].host > 2)
@@ -85,7 +85,7 @@ static void shared_close(wasi_shared *sh, uint32_t upto)
             close(sh->tmpl[i].host);
 }
 
-wasi_shared *wasi_shared_new(const wasi_config *cfg, char *err, size_t errsize)
+lwasi_shared *lwasi_shared_new(const lwasi_config *cfg, char *err, size_t errsize)
 {
     int argc = cfg->argc > 0 ? cfg->argc : 0, envc = cfg->envc > 0 ? cfg->envc : 0;
     int npre = cfg->npreopens > 0 ? cfg->npreopens : 0;
@@ -94,10 +94,10 @@ wasi_shared *wasi_shared_new(const wasi_config *cfg, char *err, size_t errsize)
         return NULL;
     }
     /* One block: struct | argv[] | env[] | tmpl[] | characters. */
-    size_t off_argv = ALIGN8(sizeof(wasi_shared));
+    size_t off_argv = ALIGN8(sizeof(lwasi_shared));
     size_t off_env = off_argv + ((size_t)argc + 1) * sizeof(char *);
     size_t off_tmpl = ALIGN8(off_env + ((size_t)envc + 1) * sizeof(char *));
-    size_t off_chars = off_tmpl + (size_t)(3 + npre) * sizeof(wasi_fd);
+    size_t off_chars = off_tmpl + (size_t)(3 + npre) * sizeof(lwasi_fd);
     size_t nchars = 0;
     for (int i = 0; i < argc; i++)
         nchars += strlen(cfg->argv[i]) + 1;
@@ -110,19 +110,19 @@ wasi_shared *wasi_shared_new(const wasi_config *cfg, char *err, size_t errsize)
         snprintf(err, errsize, "out of memory");
         return NULL;
     }
-    wasi_shared *sh = (wasi_shared *)block;
+    lwasi_shared *sh = (lwasi_shared *)block;
     char *chars = block + off_chars;
     atomic_init(&sh->refs, 1);
     sh->argc = argc;
     sh->envc = envc;
     sh->argv = (char **)(block + off_argv);
     sh->env = (char **)(block + off_env);
-    sh->tmpl = (wasi_fd *)(block + off_tmpl);
+    sh->tmpl = (lwasi_fd *)(block + off_tmpl);
     sh->ntmpl = 3 + (uint32_t)npre;
     sh->argv_bytes = strv_put(sh->argv, argc, cfg->argv, &chars);
     sh->env_bytes = strv_put(sh->env, envc, cfg->env, &chars);
     for (int i = 0; i < 3; i++) {
-        wasi_fd *e = &sh->tmpl[i];
+        lwasi_fd *e = &sh->tmpl[i];
         int redirect = i == 1 ? cfg->stdout_fd : i == 2 ? cfg->stderr_fd : 0;
         e->host = i;
         if (redirect > 0) {
@@ -137,13 +137,13 @@ wasi_shared *wasi_shared_new(const wasi_config *cfg, char *err, size_t errsize)
             }
         }
         struct stat st;
-        e->type = fstat(e->host, &st) ? WFT_UNKNOWN : wasi_filetype(st.st_mode, e->host);
+        e->type = fstat(e->host, &st) ? WFT_UNKNOWN : lwasi_filetype(st.st_mode, e->host);
         e->rights = rights_for(e->type, e->host);
         e->used = e->borrowed = 1;
     }
     for (int i = 0; i < npre; i++) {
-        const wasi_preopen *p = &cfg->preopens[i];
-        wasi_fd *e = &sh->tmpl[3 + i];
+        const lwasi_preopen *p = &cfg->preopens[i];
+        lwasi_fd *e = &sh->tmpl[3 + i];
         size_t len = strlen(p->name) + 1;
         memcpy(chars, p->name, len);
         e->preopen = chars;
@@ -163,13 +163,13 @@ wasi_shared *wasi_shared_new(const wasi_config *cfg, char *err, size_t errsize)
     return sh;
 }
 
-void wasi_shared_retain(wasi_shared *sh)
+void lwasi_shared_retain(lwasi_shared *sh)
 {
     if (sh)
         atomic_fetch_add_explicit(&sh->refs, 1, memory_order_relaxed);
 }
 
-void wasi_shared_release(wasi_shared *sh)
+void lwasi_shared_release(lwasi_shared *sh)
 {
     if (!sh || atomic_fetch_sub_explicit(&sh->refs, 1, memory_order_acq_rel) != 1)
         return;
@@ -179,55 +179,55 @@ void wasi_shared_release(wasi_shared *sh)
 
 /* ---- context ----------------------------------------------------------------- */
 
-wasi_ctx *wasi_ctx_new_shared(wasi_shared *sh)
+lwasi_ctx *lwasi_ctx_new_shared(lwasi_shared *sh)
 {
-    wasi_ctx *ctx = malloc(sizeof *ctx);
+    lwasi_ctx *ctx = malloc(sizeof *ctx);
     if (!ctx)
         return NULL;
-    *ctx = (wasi_ctx){.sh = sh, .wait = {.deadline = -1}};
-    wasi_shared_retain(sh);
+    *ctx = (lwasi_ctx){.sh = sh, .wait = {.deadline = -1}};
+    lwasi_shared_retain(sh);
     return ctx;
 }
 
-wasi_shared *wasi_ctx_shared(const wasi_ctx *ctx)
+lwasi_shared *lwasi_ctx_shared(const lwasi_ctx *ctx)
 {
     return ctx->sh;
 }
 
-wasi_ctx *wasi_ctx_new(const wasi_config *cfg, char *err, size_t errsize)
+lwasi_ctx *lwasi_ctx_new(const lwasi_config *cfg, char *err, size_t errsize)
 {
-    wasi_shared *sh = wasi_shared_new(cfg, err, errsize);
+    lwasi_shared *sh = lwasi_shared_new(cfg, err, errsize);
     if (!sh)
         return NULL;
-    wasi_ctx *ctx = wasi_ctx_new_shared(sh);
-    wasi_shared_release(sh);
+    lwasi_ctx *ctx = lwasi_ctx_new_shared(sh);
+    lwasi_shared_release(sh);
     if (!ctx)
         snprintf(err, errsize, "out of memory");
     return ctx;
 }
 
-void wasi_ctx_free(wasi_ctx *ctx)
+void lwasi_ctx_free(lwasi_ctx *ctx)
 {
     if (!ctx)
         return;
     for (uint32_t i = 0; i < ctx->nfds; i++)
         if (ctx->fds[i].used)
-            wasi_fd_release(&ctx->fds[i]);
+            lwasi_fd_release(&ctx->fds[i]);
     free(ctx->fds);
     free(ctx->wait_fds);
-    wasi_shared_release(ctx->sh);
+    lwasi_shared_release(ctx->sh);
     free(ctx);
 }
 
 /* ---- descriptor table -------------------------------------------------------- */
 
 /* Builds the table on the first fd operation: an exact copy of the
- * template (stdio and the preopens); wasi_fd_insert doubles it when the
+ * template (stdio and the preopens); lwasi_fd_insert doubles it when the
  * guest opens more. Returns 0 or -1 (out of memory). */
-static int table_init(wasi_ctx *ctx)
+static int table_init(lwasi_ctx *ctx)
 {
     uint32_t n = ctx->sh->ntmpl;
-    wasi_fd *f = malloc(n * sizeof *f);
+    lwasi_fd *f = malloc(n * sizeof *f);
     if (!f)
         return -1;
     memcpy(f, ctx->sh->tmpl, n * sizeof *f);
@@ -236,7 +236,7 @@ static int table_init(wasi_ctx *ctx)
     return 0;
 }
 
-wasi_fd *wasi_fd_get(wasi_ctx *ctx, uint32_t fd, uint64_t need, int *err)
+lwasi_fd *lwasi_fd_get(lwasi_ctx *ctx, uint32_t fd, uint64_t need, int *err)
 {
     if (fd >= ctx->nfds) {
         if (ctx->fds || fd >= ctx->sh->ntmpl) {
@@ -248,7 +248,7 @@ wasi_fd *wasi_fd_get(wasi_ctx *ctx, uint32_t fd, uint64_t need, int *err)
             return NULL;
         }
     }
-    wasi_fd *e = &ctx->fds[fd];
+    lwasi_fd *e = &ctx->fds[fd];
     if (!e->used) {
         *err = WE_BADF;
         return NULL;
@@ -260,8 +260,8 @@ wasi_fd *wasi_fd_get(wasi_ctx *ctx, uint32_t fd, uint64_t need, int *err)
     return e;
 }
 
-int64_t wasi_fd_insert(wasi_ctx *ctx, int host, uint8_t type, uint16_t flags,
-                       uint64_t rights, uint64_t inherit)
+int64_t lwasi_fd_insert(lwasi_ctx *ctx, int host, uint8_t type, uint16_t flags,
+                        uint64_t rights, uint64_t inherit)
 {
     if (!ctx->fds && table_init(ctx))
         return -1;
@@ -272,14 +272,14 @@ int64_t wasi_fd_insert(wasi_ctx *ctx, int host, uint8_t type, uint16_t flags,
         if (ctx->nfds >= WASI_MAX_FDS)
             return -1;
         uint32_t n = ctx->nfds * 2;
-        wasi_fd *f = realloc(ctx->fds, n * sizeof *f);
+        lwasi_fd *f = realloc(ctx->fds, n * sizeof *f);
         if (!f)
             return -1;
         memset(f + ctx->nfds, 0, (n - ctx->nfds) * sizeof *f);
         ctx->fds = f;
         ctx->nfds = n;
     }
-    wasi_fd *e = &ctx->fds[i];
+    lwasi_fd *e = &ctx->fds[i];
     memset(e, 0, sizeof *e);
     e->used = 1;
     e->host = host;
@@ -290,7 +290,7 @@ int64_t wasi_fd_insert(wasi_ctx *ctx, int host, uint8_t type, uint16_t flags,
     return i;
 }
 
-void wasi_fd_release(wasi_fd *e)
+void lwasi_fd_release(lwasi_fd *e)
 {
     if (e->dir)
         closedir(e->dir);
@@ -301,7 +301,7 @@ void wasi_fd_release(wasi_fd *e)
 
 /* ---- conversions ------------------------------------------------------------- */
 
-int wasi_errno(int e)
+int lwasi_errno(int e)
 {
     switch (e) {
     case 0: return WE_SUCCESS;
@@ -384,7 +384,7 @@ int wasi_errno(int e)
     }
 }
 
-uint8_t wasi_filetype(mode_t mode, int host)
+uint8_t lwasi_filetype(mode_t mode, int host)
 {
     switch (mode & S_IFMT) {
     case S_IFREG: return WFT_REG;
@@ -408,20 +408,20 @@ static uint64_t ts_ns(struct timespec t)
     return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
 }
 
-void wasi_filestat_put(uint8_t *d, const struct stat *st)
+void lwasi_filestat_put(uint8_t *d, const struct stat *st)
 {
     memset(d, 0, 64);
-    wasi_put_u64(d + 0, (uint64_t)st->st_dev);
-    wasi_put_u64(d + 8, (uint64_t)st->st_ino);
-    d[16] = wasi_filetype(st->st_mode, -1);
-    wasi_put_u64(d + 24, (uint64_t)st->st_nlink);
-    wasi_put_u64(d + 32, (uint64_t)st->st_size);
-    wasi_put_u64(d + 40, ts_ns(st->st_atim));
-    wasi_put_u64(d + 48, ts_ns(st->st_mtim));
-    wasi_put_u64(d + 56, ts_ns(st->st_ctim));
+    lwasi_put_u64(d + 0, (uint64_t)st->st_dev);
+    lwasi_put_u64(d + 8, (uint64_t)st->st_ino);
+    d[16] = lwasi_filetype(st->st_mode, -1);
+    lwasi_put_u64(d + 24, (uint64_t)st->st_nlink);
+    lwasi_put_u64(d + 32, (uint64_t)st->st_size);
+    lwasi_put_u64(d + 40, ts_ns(st->st_atim));
+    lwasi_put_u64(d + 48, ts_ns(st->st_mtim));
+    lwasi_put_u64(d + 56, ts_ns(st->st_ctim));
 }
 
-int wasi_times(uint64_t atim, uint64_t mtim, uint32_t fst, struct timespec ts[2])
+int lwasi_times(uint64_t atim, uint64_t mtim, uint32_t fst, struct timespec ts[2])
 {
     if (((fst & WST_ATIM) && (fst & WST_ATIM_NOW)) ||
         ((fst & WST_MTIM) && (fst & WST_MTIM_NOW)) || (fst & ~15u))
@@ -443,43 +443,43 @@ int wasi_times(uint64_t atim, uint64_t mtim, uint32_t fst, struct timespec ts[2]
 
 /* ---- guest memory ------------------------------------------------------------ */
 
-uint8_t *wasi_mem(wasm_exec *x, uint64_t off, uint64_t len)
+uint8_t *lwasi_mem(lw_exec *x, uint64_t off, uint64_t len)
 {
     static uint8_t empty;
     if (len)
-        return (uint8_t *)wasm_exec_mem(x, off, len);
-    wasm_memory *mem = wasm_instance_memory(wasm_exec_instance(x));
-    return mem && off <= wasm_memory_size(mem) ? &empty : NULL;
+        return (uint8_t *)lw_exec_mem(x, off, len);
+    lw_memory *mem = lw_instance_memory(lw_exec_instance(x));
+    return mem && off <= lw_memory_size(mem) ? &empty : NULL;
 }
 
-int wasi_store_u32(wasm_exec *x, uint32_t ptr, uint32_t v)
+int lwasi_store_u32(lw_exec *x, uint32_t ptr, uint32_t v)
 {
-    uint8_t *p = wasi_mem(x, ptr, 4);
+    uint8_t *p = lwasi_mem(x, ptr, 4);
     if (!p)
         return WE_FAULT;
-    wasi_put_u32(p, v);
+    lwasi_put_u32(p, v);
     return 0;
 }
 
-int wasi_store_u64(wasm_exec *x, uint32_t ptr, uint64_t v)
+int lwasi_store_u64(lw_exec *x, uint32_t ptr, uint64_t v)
 {
-    uint8_t *p = wasi_mem(x, ptr, 8);
+    uint8_t *p = lwasi_mem(x, ptr, 8);
     if (!p)
         return WE_FAULT;
-    wasi_put_u64(p, v);
+    lwasi_put_u64(p, v);
     return 0;
 }
 
-int wasi_iovecs(wasm_exec *x, uint32_t iovs, uint32_t n, struct iovec *out, int max)
+int lwasi_iovecs(lw_exec *x, uint32_t iovs, uint32_t n, struct iovec *out, int max)
 {
-    const uint8_t *v = wasi_mem(x, iovs, (uint64_t)n * 8);
+    const uint8_t *v = lwasi_mem(x, iovs, (uint64_t)n * 8);
     if (!v)
         return -WE_FAULT;
     int k = 0;
     uint64_t total = 0;
     for (uint32_t i = 0; i < n && k < max; i++) {
-        uint32_t buf = wasi_get_u32(v + 8 * i), len = wasi_get_u32(v + 8 * i + 4);
-        uint8_t *p = wasi_mem(x, buf, len);
+        uint32_t buf = lwasi_get_u32(v + 8 * i), len = lwasi_get_u32(v + 8 * i + 4);
+        uint8_t *p = lwasi_mem(x, buf, len);
         if (!p)
             return -WE_FAULT;
         /* A guest may not ask for more than SSIZE_MAX in one call. */
@@ -496,20 +496,20 @@ int wasi_iovecs(wasm_exec *x, uint32_t iovs, uint32_t n, struct iovec *out, int 
 
 /* ---- waiting ------------------------------------------------------------------- */
 
-int64_t wasi_now_ns(void)
+int64_t lwasi_now_ns(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (int64_t)ts_ns(t);
 }
 
-void wasi_wait_reset(wasi_ctx *ctx)
+void lwasi_wait_reset(lwasi_ctx *ctx)
 {
     ctx->wait.nfds = 0;
     ctx->wait.fds = ctx->wait_fds;
 }
 
-int wasi_wait_fd(wasi_ctx *ctx, int host, short events)
+int lwasi_wait_fd(lwasi_ctx *ctx, int host, short events)
 {
     if (ctx->wait.nfds == ctx->wait_cap) {
         int n = ctx->wait_cap ? ctx->wait_cap * 2 : 4;
@@ -527,31 +527,31 @@ int wasi_wait_fd(wasi_ctx *ctx, int host, short events)
     return 0;
 }
 
-int wasi_suspend(wasi_ctx *ctx, int64_t deadline)
+int lwasi_suspend(lwasi_ctx *ctx, int64_t deadline)
 {
     ctx->wait.active = 1;
     ctx->wait.deadline = deadline;
-    return WASM_SUSPEND;
+    return LW_SUSPEND;
 }
 
-void wasi_wait_done(wasi_ctx *ctx)
+void lwasi_wait_done(lwasi_ctx *ctx)
 {
     ctx->wait.active = 0;
     ctx->wait.nfds = 0;
     ctx->wait.deadline = -1;
 }
 
-const wasi_wait_info *wasi_ctx_wait_info(const wasi_ctx *ctx)
+const lwasi_wait_info *lwasi_ctx_wait_info(const lwasi_ctx *ctx)
 {
     return &ctx->wait;
 }
 
-void wasi_ctx_wait(const wasi_ctx *ctx)
+void lwasi_ctx_wait(const lwasi_ctx *ctx)
 {
-    const wasi_wait_info *w = &ctx->wait;
+    const lwasi_wait_info *w = &ctx->wait;
     int timeout = -1;
     if (w->deadline >= 0) {
-        int64_t left = w->deadline - wasi_now_ns();
+        int64_t left = w->deadline - lwasi_now_ns();
         if (left <= 0)
             return;
         /* Round up so that we never wake before the deadline. */
@@ -569,7 +569,7 @@ void wasi_ctx_wait(const wasi_ctx *ctx)
     poll(w->fds, (nfds_t)w->nfds, timeout);
 }
 
-int wasi_would_block(const wasi_fd *e, short events)
+int lwasi_would_block(const lwasi_fd *e, short events)
 {
     if (e->type == WFT_REG || e->type == WFT_DIR || e->type == WFT_BLOCK)
         return 0;
@@ -581,59 +581,59 @@ int wasi_would_block(const wasi_fd *e, short events)
 
 /* ---- args, environ ------------------------------------------------------------- */
 
-static int put_strings(wasm_exec *x, char **v, int n, size_t bytes, uint32_t ptrs,
+static int put_strings(lw_exec *x, char **v, int n, size_t bytes, uint32_t ptrs,
                        uint32_t buf)
 {
-    uint8_t *pv = wasi_mem(x, ptrs, (uint64_t)n * 4);
-    uint8_t *pb = wasi_mem(x, buf, bytes);
+    uint8_t *pv = lwasi_mem(x, ptrs, (uint64_t)n * 4);
+    uint8_t *pb = lwasi_mem(x, buf, bytes);
     if (!pv || !pb)
         return WE_FAULT;
     uint32_t off = 0;
     for (int i = 0; i < n; i++) {
         size_t len = strlen(v[i]) + 1;
-        wasi_put_u32(pv + 4 * i, buf + off);
+        lwasi_put_u32(pv + 4 * i, buf + off);
         memcpy(pb + off, v[i], len);
         off += (uint32_t)len;
     }
     return 0;
 }
 
-static int put_sizes(wasm_exec *x, uint32_t count, size_t bytes, uint32_t pc, uint32_t pb)
+static int put_sizes(lw_exec *x, uint32_t count, size_t bytes, uint32_t pc, uint32_t pb)
 {
-    uint8_t *a = wasi_mem(x, pc, 4), *b = wasi_mem(x, pb, 4);
+    uint8_t *a = lwasi_mem(x, pc, 4), *b = lwasi_mem(x, pb, 4);
     if (!a || !b)
         return WE_FAULT;
-    wasi_put_u32(a, count);
-    wasi_put_u32(b, (uint32_t)bytes);
+    lwasi_put_u32(a, count);
+    lwasi_put_u32(b, (uint32_t)bytes);
     return 0;
 }
 
 /* args_get(argv: i32, argv_buf: i32) -> errno */
 static WASI_FN(args_get)
 {
-    const wasi_shared *sh = wasi_ctx_of(x)->sh;
-    RET(put_strings(x, sh->argv, sh->argc, sh->argv_bytes, A32(0), A32(1)));
+    const lwasi_shared *sh = lwasi_ctx_of(x)->sh;
+    RETURN_ERRNO(put_strings(x, sh->argv, sh->argc, sh->argv_bytes, A32(0), A32(1)));
 }
 
 /* args_sizes_get(argc_out: i32, argv_buf_size_out: i32) -> errno */
 static WASI_FN(args_sizes_get)
 {
-    const wasi_shared *sh = wasi_ctx_of(x)->sh;
-    RET(put_sizes(x, (uint32_t)sh->argc, sh->argv_bytes, A32(0), A32(1)));
+    const lwasi_shared *sh = lwasi_ctx_of(x)->sh;
+    RETURN_ERRNO(put_sizes(x, (uint32_t)sh->argc, sh->argv_bytes, A32(0), A32(1)));
 }
 
 /* environ_get(environ: i32, environ_buf: i32) -> errno */
 static WASI_FN(environ_get)
 {
-    const wasi_shared *sh = wasi_ctx_of(x)->sh;
-    RET(put_strings(x, sh->env, sh->envc, sh->env_bytes, A32(0), A32(1)));
+    const lwasi_shared *sh = lwasi_ctx_of(x)->sh;
+    RETURN_ERRNO(put_strings(x, sh->env, sh->envc, sh->env_bytes, A32(0), A32(1)));
 }
 
 /* environ_sizes_get(count_out: i32, buf_size_out: i32) -> errno */
 static WASI_FN(environ_sizes_get)
 {
-    const wasi_shared *sh = wasi_ctx_of(x)->sh;
-    RET(put_sizes(x, (uint32_t)sh->envc, sh->env_bytes, A32(0), A32(1)));
+    const lwasi_shared *sh = lwasi_ctx_of(x)->sh;
+    RETURN_ERRNO(put_sizes(x, (uint32_t)sh->envc, sh->env_bytes, A32(0), A32(1)));
 }
 
 /* ---- clocks -------------------------------------------------------------------- */
@@ -655,10 +655,10 @@ static WASI_FN(clock_res_get)
     clockid_t c;
     struct timespec t;
     if (clock_host(A32(0), &c))
-        RET(WE_INVAL);
+        RETURN_ERRNO(WE_INVAL);
     if (clock_getres(c, &t))
-        RET(wasi_errno(errno));
-    RET(wasi_store_u64(x, A32(1), ts_ns(t)));
+        RETURN_ERRNO(lwasi_errno(errno));
+    RETURN_ERRNO(lwasi_store_u64(x, A32(1), ts_ns(t)));
 }
 
 /* clock_time_get(id: i32, precision: i64, time_out: i32) -> errno */
@@ -667,10 +667,10 @@ static WASI_FN(clock_time_get)
     clockid_t c;
     struct timespec t;
     if (clock_host(A32(0), &c))
-        RET(WE_INVAL);
+        RETURN_ERRNO(WE_INVAL);
     if (clock_gettime(c, &t))
-        RET(wasi_errno(errno));
-    RET(wasi_store_u64(x, A32(2), ts_ns(t)));
+        RETURN_ERRNO(lwasi_errno(errno));
+    RETURN_ERRNO(lwasi_store_u64(x, A32(2), ts_ns(t)));
 }
 
 /* ---- random, proc -------------------------------------------------------------- */
@@ -678,27 +678,27 @@ static WASI_FN(clock_time_get)
 /* random_get(buf: i32, len: i32) -> errno */
 static WASI_FN(random_get)
 {
-    uint8_t *p = wasi_mem(x, A32(0), A32(1));
+    uint8_t *p = lwasi_mem(x, A32(0), A32(1));
     if (!p)
-        RET(WE_FAULT);
+        RETURN_ERRNO(WE_FAULT);
     size_t done = 0, len = A32(1);
     while (done < len) {
         ssize_t n = getrandom(p + done, len - done, 0);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            RET(wasi_errno(errno));
+            RETURN_ERRNO(lwasi_errno(errno));
         }
         done += (size_t)n;
     }
-    RET(0);
+    RETURN_ERRNO(0);
 }
 
 /* proc_exit(code: i32) -> noreturn: ends the run with trap kind EXIT. */
 static WASI_FN(proc_exit)
 {
-    wasm_exec_exit(x, (int)A32(0));
-    return WASM_TRAP;
+    lw_exec_exit(x, (int)A32(0));
+    return LW_TRAP;
 }
 
 /* proc_raise(sig: i32) -> errno: unsupported, a trap (as in wasmtime). */
@@ -706,20 +706,20 @@ static WASI_FN(proc_raise)
 {
     char msg[64];
     snprintf(msg, sizeof msg, "proc_raise(%u) unsupported", A32(0));
-    wasm_exec_trap(x, WASM_TRAP_HOST, msg);
-    return WASM_TRAP;
+    lw_exec_trap(x, LW_TRAP_HOST, msg);
+    return LW_TRAP;
 }
 
 /* Every WASI host function first finds its context; without one it traps
  * instead of dereferencing NULL. */
 #define CHECKED(name)                                                         \
-    static int checked_##name(wasm_exec *x, void *env, wasm_val *args)        \
+    static int checked_##name(lw_exec *x, void *env, lw_val *args)            \
     {                                                                         \
-        if (!wasi_ctx_of(x)) {                                                \
-            wasm_exec_trap(x, WASM_TRAP_HOST, "no WASI context");             \
-            return WASM_TRAP;                                                 \
+        if (!lwasi_ctx_of(x)) {                                               \
+            lw_exec_trap(x, LW_TRAP_HOST, "no WASI context");                 \
+            return LW_TRAP;                                                   \
         }                                                                     \
-        return wasi_##name(x, env, args);                                     \
+        return lwasi_##name(x, env, args);                                    \
     }
 
 #define WASI_FUNCS(X)                                                          \
@@ -746,25 +746,25 @@ static WASI_FN(proc_raise)
 #define X_CHECKED(name, sig) CHECKED(name)
 WASI_FUNCS(X_CHECKED)
 
-static const host_func_def wasi_defs[] = {
+static const lw_host_func_def lwasi_defs[] = {
 #define X_DEF(name, sig) {"wasi_snapshot_preview1", #name, sig, checked_##name},
     WASI_FUNCS(X_DEF)
 #undef X_DEF
 };
 
-static host_table wasi_table;
-static pthread_once_t wasi_once = PTHREAD_ONCE_INIT;
+static lw_host_table lwasi_table;
+static pthread_once_t lwasi_once = PTHREAD_ONCE_INIT;
 
-static void wasi_table_init(void)
+static void lwasi_table_init(void)
 {
-    if (host_table_init(&wasi_table, wasi_defs, sizeof wasi_defs / sizeof wasi_defs[0])) {
+    if (lw_host_table_init(&lwasi_table, lwasi_defs, sizeof lwasi_defs / sizeof lwasi_defs[0])) {
         fprintf(stderr, "lunatic: cannot create the WASI host functions\n");
         abort();
     }
 }
 
-const host_table *wasi_host_table(void)
+const lw_host_table *lwasi_host_table(void)
 {
-    pthread_once(&wasi_once, wasi_table_init);
-    return &wasi_table;
+    pthread_once(&lwasi_once, lwasi_table_init);
+    return &lwasi_table;
 }

@@ -12,17 +12,17 @@
  * never sees a host path.
  *
  * Guest memory. Every pointer and length the guest passes is checked with
- * wasm_exec_mem before use; a range outside memory gives ERRNO_FAULT. Guest
+ * lw_exec_mem before use; a range outside memory gives ERRNO_FAULT. Guest
  * memory is read and written with memcpy (it may be unaligned).
  *
  * Blocking (the suspend contract). A host function never blocks the thread
  * that runs it on something the guest waits for: a clock in poll_oneoff,
  * stdin, a pipe, a socket or sched_yield. Instead it records what it waits
- * for in its context (wasi_ctx_wait_info: descriptors with poll events
- * and/or a CLOCK_MONOTONIC deadline) and returns WASM_SUSPEND. Whoever runs
+ * for in its context (lwasi_ctx_wait_info: descriptors with poll events
+ * and/or a CLOCK_MONOTONIC deadline) and returns LW_SUSPEND. Whoever runs
  * the exec (the CLI now, the process scheduler later) waits until one of
  * those conditions holds, or is woken for another reason, and calls
- * wasm_exec_resume; the engine then calls the same host function again with
+ * lw_exec_resume; the engine then calls the same host function again with
  * the same arguments. The function re-checks its condition from scratch, so
  * an early or spurious resume is harmless (it suspends again), and it keeps
  * its first deadline across re-entries (relative timeouts do not restart).
@@ -31,14 +31,14 @@
  * (sched_yield) means "ready now": requeue the caller behind the others.
  * A NONBLOCK descriptor never suspends; it gets ERRNO_AGAIN.
  *
- * Sharing (many processes, one configuration). A wasi_shared holds what
+ * Sharing (many processes, one configuration). A lwasi_shared holds what
  * every context built from one configuration has in common and never
  * changes: argv and env (copied once, in one allocation), the types and
  * rights of the host's stdio, and ONE host descriptor per preopened
  * directory (opened once, O_RDONLY|O_DIRECTORY|O_CLOEXEC). It is immutable
- * after wasi_shared_new and reference counted with atomics, so any number
+ * after lwasi_shared_new and reference counted with atomics, so any number
  * of contexts on any number of threads may hold it. A context made with
- * wasi_ctx_new_shared is one small allocation that retains the share; its
+ * lwasi_ctx_new_shared is one small allocation that retains the share; its
  * descriptor table is built on the first fd operation (a copy of the
  * share's template: stdio and the preopens, all BORROWED). Borrowed means
  * the context never closes nor changes the host descriptor: fd_close or
@@ -49,7 +49,7 @@
  * concurrent use from many threads is safe.
  *
  * Threads: a context belongs to the thread that runs its instance (one at
- * a time; it may migrate between threads with its process). A wasi_shared
+ * a time; it may migrate between threads with its process). A lwasi_shared
  * may be used from any thread.
  */
 #ifndef LUNATIC_WASI_H
@@ -59,33 +59,33 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "wasm/wasm.h"
-#include "wasi/host.h"
+#include "wasm/lw.h"
+#include "wasm/host.h"
 
-typedef struct wasi_ctx wasi_ctx;
-typedef struct wasi_shared wasi_shared;
+typedef struct lwasi_ctx lwasi_ctx;
+typedef struct lwasi_shared lwasi_shared;
 
 /* A preopened directory: the guest sees `name`, the host opens `path`. */
-typedef struct wasi_preopen {
+typedef struct lwasi_preopen {
     const char *name;
     const char *path;
-} wasi_preopen;
+} lwasi_preopen;
 
 /* What a context is built from. All strings are copied. */
-typedef struct wasi_config {
+typedef struct lwasi_config {
     int argc;
     const char *const *argv;      /* the guest's argv (argv[0] included) */
     int envc;
     const char *const *env;       /* "KEY=VALUE" strings */
     int npreopens;
-    const wasi_preopen *preopens; /* fds 3, 4, ... in this order */
+    const lwasi_preopen *preopens; /* fds 3, 4, ... in this order */
     /* Host descriptors the guest's fds 1 (stdout) and 2 (stderr) write to
      * instead of the host's own, e.g. a per-test capture pipe; 0 (the
      * default) = the host's fd 1 / 2. The share keeps its own duplicate of
      * each (closed with the share), so every context built from it, and so
      * every process spawned with the same config, writes there. */
     int stdout_fd, stderr_fd;
-} wasi_config;
+} lwasi_config;
 
 /* Builds the shared part of a configuration (see "Sharing" above): copies
  * every string of cfg (cfg may be freed afterwards), records the type and
@@ -93,28 +93,28 @@ typedef struct wasi_config {
  * opens each preopened directory once. Returns it
  * with one reference, or NULL with a one-line reason in err (e.g. "cannot
  * open directory 'x': No such file or directory", "out of memory"). */
-wasi_shared *wasi_shared_new(const wasi_config *cfg, char *err, size_t errsize);
+lwasi_shared *lwasi_shared_new(const lwasi_config *cfg, char *err, size_t errsize);
 /* Takes / drops a reference (atomic, any thread). The last release closes
  * the preopened directories and frees the share. NULL is ignored. */
-void wasi_shared_retain(wasi_shared *sh);
-void wasi_shared_release(wasi_shared *sh);
+void lwasi_shared_retain(lwasi_shared *sh);
+void lwasi_shared_release(lwasi_shared *sh);
 
 /* A context for one instance (process) built from sh, which it retains:
  * fds 0-2 are the host's stdio (or the share's stdout/stderr), fds 3.. the share's preopens in order, all
  * borrowed (never closed by the context). Cheap: one small allocation, no
  * system call; the descriptor table is allocated on first use. NULL when
  * memory runs out. */
-wasi_ctx *wasi_ctx_new_shared(wasi_shared *sh);
+lwasi_ctx *lwasi_ctx_new_shared(lwasi_shared *sh);
 /* The share a context was built from (not retained for the caller). */
-wasi_shared *wasi_ctx_shared(const wasi_ctx *ctx);
+lwasi_shared *lwasi_ctx_shared(const lwasi_ctx *ctx);
 
-/* wasi_shared_new + wasi_ctx_new_shared, the context holding the only
+/* lwasi_shared_new + lwasi_ctx_new_shared, the context holding the only
  * reference: for a single instance (the CLI). Same errors as
- * wasi_shared_new. */
-wasi_ctx *wasi_ctx_new(const wasi_config *cfg, char *err, size_t errsize);
+ * lwasi_shared_new. */
+lwasi_ctx *lwasi_ctx_new(const lwasi_config *cfg, char *err, size_t errsize);
 /* Closes every descriptor the context owns (files it opened; never the
  * borrowed stdio and preopens), releases its share and frees it. */
-void wasi_ctx_free(wasi_ctx *ctx);
+void lwasi_ctx_free(lwasi_ctx *ctx);
 
 /* The context a host function runs for, or NULL when there is none (the
  * host function then traps with "no WASI context"). This is the ONE place
@@ -123,34 +123,34 @@ void wasi_ctx_free(wasi_ctx *ctx);
  * time for the same exec).
  *
  * By default it is the user pointer of the exec's instance
- * (wasm_instance_user(wasm_exec_instance(x))), which is what `lunatic run`
+ * (lw_instance_user(lw_exec_instance(x))), which is what `lunatic run`
  * sets. A process runtime installs its own resolver instead, e.g. one that
  * returns the running process's context and creates it with
- * wasi_ctx_new_shared on the first WASI call. wasi_set_ctx_resolver(NULL)
+ * lwasi_ctx_new_shared on the first WASI call. lwasi_set_ctx_resolver(NULL)
  * restores the default. The resolver is process-wide: install it before
  * any guest runs (the pointer is read with a relaxed atomic load, so a
  * late switch is not a data race, but calls in flight may use either). */
-wasi_ctx *wasi_ctx_of(wasm_exec *x);
-typedef wasi_ctx *(*wasi_ctx_resolver)(wasm_exec *x);
-void wasi_set_ctx_resolver(wasi_ctx_resolver resolve);
+lwasi_ctx *lwasi_ctx_of(lw_exec *x);
+typedef lwasi_ctx *(*lwasi_ctx_resolver)(lw_exec *x);
+void lwasi_set_ctx_resolver(lwasi_ctx_resolver resolve);
 
 /* What a suspended host function waits for (see the suspend contract). */
-typedef struct wasi_wait_info {
+typedef struct lwasi_wait_info {
     int active;               /* a host function of this ctx is suspended */
     int nfds;                 /* descriptors in fds[] */
     struct pollfd *fds;       /* host fds and events (POLLIN / POLLOUT) */
     int64_t deadline;         /* CLOCK_MONOTONIC ns, or -1 for none */
-} wasi_wait_info;
+} lwasi_wait_info;
 
-/* The wait recorded by the last WASM_SUSPEND (valid until the resume). */
-const wasi_wait_info *wasi_ctx_wait_info(const wasi_ctx *ctx);
+/* The wait recorded by the last LW_SUSPEND (valid until the resume). */
+const lwasi_wait_info *lwasi_ctx_wait_info(const lwasi_ctx *ctx);
 /* Blocks the calling thread until the recorded wait may be over (poll(2)
  * on the fds with the deadline as timeout, or a sleep). For simple hosts
- * such as the CLI; a scheduler uses wasi_ctx_wait_info instead. */
-void wasi_ctx_wait(const wasi_ctx *ctx);
+ * such as the CLI; a scheduler uses lwasi_ctx_wait_info instead. */
+void lwasi_ctx_wait(const lwasi_ctx *ctx);
 
 /* The table of the 46 wasi_snapshot_preview1 host functions, created on
  * first use (thread-safe) and alive until exit. */
-const host_table *wasi_host_table(void);
+const lw_host_table *lwasi_host_table(void);
 
 #endif

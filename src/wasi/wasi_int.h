@@ -82,26 +82,26 @@ enum { WST_ATIM = 1, WST_ATIM_NOW = 2, WST_MTIM = 4, WST_MTIM_NOW = 8 };
 #define WR_ALL ((1ull << 30) - 1)
 
 /* Rights a regular file / a directory / a socket or stream can use. */
-#define WR_FILE                                                                      \
+#define WR_FILE                                                                        \
     (WR_FD_DATASYNC | WR_FD_READ | WR_FD_SEEK | WR_FD_FDSTAT_SET_FLAGS | WR_FD_SYNC |  \
      WR_FD_TELL | WR_FD_WRITE | WR_FD_ADVISE | WR_FD_ALLOCATE | WR_FD_FILESTAT_GET |   \
      WR_FD_FILESTAT_SET_SIZE | WR_FD_FILESTAT_SET_TIMES | WR_POLL_FD_READWRITE)
-#define WR_DIR                                                                       \
-    (WR_FD_FDSTAT_SET_FLAGS | WR_FD_SYNC | WR_FD_ADVISE | WR_PATH_CREATE_DIRECTORY |   \
-     WR_PATH_CREATE_FILE | WR_PATH_LINK_SOURCE | WR_PATH_LINK_TARGET | WR_PATH_OPEN |  \
+#define WR_DIR                                                                          \
+    (WR_FD_FDSTAT_SET_FLAGS | WR_FD_SYNC | WR_FD_ADVISE | WR_PATH_CREATE_DIRECTORY |    \
+     WR_PATH_CREATE_FILE | WR_PATH_LINK_SOURCE | WR_PATH_LINK_TARGET | WR_PATH_OPEN |   \
      WR_FD_READDIR | WR_PATH_READLINK | WR_PATH_RENAME_SOURCE | WR_PATH_RENAME_TARGET | \
-     WR_PATH_FILESTAT_GET | WR_PATH_FILESTAT_SET_SIZE | WR_PATH_FILESTAT_SET_TIMES |   \
-     WR_FD_FILESTAT_GET | WR_FD_FILESTAT_SET_TIMES | WR_PATH_SYMLINK |                 \
-     WR_PATH_REMOVE_DIRECTORY | WR_PATH_UNLINK_FILE | WR_POLL_FD_READWRITE |           \
+     WR_PATH_FILESTAT_GET | WR_PATH_FILESTAT_SET_SIZE | WR_PATH_FILESTAT_SET_TIMES |    \
+     WR_FD_FILESTAT_GET | WR_FD_FILESTAT_SET_TIMES | WR_PATH_SYMLINK |                  \
+     WR_PATH_REMOVE_DIRECTORY | WR_PATH_UNLINK_FILE | WR_POLL_FD_READWRITE |            \
      WR_FD_DATASYNC)
-#define WR_STREAM                                                                    \
+#define WR_STREAM                                                                      \
     (WR_FD_READ | WR_FD_WRITE | WR_FD_FDSTAT_SET_FLAGS | WR_FD_FILESTAT_GET |          \
      WR_POLL_FD_READWRITE | WR_SOCK_SHUTDOWN | WR_SOCK_ACCEPT | WR_FD_DATASYNC |       \
      WR_FD_SYNC | WR_FD_ADVISE | WR_FD_ALLOCATE | WR_FD_FILESTAT_SET_SIZE |            \
      WR_FD_FILESTAT_SET_TIMES)
 
 /* ---- the descriptor table -------------------------------------------------- */
-typedef struct wasi_fd {
+typedef struct lwasi_fd {
     int host;                 /* host descriptor */
     uint8_t used;
     uint8_t borrowed;         /* stdio, shared preopens: never closed or
@@ -110,30 +110,30 @@ typedef struct wasi_fd {
     uint16_t flags;           /* WFD_* as the guest sees them */
     uint64_t rights, inherit;
     const char *preopen;      /* guest name of a preopened directory (owned
-                                 by the wasi_shared), else NULL */
+                                 by the lwasi_shared), else NULL */
     DIR *dir;                 /* readdir stream, opened on first fd_readdir */
-} wasi_fd;
+} lwasi_fd;
 
 /* The immutable part shared by every context of one configuration; one
  * allocation holding the struct, the argv/env pointer arrays, the template
  * descriptor table and all strings. See "Sharing" in wasi.h. */
-struct wasi_shared {
+struct lwasi_shared {
     _Atomic unsigned long refs;
     int argc, envc;
     char **argv;              /* argc + 1 entries, NULL-terminated */
     char **env;
     size_t argv_bytes, env_bytes;
     uint32_t ntmpl;           /* 3 + number of preopens */
-    wasi_fd *tmpl;            /* stdio and preopens, all borrowed; the
+    lwasi_fd *tmpl;            /* stdio and preopens, all borrowed; the
                                  preopens' host fds are owned by the share */
 };
 
-struct wasi_ctx {
-    wasi_shared *sh;          /* retained */
-    wasi_fd *fds;             /* NULL until the first fd operation */
+struct lwasi_ctx {
+    lwasi_shared *sh;          /* retained */
+    lwasi_fd *fds;             /* NULL until the first fd operation */
     uint32_t nfds;            /* entries allocated */
     int wait_cap;
-    wasi_wait_info wait;
+    lwasi_wait_info wait;
     struct pollfd *wait_fds;  /* storage of wait.fds */
     int64_t poll_start;       /* first call of a suspended poll_oneoff */
 };
@@ -143,81 +143,79 @@ struct wasi_ctx {
 /* Looks up guest fd `fd` and checks that it has every right in `need`.
  * Returns the entry, or NULL with *err = BADF or NOTCAPABLE (or NOMEM when
  * the lazily built table cannot be allocated). */
-wasi_fd *wasi_fd_get(wasi_ctx *ctx, uint32_t fd, uint64_t need, int *err);
+lwasi_fd *lwasi_fd_get(lwasi_ctx *ctx, uint32_t fd, uint64_t need, int *err);
 /* Inserts a new entry with the lowest free number; returns it or -1 (MFILE,
  * the host descriptor is then NOT closed). */
-int64_t wasi_fd_insert(wasi_ctx *ctx, int host, uint8_t type, uint16_t flags,
+int64_t lwasi_fd_insert(lwasi_ctx *ctx, int host, uint8_t type, uint16_t flags,
                        uint64_t rights, uint64_t inherit);
 /* Closes an entry (the host fd unless borrowed) and marks it free. */
-void wasi_fd_release(wasi_fd *e);
+void lwasi_fd_release(lwasi_fd *e);
 
 /* Maps a host errno to a WASI errno. */
-int wasi_errno(int host_errno);
+int lwasi_errno(int host_errno);
 /* The WASI filetype of a stat mode (sockets: from SO_TYPE when host >= 0). */
-uint8_t wasi_filetype(mode_t mode, int host);
+uint8_t lwasi_filetype(mode_t mode, int host);
 /* Writes a filestat (64 bytes) from a host stat. */
-void wasi_filestat_put(uint8_t *dst, const struct stat *st);
+void lwasi_filestat_put(uint8_t *dst, const struct stat *st);
 
 /* Resolves the CLOCK_MONOTONIC time in ns. */
-int64_t wasi_now_ns(void);
+int64_t lwasi_now_ns(void);
 
-/* Records a wait and returns WASM_SUSPEND (see wasi.h). The fds are
- * appended with wasi_wait_fd before calling it. */
-void wasi_wait_reset(wasi_ctx *ctx);
-int wasi_wait_fd(wasi_ctx *ctx, int host, short events);
-int wasi_suspend(wasi_ctx *ctx, int64_t deadline);
+/* Records a wait and returns LW_SUSPEND (see wasi.h). The fds are
+ * appended with lwasi_wait_fd before calling it. */
+void lwasi_wait_reset(lwasi_ctx *ctx);
+int lwasi_wait_fd(lwasi_ctx *ctx, int host, short events);
+int lwasi_suspend(lwasi_ctx *ctx, int64_t deadline);
 /* Ends a wait: the host function completed. */
-void wasi_wait_done(wasi_ctx *ctx);
+void lwasi_wait_done(lwasi_ctx *ctx);
 
 /* Whether a read (POLLIN) or write (POLLOUT) on a stream entry would block
  * now. Regular files and directories never block. */
-int wasi_would_block(const wasi_fd *e, short events);
+int lwasi_would_block(const lwasi_fd *e, short events);
 
 /* ---- guest memory ----------------------------------------------------------- */
 /* Bounds-checked guest range; NULL when outside memory. An empty range
  * is valid up to the end of memory (the pointer must not be used then). */
-uint8_t *wasi_mem(wasm_exec *x, uint64_t off, uint64_t len);
-static inline void wasi_put_u16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
-static inline void wasi_put_u32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
-static inline void wasi_put_u64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
-static inline uint16_t wasi_get_u16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
-static inline uint32_t wasi_get_u32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
-static inline uint64_t wasi_get_u64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+uint8_t *lwasi_mem(lw_exec *x, uint64_t off, uint64_t len);
+static inline void lwasi_put_u16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
+static inline void lwasi_put_u32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+static inline void lwasi_put_u64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+static inline uint16_t lwasi_get_u16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+static inline uint32_t lwasi_get_u32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static inline uint64_t lwasi_get_u64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
 
 /* Stores a u32/u64 result at a guest address; returns 0 or WE_FAULT. */
-int wasi_store_u32(wasm_exec *x, uint32_t ptr, uint32_t v);
-int wasi_store_u64(wasm_exec *x, uint32_t ptr, uint64_t v);
+int lwasi_store_u32(lw_exec *x, uint32_t ptr, uint32_t v);
+int lwasi_store_u64(lw_exec *x, uint32_t ptr, uint64_t v);
 
 /* Converts guest iovecs (8 bytes each) into host iovecs (at most IOV_MAX).
  * Returns the count, or -WE_FAULT / -WE_INVAL. */
 struct iovec;
-int wasi_iovecs(wasm_exec *x, uint32_t iovs, uint32_t n, struct iovec *out, int max);
+int lwasi_iovecs(lw_exec *x, uint32_t iovs, uint32_t n, struct iovec *out, int max);
 
-/* Argument helpers: the i32 / i64 value of args[i]. */
-#define A32(i) ((uint32_t)args[i])
-#define A64(i) ((uint64_t)args[i])
-/* Returns errno e from a host function. */
-#define RET(e) do { args[0] = (uint32_t)(e); return WASM_OK; } while (0)
+/* Returns errno e from a host function (A32/A64 read its arguments:
+ * wasm/host.h). */
+#define RETURN_ERRNO(e) do { args[0] = (uint32_t)(e); return LW_OK; } while (0)
 
 /* ---- the resolver ------------------------------------------------------------ */
 
 /* Copies a guest path into a NUL-terminated host buffer. Returns 0 or a
  * WASI errno (FAULT, INVAL for a NUL byte, NAMETOOLONG). */
-int wasi_path_copy(wasm_exec *x, uint32_t ptr, uint32_t len, char *out, size_t size);
+int lwasi_path_copy(lw_exec *x, uint32_t ptr, uint32_t len, char *out, size_t size);
 /* Opens `path` beneath directory descriptor dirfd with open flags `flags`
  * (O_NOFOLLOW applies to the last component only). Returns a host fd or a
  * negative host errno; escaping gives -EPERM. */
-int wasi_open_beneath(int dirfd, const char *path, int flags, mode_t mode);
+int lwasi_open_beneath(int dirfd, const char *path, int flags, mode_t mode);
 /* Splits `path` for a call that acts on its last component: opens the
  * parent beneath dirfd (O_PATH) and points *last at the final name ("."
  * when the path ends in "." or ".."). Returns the parent fd (to close) or a
  * negative host errno. */
-int wasi_open_parent(int dirfd, char *path, const char **last);
+int lwasi_open_parent(int dirfd, char *path, const char **last);
 
 /* Host functions, by file. */
 #define WASI_FN(name)                                                      \
-    int wasi_##name(wasm_exec *x __attribute__((unused)),                  \
-                    void *env __attribute__((unused)), wasm_val *args)
+    int lwasi_##name(lw_exec *x __attribute__((unused)),                   \
+                    void *env __attribute__((unused)), lw_val *args)
 WASI_FN(fd_advise); WASI_FN(fd_allocate); WASI_FN(fd_close); WASI_FN(fd_datasync);
 WASI_FN(fd_fdstat_get); WASI_FN(fd_fdstat_set_flags); WASI_FN(fd_fdstat_set_rights);
 WASI_FN(fd_filestat_get); WASI_FN(fd_filestat_set_size); WASI_FN(fd_filestat_set_times);
@@ -234,6 +232,6 @@ WASI_FN(sock_accept); WASI_FN(sock_recv); WASI_FN(sock_send); WASI_FN(sock_shutd
 /* Fills a timespec pair for utimensat from WASI times and fstflags;
  * returns 0 or WE_INVAL. */
 struct timespec;
-int wasi_times(uint64_t atim, uint64_t mtim, uint32_t fst, struct timespec ts[2]);
+int lwasi_times(uint64_t atim, uint64_t mtim, uint32_t fst, struct timespec ts[2]);
 
 #endif

@@ -1,8 +1,8 @@
 /*
  * wasi_path.c - the sandboxed path resolver and the path_* host functions.
  *
- * Every path_* call resolves its path through wasi_open_beneath or
- * wasi_open_parent, relative to a preopened (or opened-from-preopen)
+ * Every path_* call resolves its path through lwasi_open_beneath or
+ * lwasi_open_parent, relative to a preopened (or opened-from-preopen)
  * directory descriptor. With openat2 the kernel enforces RESOLVE_BENEATH
  * atomically. Without it (ENOSYS, or LUNATIC_WASI_NO_OPENAT2=1 for tests)
  * walk() opens one component at a time with O_NOFOLLOW relative to the
@@ -32,9 +32,9 @@
 /* -1 unknown, 0 absent (fall back to walk), 1 present. Racy but benign. */
 static int have_openat2 = -1;
 
-int wasi_path_copy(wasm_exec *x, uint32_t ptr, uint32_t len, char *out, size_t size)
+int lwasi_path_copy(lw_exec *x, uint32_t ptr, uint32_t len, char *out, size_t size)
 {
-    const uint8_t *p = wasi_mem(x, ptr, len);
+    const uint8_t *p = lwasi_mem(x, ptr, len);
     if (!p)
         return WE_FAULT;
     if (len >= size)
@@ -207,7 +207,7 @@ out:
     return result;
 }
 
-int wasi_open_beneath(int dirfd, const char *path, int flags, mode_t mode)
+int lwasi_open_beneath(int dirfd, const char *path, int flags, mode_t mode)
 {
     if (!*path)
         return -ENOENT;
@@ -243,7 +243,7 @@ int wasi_open_beneath(int dirfd, const char *path, int flags, mode_t mode)
     return walk(dirfd, path, flags | ((flags & O_PATH) ? 0 : O_NOCTTY), mode);
 }
 
-int wasi_open_parent(int dirfd, char *path, const char **last)
+int lwasi_open_parent(int dirfd, char *path, const char **last)
 {
     size_t len = strlen(path);
     if (!len)
@@ -261,39 +261,39 @@ int wasi_open_parent(int dirfd, char *path, const char **last)
         /* "x/.." names a directory we must not act on by name: resolve
          * it and act on ".", which every *at call refuses sensibly. */
         *last = ".";
-        return wasi_open_beneath(dirfd, path, O_PATH | O_DIRECTORY, 0);
+        return lwasi_open_beneath(dirfd, path, O_PATH | O_DIRECTORY, 0);
     }
     *last = path + s;
     if (s == 0)
-        return wasi_open_beneath(dirfd, ".", O_PATH | O_DIRECTORY, 0);
+        return lwasi_open_beneath(dirfd, ".", O_PATH | O_DIRECTORY, 0);
     char save = path[s];
     path[s] = 0;
-    int fd = wasi_open_beneath(dirfd, path, O_PATH | O_DIRECTORY, 0);
+    int fd = lwasi_open_beneath(dirfd, path, O_PATH | O_DIRECTORY, 0);
     path[s] = save;
     return fd;
 }
 
 /* ---- host functions ------------------------------------------------------- */
 
-#define GET_FD(e, fdnum, need)                                        \
-    int err_ = 0;                                                     \
-    wasi_fd *e = wasi_fd_get(wasi_ctx_of(x), (fdnum), (need), &err_); \
-    if (!e)                                                           \
-        RET(err_)
+#define GET_FD(e, fdnum, need)                                           \
+    int err_ = 0;                                                        \
+    lwasi_fd *e = lwasi_fd_get(lwasi_ctx_of(x), (fdnum), (need), &err_); \
+    if (!e)                                                              \
+        RETURN_ERRNO(err_)
 
 #define GET_PATH(buf, ptr, len)                                       \
     char buf[PATH_MAX];                                               \
     do {                                                              \
-        int r_ = wasi_path_copy(x, (ptr), (len), buf, sizeof buf);    \
+        int r_ = lwasi_path_copy(x, (ptr), (len), buf, sizeof buf);   \
         if (r_)                                                       \
-            RET(r_);                                                  \
+            RETURN_ERRNO(r_);                                         \
     } while (0)
 
 /* path_open(dirfd, dirflags, path, path_len, oflags, rights_base: i64,
  *           rights_inheriting: i64, fdflags, fd_out) -> errno */
 WASI_FN(path_open)
 {
-    wasi_ctx *ctx = wasi_ctx_of(x);
+    lwasi_ctx *ctx = lwasi_ctx_of(x);
     uint32_t oflags = A32(4), fdflags = A32(7);
     uint64_t base = A64(5), inh = A64(6);
     uint64_t need = WR_PATH_OPEN;
@@ -303,12 +303,12 @@ WASI_FN(path_open)
         need |= WR_PATH_FILESTAT_SET_SIZE;
     GET_FD(d, A32(0), need);
     GET_PATH(path, A32(2), A32(3));
-    if (!wasi_mem(x, A32(8), 4))
-        RET(WE_FAULT);
+    if (!lwasi_mem(x, A32(8), 4))
+        RETURN_ERRNO(WE_FAULT);
     if ((oflags & ~15u) || (fdflags & ~31u))
-        RET(WE_INVAL);
+        RETURN_ERRNO(WE_INVAL);
     if ((oflags & WO_DIRECTORY) && (oflags & (WO_CREAT | WO_EXCL | WO_TRUNC)))
-        RET(WE_INVAL);
+        RETURN_ERRNO(WE_INVAL);
     int rd = (base & (WR_FD_READ | WR_FD_READDIR)) != 0;
     int wr = (base & (WR_FD_WRITE | WR_FD_ALLOCATE | WR_FD_FILESTAT_SET_SIZE)) != 0 ||
              (fdflags & WFD_APPEND);
@@ -336,28 +336,28 @@ WASI_FN(path_open)
         fl |= O_NONBLOCK;
     if (!(A32(1) & WL_SYMLINK_FOLLOW))
         fl |= O_NOFOLLOW;
-    int host = wasi_open_beneath(d->host, path, fl, 0666);
+    int host = lwasi_open_beneath(d->host, path, fl, 0666);
     if (host < 0)
-        RET(wasi_errno(-host));
+        RETURN_ERRNO(lwasi_errno(-host));
     struct stat st;
     if (fstat(host, &st)) {
         int er = errno;
         close(host);
-        RET(wasi_errno(er));
+        RETURN_ERRNO(lwasi_errno(er));
     }
-    uint8_t type = wasi_filetype(st.st_mode, host);
+    uint8_t type = lwasi_filetype(st.st_mode, host);
     uint64_t mask = type == WFT_DIR ? WR_DIR : type == WFT_REG ? WR_FILE : WR_STREAM;
     if (type == WFT_CHAR && isatty(host))
         mask &= ~(WR_FD_SEEK | WR_FD_TELL);
     /* d may move when the table grows: read what we need first. */
     uint64_t dinh = d->inherit;
-    int64_t n = wasi_fd_insert(ctx, host, type, (uint16_t)fdflags, base & dinh & mask,
-                               inh & dinh);
+    int64_t n = lwasi_fd_insert(ctx, host, type, (uint16_t)fdflags, base & dinh & mask,
+                                inh & dinh);
     if (n < 0) {
         close(host);
-        RET(WE_MFILE);
+        RETURN_ERRNO(WE_MFILE);
     }
-    RET(wasi_store_u32(x, A32(8), (uint32_t)n));
+    RETURN_ERRNO(lwasi_store_u32(x, A32(8), (uint32_t)n));
 }
 
 /* Runs `op` on (parent fd, last name) of a guest path beneath fd. */
@@ -365,36 +365,36 @@ WASI_FN(path_open)
     GET_FD(d_, fdnum, need);                                          \
     GET_PATH(path_, ptr, len);                                        \
     const char *last;                                                 \
-    int pfd = wasi_open_parent(d_->host, path_, &last);               \
+    int pfd = lwasi_open_parent(d_->host, path_, &last);              \
     if (pfd < 0)                                                      \
-        RET(wasi_errno(-pfd))
+        RETURN_ERRNO(lwasi_errno(-pfd))
 
 static int done(int pfd, int r)
 {
     int er = r < 0 ? errno : 0;
     close(pfd);
-    return wasi_errno(er);
+    return lwasi_errno(er);
 }
 
 /* path_create_directory(dirfd, path, path_len) -> errno */
 WASI_FN(path_create_directory)
 {
     WITH_PARENT(A32(0), WR_PATH_CREATE_DIRECTORY, A32(1), A32(2), pfd, last);
-    RET(done(pfd, mkdirat(pfd, last, 0777)));
+    RETURN_ERRNO(done(pfd, mkdirat(pfd, last, 0777)));
 }
 
 /* path_remove_directory(dirfd, path, path_len) -> errno */
 WASI_FN(path_remove_directory)
 {
     WITH_PARENT(A32(0), WR_PATH_REMOVE_DIRECTORY, A32(1), A32(2), pfd, last);
-    RET(done(pfd, unlinkat(pfd, last, AT_REMOVEDIR)));
+    RETURN_ERRNO(done(pfd, unlinkat(pfd, last, AT_REMOVEDIR)));
 }
 
 /* path_unlink_file(dirfd, path, path_len) -> errno */
 WASI_FN(path_unlink_file)
 {
     WITH_PARENT(A32(0), WR_PATH_UNLINK_FILE, A32(1), A32(2), pfd, last);
-    RET(done(pfd, unlinkat(pfd, last, 0)));
+    RETURN_ERRNO(done(pfd, unlinkat(pfd, last, 0)));
 }
 
 /* path_symlink(old_path, old_len, dirfd, new_path, new_len) -> errno
@@ -403,36 +403,36 @@ WASI_FN(path_symlink)
 {
     GET_PATH(target, A32(0), A32(1));
     WITH_PARENT(A32(2), WR_PATH_SYMLINK, A32(3), A32(4), pfd, last);
-    RET(done(pfd, symlinkat(target, pfd, last)));
+    RETURN_ERRNO(done(pfd, symlinkat(target, pfd, last)));
 }
 
 /* path_rename(fd, old_path, old_len, new_fd, new_path, new_len) -> errno */
 WASI_FN(path_rename)
 {
     int err2 = 0;
-    wasi_fd *nd = wasi_fd_get(wasi_ctx_of(x), A32(3), WR_PATH_RENAME_TARGET, &err2);
+    lwasi_fd *nd = lwasi_fd_get(lwasi_ctx_of(x), A32(3), WR_PATH_RENAME_TARGET, &err2);
     WITH_PARENT(A32(0), WR_PATH_RENAME_SOURCE, A32(1), A32(2), pfd, last);
     if (!nd) {
         close(pfd);
-        RET(err2);
+        RETURN_ERRNO(err2);
     }
     char npath[PATH_MAX];
-    int r = wasi_path_copy(x, A32(4), A32(5), npath, sizeof npath);
+    int r = lwasi_path_copy(x, A32(4), A32(5), npath, sizeof npath);
     if (r) {
         close(pfd);
-        RET(r);
+        RETURN_ERRNO(r);
     }
     const char *nlast;
-    int npfd = wasi_open_parent(nd->host, npath, &nlast);
+    int npfd = lwasi_open_parent(nd->host, npath, &nlast);
     if (npfd < 0) {
         close(pfd);
-        RET(wasi_errno(-npfd));
+        RETURN_ERRNO(lwasi_errno(-npfd));
     }
     r = renameat(pfd, last, npfd, nlast);
     int er = r < 0 ? errno : 0;
     close(npfd);
     close(pfd);
-    RET(wasi_errno(er));
+    RETURN_ERRNO(lwasi_errno(er));
 }
 
 /* path_link(old_fd, old_flags, old_path, old_len, new_fd, new_path, new_len)
@@ -440,31 +440,31 @@ WASI_FN(path_rename)
 WASI_FN(path_link)
 {
     int err2 = 0;
-    wasi_fd *nd = wasi_fd_get(wasi_ctx_of(x), A32(4), WR_PATH_LINK_TARGET, &err2);
+    lwasi_fd *nd = lwasi_fd_get(lwasi_ctx_of(x), A32(4), WR_PATH_LINK_TARGET, &err2);
     if (A32(1) & WL_SYMLINK_FOLLOW)
-        RET(WE_INVAL);
+        RETURN_ERRNO(WE_INVAL);
     WITH_PARENT(A32(0), WR_PATH_LINK_SOURCE, A32(2), A32(3), pfd, last);
     if (!nd) {
         close(pfd);
-        RET(err2);
+        RETURN_ERRNO(err2);
     }
     char npath[PATH_MAX];
-    int r = wasi_path_copy(x, A32(5), A32(6), npath, sizeof npath);
+    int r = lwasi_path_copy(x, A32(5), A32(6), npath, sizeof npath);
     if (r) {
         close(pfd);
-        RET(r);
+        RETURN_ERRNO(r);
     }
     const char *nlast;
-    int npfd = wasi_open_parent(nd->host, npath, &nlast);
+    int npfd = lwasi_open_parent(nd->host, npath, &nlast);
     if (npfd < 0) {
         close(pfd);
-        RET(wasi_errno(-npfd));
+        RETURN_ERRNO(lwasi_errno(-npfd));
     }
     r = linkat(pfd, last, npfd, nlast, 0);
     int er = r < 0 ? errno : 0;
     close(npfd);
     close(pfd);
-    RET(wasi_errno(er));
+    RETURN_ERRNO(lwasi_errno(er));
 }
 
 /* path_readlink(dirfd, path, path_len, buf, buf_len, bufused_out) -> errno
@@ -473,21 +473,21 @@ WASI_FN(path_readlink)
 {
     GET_FD(d, A32(0), WR_PATH_READLINK);
     GET_PATH(path, A32(1), A32(2));
-    uint8_t *buf = wasi_mem(x, A32(3), A32(4));
-    if (!buf || !wasi_mem(x, A32(5), 4))
-        RET(WE_FAULT);
-    int fd = wasi_open_beneath(d->host, path, O_PATH | O_NOFOLLOW, 0);
+    uint8_t *buf = lwasi_mem(x, A32(3), A32(4));
+    if (!buf || !lwasi_mem(x, A32(5), 4))
+        RETURN_ERRNO(WE_FAULT);
+    int fd = lwasi_open_beneath(d->host, path, O_PATH | O_NOFOLLOW, 0);
     if (fd < 0)
-        RET(wasi_errno(-fd));
+        RETURN_ERRNO(lwasi_errno(-fd));
     char link[PATH_MAX];
     ssize_t n = readlinkat(fd, "", link, sizeof link);
     int er = errno;
     close(fd);
     if (n < 0)
-        RET(wasi_errno(er == ENOENT ? EINVAL : er));
+        RETURN_ERRNO(lwasi_errno(er == ENOENT ? EINVAL : er));
     size_t k = (size_t)n < A32(4) ? (size_t)n : A32(4);
     memcpy(buf, link, k);
-    RET(wasi_store_u32(x, A32(5), (uint32_t)k));
+    RETURN_ERRNO(lwasi_store_u32(x, A32(5), (uint32_t)k));
 }
 
 /* path_filestat_get(dirfd, lookupflags, path, path_len, filestat_out) -> errno */
@@ -495,21 +495,21 @@ WASI_FN(path_filestat_get)
 {
     GET_FD(d, A32(0), WR_PATH_FILESTAT_GET);
     GET_PATH(path, A32(2), A32(3));
-    uint8_t *p = wasi_mem(x, A32(4), 64);
+    uint8_t *p = lwasi_mem(x, A32(4), 64);
     if (!p)
-        RET(WE_FAULT);
+        RETURN_ERRNO(WE_FAULT);
     int fl = O_PATH | ((A32(1) & WL_SYMLINK_FOLLOW) ? 0 : O_NOFOLLOW);
-    int fd = wasi_open_beneath(d->host, path, fl, 0);
+    int fd = lwasi_open_beneath(d->host, path, fl, 0);
     if (fd < 0)
-        RET(wasi_errno(-fd));
+        RETURN_ERRNO(lwasi_errno(-fd));
     struct stat st;
     int r = fstat(fd, &st);
     int er = errno;
     close(fd);
     if (r)
-        RET(wasi_errno(er));
-    wasi_filestat_put(p, &st);
-    RET(0);
+        RETURN_ERRNO(lwasi_errno(er));
+    lwasi_filestat_put(p, &st);
+    RETURN_ERRNO(0);
 }
 
 /* path_filestat_set_times(dirfd, lookupflags, path, path_len, atim: i64,
@@ -519,13 +519,13 @@ WASI_FN(path_filestat_set_times)
     GET_FD(d, A32(0), WR_PATH_FILESTAT_SET_TIMES);
     GET_PATH(path, A32(2), A32(3));
     struct timespec ts[2];
-    int r = wasi_times(A64(4), A64(5), A32(6), ts);
+    int r = lwasi_times(A64(4), A64(5), A32(6), ts);
     if (r)
-        RET(r);
+        RETURN_ERRNO(r);
     int follow = (A32(1) & WL_SYMLINK_FOLLOW) != 0;
-    int fd = wasi_open_beneath(d->host, path, O_PATH | (follow ? 0 : O_NOFOLLOW), 0);
+    int fd = lwasi_open_beneath(d->host, path, O_PATH | (follow ? 0 : O_NOFOLLOW), 0);
     if (fd < 0)
-        RET(wasi_errno(-fd));
+        RETURN_ERRNO(lwasi_errno(-fd));
     r = utimensat(fd, "", ts, AT_EMPTY_PATH | (follow ? 0 : AT_SYMLINK_NOFOLLOW));
     int er = errno;
     if (r && er == EINVAL) {
@@ -536,5 +536,5 @@ WASI_FN(path_filestat_set_times)
         er = errno;
     }
     close(fd);
-    RET(r ? wasi_errno(er) : 0);
+    RETURN_ERRNO(r ? lwasi_errno(er) : 0);
 }

@@ -2,7 +2,7 @@
  * wasi_poll.c - poll_oneoff, sched_yield and the sock_* host functions.
  *
  * None of them blocks: when nothing is ready they record the wait in the
- * context and return WASM_SUSPEND (the contract in wasi.h). poll_oneoff
+ * context and return LW_SUSPEND (the contract in wasi.h). poll_oneoff
  * keeps the time of its first call across re-entries, so that relative
  * clock timeouts are measured from when the guest asked.
  */
@@ -24,15 +24,15 @@ static void put_event(uint8_t *out, uint64_t userdata, uint16_t error, uint8_t t
                       uint64_t nbytes, uint16_t flags)
 {
     memset(out, 0, 32);
-    wasi_put_u64(out, userdata);
-    wasi_put_u16(out + 8, error);
+    lwasi_put_u64(out, userdata);
+    lwasi_put_u16(out + 8, error);
     out[10] = type;
-    wasi_put_u64(out + 16, nbytes);
-    wasi_put_u16(out + 24, flags);
+    lwasi_put_u64(out + 16, nbytes);
+    lwasi_put_u16(out + 24, flags);
 }
 
 /* Bytes readable now on a stream or a file (best effort, as wasmtime). */
-static uint64_t readable(const wasi_fd *e)
+static uint64_t readable(const lwasi_fd *e)
 {
     if (e->type == WFT_REG) {
         struct stat st;
@@ -51,15 +51,15 @@ static uint64_t readable(const wasi_fd *e)
  * -> errno. Subscriptions are 48 bytes, events 32. */
 WASI_FN(poll_oneoff)
 {
-    wasi_ctx *ctx = wasi_ctx_of(x);
+    lwasi_ctx *ctx = lwasi_ctx_of(x);
     uint32_t n = A32(2);
     if (n == 0)
-        RET(WE_INVAL);
-    const uint8_t *in = wasi_mem(x, A32(0), (uint64_t)n * 48);
-    uint8_t *out = wasi_mem(x, A32(1), (uint64_t)n * 32);
-    if (!in || !out || !wasi_mem(x, A32(3), 4))
-        RET(WE_FAULT);
-    int64_t now = wasi_now_ns();
+        RETURN_ERRNO(WE_INVAL);
+    const uint8_t *in = lwasi_mem(x, A32(0), (uint64_t)n * 48);
+    uint8_t *out = lwasi_mem(x, A32(1), (uint64_t)n * 32);
+    if (!in || !out || !lwasi_mem(x, A32(3), 4))
+        RETURN_ERRNO(WE_FAULT);
+    int64_t now = lwasi_now_ns();
     if (!ctx->wait.active)
         ctx->poll_start = now;
     int64_t start = ctx->poll_start;
@@ -72,7 +72,7 @@ WASI_FN(poll_oneoff)
     if (!pfd || !pidx) {
         free(pfd);
         free(pidx);
-        RET(WE_NOMEM);
+        RETURN_ERRNO(WE_NOMEM);
     }
     uint32_t npfd = 0, nev = 0;
     int64_t deadline = -1;
@@ -80,17 +80,17 @@ WASI_FN(poll_oneoff)
     if (!ev) {
         free(pfd);
         free(pidx);
-        RET(WE_NOMEM);
+        RETURN_ERRNO(WE_NOMEM);
     }
     int result = 0;
     for (uint32_t i = 0; i < n && !result; i++) {
         const uint8_t *s = in + 48 * (size_t)i;
-        uint64_t ud = wasi_get_u64(s);
+        uint64_t ud = lwasi_get_u64(s);
         uint8_t tag = s[8];
         if (tag == EV_CLOCK) {
-            uint32_t id = wasi_get_u32(s + 16);
-            uint64_t timeout = wasi_get_u64(s + 24);
-            uint16_t fl = wasi_get_u16(s + 40);
+            uint32_t id = lwasi_get_u32(s + 16);
+            uint64_t timeout = lwasi_get_u64(s + 24);
+            uint16_t fl = lwasi_get_u16(s + 40);
             int64_t t = timeout > INT64_MAX ? INT64_MAX : (int64_t)timeout;
             int64_t rem;
             if (id == 0 || id == 1) {
@@ -111,7 +111,7 @@ WASI_FN(poll_oneoff)
             }
         } else if (tag == EV_FD_READ || tag == EV_FD_WRITE) {
             int err = 0;
-            wasi_fd *e = wasi_fd_get(ctx, wasi_get_u32(s + 16), WR_POLL_FD_READWRITE, &err);
+            lwasi_fd *e = lwasi_fd_get(ctx, lwasi_get_u32(s + 16), WR_POLL_FD_READWRITE, &err);
             if (!e) {
                 put_event(ev + 32 * nev++, ud, (uint16_t)err, tag, 0, 0);
             } else if (e->type == WFT_REG || e->type == WFT_DIR) {
@@ -129,14 +129,14 @@ WASI_FN(poll_oneoff)
     if (!result && npfd) {
         int r = poll(pfd, npfd, 0);
         if (r < 0)
-            result = wasi_errno(errno);
+            result = lwasi_errno(errno);
         for (uint32_t j = 0; r > 0 && j < npfd; j++) {
             if (!pfd[j].revents)
                 continue;
             const uint8_t *s = in + 48 * (size_t)pidx[j];
             uint8_t tag = s[8];
             int err = 0;
-            wasi_fd *e = wasi_fd_get(ctx, wasi_get_u32(s + 16), 0, &err);
+            lwasi_fd *e = lwasi_fd_get(ctx, lwasi_get_u32(s + 16), 0, &err);
             uint16_t error = 0, flags = 0;
             uint64_t nb = 0;
             if (pfd[j].revents & POLLNVAL)
@@ -147,112 +147,112 @@ WASI_FN(poll_oneoff)
                 flags = EVRW_HANGUP;
             if (!error && tag == EV_FD_READ && e)
                 nb = readable(e);
-            put_event(ev + 32 * nev++, wasi_get_u64(s), error, tag, nb, flags);
+            put_event(ev + 32 * nev++, lwasi_get_u64(s), error, tag, nb, flags);
         }
     }
     if (!result && nev == 0) {
         /* Nothing ready: wait for the fds and/or the earliest deadline. */
-        wasi_wait_reset(ctx);
+        lwasi_wait_reset(ctx);
         for (uint32_t j = 0; j < npfd && !result; j++)
-            if (wasi_wait_fd(ctx, pfd[j].fd, pfd[j].events))
+            if (lwasi_wait_fd(ctx, pfd[j].fd, pfd[j].events))
                 result = WE_NOMEM;
         if (!result) {
             free(pfd);
             free(pidx);
             free(ev);
-            return wasi_suspend(ctx, deadline);
+            return lwasi_suspend(ctx, deadline);
         }
     }
-    wasi_wait_done(ctx);
+    lwasi_wait_done(ctx);
     if (!result) {
         memcpy(out, ev, (size_t)nev * 32);
-        wasi_put_u32(wasi_mem(x, A32(3), 4), nev);
+        lwasi_put_u32(lwasi_mem(x, A32(3), 4), nev);
     }
     free(pfd);
     free(pidx);
     free(ev);
-    RET(result);
+    RETURN_ERRNO(result);
 }
 
 /* sched_yield() -> errno: suspends once with nothing to wait for, so that
  * a scheduler runs someone else; the re-entry returns 0. */
 WASI_FN(sched_yield)
 {
-    wasi_ctx *ctx = wasi_ctx_of(x);
+    lwasi_ctx *ctx = lwasi_ctx_of(x);
     if (ctx->wait.active) {
-        wasi_wait_done(ctx);
-        RET(0);
+        lwasi_wait_done(ctx);
+        RETURN_ERRNO(0);
     }
-    wasi_wait_reset(ctx);
-    return wasi_suspend(ctx, -1);
+    lwasi_wait_reset(ctx);
+    return lwasi_suspend(ctx, -1);
 }
 
-static int is_sock(const wasi_fd *e)
+static int is_sock(const lwasi_fd *e)
 {
     return e->type == WFT_SOCK_STREAM || e->type == WFT_SOCK_DGRAM;
 }
 
 /* Suspends on a socket that is not ready (or AGAIN for NONBLOCK). */
-static int sock_wait(wasi_ctx *ctx, wasi_fd *e, short events, wasm_val *args)
+static int sock_wait(lwasi_ctx *ctx, lwasi_fd *e, short events, lw_val *args)
 {
     if (e->flags & WFD_NONBLOCK) {
-        wasi_wait_done(ctx);
-        RET(WE_AGAIN);
+        lwasi_wait_done(ctx);
+        RETURN_ERRNO(WE_AGAIN);
     }
-    wasi_wait_reset(ctx);
-    if (wasi_wait_fd(ctx, e->host, events))
-        RET(WE_NOMEM);
-    return wasi_suspend(ctx, -1);
+    lwasi_wait_reset(ctx);
+    if (lwasi_wait_fd(ctx, e->host, events))
+        RETURN_ERRNO(WE_NOMEM);
+    return lwasi_suspend(ctx, -1);
 }
 
 /* sock_accept(fd, flags, fd_out) -> errno */
 WASI_FN(sock_accept)
 {
-    wasi_ctx *ctx = wasi_ctx_of(x);
+    lwasi_ctx *ctx = lwasi_ctx_of(x);
     int err = 0;
-    wasi_fd *e = wasi_fd_get(ctx, A32(0), WR_SOCK_ACCEPT, &err);
+    lwasi_fd *e = lwasi_fd_get(ctx, A32(0), WR_SOCK_ACCEPT, &err);
     if (!e)
-        RET(err);
+        RETURN_ERRNO(err);
     if (A32(1) & ~(uint32_t)WFD_NONBLOCK)
-        RET(WE_INVAL);
-    if (!wasi_mem(x, A32(2), 4))
-        RET(WE_FAULT);
+        RETURN_ERRNO(WE_INVAL);
+    if (!lwasi_mem(x, A32(2), 4))
+        RETURN_ERRNO(WE_FAULT);
     if (!is_sock(e))
-        RET(WE_NOTSOCK);
+        RETURN_ERRNO(WE_NOTSOCK);
     int s = accept4(e->host, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (s < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
         return sock_wait(ctx, e, POLLIN, args);
-    wasi_wait_done(ctx);
+    lwasi_wait_done(ctx);
     if (s < 0)
-        RET(wasi_errno(errno));
-    int64_t fd = wasi_fd_insert(ctx, s, WFT_SOCK_STREAM, (uint16_t)(A32(1) & WFD_NONBLOCK),
-                                WR_STREAM, 0);
+        RETURN_ERRNO(lwasi_errno(errno));
+    int64_t fd = lwasi_fd_insert(ctx, s, WFT_SOCK_STREAM, (uint16_t)(A32(1) & WFD_NONBLOCK),
+                                 WR_STREAM, 0);
     if (fd < 0) {
         close(s);
-        RET(WE_MFILE);
+        RETURN_ERRNO(WE_MFILE);
     }
-    RET(wasi_store_u32(x, A32(2), (uint32_t)fd));
+    RETURN_ERRNO(lwasi_store_u32(x, A32(2), (uint32_t)fd));
 }
 
 /* sock_recv(fd, ri_data, ri_data_len, ri_flags, ro_datalen_out, ro_flags_out)
  * -> errno. ri_flags: RECV_PEEK = 1, RECV_WAITALL = 2. */
 WASI_FN(sock_recv)
 {
-    wasi_ctx *ctx = wasi_ctx_of(x);
+    lwasi_ctx *ctx = lwasi_ctx_of(x);
     int err = 0;
-    wasi_fd *e = wasi_fd_get(ctx, A32(0), WR_FD_READ, &err);
+    lwasi_fd *e = lwasi_fd_get(ctx, A32(0), WR_FD_READ, &err);
     if (!e)
-        RET(err);
+        RETURN_ERRNO(err);
     if (A32(3) & ~3u)
-        RET(WE_INVAL);
-    if (!wasi_mem(x, A32(4), 4) || !wasi_mem(x, A32(5), 2))
-        RET(WE_FAULT);
+        RETURN_ERRNO(WE_INVAL);
+    if (!lwasi_mem(x, A32(4), 4) || !lwasi_mem(x, A32(5), 2))
+        RETURN_ERRNO(WE_FAULT);
     if (!is_sock(e))
-        RET(WE_NOTSOCK);
+        RETURN_ERRNO(WE_NOTSOCK);
     struct iovec iov[1024];
-    int k = wasi_iovecs(x, A32(1), A32(2), iov, 1024);
+    int k = lwasi_iovecs(x, A32(1), A32(2), iov, 1024);
     if (k < 0)
-        RET(-k);
+        RETURN_ERRNO(-k);
     struct msghdr msg;
     memset(&msg, 0, sizeof msg);
     msg.msg_iov = iov;
@@ -261,32 +261,32 @@ WASI_FN(sock_recv)
     ssize_t r = recvmsg(e->host, &msg, fl);
     if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
         return sock_wait(ctx, e, POLLIN, args);
-    wasi_wait_done(ctx);
+    lwasi_wait_done(ctx);
     if (r < 0)
-        RET(wasi_errno(errno));
-    wasi_put_u32(wasi_mem(x, A32(4), 4), (uint32_t)r);
-    wasi_put_u16(wasi_mem(x, A32(5), 2), (msg.msg_flags & MSG_TRUNC) ? 1 : 0);
-    RET(0);
+        RETURN_ERRNO(lwasi_errno(errno));
+    lwasi_put_u32(lwasi_mem(x, A32(4), 4), (uint32_t)r);
+    lwasi_put_u16(lwasi_mem(x, A32(5), 2), (msg.msg_flags & MSG_TRUNC) ? 1 : 0);
+    RETURN_ERRNO(0);
 }
 
 /* sock_send(fd, si_data, si_data_len, si_flags, so_datalen_out) -> errno */
 WASI_FN(sock_send)
 {
-    wasi_ctx *ctx = wasi_ctx_of(x);
+    lwasi_ctx *ctx = lwasi_ctx_of(x);
     int err = 0;
-    wasi_fd *e = wasi_fd_get(ctx, A32(0), WR_FD_WRITE, &err);
+    lwasi_fd *e = lwasi_fd_get(ctx, A32(0), WR_FD_WRITE, &err);
     if (!e)
-        RET(err);
+        RETURN_ERRNO(err);
     if (A32(3))
-        RET(WE_INVAL);
-    if (!wasi_mem(x, A32(4), 4))
-        RET(WE_FAULT);
+        RETURN_ERRNO(WE_INVAL);
+    if (!lwasi_mem(x, A32(4), 4))
+        RETURN_ERRNO(WE_FAULT);
     if (!is_sock(e))
-        RET(WE_NOTSOCK);
+        RETURN_ERRNO(WE_NOTSOCK);
     struct iovec iov[1024];
-    int k = wasi_iovecs(x, A32(1), A32(2), iov, 1024);
+    int k = lwasi_iovecs(x, A32(1), A32(2), iov, 1024);
     if (k < 0)
-        RET(-k);
+        RETURN_ERRNO(-k);
     struct msghdr msg;
     memset(&msg, 0, sizeof msg);
     msg.msg_iov = iov;
@@ -294,26 +294,26 @@ WASI_FN(sock_send)
     ssize_t r = sendmsg(e->host, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
     if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
         return sock_wait(ctx, e, POLLOUT, args);
-    wasi_wait_done(ctx);
+    lwasi_wait_done(ctx);
     if (r < 0)
-        RET(wasi_errno(errno));
-    RET(wasi_store_u32(x, A32(4), (uint32_t)r));
+        RETURN_ERRNO(lwasi_errno(errno));
+    RETURN_ERRNO(lwasi_store_u32(x, A32(4), (uint32_t)r));
 }
 
 /* sock_shutdown(fd, how: SHUT_RD = 1 | SHUT_WR = 2) -> errno */
 WASI_FN(sock_shutdown)
 {
     int err = 0;
-    wasi_fd *e = wasi_fd_get(wasi_ctx_of(x), A32(0), WR_SOCK_SHUTDOWN, &err);
+    lwasi_fd *e = lwasi_fd_get(lwasi_ctx_of(x), A32(0), WR_SOCK_SHUTDOWN, &err);
     if (!e)
-        RET(err);
+        RETURN_ERRNO(err);
     uint32_t how = A32(1);
     if (how == 0 || how > 3)
-        RET(WE_INVAL);
+        RETURN_ERRNO(WE_INVAL);
     if (!is_sock(e))
-        RET(WE_NOTSOCK);
+        RETURN_ERRNO(WE_NOTSOCK);
     int h = how == 3 ? SHUT_RDWR : how == 1 ? SHUT_RD : SHUT_WR;
     if (shutdown(e->host, h))
-        RET(wasi_errno(errno));
-    RET(0);
+        RETURN_ERRNO(lwasi_errno(errno));
+    RETURN_ERRNO(0);
 }

@@ -57,8 +57,8 @@ typedef struct fixup {
 } fixup;
 
 typedef struct compiler {
-    wasm_module *m;
-    wasm_code *fn;
+    lw_module *m;
+    lw_code *fn;
     reader r;
     /* locals */
     uint32_t nlocals;
@@ -116,7 +116,7 @@ static void emit(compiler *c, uint32_t v)
 static uint32_t emit_op(compiler *c, uint32_t op)
 {
     uint32_t pos = c->ncode;
-    emit(c, (uint32_t)wasm_op_offsets[op]);
+    emit(c, (uint32_t)lw_op_offsets[op]);
     c->last_pos = pos;
     c->last_op = op;
     c->last_dst = NO_POS;
@@ -362,7 +362,7 @@ static void move_to_label(compiler *c, const ctrl *f, uint32_t n)
  * on a conditional path, so it emits moves without changing operand kinds. */
 static void emit_const(compiler *c, uint32_t dst, const operand *o)
 {
-    if (o->type == WASM_I32 || o->type == WASM_F32) {
+    if (o->type == LW_I32 || o->type == LW_F32) {
         emit_op(c, OP_CONST32);
         emit(c, dst);
         emit(c, (uint32_t)o->val);
@@ -487,7 +487,7 @@ static uint32_t imm_base(uint32_t op)
 #define IMM_BASE(n, c, f, rf, e, imm, br) IMM_BASE_##imm(n)
 #define IMM_BASE_Y(n) case OP_##n##_I: return OP_##n;
 #define IMM_BASE_N(n)
-        WASM_BINOPS(IMM_BASE)
+        LW_BINOPS(IMM_BASE)
     }
     return OP_COUNT;
 }
@@ -499,7 +499,7 @@ static uint32_t cmp_branch(uint32_t op, bool imm)
 #define CB(n, c, f, rf, e, imm_, br) CB_##br(n)
 #define CB_Y(n) case OP_##n: return imm ? OP_BR_##n##_I : OP_BR_##n;
 #define CB_N(n)
-        WASM_BINOPS(CB)
+        LW_BINOPS(CB)
     }
     return OP_COUNT;
 }
@@ -575,7 +575,7 @@ static bool read_blocktype(compiler *c, uint32_t *np, const uint8_t **p, uint32_
         return fail(c, "malformed value type");
     if ((uint64_t)idx >= c->m->ntypes)
         return fail(c, "unknown type");
-    const wasm_functype *t = c->m->types[idx];
+    const lw_functype *t = c->m->types[idx];
     *np = t->nparams;
     *p = t->params;
     *nr = t->nresults;
@@ -593,7 +593,7 @@ static ctrl *enter_block(compiler *c, uint8_t kind)
         return NULL;
     uint32_t cond = NO_POS;
     if (kind == C_IF)
-        cond = pop_pos(c, WASM_I32, NULL);
+        cond = pop_pos(c, LW_I32, NULL);
     check_top(c, np, p);
     fill_polymorphic(c, np, p);
     if (c->r.bad)
@@ -659,40 +659,40 @@ static void finish_arm(compiler *c, ctrl *f)
 static void numeric_types(uint8_t op, uint8_t *in, uint8_t *out, bool *unary)
 {
     *unary = false;
-    if (op == 0x45) { *in = WASM_I32; *out = WASM_I32; *unary = true; return; }
-    if (op >= 0x46 && op <= 0x4f) { *in = WASM_I32; *out = WASM_I32; return; }
-    if (op == 0x50) { *in = WASM_I64; *out = WASM_I32; *unary = true; return; }
-    if (op >= 0x51 && op <= 0x5a) { *in = WASM_I64; *out = WASM_I32; return; }
-    if (op >= 0x5b && op <= 0x60) { *in = WASM_F32; *out = WASM_I32; return; }
-    if (op >= 0x61 && op <= 0x66) { *in = WASM_F64; *out = WASM_I32; return; }
-    if (op >= 0x67 && op <= 0x69) { *in = *out = WASM_I32; *unary = true; return; }
-    if (op >= 0x6a && op <= 0x78) { *in = *out = WASM_I32; return; }
-    if (op >= 0x79 && op <= 0x7b) { *in = *out = WASM_I64; *unary = true; return; }
-    if (op >= 0x7c && op <= 0x8a) { *in = *out = WASM_I64; return; }
-    if (op >= 0x8b && op <= 0x91) { *in = *out = WASM_F32; *unary = true; return; }
-    if (op >= 0x92 && op <= 0x98) { *in = *out = WASM_F32; return; }
-    if (op >= 0x99 && op <= 0x9f) { *in = *out = WASM_F64; *unary = true; return; }
-    if (op >= 0xa0 && op <= 0xa6) { *in = *out = WASM_F64; return; }
+    if (op == 0x45) { *in = LW_I32; *out = LW_I32; *unary = true; return; }
+    if (op >= 0x46 && op <= 0x4f) { *in = LW_I32; *out = LW_I32; return; }
+    if (op == 0x50) { *in = LW_I64; *out = LW_I32; *unary = true; return; }
+    if (op >= 0x51 && op <= 0x5a) { *in = LW_I64; *out = LW_I32; return; }
+    if (op >= 0x5b && op <= 0x60) { *in = LW_F32; *out = LW_I32; return; }
+    if (op >= 0x61 && op <= 0x66) { *in = LW_F64; *out = LW_I32; return; }
+    if (op >= 0x67 && op <= 0x69) { *in = *out = LW_I32; *unary = true; return; }
+    if (op >= 0x6a && op <= 0x78) { *in = *out = LW_I32; return; }
+    if (op >= 0x79 && op <= 0x7b) { *in = *out = LW_I64; *unary = true; return; }
+    if (op >= 0x7c && op <= 0x8a) { *in = *out = LW_I64; return; }
+    if (op >= 0x8b && op <= 0x91) { *in = *out = LW_F32; *unary = true; return; }
+    if (op >= 0x92 && op <= 0x98) { *in = *out = LW_F32; return; }
+    if (op >= 0x99 && op <= 0x9f) { *in = *out = LW_F64; *unary = true; return; }
+    if (op >= 0xa0 && op <= 0xa6) { *in = *out = LW_F64; return; }
     *unary = true;
     switch (op) {
-    case 0xa7: *in = WASM_I64; *out = WASM_I32; return;
-    case 0xa8: case 0xa9: *in = WASM_F32; *out = WASM_I32; return;
-    case 0xaa: case 0xab: *in = WASM_F64; *out = WASM_I32; return;
-    case 0xac: case 0xad: *in = WASM_I32; *out = WASM_I64; return;
-    case 0xae: case 0xaf: *in = WASM_F32; *out = WASM_I64; return;
-    case 0xb0: case 0xb1: *in = WASM_F64; *out = WASM_I64; return;
-    case 0xb2: case 0xb3: *in = WASM_I32; *out = WASM_F32; return;
-    case 0xb4: case 0xb5: *in = WASM_I64; *out = WASM_F32; return;
-    case 0xb6: *in = WASM_F64; *out = WASM_F32; return;
-    case 0xb7: case 0xb8: *in = WASM_I32; *out = WASM_F64; return;
-    case 0xb9: case 0xba: *in = WASM_I64; *out = WASM_F64; return;
-    case 0xbb: *in = WASM_F32; *out = WASM_F64; return;
-    case 0xbc: *in = WASM_F32; *out = WASM_I32; return;
-    case 0xbd: *in = WASM_F64; *out = WASM_I64; return;
-    case 0xbe: *in = WASM_I32; *out = WASM_F32; return;
-    case 0xbf: *in = WASM_I64; *out = WASM_F64; return;
-    case 0xc0: case 0xc1: *in = *out = WASM_I32; return;
-    case 0xc2: case 0xc3: case 0xc4: *in = *out = WASM_I64; return;
+    case 0xa7: *in = LW_I64; *out = LW_I32; return;
+    case 0xa8: case 0xa9: *in = LW_F32; *out = LW_I32; return;
+    case 0xaa: case 0xab: *in = LW_F64; *out = LW_I32; return;
+    case 0xac: case 0xad: *in = LW_I32; *out = LW_I64; return;
+    case 0xae: case 0xaf: *in = LW_F32; *out = LW_I64; return;
+    case 0xb0: case 0xb1: *in = LW_F64; *out = LW_I64; return;
+    case 0xb2: case 0xb3: *in = LW_I32; *out = LW_F32; return;
+    case 0xb4: case 0xb5: *in = LW_I64; *out = LW_F32; return;
+    case 0xb6: *in = LW_F64; *out = LW_F32; return;
+    case 0xb7: case 0xb8: *in = LW_I32; *out = LW_F64; return;
+    case 0xb9: case 0xba: *in = LW_I64; *out = LW_F64; return;
+    case 0xbb: *in = LW_F32; *out = LW_F64; return;
+    case 0xbc: *in = LW_F32; *out = LW_I32; return;
+    case 0xbd: *in = LW_F64; *out = LW_I64; return;
+    case 0xbe: *in = LW_I32; *out = LW_F32; return;
+    case 0xbf: *in = LW_I64; *out = LW_F64; return;
+    case 0xc0: case 0xc1: *in = *out = LW_I32; return;
+    case 0xc2: case 0xc3: case 0xc4: *in = *out = LW_I64; return;
     }
 }
 
@@ -701,8 +701,8 @@ static uint32_t numeric_op(uint32_t op)
 {
     switch (op) {
 #define CASE_OP(name, code, ...) case code: return OP_##name;
-        WASM_BINOPS(CASE_OP)
-        WASM_UNOPS(CASE_OP)
+        LW_BINOPS(CASE_OP)
+        LW_UNOPS(CASE_OP)
     case 0x6d: return OP_I32_DIV_S;
     case 0x6e: return OP_I32_DIV_U;
     case 0x6f: return OP_I32_REM_S;
@@ -730,7 +730,7 @@ static uint32_t imm_form(uint32_t op)
 #define IMM_CASE(n, c, f, rf, e, imm, br) IMM_CASE_##imm(n)
 #define IMM_CASE_Y(n) case OP_##n: return OP_##n##_I;
 #define IMM_CASE_N(n)
-        WASM_BINOPS(IMM_CASE)
+        LW_BINOPS(IMM_CASE)
     }
     return OP_COUNT;
 }
@@ -782,7 +782,7 @@ static void do_numeric(compiler *c, uint8_t opcode)
     operand *ob = &c->stk[b];
     uint32_t imm = imm_form(op);
     bool use_imm = imm != OP_COUNT && ob->kind == K_CONST &&
-                   (in == WASM_I32 || (int64_t)ob->val == (int64_t)(int32_t)ob->val);
+                   (in == LW_I32 || (int64_t)ob->val == (int64_t)(int32_t)ob->val);
     uint32_t sa = src(c, a);
     uint32_t sb = use_imm ? (uint32_t)ob->val : src(c, b);
     release_from(c, a, a + 2);
@@ -809,7 +809,7 @@ static void do_load(compiler *c, uint32_t op, uint8_t type, uint32_t natural)
         fail(c, "alignment must not be larger than natural");
         return;
     }
-    uint32_t a = pop_pos(c, WASM_I32, NULL);
+    uint32_t a = pop_pos(c, LW_I32, NULL);
     if (c->r.bad)
         return;
     if (dead(c) || a == NO_POS) {
@@ -835,7 +835,7 @@ static void do_store(compiler *c, uint32_t op, uint8_t type, uint32_t natural)
         return;
     }
     uint32_t v = pop_pos(c, type, NULL);
-    uint32_t a = pop_pos(c, WASM_I32, NULL);
+    uint32_t a = pop_pos(c, LW_I32, NULL);
     if (c->r.bad || dead(c) || a == NO_POS || v == NO_POS) {
         if (a != NO_POS)
             release_from(c, a, a + 2);
@@ -873,7 +873,7 @@ static uint32_t pop_n(compiler *c, uint32_t n, const uint8_t *types)
     return n ? first : c->depth;
 }
 
-static void do_call(compiler *c, const wasm_functype *t, uint32_t op, uint32_t idx,
+static void do_call(compiler *c, const lw_functype *t, uint32_t op, uint32_t idx,
                     uint32_t extra, uint32_t elem_pos)
 {
     uint32_t first = pop_n(c, t->nparams, t->params);
@@ -966,7 +966,7 @@ static uint8_t table_type(compiler *c, uint32_t t)
 {
     if (t >= c->m->ntables) {
         fail(c, "unknown table");
-        return WASM_FUNCREF;
+        return LW_FUNCREF;
     }
     return c->m->tables[t].elemtype;
 }
@@ -1012,12 +1012,12 @@ static void do_prefixed(compiler *c)
     uint32_t sub = rd_u32(r);
     if (r->bad)
         return;
-    uint8_t t3[3] = {WASM_I32, WASM_I32, WASM_I32};
+    uint8_t t3[3] = {LW_I32, LW_I32, LW_I32};
     if (sub <= 7) {
-        static const uint8_t in[8] = {WASM_F32, WASM_F32, WASM_F64, WASM_F64,
-                                      WASM_F32, WASM_F32, WASM_F64, WASM_F64};
-        static const uint8_t out[8] = {WASM_I32, WASM_I32, WASM_I32, WASM_I32,
-                                       WASM_I64, WASM_I64, WASM_I64, WASM_I64};
+        static const uint8_t in[8] = {LW_F32, LW_F32, LW_F64, LW_F64,
+                                      LW_F32, LW_F32, LW_F64, LW_F64};
+        static const uint8_t out[8] = {LW_I32, LW_I32, LW_I32, LW_I32,
+                                       LW_I64, LW_I64, LW_I64, LW_I64};
         emit_generic(c, OP_I32_TRUNC_SAT_F32_S + sub, 1, &in[sub], 0, NULL, out[sub]);
         return;
     }
@@ -1106,8 +1106,8 @@ static void do_prefixed(compiler *c)
         uint8_t tt = table_type(c, t);
         if (r->bad)
             return;
-        uint8_t ty[2] = {tt, WASM_I32};
-        emit_generic(c, OP_TABLE_GROW, 2, ty, 1, &t, WASM_I32);
+        uint8_t ty[2] = {tt, LW_I32};
+        emit_generic(c, OP_TABLE_GROW, 2, ty, 1, &t, LW_I32);
         return;
     }
     case 16: { /* table.size */
@@ -1117,7 +1117,7 @@ static void do_prefixed(compiler *c)
         table_type(c, t);
         if (r->bad)
             return;
-        emit_generic(c, OP_TABLE_SIZE, 0, NULL, 1, &t, WASM_I32);
+        emit_generic(c, OP_TABLE_SIZE, 0, NULL, 1, &t, LW_I32);
         return;
     }
     case 17: { /* table.fill */
@@ -1127,7 +1127,7 @@ static void do_prefixed(compiler *c)
         uint8_t tt = table_type(c, t);
         if (r->bad)
             return;
-        uint8_t ty[3] = {WASM_I32, tt, WASM_I32};
+        uint8_t ty[3] = {LW_I32, tt, LW_I32};
         emit_generic(c, OP_TABLE_FILL, 3, ty, 1, &t, 0);
         return;
     }
@@ -1158,7 +1158,7 @@ static void do_br_table(compiler *c)
     }
     uint32_t cond = NO_POS;
     if (!r->bad)
-        cond = pop_pos(c, WASM_I32, NULL);
+        cond = pop_pos(c, LW_I32, NULL);
     if (r->bad) {
         free(depths);
         return;
@@ -1213,7 +1213,7 @@ static void do_br_table(compiler *c)
 static void translate(compiler *c)
 {
     reader *r = &c->r;
-    wasm_module *m = c->m;
+    lw_module *m = c->m;
     while (!r->bad) {
         if (r->p >= r->end) {
             fail(c, "unexpected end of section or function");
@@ -1327,7 +1327,7 @@ static void translate(compiler *c)
                 fail(c, "unknown label");
                 return;
             }
-            uint32_t cond = pop_pos(c, WASM_I32, NULL);
+            uint32_t cond = pop_pos(c, LW_I32, NULL);
             ctrl *f = &c->ctl[c->nctl - 1 - d];
             uint32_t n = label_arity(f);
             check_top(c, n, label_types(f));
@@ -1396,7 +1396,7 @@ static void translate(compiler *c)
                 fail(c, "unknown function");
                 return;
             }
-            const wasm_functype *t = m->types[m->functypes[idx]];
+            const lw_functype *t = m->types[m->functypes[idx]];
             if (idx < m->nfuncimports)
                 do_call(c, t, OP_CALL_IMPORT, idx, 0, 0);
             else
@@ -1416,11 +1416,11 @@ static void translate(compiler *c)
                 fail(c, "unknown type");
                 return;
             }
-            if (m->tables[tab].elemtype != WASM_FUNCREF) {
+            if (m->tables[tab].elemtype != LW_FUNCREF) {
                 fail(c, "type mismatch");
                 return;
             }
-            uint32_t e = pop_pos(c, WASM_I32, NULL);
+            uint32_t e = pop_pos(c, LW_I32, NULL);
             if (r->bad)
                 return;
             if (e == NO_POS) {
@@ -1456,7 +1456,7 @@ static void translate(compiler *c)
                     return;
             }
             uint32_t top = c->depth;
-            uint32_t cnd = pop_pos(c, WASM_I32, NULL);
+            uint32_t cnd = pop_pos(c, LW_I32, NULL);
             uint8_t tb = T_ANY, ta = T_ANY;
             uint32_t b = pop_pos(c, want, &tb);
             uint32_t a = pop_pos(c, want, &ta);
@@ -1548,7 +1548,7 @@ static void translate(compiler *c)
             uint8_t tt = table_type(c, t);
             if (r->bad)
                 return;
-            static const uint8_t i32 = WASM_I32;
+            static const uint8_t i32 = LW_I32;
             emit_generic(c, OP_TABLE_GET, 1, &i32, 1, &t, tt);
             break;
         }
@@ -1559,47 +1559,47 @@ static void translate(compiler *c)
             uint8_t tt = table_type(c, t);
             if (r->bad)
                 return;
-            uint8_t ty[2] = {WASM_I32, tt};
+            uint8_t ty[2] = {LW_I32, tt};
             emit_generic(c, OP_TABLE_SET, 2, ty, 1, &t, 0);
             break;
         }
-        case 0x28: do_load(c, OP_LOAD32, WASM_I32, 4); break;
-        case 0x29: do_load(c, OP_LOAD64, WASM_I64, 8); break;
-        case 0x2a: do_load(c, OP_LOAD32, WASM_F32, 4); break;
-        case 0x2b: do_load(c, OP_LOAD64, WASM_F64, 8); break;
-        case 0x2c: do_load(c, OP_LOAD8_S32, WASM_I32, 1); break;
-        case 0x2d: do_load(c, OP_LOAD8_U32, WASM_I32, 1); break;
-        case 0x2e: do_load(c, OP_LOAD16_S32, WASM_I32, 2); break;
-        case 0x2f: do_load(c, OP_LOAD16_U32, WASM_I32, 2); break;
-        case 0x30: do_load(c, OP_LOAD8_S64, WASM_I64, 1); break;
-        case 0x31: do_load(c, OP_LOAD8_U32, WASM_I64, 1); break;
-        case 0x32: do_load(c, OP_LOAD16_S64, WASM_I64, 2); break;
-        case 0x33: do_load(c, OP_LOAD16_U32, WASM_I64, 2); break;
-        case 0x34: do_load(c, OP_LOAD32_S64, WASM_I64, 4); break;
-        case 0x35: do_load(c, OP_LOAD32, WASM_I64, 4); break;
-        case 0x36: do_store(c, OP_STORE32, WASM_I32, 4); break;
-        case 0x37: do_store(c, OP_STORE64, WASM_I64, 8); break;
-        case 0x38: do_store(c, OP_STORE32, WASM_F32, 4); break;
-        case 0x39: do_store(c, OP_STORE64, WASM_F64, 8); break;
-        case 0x3a: do_store(c, OP_STORE8, WASM_I32, 1); break;
-        case 0x3b: do_store(c, OP_STORE16, WASM_I32, 2); break;
-        case 0x3c: do_store(c, OP_STORE8, WASM_I64, 1); break;
-        case 0x3d: do_store(c, OP_STORE16, WASM_I64, 2); break;
-        case 0x3e: do_store(c, OP_STORE32, WASM_I64, 4); break;
+        case 0x28: do_load(c, OP_LOAD32, LW_I32, 4); break;
+        case 0x29: do_load(c, OP_LOAD64, LW_I64, 8); break;
+        case 0x2a: do_load(c, OP_LOAD32, LW_F32, 4); break;
+        case 0x2b: do_load(c, OP_LOAD64, LW_F64, 8); break;
+        case 0x2c: do_load(c, OP_LOAD8_S32, LW_I32, 1); break;
+        case 0x2d: do_load(c, OP_LOAD8_U32, LW_I32, 1); break;
+        case 0x2e: do_load(c, OP_LOAD16_S32, LW_I32, 2); break;
+        case 0x2f: do_load(c, OP_LOAD16_U32, LW_I32, 2); break;
+        case 0x30: do_load(c, OP_LOAD8_S64, LW_I64, 1); break;
+        case 0x31: do_load(c, OP_LOAD8_U32, LW_I64, 1); break;
+        case 0x32: do_load(c, OP_LOAD16_S64, LW_I64, 2); break;
+        case 0x33: do_load(c, OP_LOAD16_U32, LW_I64, 2); break;
+        case 0x34: do_load(c, OP_LOAD32_S64, LW_I64, 4); break;
+        case 0x35: do_load(c, OP_LOAD32, LW_I64, 4); break;
+        case 0x36: do_store(c, OP_STORE32, LW_I32, 4); break;
+        case 0x37: do_store(c, OP_STORE64, LW_I64, 8); break;
+        case 0x38: do_store(c, OP_STORE32, LW_F32, 4); break;
+        case 0x39: do_store(c, OP_STORE64, LW_F64, 8); break;
+        case 0x3a: do_store(c, OP_STORE8, LW_I32, 1); break;
+        case 0x3b: do_store(c, OP_STORE16, LW_I32, 2); break;
+        case 0x3c: do_store(c, OP_STORE8, LW_I64, 1); break;
+        case 0x3d: do_store(c, OP_STORE16, LW_I64, 2); break;
+        case 0x3e: do_store(c, OP_STORE32, LW_I64, 4); break;
         case 0x3f: /* memory.size */
             if (rd_u8(r) != 0 && !r->bad)
                 fail(c, "zero byte expected");
             if (r->bad || !check_mem(c))
                 return;
-            emit_generic(c, OP_MEMORY_SIZE, 0, NULL, 0, NULL, WASM_I32);
+            emit_generic(c, OP_MEMORY_SIZE, 0, NULL, 0, NULL, LW_I32);
             break;
         case 0x40: { /* memory.grow */
             if (rd_u8(r) != 0 && !r->bad)
                 fail(c, "zero byte expected");
             if (r->bad || !check_mem(c))
                 return;
-            static const uint8_t i32 = WASM_I32;
-            emit_generic(c, OP_MEMORY_GROW, 1, &i32, 0, NULL, WASM_I32);
+            static const uint8_t i32 = LW_I32;
+            emit_generic(c, OP_MEMORY_GROW, 1, &i32, 0, NULL, LW_I32);
             break;
         }
         case 0x41:
@@ -1608,16 +1608,16 @@ static void translate(compiler *c)
         case 0x44: {
             operand o = {0};
             if (op == 0x41) {
-                o.type = WASM_I32;
+                o.type = LW_I32;
                 o.val = (uint32_t)rd_sleb(r, 32);
             } else if (op == 0x42) {
-                o.type = WASM_I64;
+                o.type = LW_I64;
                 o.val = (uint64_t)rd_sleb(r, 64);
             } else if (op == 0x43) {
-                o.type = WASM_F32;
+                o.type = LW_F32;
                 o.val = rd_fixed32(r);
             } else {
-                o.type = WASM_F64;
+                o.type = LW_F64;
                 o.val = rd_fixed64(r);
             }
             if (r->bad)
@@ -1654,7 +1654,7 @@ static void translate(compiler *c)
             if (a == NO_POS || dead(c)) {
                 if (a != NO_POS)
                     release_from(c, a, a + 1);
-                push(c, WASM_I32);
+                push(c, LW_I32);
                 break;
             }
             c->depth++;
@@ -1662,7 +1662,7 @@ static void translate(compiler *c)
             c->depth--;
             release_from(c, a, a + 1);
             emit_op(c, OP_REF_IS_NULL);
-            push_result(c, WASM_I32);
+            push_result(c, LW_I32);
             emit(c, s);
             break;
         }
@@ -1678,7 +1678,7 @@ static void translate(compiler *c)
                 fail(c, "undeclared function reference");
                 return;
             }
-            emit_generic(c, OP_REF_FUNC, 0, NULL, 0, NULL, WASM_FUNCREF);
+            emit_generic(c, OP_REF_FUNC, 0, NULL, 0, NULL, LW_FUNCREF);
             if (!dead(c))
                 emit(c, (uint32_t)m->funcref[f]);
             break;
@@ -1699,8 +1699,8 @@ static void translate(compiler *c)
     }
 }
 
-int wasm_compile_function(wasm_module *m, const uint8_t *bin, size_t binlen, wasm_code *fn,
-                          wasm_error *err)
+int lw_compile_function(lw_module *m, const uint8_t *bin, size_t binlen, lw_code *fn,
+                        lw_error *err)
 {
     compiler cc;
     compiler *c = &cc;
@@ -1713,7 +1713,7 @@ int wasm_compile_function(wasm_module *m, const uint8_t *bin, size_t binlen, was
     c->last_op = OP_COUNT;
     (void)binlen;
 
-    const wasm_functype *t = fn->type;
+    const lw_functype *t = fn->type;
     fn->nparams = t->nparams;
     fn->nresults = t->nresults;
 

@@ -1,7 +1,7 @@
 /*
  * decode.c - binary module decoding and module-level validation.
  *
- * wasm_module_new reads the sections in order, checks everything that is not
+ * lw_module_new reads the sections in order, checks everything that is not
  * inside a function body (limits, indices, constant expressions, export
  * names, segment kinds), then hands each body to compile.c, which validates
  * and translates it in one pass. The module keeps a private copy of the
@@ -14,7 +14,7 @@
 
 #include "wasm/reader.h"
 
-int wasm_error_set(wasm_error *err, size_t off, const char *fmt, ...)
+int lw_error_set(lw_error *err, size_t off, const char *fmt, ...)
 {
     if (!err || err->failed)
         return -1;
@@ -27,14 +27,14 @@ int wasm_error_set(wasm_error *err, size_t off, const char *fmt, ...)
     return -1;
 }
 
-const char *wasm_trapkind_message(wasm_trapkind k)
+const char *lw_trapkind_message(lw_trapkind k)
 {
     static const char *const msgs[] = {
 #define TRAP_MSG(name, msg) msg,
-        WASM_TRAP_LIST(TRAP_MSG)
+        LW_TRAP_LIST(TRAP_MSG)
 #undef TRAP_MSG
     };
-    return (unsigned)k < WASM_TRAP_COUNT ? msgs[k] : "unknown trap";
+    return (unsigned)k < LW_TRAP_COUNT ? msgs[k] : "unknown trap";
 }
 
 /* Section ids in the order the binary format requires them. */
@@ -110,7 +110,7 @@ static uint8_t rd_reftype(reader *r)
     return t;
 }
 
-static void rd_limits(reader *r, wasm_limits_decl *l, bool is_mem)
+static void rd_limits(reader *r, lw_limits_decl *l, bool is_mem)
 {
     uint8_t flag = rd_u8(r);
     if (flag > 1) {
@@ -123,7 +123,7 @@ static void rd_limits(reader *r, wasm_limits_decl *l, bool is_mem)
     if (r->bad)
         return;
     if (is_mem) {
-        if (l->min > WASM_MAX_PAGES || (flag && l->max > WASM_MAX_PAGES)) {
+        if (l->min > LW_MAX_PAGES || (flag && l->max > LW_MAX_PAGES)) {
             rd_fail(r, "memory size must be at most 65536 pages (4GiB)");
             return;
         }
@@ -134,7 +134,7 @@ static void rd_limits(reader *r, wasm_limits_decl *l, bool is_mem)
 
 /* Decoding state beyond the module itself. */
 typedef struct decoder {
-    wasm_module *m;
+    lw_module *m;
     reader r;
     uint8_t *declared;         /* function index -> referenced outside code */
     uint32_t ncodes;
@@ -143,28 +143,28 @@ typedef struct decoder {
 
 /* Reads a constant expression of the expected type. In Wasm 2.0 constant
  * expressions may only read imported globals (only_imported). */
-static void rd_cexpr(decoder *d, wasm_cexpr *e, uint8_t want, bool only_imported)
+static void rd_cexpr(decoder *d, lw_cexpr *e, uint8_t want, bool only_imported)
 {
     reader *r = &d->r;
-    wasm_module *m = d->m;
+    lw_module *m = d->m;
     uint8_t op = rd_u8(r);
     e->index = 0;
     e->value = 0;
     switch (op) {
     case 0x41:
-        e->kind = CEXPR_CONST, e->type = WASM_I32;
+        e->kind = CEXPR_CONST, e->type = LW_I32;
         e->value = (uint32_t)rd_sleb(r, 32);
         break;
     case 0x42:
-        e->kind = CEXPR_CONST, e->type = WASM_I64;
+        e->kind = CEXPR_CONST, e->type = LW_I64;
         e->value = (uint64_t)rd_sleb(r, 64);
         break;
     case 0x43:
-        e->kind = CEXPR_CONST, e->type = WASM_F32;
+        e->kind = CEXPR_CONST, e->type = LW_F32;
         e->value = rd_fixed32(r);
         break;
     case 0x44:
-        e->kind = CEXPR_CONST, e->type = WASM_F64;
+        e->kind = CEXPR_CONST, e->type = LW_F64;
         e->value = rd_fixed64(r);
         break;
     case 0xd0:
@@ -172,7 +172,7 @@ static void rd_cexpr(decoder *d, wasm_cexpr *e, uint8_t want, bool only_imported
         e->type = rd_reftype(r);
         break;
     case 0xd2:
-        e->kind = CEXPR_REFFUNC, e->type = WASM_FUNCREF;
+        e->kind = CEXPR_REFFUNC, e->type = LW_FUNCREF;
         e->index = rd_u32(r);
         if (!r->bad && e->index >= m->nfuncs) {
             rd_fail(r, "unknown function");
@@ -223,7 +223,7 @@ static void rd_cexpr(decoder *d, wasm_cexpr *e, uint8_t want, bool only_imported
 static void sec_type(decoder *d)
 {
     reader *r = &d->r;
-    wasm_module *m = d->m;
+    lw_module *m = d->m;
     uint32_t n = rd_u32(r);
     if (r->bad)
         return;
@@ -255,8 +255,8 @@ static void sec_type(decoder *d)
                 dst[j] = rd_valtype(r);
         }
         if (!r->bad) {
-            m->types[i] = wasm_functype_get(cnt[0], heap[0] ? heap[0] : buf[0], cnt[1],
-                                            heap[1] ? heap[1] : buf[1]);
+            m->types[i] = lw_functype_get(cnt[0], heap[0] ? heap[0] : buf[0], cnt[1],
+                                          heap[1] ? heap[1] : buf[1]);
             m->ntypes = i + 1;
         }
         free(heap[0]);
@@ -267,7 +267,7 @@ static void sec_type(decoder *d)
 static void sec_import(decoder *d)
 {
     reader *r = &d->r;
-    wasm_module *m = d->m;
+    lw_module *m = d->m;
     uint32_t n = rd_u32(r);
     if (r->bad)
         return;
@@ -277,7 +277,7 @@ static void sec_import(decoder *d)
     }
     m->imports = calloc(n ? n : 1, sizeof *m->imports);
     for (uint32_t i = 0; i < n && !r->bad; i++) {
-        wasm_importdecl *im = &m->imports[i];
+        lw_importdecl *im = &m->imports[i];
         im->module = rd_name(r, &im->module_len);
         if (r->bad)
             return;
@@ -287,7 +287,7 @@ static void sec_import(decoder *d)
         if (r->bad)
             return;
         switch (im->kind) {
-        case WASM_EXTERN_FUNC:
+        case LW_EXTERN_FUNC:
             im->index = rd_u32(r);
             if (!r->bad && im->index >= m->ntypes) {
                 rd_fail(r, "unknown type");
@@ -297,20 +297,20 @@ static void sec_import(decoder *d)
             m->functypes[m->nfuncs++] = im->index;
             m->nfuncimports++;
             break;
-        case WASM_EXTERN_TABLE:
+        case LW_EXTERN_TABLE:
             im->table.elemtype = rd_reftype(r);
             rd_limits(r, &im->table.lim, false);
             GROW(m->tables, m->ntables + 1);
             m->tables[m->ntables++] = im->table;
             m->ntableimports++;
             break;
-        case WASM_EXTERN_MEMORY:
+        case LW_EXTERN_MEMORY:
             rd_limits(r, &im->mem, true);
             GROW(m->mems, m->nmems + 1);
             m->mems[m->nmems++] = im->mem;
             m->nmemimports++;
             break;
-        case WASM_EXTERN_GLOBAL:
+        case LW_EXTERN_GLOBAL:
             im->global.valtype = rd_valtype(r);
             im->global.mut = rd_u8(r);
             if (!r->bad && im->global.mut > 1) {
@@ -331,7 +331,7 @@ static void sec_import(decoder *d)
 static void sec_function(decoder *d)
 {
     reader *r = &d->r;
-    wasm_module *m = d->m;
+    lw_module *m = d->m;
     uint32_t n = rd_u32(r);
     if (r->bad)
         return;
@@ -350,7 +350,7 @@ static void sec_function(decoder *d)
             rd_fail(r, "unknown type");
             return;
         }
-        wasm_code *c = &m->codes[i];
+        lw_code *c = &m->codes[i];
         c->funcidx = m->nfuncs;
         c->type = m->types[t];
         m->functypes[m->nfuncs++] = t;
@@ -360,7 +360,7 @@ static void sec_function(decoder *d)
 static void sec_table(decoder *d)
 {
     reader *r = &d->r;
-    wasm_module *m = d->m;
+    lw_module *m = d->m;
     uint32_t n = rd_u32(r);
     if (r->bad)
         return;
@@ -370,7 +370,7 @@ static void sec_table(decoder *d)
     }
     GROW(m->tables, m->ntables + n + 1);
     for (uint32_t i = 0; i < n && !r->bad; i++) {
-        wasm_tabletype *t = &m->tables[m->ntables];
+        lw_tabletype *t = &m->tables[m->ntables];
         t->elemtype = rd_reftype(r);
         rd_limits(r, &t->lim, false);
         if (!r->bad)
@@ -381,7 +381,7 @@ static void sec_table(decoder *d)
 static void sec_memory(decoder *d)
 {
     reader *r = &d->r;
-    wasm_module *m = d->m;
+    lw_module *m = d->m;
     uint32_t n = rd_u32(r);
     if (r->bad)
         return;
@@ -400,7 +400,7 @@ static void sec_memory(decoder *d)
 static void sec_global(decoder *d)
 {
     reader *r = &d->r;
-    wasm_module *m = d->m;
+    lw_module *m = d->m;
     uint32_t n = rd_u32(r);
     if (r->bad)
         return;
@@ -411,7 +411,7 @@ static void sec_global(decoder *d)
     GROW(m->globals, m->nglobals + n + 1);
     m->global_inits = calloc(n ? n : 1, sizeof *m->global_inits);
     for (uint32_t i = 0; i < n && !r->bad; i++) {
-        wasm_globaltype *g = &m->globals[m->nglobals];
+        lw_globaltype *g = &m->globals[m->nglobals];
         g->valtype = rd_valtype(r);
         g->mut = rd_u8(r);
         if (!r->bad && g->mut > 1) {
@@ -427,7 +427,7 @@ static void sec_global(decoder *d)
 static void sec_export(decoder *d)
 {
     reader *r = &d->r;
-    wasm_module *m = d->m;
+    lw_module *m = d->m;
     uint32_t n = rd_u32(r);
     if (r->bad)
         return;
@@ -437,7 +437,7 @@ static void sec_export(decoder *d)
     }
     m->exports = calloc(n ? n : 1, sizeof *m->exports);
     for (uint32_t i = 0; i < n && !r->bad; i++) {
-        wasm_exportdecl *e = &m->exports[i];
+        lw_exportdecl *e = &m->exports[i];
         e->name = rd_name(r, &e->name_len);
         if (r->bad)
             return;
@@ -457,7 +457,7 @@ static void sec_export(decoder *d)
             rd_fail(r, unknown[e->kind]);
             return;
         }
-        if (e->kind == WASM_EXTERN_FUNC)
+        if (e->kind == LW_EXTERN_FUNC)
             d->declared[e->index] = 1;
         for (uint32_t j = 0; j < i; j++) {
             if (m->exports[j].name_len == e->name_len &&
@@ -472,7 +472,7 @@ static void sec_export(decoder *d)
 static void sec_start(decoder *d)
 {
     reader *r = &d->r;
-    wasm_module *m = d->m;
+    lw_module *m = d->m;
     uint32_t idx = rd_u32(r);
     if (r->bad)
         return;
@@ -480,7 +480,7 @@ static void sec_start(decoder *d)
         rd_fail(r, "unknown function");
         return;
     }
-    const wasm_functype *t = m->types[m->functypes[idx]];
+    const lw_functype *t = m->types[m->functypes[idx]];
     if (t->nparams || t->nresults) {
         rd_fail(r, "start function");
         return;
@@ -491,7 +491,7 @@ static void sec_start(decoder *d)
 static void sec_elem(decoder *d)
 {
     reader *r = &d->r;
-    wasm_module *m = d->m;
+    lw_module *m = d->m;
     uint32_t n = rd_u32(r);
     if (r->bad)
         return;
@@ -501,7 +501,7 @@ static void sec_elem(decoder *d)
     }
     m->elems = calloc(n ? n : 1, sizeof *m->elems);
     for (uint32_t i = 0; i < n && !r->bad; i++) {
-        wasm_elemseg *s = &m->elems[i];
+        lw_elemseg *s = &m->elems[i];
         uint32_t flags = rd_u32(r);
         if (r->bad)
             return;
@@ -522,11 +522,11 @@ static void sec_elem(decoder *d)
                 rd_fail(r, "unknown table");
                 return;
             }
-            rd_cexpr(d, &s->offset, WASM_I32, true);
+            rd_cexpr(d, &s->offset, LW_I32, true);
         }
         /* flags 0 and 4 imply funcref; the others name the type */
         if (flags == 0 || flags == 4) {
-            s->elemtype = WASM_FUNCREF;
+            s->elemtype = LW_FUNCREF;
         } else if (exprs) {
             s->elemtype = rd_reftype(r);
         } else {
@@ -534,7 +534,7 @@ static void sec_elem(decoder *d)
                 rd_fail(r, "malformed element kind");
                 return;
             }
-            s->elemtype = WASM_FUNCREF;
+            s->elemtype = LW_FUNCREF;
         }
         if (r->bad)
             return;
@@ -560,7 +560,7 @@ static void sec_elem(decoder *d)
                     return;
                 }
                 s->items[j].kind = CEXPR_REFFUNC;
-                s->items[j].type = WASM_FUNCREF;
+                s->items[j].type = LW_FUNCREF;
                 s->items[j].index = f;
                 if (!r->bad)
                     d->declared[f] = 1;
@@ -577,7 +577,7 @@ static void sec_datacount(decoder *d)
 static void sec_code(decoder *d)
 {
     reader *r = &d->r;
-    wasm_module *m = d->m;
+    lw_module *m = d->m;
     uint32_t n = rd_u32(r);
     if (r->bad)
         return;
@@ -600,7 +600,7 @@ static void sec_code(decoder *d)
 static void sec_data(decoder *d)
 {
     reader *r = &d->r;
-    wasm_module *m = d->m;
+    lw_module *m = d->m;
     uint32_t n = rd_u32(r);
     if (r->bad)
         return;
@@ -614,7 +614,7 @@ static void sec_data(decoder *d)
     }
     m->datas = calloc(n ? n : 1, sizeof *m->datas);
     for (uint32_t i = 0; i < n && !r->bad; i++) {
-        wasm_dataseg *s = &m->datas[i];
+        lw_dataseg *s = &m->datas[i];
         uint32_t flags = rd_u32(r);
         if (r->bad)
             return;
@@ -630,7 +630,7 @@ static void sec_data(decoder *d)
                 rd_fail(r, "unknown memory");
                 return;
             }
-            rd_cexpr(d, &s->offset, WASM_I32, true);
+            rd_cexpr(d, &s->offset, LW_I32, true);
         }
         s->len = rd_u32(r);
         s->bytes = rd_bytes(r, s->len);
@@ -639,9 +639,9 @@ static void sec_data(decoder *d)
 
 /* The "name" custom section: only function names (subsection 1) are kept.
  * A damaged name section is ignored, as the spec allows. */
-static void sec_names(wasm_module *m, const uint8_t *p, const uint8_t *end)
+static void sec_names(lw_module *m, const uint8_t *p, const uint8_t *end)
 {
-    wasm_error ignore = {0};
+    lw_error ignore = {0};
     reader r = {.base = p, .p = p, .end = end, .err = &ignore};
     while (r.p < r.end && !r.bad) {
         uint8_t id = rd_u8(&r);
@@ -669,17 +669,17 @@ static void sec_names(wasm_module *m, const uint8_t *p, const uint8_t *end)
     }
 }
 
-wasm_module *wasm_module_new(const uint8_t *bytes, size_t len, wasm_error *err)
+lw_module *lw_module_new(const uint8_t *bytes, size_t len, lw_error *err)
 {
-    wasm_error local_err;
+    lw_error local_err;
     if (!err)
         err = &local_err;
     memset(err, 0, sizeof *err);
-    wasm_interp_init();
+    lw_interp_init();
 
-    wasm_module *m = calloc(1, sizeof *m);
+    lw_module *m = calloc(1, sizeof *m);
     if (!m) {
-        wasm_error_set(err, 0, "out of memory");
+        lw_error_set(err, 0, "out of memory");
         return NULL;
     }
     atomic_init(&m->refs, 1);
@@ -688,7 +688,7 @@ wasm_module *wasm_module_new(const uint8_t *bytes, size_t len, wasm_error *err)
     m->blob = malloc(len ? len : 1);
     if (!m->blob) {
         free(m);
-        wasm_error_set(err, 0, "out of memory");
+        lw_error_set(err, 0, "out of memory");
         return NULL;
     }
     memcpy(m->blob, bytes, len);
@@ -699,12 +699,12 @@ wasm_module *wasm_module_new(const uint8_t *bytes, size_t len, wasm_error *err)
 
     const uint8_t *magic = rd_bytes(r, 4);
     if (!magic || memcmp(magic, "\0asm", 4)) {
-        wasm_error_set(err, 0, magic ? "magic header not detected" : "unexpected end");
+        lw_error_set(err, 0, magic ? "magic header not detected" : "unexpected end");
         goto fail;
     }
     const uint8_t *version = rd_bytes(r, 4);
     if (!version || memcmp(version, "\1\0\0\0", 4)) {
-        wasm_error_set(err, 4, version ? "unknown binary version" : "unexpected end");
+        lw_error_set(err, 4, version ? "unknown binary version" : "unexpected end");
         goto fail;
     }
 
@@ -724,11 +724,11 @@ wasm_module *wasm_module_new(const uint8_t *bytes, size_t len, wasm_error *err)
         if (id != 0) {
             int rank = section_rank(id);
             if (rank < 0) {
-                wasm_error_set(err, sec_start_off, "malformed section id");
+                lw_error_set(err, sec_start_off, "malformed section id");
                 goto fail;
             }
             if (rank <= last_rank) {
-                wasm_error_set(err, sec_start_off, "unexpected content after last section");
+                lw_error_set(err, sec_start_off, "unexpected content after last section");
                 goto fail;
             }
             last_rank = rank;
@@ -777,17 +777,17 @@ wasm_module *wasm_module_new(const uint8_t *bytes, size_t len, wasm_error *err)
     if (r->bad)
         goto fail;
     if (m->nfuncs > m->nfuncimports && !d.have_codesec) {
-        wasm_error_set(err, len, "function and code section have inconsistent lengths");
+        lw_error_set(err, len, "function and code section have inconsistent lengths");
         goto fail;
     }
     if (m->nmems > 1) {
-        wasm_error_set(err, len, "multiple memories");
+        lw_error_set(err, len, "multiple memories");
         goto fail;
     }
     if (names)
         sec_names(m, names, names_end);
     if (m->datacount >= 0 && !m->ndatas && m->datacount != 0) {
-        wasm_error_set(err, len, "data count and data section have inconsistent lengths");
+        lw_error_set(err, len, "data count and data section have inconsistent lengths");
         goto fail;
     }
 
@@ -795,7 +795,7 @@ wasm_module *wasm_module_new(const uint8_t *bytes, size_t len, wasm_error *err)
     m->funcref = malloc(sizeof *m->funcref * (m->nfuncs + 1));
     m->funcref_func = malloc(sizeof *m->funcref_func * (m->nfuncs + 1));
     if (!m->funcref || !m->funcref_func) {
-        wasm_error_set(err, 0, "out of memory");
+        lw_error_set(err, 0, "out of memory");
         goto fail;
     }
     for (uint32_t i = 0; i < m->nfuncs; i++) {
@@ -811,10 +811,10 @@ wasm_module *wasm_module_new(const uint8_t *bytes, size_t len, wasm_error *err)
     m->declared = d.declared ? d.declared : none;
     bool dump = getenv("LUNATIC_DUMP_CODE") != NULL;
     for (uint32_t i = 0; i < m->nfuncs - m->nfuncimports; i++) {
-        if (wasm_compile_function(m, m->blob, len, &m->codes[i], err) < 0)
+        if (lw_compile_function(m, m->blob, len, &m->codes[i], err) < 0)
             goto fail;
         if (dump)
-            wasm_dump_code(m, &m->codes[i]);
+            lw_dump_code(m, &m->codes[i]);
     }
     m->declared = NULL;
     free(d.declared);
@@ -822,16 +822,16 @@ wasm_module *wasm_module_new(const uint8_t *bytes, size_t len, wasm_error *err)
 
 fail:
     free(d.declared);
-    wasm_module_release(m);
+    lw_module_release(m);
     return NULL;
 }
 
-void wasm_module_retain(wasm_module *m)
+void lw_module_retain(lw_module *m)
 {
     atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
 }
 
-void wasm_module_release(wasm_module *m)
+void lw_module_release(lw_module *m)
 {
     if (!m || atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) != 1)
         return;
@@ -871,38 +871,38 @@ void wasm_module_release(wasm_module *m)
     free(m);
 }
 
-static void externtype_of(const wasm_module *m, uint8_t kind, uint32_t index,
-                          wasm_externtype *t)
+static void externtype_of(const lw_module *m, uint8_t kind, uint32_t index,
+                          lw_externtype *t)
 {
     memset(t, 0, sizeof *t);
     t->kind = kind;
     switch (kind) {
-    case WASM_EXTERN_FUNC:
+    case LW_EXTERN_FUNC:
         t->func = m->types[m->functypes[index]];
         break;
-    case WASM_EXTERN_TABLE:
+    case LW_EXTERN_TABLE:
         t->elemtype = m->tables[index].elemtype;
         t->min = m->tables[index].lim.min;
         t->max = m->tables[index].lim.max;
         t->has_max = m->tables[index].lim.has_max;
         break;
-    case WASM_EXTERN_MEMORY:
+    case LW_EXTERN_MEMORY:
         t->min = m->mems[index].min;
         t->max = m->mems[index].max;
         t->has_max = m->mems[index].has_max;
         break;
-    case WASM_EXTERN_GLOBAL:
+    case LW_EXTERN_GLOBAL:
         t->valtype = m->globals[index].valtype;
         t->mut = m->globals[index].mut;
         break;
     }
 }
 
-uint32_t wasm_module_num_imports(const wasm_module *m) { return m->nimports; }
+uint32_t lw_module_num_imports(const lw_module *m) { return m->nimports; }
 
-void wasm_module_import(const wasm_module *m, uint32_t i, wasm_import *out)
+void lw_module_import(const lw_module *m, uint32_t i, lw_import *out)
 {
-    const wasm_importdecl *im = &m->imports[i];
+    const lw_importdecl *im = &m->imports[i];
     out->module = im->module;
     out->name = im->name;
     out->module_len = im->module_len;
@@ -910,38 +910,38 @@ void wasm_module_import(const wasm_module *m, uint32_t i, wasm_import *out)
     memset(&out->type, 0, sizeof out->type);
     out->type.kind = im->kind;
     switch (im->kind) {
-    case WASM_EXTERN_FUNC:
+    case LW_EXTERN_FUNC:
         out->type.func = m->types[im->index];
         break;
-    case WASM_EXTERN_TABLE:
+    case LW_EXTERN_TABLE:
         out->type.elemtype = im->table.elemtype;
         out->type.min = im->table.lim.min;
         out->type.max = im->table.lim.max;
         out->type.has_max = im->table.lim.has_max;
         break;
-    case WASM_EXTERN_MEMORY:
+    case LW_EXTERN_MEMORY:
         out->type.min = im->mem.min;
         out->type.max = im->mem.max;
         out->type.has_max = im->mem.has_max;
         break;
-    case WASM_EXTERN_GLOBAL:
+    case LW_EXTERN_GLOBAL:
         out->type.valtype = im->global.valtype;
         out->type.mut = im->global.mut;
         break;
     }
 }
 
-uint32_t wasm_module_num_exports(const wasm_module *m) { return m->nexports; }
+uint32_t lw_module_num_exports(const lw_module *m) { return m->nexports; }
 
-void wasm_module_export(const wasm_module *m, uint32_t i, wasm_export *out)
+void lw_module_export(const lw_module *m, uint32_t i, lw_export *out)
 {
-    const wasm_exportdecl *e = &m->exports[i];
+    const lw_exportdecl *e = &m->exports[i];
     out->name = e->name;
     out->name_len = e->name_len;
     externtype_of(m, e->kind, e->index, &out->type);
 }
 
-const char *wasm_module_func_name(const wasm_module *m, uint32_t funcidx)
+const char *lw_module_func_name(const lw_module *m, uint32_t funcidx)
 {
     if (!m->func_names || funcidx >= m->nfuncs)
         return NULL;

@@ -1,6 +1,6 @@
 /*
  * dump.c - prints a function's internal code, for working on the compiler:
- * LUNATIC_DUMP_CODE=1 makes wasm_module_new print every function it
+ * LUNATIC_DUMP_CODE=1 makes lw_module_new print every function it
  * compiles to stderr.
  */
 #include <stdio.h>
@@ -20,7 +20,7 @@
 #define NAME_BI_Y(n) "BR_" #n "_I",
 #define NAME_BI_N(n)
 static const char *const op_names[OP_COUNT] = {
-    WASM_ALL_OPS(NAME, NAME_N, NAME_I, NAME_B, NAME_BI)};
+    LW_ALL_OPS(NAME, NAME_N, NAME_I, NAME_B, NAME_BI)};
 
 /* Cells of each plain op, handler included (0: variable). */
 static unsigned op_len(uint32_t op, const uint32_t *pc)
@@ -45,20 +45,20 @@ static unsigned op_len(uint32_t op, const uint32_t *pc)
     if (op >= OP_I32_DIV_S && op <= OP_I64_REM_U)
         return 4;
 #define IS_UN(n, ...) || op == OP_##n
-    if (0 WASM_UNOPS(IS_UN))
+    if (0 LW_UNOPS(IS_UN))
         return 3;
     return 4; /* binary, immediate and compare-branch forms */
 }
 
-void wasm_dump_code(const wasm_module *m, const wasm_code *c)
+void lw_dump_code(const lw_module *m, const lw_code *c)
 {
-    const char *name = wasm_module_func_name(m, c->funcidx);
+    const char *name = lw_module_func_name(m, c->funcidx);
     fprintf(stderr, "func %u %s: params %u locals %u slots %u\n", c->funcidx, name ? name : "",
             c->nparams, c->nlocals, c->nslots);
     for (uint32_t i = 0; i < c->ncode;) {
         uint32_t op = OP_COUNT;
         for (uint32_t k = 0; k < OP_COUNT; k++)
-            if ((uint32_t)wasm_op_offsets[k] == c->code[i])
+            if ((uint32_t)lw_op_offsets[k] == c->code[i])
                 op = k;
         if (op == OP_COUNT) {
             fprintf(stderr, "  %5u  ?? %u\n", i, c->code[i]);

@@ -2,8 +2,8 @@
  * exec.c - execution contexts: starting, resuming and inspecting runs.
  *
  * An exec owns a value stack (grown on demand up to a maximum) and a frame
- * stack. A run is started by wasm_exec_call and continued by
- * wasm_exec_resume after WASM_YIELD or WASM_SUSPEND; on WASM_TRAP the
+ * stack. A run is started by lw_exec_call and continued by
+ * lw_exec_resume after LW_YIELD or LW_SUSPEND; on LW_TRAP the
  * backtrace is taken from the frames before they are discarded.
  */
 #include <stdio.h>
@@ -15,26 +15,26 @@
 #define DEFAULT_STACK_BYTES (8u << 20)
 #define MAX_FRAMES 100000u
 
-wasm_exec *wasm_exec_new(size_t max_stack_bytes)
+lw_exec *lw_exec_new(size_t max_stack_bytes)
 {
-    wasm_exec *x = wasm_obj_alloc(sizeof *x);
+    lw_exec *x = lw_obj_alloc(sizeof *x);
     if (!x)
         return NULL;
     if (!max_stack_bytes)
         max_stack_bytes = DEFAULT_STACK_BYTES;
-    uint64_t slots = max_stack_bytes / sizeof(wasm_slot);
+    uint64_t slots = max_stack_bytes / sizeof(lw_slot);
     x->stack_max = (uint32_t)(slots > UINT32_MAX / 2 ? UINT32_MAX / 2 : slots);
     x->frames_max = MAX_FRAMES;
     x->stack = x->inline_stack;
-    x->stack_cap = x->stack_max < WASM_INLINE_SLOTS ? x->stack_max : WASM_INLINE_SLOTS;
+    x->stack_cap = x->stack_max < LW_INLINE_SLOTS ? x->stack_max : LW_INLINE_SLOTS;
     x->frames = x->inline_frames;
-    x->frames_cap = WASM_INLINE_FRAMES;
+    x->frames_cap = LW_INLINE_FRAMES;
     x->fuel = UINT64_MAX;
-    wasm_interp_init();
+    lw_interp_init();
     return x;
 }
 
-void wasm_exec_free(wasm_exec *x)
+void lw_exec_free(lw_exec *x)
 {
     if (!x)
         return;
@@ -43,16 +43,16 @@ void wasm_exec_free(wasm_exec *x)
     if (x->frames != x->inline_frames)
         free(x->frames);
     free(x->ti);
-    wasm_obj_free(x, sizeof *x);
+    lw_obj_free(x, sizeof *x);
 }
 
-void wasm_exec_set_budget(wasm_exec *x, uint64_t reductions) { x->budget = reductions; }
-void wasm_exec_set_fuel(wasm_exec *x, uint64_t fuel) { x->fuel = fuel; }
-uint64_t wasm_exec_fuel(const wasm_exec *x) { return x->fuel; }
-void wasm_exec_set_user(wasm_exec *x, void *user) { x->user = user; }
-void *wasm_exec_user(const wasm_exec *x) { return x->user; }
+void lw_exec_set_budget(lw_exec *x, uint64_t reductions) { x->budget = reductions; }
+void lw_exec_set_fuel(lw_exec *x, uint64_t fuel) { x->fuel = fuel; }
+uint64_t lw_exec_fuel(const lw_exec *x) { return x->fuel; }
+void lw_exec_set_user(lw_exec *x, void *user) { x->user = user; }
+void *lw_exec_user(const lw_exec *x) { return x->user; }
 
-int wasm_exec_grow_stack(wasm_exec *x, uint64_t slots)
+int lw_exec_grow_stack(lw_exec *x, uint64_t slots)
 {
     if (slots <= x->stack_cap)
         return 0;
@@ -65,8 +65,8 @@ int wasm_exec_grow_stack(wasm_exec *x, uint64_t slots)
         n *= 2;
     if (n > x->stack_max)
         n = x->stack_max;
-    wasm_slot *s = wasm_grow_buf(x->stack, x->inline_stack, (size_t)x->stack_cap * sizeof *s,
-                                 n * sizeof *s);
+    lw_slot *s = lw_grow_buf(x->stack, x->inline_stack, (size_t)x->stack_cap * sizeof *s,
+                             n * sizeof *s);
     if (!s)
         return -1;
     x->stack = s;
@@ -76,7 +76,7 @@ int wasm_exec_grow_stack(wasm_exec *x, uint64_t slots)
 
 /* The exec's trap information, made on first use; NULL if out of memory
  * (the trap then reports only its kind). */
-static wasm_trapinfo *trapinfo(wasm_exec *x)
+static lw_trapinfo *trapinfo(lw_exec *x)
 {
     if (!x->ti)
         x->ti = calloc(1, sizeof *x->ti);
@@ -84,14 +84,14 @@ static wasm_trapinfo *trapinfo(wasm_exec *x)
 }
 
 /* Records the backtrace of a trapped run and drops its frames. */
-static int finish(wasm_exec *x, int status)
+static int finish(lw_exec *x, int status)
 {
     x->state = status;
-    if (status == WASM_TRAP) {
-        wasm_trapinfo *ti = x->nframes ? trapinfo(x) : x->ti;
+    if (status == LW_TRAP) {
+        lw_trapinfo *ti = x->nframes ? trapinfo(x) : x->ti;
         if (ti) {
             ti->bt_n = 0;
-            for (uint32_t i = x->nframes; i-- > 0 && ti->bt_n < WASM_BT_MAX;) {
+            for (uint32_t i = x->nframes; i-- > 0 && ti->bt_n < LW_BT_MAX;) {
                 ti->bt_func[ti->bt_n] = x->frames[i].code->funcidx;
                 ti->bt_mod[ti->bt_n] = x->frames[i].inst->module;
                 ti->bt_n++;
@@ -100,38 +100,38 @@ static int finish(wasm_exec *x, int status)
         x->nframes = 0;
         x->host_pending = NULL;
     }
-    if (status == WASM_OK)
+    if (status == LW_OK)
         x->host_pending = NULL;
     return status;
 }
 
 /* A top-level call of a host function: it runs here, not in the loop. */
-static int run_host(wasm_exec *x)
+static int run_host(lw_exec *x)
 {
-    wasm_func *f = x->host_pending;
-    int st = f->u.h.fn(x, f->u.h.env, (wasm_val *)(void *)&x->stack[0]);
-    if (st == WASM_TRAP && x->trap == WASM_TRAP_NONE)
-        x->trap = WASM_TRAP_HOST;
-    if (st == WASM_YIELD)
-        st = WASM_OK; /* complete; nothing is left to run */
-    if (st != WASM_SUSPEND && st != WASM_OK && st != WASM_TRAP)
-        st = WASM_TRAP, x->trap = WASM_TRAP_HOST;
+    lw_func *f = x->host_pending;
+    int st = f->u.h.fn(x, f->u.h.env, (lw_val *)(void *)&x->stack[0]);
+    if (st == LW_TRAP && x->trap == LW_TRAP_NONE)
+        x->trap = LW_TRAP_HOST;
+    if (st == LW_YIELD)
+        st = LW_OK; /* complete; nothing is left to run */
+    if (st != LW_SUSPEND && st != LW_OK && st != LW_TRAP)
+        st = LW_TRAP, x->trap = LW_TRAP_HOST;
     return finish(x, st);
 }
 
-int wasm_exec_reserve(wasm_exec *x, const wasm_func *f)
+int lw_exec_reserve(lw_exec *x, const lw_func *f)
 {
-    const wasm_functype *t = f->type;
+    const lw_functype *t = f->type;
     uint32_t need = t->nparams > t->nresults ? t->nparams : t->nresults;
     if (f->kind == FUNC_WASM && f->u.w.code->nslots > need)
         need = f->u.w.code->nslots;
-    return wasm_exec_grow_stack(x, need + 1);
+    return lw_exec_grow_stack(x, need + 1);
 }
 
-int wasm_exec_call(wasm_exec *x, wasm_func *f, const wasm_val *args)
+int lw_exec_call(lw_exec *x, lw_func *f, const lw_val *args)
 {
-    const wasm_functype *t = f->type;
-    x->trap = WASM_TRAP_NONE;
+    const lw_functype *t = f->type;
+    x->trap = LW_TRAP_NONE;
     if (x->ti) {
         x->ti->msg[0] = 0;
         x->ti->bt_n = 0;
@@ -139,9 +139,9 @@ int wasm_exec_call(wasm_exec *x, wasm_func *f, const wasm_val *args)
     x->nframes = 0;
     x->host_pending = NULL;
     x->nresults = t->nresults;
-    if (wasm_exec_reserve(x, f) < 0) {
-        x->trap = WASM_TRAP_STACK_EXHAUSTED;
-        return finish(x, WASM_TRAP);
+    if (lw_exec_reserve(x, f) < 0) {
+        x->trap = LW_TRAP_STACK_EXHAUSTED;
+        return finish(x, LW_TRAP);
     }
     for (uint32_t i = 0; i < t->nparams; i++)
         x->stack[i].u64 = args[i];
@@ -150,85 +150,85 @@ int wasm_exec_call(wasm_exec *x, wasm_func *f, const wasm_val *args)
         x->host_inst = NULL;
         return run_host(x);
     }
-    const wasm_code *c = f->u.w.code;
+    const lw_code *c = f->u.w.code;
     if (c->nlocals > c->nparams)
-        memset(&x->stack[c->nparams], 0, (c->nlocals - c->nparams) * sizeof(wasm_slot));
-    x->frames[0] = (wasm_frame){.ret_pc = NULL, .code = c, .inst = f->u.w.inst, .fp = 0, .catches = 0};
+        memset(&x->stack[c->nparams], 0, (c->nlocals - c->nparams) * sizeof(lw_slot));
+    x->frames[0] = (lw_frame){.ret_pc = NULL, .code = c, .inst = f->u.w.inst, .fp = 0, .catches = 0};
     x->nframes = 1;
     x->pc = c->code;
-    return finish(x, wasm_interp_run(x));
+    return finish(x, lw_interp_run(x));
 }
 
-int wasm_exec_resume(wasm_exec *x)
+int lw_exec_resume(lw_exec *x)
 {
-    if (x->state != WASM_YIELD && x->state != WASM_SUSPEND)
+    if (x->state != LW_YIELD && x->state != LW_SUSPEND)
         return x->state;
     if (x->host_pending)
         return run_host(x);
-    return finish(x, wasm_interp_run(x));
+    return finish(x, lw_interp_run(x));
 }
 
-const wasm_val *wasm_exec_results(const wasm_exec *x)
+const lw_val *lw_exec_results(const lw_exec *x)
 {
-    /* wasm_slot and wasm_val are both 64-bit cells */
-    return (const wasm_val *)(const void *)x->stack;
+    /* lw_slot and lw_val are both 64-bit cells */
+    return (const lw_val *)(const void *)x->stack;
 }
 
-wasm_instance *wasm_exec_instance(const wasm_exec *x) { return x->host_inst; }
+lw_instance *lw_exec_instance(const lw_exec *x) { return x->host_inst; }
 
-void *wasm_exec_mem(wasm_exec *x, uint64_t offset, uint64_t len)
+void *lw_exec_mem(lw_exec *x, uint64_t offset, uint64_t len)
 {
-    wasm_instance *inst = x->host_inst;
+    lw_instance *inst = x->host_inst;
     if (!inst)
         return NULL;
-    wasm_memory *mem = inst->mem;
+    lw_memory *mem = inst->mem;
     if (offset > mem->size || len > mem->size - offset)
         return NULL;
     if (!mem->data)
         return len == 0 ? (void *)mem : NULL;
-    if (wasm_memory_lazy(mem, offset, len))
-        wasm_memory_materialize(mem);
+    if (lw_memory_lazy(mem, offset, len))
+        lw_memory_materialize(mem);
     return mem->data + offset;
 }
 
-int wasm_exec_continue_with(wasm_exec *x, wasm_func *f, int catch_traps, wasm_val on_trap)
+int lw_exec_continue_with(lw_exec *x, lw_func *f, int catch_traps, lw_val on_trap)
 {
     if (f->kind != FUNC_WASM || !x->host_inst) {
-        wasm_exec_trap(x, WASM_TRAP_HOST, "can only continue with a Wasm function");
-        return WASM_TRAP;
+        lw_exec_trap(x, LW_TRAP_HOST, "can only continue with a Wasm function");
+        return LW_TRAP;
     }
     x->cont = f;
     x->cont_catch = catch_traps ? 1 : 0;
     x->cont_on_trap = on_trap;
-    return WASM_CALL;
+    return LW_CALL;
 }
 
-void wasm_exec_trap(wasm_exec *x, wasm_trapkind kind, const char *msg)
+void lw_exec_trap(lw_exec *x, lw_trapkind kind, const char *msg)
 {
     x->trap = kind;
-    wasm_trapinfo *ti = msg && *msg ? trapinfo(x) : x->ti;
+    lw_trapinfo *ti = msg && *msg ? trapinfo(x) : x->ti;
     if (ti)
         snprintf(ti->msg, sizeof ti->msg, "%s", msg ? msg : "");
 }
 
-void wasm_exec_exit(wasm_exec *x, int code)
+void lw_exec_exit(lw_exec *x, int code)
 {
-    x->trap = WASM_TRAP_EXIT;
+    x->trap = LW_TRAP_EXIT;
     x->exit_code = code;
     if (x->ti)
         x->ti->msg[0] = 0;
 }
 
-wasm_trapkind wasm_exec_trap_kind(const wasm_exec *x) { return x->trap; }
+lw_trapkind lw_exec_trap_kind(const lw_exec *x) { return x->trap; }
 
-const char *wasm_exec_trap_message(const wasm_exec *x)
+const char *lw_exec_trap_message(const lw_exec *x)
 {
-    return x->ti && x->ti->msg[0] ? x->ti->msg : wasm_trapkind_message(x->trap);
+    return x->ti && x->ti->msg[0] ? x->ti->msg : lw_trapkind_message(x->trap);
 }
 
-int wasm_exec_exit_code(const wasm_exec *x) { return x->exit_code; }
+int lw_exec_exit_code(const lw_exec *x) { return x->exit_code; }
 
-size_t wasm_exec_trap_format(const wasm_exec *x, char *buf, size_t size)
+size_t lw_exec_trap_format(const lw_exec *x, char *buf, size_t size)
 {
     size_t n = 0;
 #define OUT(...)                                                              \
@@ -239,15 +239,15 @@ size_t wasm_exec_trap_format(const wasm_exec *x, char *buf, size_t size)
     } while (0)
     if (size)
         buf[0] = 0;
-    const wasm_trapinfo *ti = x->ti;
-    if (ti && ti->msg[0] && x->trap != WASM_TRAP_HOST)
-        OUT("%s: %s", wasm_trapkind_message(x->trap), ti->msg);
+    const lw_trapinfo *ti = x->ti;
+    if (ti && ti->msg[0] && x->trap != LW_TRAP_HOST)
+        OUT("%s: %s", lw_trapkind_message(x->trap), ti->msg);
     else
-        OUT("%s", wasm_exec_trap_message(x));
+        OUT("%s", lw_exec_trap_message(x));
     if (ti && ti->bt_n)
         OUT("\nwasm backtrace:");
     for (uint32_t i = 0; ti && i < ti->bt_n; i++) {
-        const char *name = wasm_module_func_name(ti->bt_mod[i], ti->bt_func[i]);
+        const char *name = lw_module_func_name(ti->bt_mod[i], ti->bt_func[i]);
         if (name)
             OUT("\n  #%u %s (func %u)", i, name, ti->bt_func[i]);
         else

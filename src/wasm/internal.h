@@ -1,6 +1,6 @@
 /*
  * internal.h - data structures shared by the engine's pipeline:
- * decode.c (binary -> wasm_module), compile.c (validate + translate each
+ * decode.c (binary -> lw_module), compile.c (validate + translate each
  * function body to internal code), instance.c (instantiate), interp.c (run).
  *
  * Internal code is an array of 32-bit cells. Each instruction starts with
@@ -20,131 +20,131 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wasm/wasm.h"
+#include "wasm/lw.h"
 
-#define WASM_PAGE_SIZE 65536u
-#define WASM_MAX_PAGES 65536u
+#define LW_PAGE_SIZE 65536u
+#define LW_MAX_PAGES 65536u
 
 /* One value slot. 32-bit values live in the low half; the high half of a
  * slot holding an i32/f32 is undefined. */
-typedef union wasm_slot {
+typedef union lw_slot {
     uint64_t u64;
     int64_t i64;
     uint32_t u32;
     int32_t i32;
     float f32;
     double f64;
-} wasm_slot;
+} lw_slot;
 
 /* ---- Constant expressions (global inits, segment offsets, elem items) --- */
 enum { CEXPR_CONST, CEXPR_GLOBAL, CEXPR_REFNULL, CEXPR_REFFUNC };
-typedef struct wasm_cexpr {
+typedef struct lw_cexpr {
     uint8_t kind;
     uint8_t type;       /* value type produced */
     uint32_t index;     /* global or function index */
     uint64_t value;     /* CEXPR_CONST bits */
-} wasm_cexpr;
+} lw_cexpr;
 
-typedef struct wasm_globaltype {
+typedef struct lw_globaltype {
     uint8_t valtype, mut;
-} wasm_globaltype;
+} lw_globaltype;
 
-typedef struct wasm_limits_decl {
+typedef struct lw_limits_decl {
     uint32_t min, max;
     uint8_t has_max;
-} wasm_limits_decl;
+} lw_limits_decl;
 
-typedef struct wasm_tabletype {
+typedef struct lw_tabletype {
     uint8_t elemtype;
-    wasm_limits_decl lim;
-} wasm_tabletype;
+    lw_limits_decl lim;
+} lw_tabletype;
 
 enum { SEG_ACTIVE, SEG_PASSIVE, SEG_DECLARATIVE };
 
-typedef struct wasm_elemseg {
+typedef struct lw_elemseg {
     uint8_t mode, elemtype;
     uint32_t table;
-    wasm_cexpr offset;
+    lw_cexpr offset;
     uint32_t n;
-    wasm_cexpr *items;
-} wasm_elemseg;
+    lw_cexpr *items;
+} lw_elemseg;
 
-typedef struct wasm_dataseg {
+typedef struct lw_dataseg {
     uint8_t mode;
     uint32_t mem;
-    wasm_cexpr offset;
+    lw_cexpr offset;
     uint32_t len;
-    const uint8_t *bytes;   /* points into wasm_module.blob */
-} wasm_dataseg;
+    const uint8_t *bytes;   /* points into lw_module.blob */
+} lw_dataseg;
 
-typedef struct wasm_importdecl {
+typedef struct lw_importdecl {
     char *module, *name;
     uint32_t module_len, name_len;
     uint8_t kind;
     uint32_t index;          /* type index (func) */
-    wasm_tabletype table;
-    wasm_limits_decl mem;
-    wasm_globaltype global;
-} wasm_importdecl;
+    lw_tabletype table;
+    lw_limits_decl mem;
+    lw_globaltype global;
+} lw_importdecl;
 
-typedef struct wasm_exportdecl {
+typedef struct lw_exportdecl {
     char *name;
     uint32_t name_len;
     uint8_t kind;
     uint32_t index;
-} wasm_exportdecl;
+} lw_exportdecl;
 
 /* A compiled function body. */
-typedef struct wasm_code {
+typedef struct lw_code {
     uint32_t *code;          /* internal code (NULL until compiled) */
     uint32_t ncode;
     uint32_t funcidx;
     uint32_t nparams, nresults;
     uint32_t nlocals;        /* slots of params + declared locals */
     uint32_t nslots;         /* whole frame */
-    const wasm_functype *type;
+    const lw_functype *type;
     uint8_t *local_types;    /* declared locals only (after params) */
     uint32_t body_off, body_len;   /* into the binary, during compilation */
-} wasm_code;
+} lw_code;
 
-struct wasm_module {
+struct lw_module {
     atomic_int refs;
     uint8_t *blob;           /* copy of the parts the module keeps (data) */
 
     uint32_t ntypes;
-    const wasm_functype **types;
+    const lw_functype **types;
 
     uint32_t nimports;
-    wasm_importdecl *imports;
+    lw_importdecl *imports;
 
     uint32_t nfuncs, nfuncimports;
     uint32_t *functypes;     /* type index per function (imports first) */
-    wasm_code *codes;        /* nfuncs - nfuncimports */
+    lw_code *codes;        /* nfuncs - nfuncimports */
 
     uint32_t ntables, ntableimports;
-    wasm_tabletype *tables;
+    lw_tabletype *tables;
 
     uint32_t nmems, nmemimports;
-    wasm_limits_decl *mems;
+    lw_limits_decl *mems;
 
     uint32_t nglobals, nglobalimports;
-    wasm_globaltype *globals;
-    wasm_cexpr *global_inits;  /* defined globals only */
+    lw_globaltype *globals;
+    lw_cexpr *global_inits;  /* defined globals only */
 
     uint32_t nexports;
-    wasm_exportdecl *exports;
+    lw_exportdecl *exports;
 
     int64_t start;             /* -1: none */
 
     uint32_t nelems;
-    wasm_elemseg *elems;
+    lw_elemseg *elems;
 
     uint32_t ndatas;
     int64_t datacount;         /* -1: no data count section */
-    wasm_dataseg *datas;
+    lw_dataseg *datas;
 
     /* Functions that may become references (exports, elements, start,
-     * ref.func in globals) get a wasm_func object in each instance; funcref
+     * ref.func in globals) get a lw_func object in each instance; funcref
      * maps a function index to its object slot, or -1. */
     int32_t *funcref;
     uint32_t *funcref_func;    /* the inverse: object slot -> function index */
@@ -156,130 +156,130 @@ struct wasm_module {
 
 /* Function objects: what a funcref points to. */
 enum { FUNC_WASM, FUNC_HOST };
-struct wasm_func {
+struct lw_func {
     uint8_t kind;
-    const wasm_functype *type;
+    const lw_functype *type;
     union {
-        struct { wasm_instance *inst; wasm_code *code; } w;
-        struct { wasm_host_fn fn; void *env; } h;
+        struct { lw_instance *inst; lw_code *code; } w;
+        struct { lw_host_fn fn; void *env; } h;
     } u;
 };
 
-struct wasm_memory {
+struct lw_memory {
     uint8_t *data;
     uint64_t size;             /* bytes = pages * 64 KiB */
     uint64_t mapped;           /* bytes mapped (>= size) */
     uint32_t pages, max_pages; /* max_pages: declared max, capped by limits */
     uint8_t has_max;
-    /* Deferred data segments (wasm_limits.defer_data): the active segments
+    /* Deferred data segments (lw_limits.defer_data): the active segments
      * of lazy_mod belong in [lazy_lo, lazy_hi) and are copied in at the
      * first access there; lazy_hi = 0 when nothing is pending. */
     uint64_t lazy_lo, lazy_hi;
-    const wasm_module *lazy_mod;
+    const lw_module *lazy_mod;
     uint32_t lazy_accesses;    /* accesses while pending (interp.c) */
 };
 
 /* Copies deferred data segments in (lazy_hi becomes 0). */
-void wasm_memory_materialize(wasm_memory *mem);
+void lw_memory_materialize(lw_memory *mem);
 
 /* Whether [off, off+len) touches deferred data: then materialize first. */
-static inline bool wasm_memory_lazy(const wasm_memory *mem, uint64_t off, uint64_t len)
+static inline bool lw_memory_lazy(const lw_memory *mem, uint64_t off, uint64_t len)
 {
     return off < mem->lazy_hi && off + len > mem->lazy_lo;
 }
 
-struct wasm_table {
+struct lw_table {
     uint64_t *elems;           /* in the instance block while inline_elems */
     uint32_t size, max;
     uint8_t elemtype, has_max, inline_elems;
 };
 
-struct wasm_global {
-    wasm_slot v;
+struct lw_global {
+    lw_slot v;
     uint8_t valtype, mut;
 };
 
-struct wasm_instance {
-    wasm_module *module;
-    wasm_func **funcimports;   /* nfuncimports, borrowed */
-    wasm_func *funcs;          /* nfuncrefs own function objects */
-    wasm_table **tables;
-    wasm_memory *mem;          /* memory 0 or NULL */
-    wasm_global **globals;
+struct lw_instance {
+    lw_module *module;
+    lw_func **funcimports;   /* nfuncimports, borrowed */
+    lw_func *funcs;          /* nfuncrefs own function objects */
+    lw_table **tables;
+    lw_memory *mem;          /* memory 0 or NULL */
+    lw_global **globals;
     uint8_t *elem_dropped, *data_dropped;
     void *user;
     /* own objects live after the struct, in the same allocation */
-    wasm_table *own_tables;
-    wasm_global *own_globals;
-    wasm_memory own_mem;
+    lw_table *own_tables;
+    lw_global *own_globals;
+    lw_memory own_mem;
     uint64_t max_memory_bytes;
     uint32_t max_table_elems;
-    uint32_t block_size;       /* bytes of this allocation (wasm_obj_alloc) */
+    uint32_t block_size;       /* bytes of this allocation (lw_obj_alloc) */
 };
 
 /* The object pool is bypassed (plain malloc) under ASan and TSan; its test
  * turns it on. */
-void wasm_obj_pool_force(int on);
+void lw_obj_pool_force(int on);
 
 /* ---- Execution context -------------------------------------------------- */
 
-typedef struct wasm_frame {
+typedef struct lw_frame {
     const uint32_t *ret_pc;    /* where the caller continues */
-    const wasm_code *code;     /* the function of this frame */
-    wasm_instance *inst;
+    const lw_code *code;     /* the function of this frame */
+    lw_instance *inst;
     uint32_t fp;               /* slot index of this frame's fp in stack */
     uint32_t catches;          /* 1: a trap below unwinds to here */
-    wasm_val on_trap;          /* the result then */
-} wasm_frame;
+    lw_val on_trap;          /* the result then */
+} lw_frame;
 
-#define WASM_BT_MAX 32
-#define WASM_INLINE_SLOTS 32
-#define WASM_INLINE_FRAMES 4
+#define LW_BT_MAX 32
+#define LW_INLINE_SLOTS 32
+#define LW_INLINE_FRAMES 4
 
 /* A trap's message and backtrace: apart from the exec, which a million
  * idle processes each hold, because few runs ever trap. */
-typedef struct wasm_trapinfo {
+typedef struct lw_trapinfo {
     char msg[160];
     uint32_t bt_n;
-    uint32_t bt_func[WASM_BT_MAX];
-    const wasm_module *bt_mod[WASM_BT_MAX];
-} wasm_trapinfo;
+    uint32_t bt_func[LW_BT_MAX];
+    const lw_module *bt_mod[LW_BT_MAX];
+} lw_trapinfo;
 
-struct wasm_exec {
-    wasm_slot *stack;          /* inline_stack until it grows */
+struct lw_exec {
+    lw_slot *stack;          /* inline_stack until it grows */
     uint32_t stack_cap, stack_max;     /* slots */
-    wasm_frame *frames;
+    lw_frame *frames;
     uint32_t nframes, frames_cap, frames_max;
 
     /* suspended state */
     const uint32_t *pc;
-    int state;                 /* WASM_OK / WASM_YIELD / WASM_SUSPEND / WASM_TRAP */
-    wasm_func *host_pending;   /* host function to re-call on resume */
+    int state;                 /* LW_OK / LW_YIELD / LW_SUSPEND / LW_TRAP */
+    lw_func *host_pending;   /* host function to re-call on resume */
     uint32_t host_argbase;     /* its argument slots (from stack base) */
-    wasm_instance *host_inst;  /* instance that called the host function */
-    wasm_func *cont;           /* wasm_exec_continue_with: the function */
+    lw_instance *host_inst;  /* instance that called the host function */
+    lw_func *cont;           /* lw_exec_continue_with: the function */
     uint32_t cont_catch;
-    wasm_val cont_on_trap;
+    lw_val cont_on_trap;
 
     uint64_t budget;           /* reductions per run, 0 = unlimited */
     uint64_t fuel;             /* remaining, UINT64_MAX = unlimited */
     uint32_t nresults;
 
-    wasm_trapkind trap;
+    lw_trapkind trap;
     int exit_code;
-    wasm_trapinfo *ti;         /* made at the first trap that needs it */
+    lw_trapinfo *ti;         /* made at the first trap that needs it */
 
     void *user;
     /* The first stack and frames live in the exec itself: most processes
      * never need more, and that saves two allocations per process. */
-    wasm_slot inline_stack[WASM_INLINE_SLOTS];
-    wasm_frame inline_frames[WASM_INLINE_FRAMES];
+    lw_slot inline_stack[LW_INLINE_SLOTS];
+    lw_frame inline_frames[LW_INLINE_FRAMES];
 };
 
 /* Grows a buffer that may still be the exec's inline one (which must not
  * be passed to realloc). Returns NULL on failure, leaving old intact. */
-static inline void *wasm_grow_buf(void *old, const void *inline_buf, size_t old_bytes,
-                                  size_t new_bytes)
+static inline void *lw_grow_buf(void *old, const void *inline_buf, size_t old_bytes,
+                                size_t new_bytes)
 {
     if (old != inline_buf)
         return realloc(old, new_bytes);
@@ -304,7 +304,7 @@ enum {
 #define OP_ENUM_BI(n, c, f, rf, e, imm, br) OP_ENUM_BI_##br(n)
 #define OP_ENUM_BI_Y(n) OP_BR_##n##_I,
 #define OP_ENUM_BI_N(n)
-    WASM_ALL_OPS(OP_ENUM, OP_ENUM_N, OP_ENUM_I, OP_ENUM_B, OP_ENUM_BI)
+    LW_ALL_OPS(OP_ENUM, OP_ENUM_N, OP_ENUM_I, OP_ENUM_B, OP_ENUM_BI)
 #undef OP_ENUM
 #undef OP_ENUM_N
 #undef OP_ENUM_I
@@ -314,43 +314,43 @@ enum {
 };
 
 /* Offsets of the interpreter's handlers, indexed by OP_*. */
-extern const int32_t *wasm_op_offsets;
-void wasm_interp_init(void);
+extern const int32_t *lw_op_offsets;
+void lw_interp_init(void);
 
 /* compile.c: validates and translates one function body. */
-int wasm_compile_function(wasm_module *m, const uint8_t *bin, size_t binlen,
-                          wasm_code *c, wasm_error *err);
+int lw_compile_function(lw_module *m, const uint8_t *bin, size_t binlen,
+                        lw_code *c, lw_error *err);
 
 /* error helpers (decode.c) */
-int wasm_error_set(wasm_error *err, size_t off, const char *fmt, ...)
+int lw_error_set(lw_error *err, size_t off, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* instance.c */
-int wasm_cexpr_eval(const wasm_instance *inst, const wasm_cexpr *e, wasm_val *out);
-int wasm_table_grow_internal(wasm_table *t, uint32_t delta, uint64_t init, uint32_t limit);
-int64_t wasm_memory_grow_internal(wasm_memory *mem, uint32_t delta);
+int lw_cexpr_eval(const lw_instance *inst, const lw_cexpr *e, lw_val *out);
+int lw_table_grow_internal(lw_table *t, uint32_t delta, uint64_t init, uint32_t limit);
+int64_t lw_memory_grow_internal(lw_memory *mem, uint32_t delta);
 
 /* dump.c: prints internal code to stderr (LUNATIC_DUMP_CODE=1). */
-void wasm_dump_code(const wasm_module *m, const wasm_code *c);
+void lw_dump_code(const lw_module *m, const lw_code *c);
 
 /* pages.c: zeroed linear memory in recycled size-class slots. get returns
- * a zeroed block of wasm_pages_capacity(size) bytes; put takes it back
+ * a zeroed block of lw_pages_capacity(size) bytes; put takes it back
  * with that capacity; grow moves a memory to a block for new_size,
  * keeping its first `used` bytes, and releases the old one. */
-void *wasm_pages_get(uint64_t size);
-uint64_t wasm_pages_capacity(uint64_t size);
-void wasm_pages_put(void *mem, uint64_t capacity);
+void *lw_pages_get(uint64_t size);
+uint64_t lw_pages_capacity(uint64_t size);
+void lw_pages_put(void *mem, uint64_t capacity);
 /* Tests: whether freed slots are zeroed by mincore (the default without
  * swap) or released with MADV_DONTNEED (with swap). */
-void wasm_pages_use_mincore(int on);
-void *wasm_pages_grow(void *old, uint64_t old_cap, uint64_t used, uint64_t new_size,
-                      uint64_t *new_cap);
+void lw_pages_use_mincore(int on);
+void *lw_pages_grow(void *old, uint64_t old_cap, uint64_t used, uint64_t new_size,
+                    uint64_t *new_cap);
 
 /* exec.c: grows the value stack to at least `slots` (doubling, within
  * stack_max); 0, or -1 at the limit or out of memory. */
-int wasm_exec_grow_stack(wasm_exec *x, uint64_t slots);
+int lw_exec_grow_stack(lw_exec *x, uint64_t slots);
 
 /* interp.c */
-int wasm_interp_run(wasm_exec *x);
+int lw_interp_run(lw_exec *x);
 
 #endif

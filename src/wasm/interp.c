@@ -1,7 +1,7 @@
 /*
  * interp.c - the interpreter: direct-threaded dispatch over internal code.
  *
- * One C function runs every Wasm frame of an exec: calls push a wasm_frame
+ * One C function runs every Wasm frame of an exec: calls push a lw_frame
  * and jump, returns pop and jump, so the C stack never grows with Wasm
  * recursion and a run can stop at any call or backward branch and resume
  * later (on another thread) from x->pc and the frame stack alone.
@@ -12,7 +12,7 @@
  * registers: pc, fp, mem, memsize, reds.
  *
  * Reductions: every function entry and taken backward branch is a charge.
- * A run with budget B stops with WASM_YIELD at its B-th charge (so budget 1
+ * A run with budget B stops with LW_YIELD at its B-th charge (so budget 1
  * stops at every possible point); the stopping charge is counted, and the
  * resumed run starts at the branch target or callee entry without charging
  * again, so fuel use does not depend on the budget. Fuel F allows exactly F
@@ -131,23 +131,23 @@ static inline double q_floor(double a) { return a != a ? a + a : floor(a); }
 static inline double q_trunc(double a) { return a != a ? a + a : trunc(a); }
 static inline double q_nearbyint(double a) { return a != a ? a + a : nearbyint(a); }
 
-const int32_t *wasm_op_offsets;
+const int32_t *lw_op_offsets;
 
-void wasm_interp_init(void)
+void lw_interp_init(void)
 {
-    if (!wasm_op_offsets)
-        wasm_interp_run(NULL);
+    if (!lw_op_offsets)
+        lw_interp_run(NULL);
 }
 
-static int grow_frames(wasm_exec *x)
+static int grow_frames(lw_exec *x)
 {
     if (x->frames_cap >= x->frames_max)
         return -1;
     uint32_t n = x->frames_cap ? x->frames_cap * 2 : 4;
     if (n > x->frames_max)
         n = x->frames_max;
-    wasm_frame *f = wasm_grow_buf(x->frames, x->inline_frames, (size_t)x->frames_cap * sizeof *f,
-                                  n * sizeof *f);
+    lw_frame *f = lw_grow_buf(x->frames, x->inline_frames, (size_t)x->frames_cap * sizeof *f,
+                              n * sizeof *f);
     if (!f)
         return -1;
     x->frames = f;
@@ -156,14 +156,14 @@ static int grow_frames(wasm_exec *x)
 }
 
 /* Evaluates element segment item i for table.init. */
-static uint64_t elem_item(wasm_instance *inst, const wasm_elemseg *s, uint32_t i)
+static uint64_t elem_item(lw_instance *inst, const lw_elemseg *s, uint32_t i)
 {
-    wasm_val v = 0;
-    wasm_cexpr_eval(inst, &s->items[i], &v);
+    lw_val v = 0;
+    lw_cexpr_eval(inst, &s->items[i], &v);
     return v;
 }
 
-/* Deferred data segments (wasm_limits.defer_data) cost nothing per access:
+/* Deferred data segments (lw_limits.defer_data) cost nothing per access:
  * while a memory has them, the interpreter sees its size as 0, so every
  * access takes the bounds check's slow path, mem_slow, which copies the
  * data in when an access touches it (or after LAZY_ACCESSES accesses, so
@@ -171,22 +171,22 @@ static uint64_t elem_item(wasm_instance *inst, const wasm_elemseg *s, uint32_t i
  * and otherwise lets the access proceed. */
 #define LAZY_ACCESSES 65536u
 
-static inline uint64_t visible_size(const wasm_memory *m) { return m->lazy_hi ? 0 : m->size; }
+static inline uint64_t visible_size(const lw_memory *m) { return m->lazy_hi ? 0 : m->size; }
 
 /* The slow path of an access [off, off+len) past the visible size:
  * UINT64_MAX if it is out of bounds, else the visible size from now on.
  * (It returns the size rather than storing it so that the interpreter's
  * memsize never has its address taken and stays in a register.) */
-static __attribute__((noinline, cold)) uint64_t mem_slow(wasm_memory *m, uint64_t off, uint64_t len)
+static __attribute__((noinline, cold)) uint64_t mem_slow(lw_memory *m, uint64_t off, uint64_t len)
 {
     if (off + len > m->size)
         return UINT64_MAX;
-    if (wasm_memory_lazy(m, off, len) || ++m->lazy_accesses >= LAZY_ACCESSES)
-        wasm_memory_materialize(m);
+    if (lw_memory_lazy(m, off, len) || ++m->lazy_accesses >= LAZY_ACCESSES)
+        lw_memory_materialize(m);
     return visible_size(m);
 }
 
-int wasm_interp_run(wasm_exec *x)
+int lw_interp_run(lw_exec *x)
 {
 #define H(name) &&L_##name - &&L_UNREACHABLE,
 #define HN(name, ...) &&L_##name - &&L_UNREACHABLE,
@@ -199,9 +199,9 @@ int wasm_interp_run(wasm_exec *x)
 #define HBI(n, c, f, rf, e, imm, br) HBI_##br(n)
 #define HBI_Y(n) &&L_BR_##n##_I - &&L_UNREACHABLE,
 #define HBI_N(n)
-    static const int32_t offsets[OP_COUNT] = {WASM_ALL_OPS(H, HN, HI, HB, HBI)};
+    static const int32_t offsets[OP_COUNT] = {LW_ALL_OPS(H, HN, HI, HB, HBI)};
     if (!x) {
-        wasm_op_offsets = offsets;
+        lw_op_offsets = offsets;
         return 0;
     }
 
@@ -210,12 +210,12 @@ int wasm_interp_run(wasm_exec *x)
 #define S(i) fp[pc[i]]
 
     const uint32_t *pc = x->pc;
-    wasm_frame *frame = &x->frames[x->nframes - 1];
-    wasm_instance *inst = frame->inst;
-    wasm_slot *fp = x->stack + frame->fp;
+    lw_frame *frame = &x->frames[x->nframes - 1];
+    lw_instance *inst = frame->inst;
+    lw_slot *fp = x->stack + frame->fp;
     uint8_t *mem = inst->mem->data;
     uint64_t memsize = visible_size(inst->mem);
-    const wasm_code *codes = inst->module->codes;
+    const lw_code *codes = inst->module->codes;
 
     /* Charges this run may make: budget - 1, or what is left of the fuel. */
     int64_t limit = x->budget ? (int64_t)(x->budget > INT64_MAX ? INT64_MAX : x->budget - 1) : INT64_MAX;
@@ -225,11 +225,11 @@ int wasm_interp_run(wasm_exec *x)
         fuel_limited = true;
     }
     int64_t reds = limit;
-    /* Set only when entering a function for wasm_exec_continue_with. It is
+    /* Set only when entering a function for lw_exec_continue_with. It is
      * declared here because handlers are entered by computed goto, which
      * would skip an initializer further down. */
     uint32_t catches = 0;
-    wasm_trapkind trap = WASM_TRAP_NONE;
+    lw_trapkind trap = LW_TRAP_NONE;
     int status;
 
 #define RELOAD_MEM()                                                        \
@@ -257,7 +257,7 @@ int wasm_interp_run(wasm_exec *x)
         if (__builtin_expect((off) + (len) > memsize, 0)) {                 \
             uint64_t v_ = mem_slow(inst->mem, (off), (len));                \
             if (v_ == UINT64_MAX)                                           \
-                TRAP(WASM_TRAP_MEM_OOB);                                    \
+                TRAP(LW_TRAP_MEM_OOB);                                      \
             memsize = v_;                                                   \
         }                                                                   \
     } while (0)
@@ -268,7 +268,7 @@ int wasm_interp_run(wasm_exec *x)
     NEXT();
 
 L_UNREACHABLE:
-    TRAP(WASM_TRAP_UNREACHABLE);
+    TRAP(LW_TRAP_UNREACHABLE);
 L_NOP:
     pc += 1;
     NEXT();
@@ -295,7 +295,7 @@ L_RETURN: {
     const uint32_t *ret = frame->ret_pc;
     x->nframes--;
     if (x->nframes == 0) {
-        status = WASM_OK;
+        status = LW_OK;
         goto done;
     }
     frame--;
@@ -310,10 +310,10 @@ L_RETURN: {
 }
 
     /* Calls. callee/cinst name a Wasm function to enter at slot base. */
-    const wasm_code *callee;
-    wasm_instance *cinst;
+    const lw_code *callee;
+    lw_instance *cinst;
     uint32_t argbase, ilen;
-    wasm_func *func;
+    lw_func *func;
 L_CALL:
     callee = &codes[pc[1]];
     cinst = inst;
@@ -326,15 +326,15 @@ L_CALL_IMPORT:
     ilen = 3;
     goto call_func;
 L_CALL_INDIRECT: {
-    wasm_table *t = inst->tables[pc[2]];
+    lw_table *t = inst->tables[pc[2]];
     uint32_t i = S(4).u32;
     if (i >= t->size)
-        TRAP(WASM_TRAP_UNDEF_ELEM);
-    func = (wasm_func *)(uintptr_t)t->elems[i];
+        TRAP(LW_TRAP_UNDEF_ELEM);
+    func = (lw_func *)(uintptr_t)t->elems[i];
     if (!func)
-        TRAP(WASM_TRAP_UNINIT_ELEM);
+        TRAP(LW_TRAP_UNINIT_ELEM);
     if (func->type != inst->module->types[pc[1]])
-        TRAP(WASM_TRAP_SIG_MISMATCH);
+        TRAP(LW_TRAP_SIG_MISMATCH);
     argbase = pc[3];
     ilen = 5;
     goto call_func;
@@ -347,41 +347,41 @@ call_func:
     } else {
         x->host_inst = inst;
         x->pc = pc;
-        int st = func->u.h.fn(x, func->u.h.env, (wasm_val *)(void *)(fp + argbase));
-        if (st == WASM_OK) {
+        int st = func->u.h.fn(x, func->u.h.env, (lw_val *)(void *)(fp + argbase));
+        if (st == LW_OK) {
             RELOAD_MEM();
             pc += ilen;
             NEXT();
         }
-        if (st == WASM_YIELD) {
+        if (st == LW_YIELD) {
             /* done, but it asks to give up the rest of the slice */
             pc += ilen;
-            status = WASM_YIELD;
+            status = LW_YIELD;
             goto save;
         }
-        if (st == WASM_SUSPEND) {
+        if (st == LW_SUSPEND) {
             /* resume re-executes this call instruction */
-            status = WASM_SUSPEND;
+            status = LW_SUSPEND;
             goto save;
         }
-        if (st == WASM_CALL && x->cont) {
+        if (st == LW_CALL && x->cont) {
             callee = x->cont->u.w.code;
             cinst = x->cont->u.w.inst;
             catches = x->cont_catch;
             x->cont = NULL;
             goto enter;
         }
-        trap = x->trap != WASM_TRAP_NONE ? x->trap : WASM_TRAP_HOST;
+        trap = x->trap != LW_TRAP_NONE ? x->trap : LW_TRAP_HOST;
         goto do_trap;
     }
 enter: {
     uint64_t fpoff = (uint64_t)(fp - x->stack) + argbase;
     if (fpoff + callee->nslots > x->stack_cap) {
-        if (wasm_exec_grow_stack(x, fpoff + callee->nslots) < 0)
-            TRAP(WASM_TRAP_STACK_EXHAUSTED);
+        if (lw_exec_grow_stack(x, fpoff + callee->nslots) < 0)
+            TRAP(LW_TRAP_STACK_EXHAUSTED);
     }
     if (x->nframes == x->frames_cap && grow_frames(x) < 0)
-        TRAP(WASM_TRAP_STACK_EXHAUSTED);
+        TRAP(LW_TRAP_STACK_EXHAUSTED);
     frame = &x->frames[x->nframes++];
     frame->ret_pc = pc + ilen;
     frame->code = callee;
@@ -440,9 +440,9 @@ L_GLOBAL_SET:
 L_I32_DIV_S: {
     int32_t a = S(2).i32, b = S(3).i32;
     if (b == 0)
-        TRAP(WASM_TRAP_DIV_ZERO);
+        TRAP(LW_TRAP_DIV_ZERO);
     if (a == INT32_MIN && b == -1)
-        TRAP(WASM_TRAP_INT_OVERFLOW);
+        TRAP(LW_TRAP_INT_OVERFLOW);
     S(1).i32 = a / b;
     pc += 4;
     NEXT();
@@ -450,7 +450,7 @@ L_I32_DIV_S: {
 L_I32_DIV_U: {
     uint32_t a = S(2).u32, b = S(3).u32;
     if (b == 0)
-        TRAP(WASM_TRAP_DIV_ZERO);
+        TRAP(LW_TRAP_DIV_ZERO);
     S(1).u32 = a / b;
     pc += 4;
     NEXT();
@@ -458,7 +458,7 @@ L_I32_DIV_U: {
 L_I32_REM_S: {
     int32_t a = S(2).i32, b = S(3).i32;
     if (b == 0)
-        TRAP(WASM_TRAP_DIV_ZERO);
+        TRAP(LW_TRAP_DIV_ZERO);
     S(1).i32 = (b == -1) ? 0 : a % b;
     pc += 4;
     NEXT();
@@ -466,7 +466,7 @@ L_I32_REM_S: {
 L_I32_REM_U: {
     uint32_t a = S(2).u32, b = S(3).u32;
     if (b == 0)
-        TRAP(WASM_TRAP_DIV_ZERO);
+        TRAP(LW_TRAP_DIV_ZERO);
     S(1).u32 = a % b;
     pc += 4;
     NEXT();
@@ -474,9 +474,9 @@ L_I32_REM_U: {
 L_I64_DIV_S: {
     int64_t a = S(2).i64, b = S(3).i64;
     if (b == 0)
-        TRAP(WASM_TRAP_DIV_ZERO);
+        TRAP(LW_TRAP_DIV_ZERO);
     if (a == INT64_MIN && b == -1)
-        TRAP(WASM_TRAP_INT_OVERFLOW);
+        TRAP(LW_TRAP_INT_OVERFLOW);
     S(1).i64 = a / b;
     pc += 4;
     NEXT();
@@ -484,7 +484,7 @@ L_I64_DIV_S: {
 L_I64_DIV_U: {
     uint64_t a = S(2).u64, b = S(3).u64;
     if (b == 0)
-        TRAP(WASM_TRAP_DIV_ZERO);
+        TRAP(LW_TRAP_DIV_ZERO);
     S(1).u64 = a / b;
     pc += 4;
     NEXT();
@@ -492,7 +492,7 @@ L_I64_DIV_U: {
 L_I64_REM_S: {
     int64_t a = S(2).i64, b = S(3).i64;
     if (b == 0)
-        TRAP(WASM_TRAP_DIV_ZERO);
+        TRAP(LW_TRAP_DIV_ZERO);
     S(1).i64 = (b == -1) ? 0 : a % b;
     pc += 4;
     NEXT();
@@ -500,7 +500,7 @@ L_I64_REM_S: {
 L_I64_REM_U: {
     uint64_t a = S(2).u64, b = S(3).u64;
     if (b == 0)
-        TRAP(WASM_TRAP_DIV_ZERO);
+        TRAP(LW_TRAP_DIV_ZERO);
     S(1).u64 = a % b;
     pc += 4;
     NEXT();
@@ -512,9 +512,9 @@ L_I64_REM_U: {
     L_##name: {                                                             \
         __typeof__(S(2).F) a = S(2).F;                                      \
         if (a != a)                                                         \
-            TRAP(WASM_TRAP_BAD_CONVERSION);                                 \
+            TRAP(LW_TRAP_BAD_CONVERSION);                                   \
         if (!(lo_ok) || !(hi_ok))                                           \
-            TRAP(WASM_TRAP_INT_OVERFLOW);                                   \
+            TRAP(LW_TRAP_INT_OVERFLOW);                                     \
         S(1).RF = (T)a;                                                     \
         pc += 3;                                                            \
         NEXT();                                                             \
@@ -568,7 +568,7 @@ L_MEMORY_SIZE:
     pc += 2;
     NEXT();
 L_MEMORY_GROW:
-    S(1).i32 = (int32_t)wasm_memory_grow_internal(inst->mem, S(2).u32);
+    S(1).i32 = (int32_t)lw_memory_grow_internal(inst->mem, S(2).u32);
     RELOAD_MEM();
     pc += 3;
     NEXT();
@@ -588,11 +588,11 @@ L_MEMORY_COPY: {
     NEXT();
 }
 L_MEMORY_INIT: {
-    const wasm_dataseg *seg = &inst->module->datas[pc[1]];
+    const lw_dataseg *seg = &inst->module->datas[pc[1]];
     uint64_t len = inst->data_dropped[pc[1]] ? 0 : seg->len;
     uint64_t d = S(2).u32, s = S(3).u32, n = S(4).u32;
     if (s + n > len)
-        TRAP(WASM_TRAP_MEM_OOB);
+        TRAP(LW_TRAP_MEM_OOB);
     CHECK_MEM(d, n);
     if (n)
         memcpy(mem + d, seg->bytes + s, n);
@@ -606,19 +606,19 @@ L_DATA_DROP:
 
     /* Tables and references. */
 L_TABLE_GET: {
-    wasm_table *t = inst->tables[pc[2]];
+    lw_table *t = inst->tables[pc[2]];
     uint32_t i = S(3).u32;
     if (i >= t->size)
-        TRAP(WASM_TRAP_TABLE_OOB);
+        TRAP(LW_TRAP_TABLE_OOB);
     S(1).u64 = t->elems[i];
     pc += 4;
     NEXT();
 }
 L_TABLE_SET: {
-    wasm_table *t = inst->tables[pc[1]];
+    lw_table *t = inst->tables[pc[1]];
     uint32_t i = S(2).u32;
     if (i >= t->size)
-        TRAP(WASM_TRAP_TABLE_OOB);
+        TRAP(LW_TRAP_TABLE_OOB);
     t->elems[i] = S(3).u64;
     pc += 4;
     NEXT();
@@ -628,38 +628,38 @@ L_TABLE_SIZE:
     pc += 3;
     NEXT();
 L_TABLE_GROW:
-    S(1).i32 = wasm_table_grow_internal(inst->tables[pc[2]], S(4).u32, S(3).u64,
-                                        inst->max_table_elems);
+    S(1).i32 = lw_table_grow_internal(inst->tables[pc[2]], S(4).u32, S(3).u64,
+                                      inst->max_table_elems);
     pc += 5;
     NEXT();
 L_TABLE_FILL: {
-    wasm_table *t = inst->tables[pc[1]];
+    lw_table *t = inst->tables[pc[1]];
     uint64_t i = S(2).u32, n = S(4).u32;
     uint64_t v = S(3).u64;
     if (i + n > t->size)
-        TRAP(WASM_TRAP_TABLE_OOB);
+        TRAP(LW_TRAP_TABLE_OOB);
     for (uint64_t k = 0; k < n; k++)
         t->elems[i + k] = v;
     pc += 5;
     NEXT();
 }
 L_TABLE_COPY: {
-    wasm_table *dt = inst->tables[pc[1]], *st = inst->tables[pc[2]];
+    lw_table *dt = inst->tables[pc[1]], *st = inst->tables[pc[2]];
     uint64_t d = S(3).u32, s = S(4).u32, n = S(5).u32;
     if (d + n > dt->size || s + n > st->size)
-        TRAP(WASM_TRAP_TABLE_OOB);
+        TRAP(LW_TRAP_TABLE_OOB);
     if (n)
         memmove(dt->elems + d, st->elems + s, n * sizeof *dt->elems);
     pc += 6;
     NEXT();
 }
 L_TABLE_INIT: {
-    wasm_table *t = inst->tables[pc[1]];
-    const wasm_elemseg *seg = &inst->module->elems[pc[2]];
+    lw_table *t = inst->tables[pc[1]];
+    const lw_elemseg *seg = &inst->module->elems[pc[2]];
     uint64_t len = inst->elem_dropped[pc[2]] ? 0 : seg->n;
     uint64_t d = S(3).u32, s = S(4).u32, n = S(5).u32;
     if (s + n > len || d + n > t->size)
-        TRAP(WASM_TRAP_TABLE_OOB);
+        TRAP(LW_TRAP_TABLE_OOB);
     for (uint64_t k = 0; k < n; k++)
         t->elems[d + k] = elem_item(inst, seg, (uint32_t)(s + k));
     pc += 6;
@@ -686,7 +686,7 @@ L_REF_FUNC:
         pc += 4;                                                            \
         NEXT();                                                             \
     }
-    WASM_BINOPS(BIN)
+    LW_BINOPS(BIN)
 #undef BIN
 #define UN(name, code, F, RF, E)                                            \
     L_##name: {                                                             \
@@ -695,7 +695,7 @@ L_REF_FUNC:
         pc += 3;                                                            \
         NEXT();                                                             \
     }
-    WASM_UNOPS(UN)
+    LW_UNOPS(UN)
 #undef UN
 #define BINI(name, code, F, RF, E, imm, br) BINI_##imm(name, F, RF, E)
 #define BINI_N(name, F, RF, E)
@@ -707,7 +707,7 @@ L_REF_FUNC:
         pc += 4;                                                            \
         NEXT();                                                             \
     }
-    WASM_BINOPS(BINI)
+    LW_BINOPS(BINI)
 #undef BINI
 #define CMPBR(name, code, F, RF, E, imm, br) CMPBR_##br(name, F, E)
 #define CMPBR_N(name, F, E)
@@ -727,26 +727,26 @@ L_REF_FUNC:
         pc += 4;                                                            \
         NEXT();                                                             \
     }
-    WASM_BINOPS(CMPBR)
+    LW_BINOPS(CMPBR)
 #undef CMPBR
 
 out_of_reds:
     /* pc is where to continue. */
     if (fuel_limited) {
         x->fuel = 0;
-        trap = WASM_TRAP_OUT_OF_FUEL;
+        trap = LW_TRAP_OUT_OF_FUEL;
         goto do_trap;
     }
-    status = WASM_YIELD;
+    status = LW_YIELD;
     goto save;
 
 do_trap:
-    /* A trap inside wasm_exec_continue_with(catch) unwinds to that call. */
-    if (trap != WASM_TRAP_EXIT) {
+    /* A trap inside lw_exec_continue_with(catch) unwinds to that call. */
+    if (trap != LW_TRAP_EXIT) {
         for (uint32_t k = x->nframes; k-- > 1;) {
             if (!x->frames[k].catches)
                 continue;
-            wasm_frame *c = &x->frames[k];
+            lw_frame *c = &x->frames[k];
             x->stack[c->fp].u64 = c->on_trap;
             pc = c->ret_pc;
             x->nframes = k;
@@ -755,22 +755,22 @@ do_trap:
             inst = frame->inst;
             codes = inst->module->codes;
             RELOAD_MEM();
-            x->trap = WASM_TRAP_NONE;
+            x->trap = LW_TRAP_NONE;
             if (x->ti)
                 x->ti->msg[0] = 0;
-            trap = WASM_TRAP_NONE;
+            trap = LW_TRAP_NONE;
             NEXT();
         }
     }
     x->trap = trap;
     x->pc = pc;
-    status = WASM_TRAP;
+    status = LW_TRAP;
     goto done;
 
 save:
     x->pc = pc;
 done:
-    if (x->fuel != UINT64_MAX && !(status == WASM_TRAP && trap == WASM_TRAP_OUT_OF_FUEL)) {
+    if (x->fuel != UINT64_MAX && !(status == LW_TRAP && trap == LW_TRAP_OUT_OF_FUEL)) {
         /* a yield's stopping charge (reds == -1) is counted */
         uint64_t used = (uint64_t)(limit - reds);
         x->fuel = used >= x->fuel ? 0 : x->fuel - used;

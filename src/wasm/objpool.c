@@ -31,7 +31,7 @@
 #include "wasm/internal.h"
 
 #define GRAIN 64u
-#define NCLASSES (WASM_OBJ_MAX / GRAIN)
+#define NCLASSES (LW_OBJ_MAX / GRAIN)
 #define BATCH 64u                  /* objects moved to or from the depot at once */
 #define CHUNK_BYTES (4u << 20)
 
@@ -72,7 +72,7 @@ static pthread_key_t exit_key;
 #endif
 static int bypass = BYPASS_DEFAULT;
 
-void wasm_obj_pool_force(int on) { bypass = !on; }
+void lw_obj_pool_force(int on) { bypass = !on; }
 
 static void put_batch(unsigned c, free_obj *head, uint32_t n)
 {
@@ -113,7 +113,7 @@ static void register_thread(void)
 static void *carve(size_t bytes)
 {
     if (tc.left < bytes) {
-        /* the tail of the old chunk stays unused: at most WASM_OBJ_MAX */
+        /* the tail of the old chunk stays unused: at most LW_OBJ_MAX */
         void *p = mmap(NULL, CHUNK_BYTES, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (p == MAP_FAILED)
@@ -127,9 +127,9 @@ static void *carve(size_t bytes)
     return o;
 }
 
-void *wasm_obj_alloc(size_t size)
+void *lw_obj_alloc(size_t size)
 {
-    if (bypass || size > WASM_OBJ_MAX)
+    if (bypass || size > LW_OBJ_MAX)
         return calloc(1, size ? size : 1);
     unsigned c = size ? (unsigned)((size - 1) / GRAIN) : 0;
     free_obj *o = tc.head[c];
@@ -151,11 +151,11 @@ void *wasm_obj_alloc(size_t size)
     return o;
 }
 
-void wasm_obj_free(void *p, size_t size)
+void lw_obj_free(void *p, size_t size)
 {
     if (!p)
         return;
-    if (bypass || size > WASM_OBJ_MAX) {
+    if (bypass || size > LW_OBJ_MAX) {
         free(p);
         return;
     }

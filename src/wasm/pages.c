@@ -55,10 +55,10 @@ static bool by_mincore;
 static void pages_init_once(void)
 {
     long ps = sysconf(_SC_PAGESIZE);
-    if (ps >= (long)MIN_OS_PAGE && ps <= (long)WASM_PAGE_SIZE && (ps & (ps - 1)) == 0)
+    if (ps >= (long)MIN_OS_PAGE && ps <= (long)LW_PAGE_SIZE && (ps & (ps - 1)) == 0)
         os_page = (uint64_t)ps;
     struct sysinfo si;
-    by_mincore = os_page <= WASM_PAGE_SIZE && sysinfo(&si) == 0 && si.totalswap == 0;
+    by_mincore = os_page <= LW_PAGE_SIZE && sysinfo(&si) == 0 && si.totalswap == 0;
 }
 
 static void pages_init(void)
@@ -67,7 +67,7 @@ static void pages_init(void)
     pthread_once(&once, pages_init_once);
 }
 
-void wasm_pages_use_mincore(int on)
+void lw_pages_use_mincore(int on)
 {
     pages_init();
     by_mincore = on;
@@ -109,16 +109,16 @@ static uint64_t resident_max(void)
 
 static int class_of(uint64_t size)
 {
-    uint64_t pages = (size + WASM_PAGE_SIZE - 1) / WASM_PAGE_SIZE;
+    uint64_t pages = (size + LW_PAGE_SIZE - 1) / LW_PAGE_SIZE;
     for (int c = 0; c < NCLASSES; c++)
         if (pages <= (1u << c))
             return c;
     return -1;
 }
 
-static uint64_t class_bytes(int c) { return (uint64_t)WASM_PAGE_SIZE << c; }
+static uint64_t class_bytes(int c) { return (uint64_t)LW_PAGE_SIZE << c; }
 
-uint64_t wasm_pages_capacity(uint64_t size)
+uint64_t lw_pages_capacity(uint64_t size)
 {
     int c = class_of(size);
     return c < 0 ? size : class_bytes(c);
@@ -126,7 +126,7 @@ uint64_t wasm_pages_capacity(uint64_t size)
 
 static void clean_batch(int c, slot *list);
 
-void *wasm_pages_get(uint64_t size)
+void *lw_pages_get(uint64_t size)
 {
     int c = size ? class_of(size) : 0;
     if (c < 0) {
@@ -279,7 +279,7 @@ static void clean_batch(int c, slot *list)
     }
 }
 
-void wasm_pages_put(void *mem, uint64_t capacity)
+void lw_pages_put(void *mem, uint64_t capacity)
 {
     if (!mem)
         return;
@@ -335,8 +335,8 @@ static void copy_run(uint8_t *p, uint64_t len, void *arg)
     memcpy(c->to + off, p, len);
 }
 
-void *wasm_pages_grow(void *old, uint64_t old_cap, uint64_t used, uint64_t new_size,
-                      uint64_t *new_cap)
+void *lw_pages_grow(void *old, uint64_t old_cap, uint64_t used, uint64_t new_size,
+                    uint64_t *new_cap)
 {
     if (old && class_of(old_cap) < 0) {
         /* a large memory has its own mapping */
@@ -346,10 +346,10 @@ void *wasm_pages_grow(void *old, uint64_t old_cap, uint64_t used, uint64_t new_s
         *new_cap = new_size;
         return p;
     }
-    void *p = wasm_pages_get(new_size);
+    void *p = lw_pages_get(new_size);
     if (!p)
         return NULL;
-    *new_cap = wasm_pages_capacity(new_size);
+    *new_cap = lw_pages_capacity(new_size);
     if (old) {
         if (by_mincore) {
             copy_ctx c = {old, p, used};
@@ -357,7 +357,7 @@ void *wasm_pages_grow(void *old, uint64_t old_cap, uint64_t used, uint64_t new_s
         } else {
             memcpy(p, old, used);
         }
-        wasm_pages_put(old, old_cap);
+        lw_pages_put(old, old_cap);
     }
     return p;
 }

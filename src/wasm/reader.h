@@ -14,7 +14,7 @@
 
 typedef struct reader {
     const uint8_t *base, *p, *end;
-    wasm_error *err;
+    lw_error *err;
     bool bad;
 } reader;
 
@@ -24,7 +24,7 @@ static inline bool rd_fail(reader *r, const char *msg)
 {
     if (!r->bad) {
         r->bad = true;
-        wasm_error_set(r->err, rd_off(r), "%s", msg);
+        lw_error_set(r->err, rd_off(r), "%s", msg);
     }
     return false;
 }
@@ -148,11 +148,11 @@ static inline uint64_t rd_fixed64(reader *r)
 
 static inline bool is_valtype(uint8_t t)
 {
-    return t == WASM_I32 || t == WASM_I64 || t == WASM_F32 || t == WASM_F64 ||
-           t == WASM_FUNCREF || t == WASM_EXTERNREF;
+    return t == LW_I32 || t == LW_I64 || t == LW_F32 || t == LW_F64 ||
+           t == LW_FUNCREF || t == LW_EXTERNREF;
 }
 
-static inline bool is_reftype(uint8_t t) { return t == WASM_FUNCREF || t == WASM_EXTERNREF; }
+static inline bool is_reftype(uint8_t t) { return t == LW_FUNCREF || t == LW_EXTERNREF; }
 
 static inline uint8_t rd_valtype(reader *r)
 {

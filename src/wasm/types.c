@@ -15,7 +15,7 @@
 typedef struct interned {
     struct interned *next;
     uint64_t hash;
-    wasm_functype t;
+    lw_functype t;
     uint8_t types[];
 } interned;
 
@@ -53,11 +53,11 @@ static void types_rehash(void)
     types_nbuckets = n;
 }
 
-const wasm_functype *wasm_functype_get(uint32_t np, const uint8_t *params,
-                                       uint32_t nr, const uint8_t *results)
+const lw_functype *lw_functype_get(uint32_t np, const uint8_t *params,
+                                   uint32_t nr, const uint8_t *results)
 {
     uint64_t h = types_hash(np, params, nr, results);
-    const wasm_functype *found = NULL;
+    const lw_functype *found = NULL;
     pthread_mutex_lock(&types_lock);
     if (types_count >= types_nbuckets)
         types_rehash();

@@ -7,7 +7,7 @@
  * object of the declared type (host functions return zeros), with memory
  * capped at 16 MiB; runs the start function, then every exported function
  * with all-zero arguments, each on an exec with a small fuel and budget
- * (resuming on WASM_YIELD a bounded number of times); frees everything.
+ * (resuming on LW_YIELD a bounded number of times); frees everything.
  * It must never crash, leak, or run for long, whatever the input.
  */
 #ifndef LUNATIC_FUZZ_HARNESS_H
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wasm/wasm.h"
+#include "wasm/lw.h"
 
 #define FUZZ_MAX_MEM_PAGES 256u          /* 16 MiB */
 #define FUZZ_MAX_TABLE 100000u
@@ -26,124 +26,124 @@
 #define FUZZ_MAX_RESUMES 1000
 #define FUZZ_MAX_EXPORT_CALLS 64u
 
-static int fuzz_host_zero(wasm_exec *x, void *env, wasm_val *args)
+static int fuzz_host_zero(lw_exec *x, void *env, lw_val *args)
 {
     (void)x;
-    const wasm_functype *t = env;
+    const lw_functype *t = env;
     for (uint32_t i = 0; i < t->nresults; i++)
         args[i] = 0;
-    return WASM_OK;
+    return LW_OK;
 }
 
-static void fuzz_run(wasm_func *f)
+static void fuzz_run(lw_func *f)
 {
-    const wasm_functype *t = wasm_func_type(f);
-    wasm_val *args = calloc(t->nparams ? t->nparams : 1, sizeof *args);
-    wasm_exec *x = wasm_exec_new(1u << 20);
+    const lw_functype *t = lw_func_type(f);
+    lw_val *args = calloc(t->nparams ? t->nparams : 1, sizeof *args);
+    lw_exec *x = lw_exec_new(1u << 20);
     if (!args || !x) {
         free(args);
-        wasm_exec_free(x);
+        lw_exec_free(x);
         return;
     }
-    wasm_exec_set_fuel(x, FUZZ_FUEL);
-    wasm_exec_set_budget(x, FUZZ_BUDGET);
-    int st = wasm_exec_call(x, f, args);
-    for (int n = 0; st == WASM_YIELD && n < FUZZ_MAX_RESUMES; n++)
-        st = wasm_exec_resume(x);
-    if (st == WASM_OK) {
-        const wasm_val *r = wasm_exec_results(x);
-        volatile wasm_val sink = 0;
+    lw_exec_set_fuel(x, FUZZ_FUEL);
+    lw_exec_set_budget(x, FUZZ_BUDGET);
+    int st = lw_exec_call(x, f, args);
+    for (int n = 0; st == LW_YIELD && n < FUZZ_MAX_RESUMES; n++)
+        st = lw_exec_resume(x);
+    if (st == LW_OK) {
+        const lw_val *r = lw_exec_results(x);
+        volatile lw_val sink = 0;
         for (uint32_t i = 0; i < t->nresults; i++)
             sink ^= r[i];
         (void)sink;
-    } else if (st == WASM_TRAP) {
+    } else if (st == LW_TRAP) {
         char buf[512];
-        wasm_exec_trap_format(x, buf, sizeof buf);
+        lw_exec_trap_format(x, buf, sizeof buf);
     }
-    wasm_exec_free(x);
+    lw_exec_free(x);
     free(args);
 }
 
 static void fuzz_one(const uint8_t *data, size_t size)
 {
-    wasm_error err;
-    wasm_module *m = wasm_module_new(data, size, &err);
+    lw_error err;
+    lw_module *m = lw_module_new(data, size, &err);
     if (!m)
         return;
-    uint32_t ni = wasm_module_num_imports(m);
-    wasm_extern *ex = calloc(ni ? ni : 1, sizeof *ex);
-    wasm_instance *inst = NULL;
+    uint32_t ni = lw_module_num_imports(m);
+    lw_extern *ex = calloc(ni ? ni : 1, sizeof *ex);
+    lw_instance *inst = NULL;
     uint32_t made = 0;
     if (!ex)
         goto done;
     for (; made < ni; made++) {
-        wasm_import im;
-        wasm_module_import(m, made, &im);
-        const wasm_externtype *t = &im.type;
+        lw_import im;
+        lw_module_import(m, made, &im);
+        const lw_externtype *t = &im.type;
         ex[made].kind = t->kind;
         switch (t->kind) {
-        case WASM_EXTERN_FUNC:
-            ex[made].u.func = wasm_func_new_host(t->func, fuzz_host_zero, (void *)t->func);
+        case LW_EXTERN_FUNC:
+            ex[made].u.func = lw_func_new_host(t->func, fuzz_host_zero, (void *)t->func);
             if (!ex[made].u.func)
                 goto done;
             break;
-        case WASM_EXTERN_TABLE:
+        case LW_EXTERN_TABLE:
             if (t->min > FUZZ_MAX_TABLE)
                 goto done;
-            ex[made].u.table = wasm_table_new(t->elemtype, t->min, t->has_max ? t->max : FUZZ_MAX_TABLE, 1);
+            ex[made].u.table = lw_table_new(t->elemtype, t->min, t->has_max ? t->max : FUZZ_MAX_TABLE, 1);
             if (!ex[made].u.table)
                 goto done;
             break;
-        case WASM_EXTERN_MEMORY: {
+        case LW_EXTERN_MEMORY: {
             if (t->min > FUZZ_MAX_MEM_PAGES)
                 goto done;
             uint32_t max = t->has_max && t->max < FUZZ_MAX_MEM_PAGES ? t->max : FUZZ_MAX_MEM_PAGES;
-            ex[made].u.memory = wasm_memory_new(t->min, max, 1);
+            ex[made].u.memory = lw_memory_new(t->min, max, 1);
             if (!ex[made].u.memory)
                 goto done;
             break;
         }
-        case WASM_EXTERN_GLOBAL:
-            ex[made].u.global = wasm_global_new(t->valtype, t->mut, 0);
+        case LW_EXTERN_GLOBAL:
+            ex[made].u.global = lw_global_new(t->valtype, t->mut, 0);
             if (!ex[made].u.global)
                 goto done;
             break;
         }
     }
     /* inputs of odd length defer their data segments (as processes do) */
-    wasm_limits lim = {.max_memory_bytes = (uint64_t)FUZZ_MAX_MEM_PAGES * 65536u,
+    lw_limits lim = {.max_memory_bytes = (uint64_t)FUZZ_MAX_MEM_PAGES * 65536u,
                        .max_table_elems = FUZZ_MAX_TABLE,
                        .defer_data = (int)(size & 1)};
-    inst = wasm_instance_new(m, ex, ni, &lim, &err);
+    inst = lw_instance_new(m, ex, ni, &lim, &err);
     if (!inst)
         goto done;
-    wasm_func *start = wasm_instance_start_func(inst);
+    lw_func *start = lw_instance_start_func(inst);
     if (start)
         fuzz_run(start);
-    uint32_t ne = wasm_module_num_exports(m), calls = 0;
+    uint32_t ne = lw_module_num_exports(m), calls = 0;
     for (uint32_t i = 0; i < ne && calls < FUZZ_MAX_EXPORT_CALLS; i++) {
-        wasm_export e;
-        wasm_module_export(m, i, &e);
-        if (e.type.kind != WASM_EXTERN_FUNC)
+        lw_export e;
+        lw_module_export(m, i, &e);
+        if (e.type.kind != LW_EXTERN_FUNC)
             continue;
-        wasm_extern out;
-        if (wasm_instance_export_n(inst, e.name, e.name_len, &out) != 0 || out.kind != WASM_EXTERN_FUNC)
+        lw_extern out;
+        if (lw_instance_export_n(inst, e.name, e.name_len, &out) != 0 || out.kind != LW_EXTERN_FUNC)
             abort();   /* a declared export must resolve */
         fuzz_run(out.u.func);
         calls++;
     }
 done:
-    wasm_instance_free(inst);
+    lw_instance_free(inst);
     for (uint32_t i = 0; i < made; i++) {
         switch (ex[i].kind) {
-        case WASM_EXTERN_FUNC: wasm_func_free(ex[i].u.func); break;
-        case WASM_EXTERN_TABLE: wasm_table_free(ex[i].u.table); break;
-        case WASM_EXTERN_MEMORY: wasm_memory_free(ex[i].u.memory); break;
-        case WASM_EXTERN_GLOBAL: wasm_global_free(ex[i].u.global); break;
+        case LW_EXTERN_FUNC: lw_func_free(ex[i].u.func); break;
+        case LW_EXTERN_TABLE: lw_table_free(ex[i].u.table); break;
+        case LW_EXTERN_MEMORY: lw_memory_free(ex[i].u.memory); break;
+        case LW_EXTERN_GLOBAL: lw_global_free(ex[i].u.global); break;
         }
     }
     free(ex);
-    wasm_module_release(m);
+    lw_module_release(m);
 }
 
 #endif

@@ -35,7 +35,7 @@ int main(void)
     uint32_t n = lg_encode_params(rec, LG_ARGS(LG_I64(lg_self()), LG_I32(1), LG_I64(2), LG_I32(3), LG_I64(4)));
     memset(rec + 17 + 5, 0xAB, 12); /* junk above the low 32 bits of a */
     uint64_t id = 0;
-    uint32_t r = lunatic_process_spawn(0, -1, -1, "params", 6, rec, n, &id);
+    uint32_t r = lgi_process_spawn(0, -1, -1, "params", 6, rec, n, &id);
     say("raw spawn %u pid %llu\n", r, (unsigned long long)id);
     say("child says: %s\n", recv_str(1, buf, sizeof buf));
 

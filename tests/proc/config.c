@@ -109,7 +109,7 @@ int main(void)
         lg_config_can_compile(c), lg_config_can_create_configs(c), lg_config_can_spawn(c));
     lg_config_set_max_memory(c, 12345678);
     lg_config_set_max_fuel(c, 9);
-    lunatic_process_config_set_can_compile_modules((uint64_t)c, 7);
+    lgi_process_config_set_can_compile_modules((uint64_t)c, 7);
     lg_config_set_can_create_configs(c, 1);
     lg_config_set_can_spawn(c, 1);
     say("set: max_memory %llu max_fuel %llu compile %d create_configs %d spawn %d\n",

@@ -17,12 +17,12 @@ void try_call(int64_t parent, int32_t which)
     lg_send_u64((uint64_t)parent, T_BEFORE, 0);
     uint32_t r = 0;
     switch (which) {
-    case 0: r = lunatic_distributed_spawn(1, -1, 0, "x", 1, params, 17, &out); break;
-    case 1: lg_msg_create(1, 0); r = lunatic_distributed_send(1, 1); break;
-    case 2: lg_msg_create(1, 0); r = lunatic_distributed_send_receive_skip_search(1, 1, 1, 100); break;
-    case 3: r = lunatic_distributed_exec_lookup_nodes("a=b", 3, &out, &out2, &err); break;
+    case 0: r = lgi_distributed_spawn(1, -1, 0, "x", 1, params, 17, &out); break;
+    case 1: lg_msg_create(1, 0); r = lgi_distributed_send(1, 1); break;
+    case 2: lg_msg_create(1, 0); r = lgi_distributed_send_receive_skip_search(1, 1, 1, 100); break;
+    case 3: r = lgi_distributed_exec_lookup_nodes("a=b", 3, &out, &out2, &err); break;
     case 4:
-        r = (uint32_t)lunatic_distributed_copy_lookup_nodes_results(0, nodes, 4, &err);
+        r = (uint32_t)lgi_distributed_copy_lookup_nodes_results(0, nodes, 4, &err);
         if (r == (uint32_t)-1) {
             char text[128];
             size_t n = lg_error_string(err, text, sizeof text);

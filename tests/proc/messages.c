@@ -59,7 +59,7 @@ int main(void)
     say("write: %u %u\n", w1, w2);
     say("size before send: %llu\n", (unsigned long long)lg_msg_size());
     say("tag before send: %lld\n", (long long)lg_msg_tag());
-    say("send to self: %u\n", lunatic_message_send(me));
+    say("send to self: %u\n", lgi_message_send(me));
     uint32_t k = lg_receive_any(LG_FOREVER);
     say("receive: %s tag %lld size %llu pid %llu\n", kind_name(k), (long long)lg_msg_tag(),
         (unsigned long long)lg_msg_size(), (unsigned long long)lg_msg_pid());
@@ -134,9 +134,9 @@ int main(void)
     lg_monitor(dead);
     lg_receive_any(10000);
     lg_msg_create(1, 0);
-    say("send to a dead process: %u\n", lunatic_message_send(dead));
+    say("send to a dead process: %u\n", lgi_message_send(dead));
     lg_msg_create(1, 0);
-    say("send to a pid never used: %u\n", lunatic_message_send(987654321));
+    say("send to a pid never used: %u\n", lgi_message_send(987654321));
     say("nothing came back: %s\n", kind_name(lg_receive_any(50)));
     return 0;
 }

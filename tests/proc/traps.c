@@ -46,7 +46,7 @@ void bad_call(int64_t parent, int32_t which)
     char buf[8];
     lg_send_u64((uint64_t)parent, T_BEFORE, 0);
     switch (which) {
-    case 0: lunatic_message_send((uint64_t)parent); break;
+    case 0: lgi_message_send((uint64_t)parent); break;
     case 1: lg_msg_read(buf, 4); break;
     case 2: lg_msg_tag(); break;
     case 3: lg_msg_pid(); break;
@@ -63,25 +63,25 @@ void bad_call(int64_t parent, int32_t which)
         lg_msg_seek(10);
         lg_msg_read(buf, 4);
         break;
-    case 7: lunatic_error_string_size(12345); break;
-    case 8: lunatic_error_drop(12345); break;
-    case 9: lunatic_process_drop_config(12345); break;
-    case 10: lunatic_process_config_set_max_memory(12345, 1 << 20); break;
-    case 11: lunatic_process_drop_module(12345); break;
+    case 7: lgi_error_string_size(12345); break;
+    case 8: lgi_error_drop(12345); break;
+    case 9: lgi_process_drop_config(12345); break;
+    case 10: lgi_process_config_set_max_memory(12345, 1 << 20); break;
+    case 11: lgi_process_drop_module(12345); break;
     case 12: lg_msg_create(1, 0); lg_msg_push_module(12345); break;
     case 13: lg_msg_create(1, 0); lg_msg_take_module(0); break;
     case 14: lg_spawn_ex(0, 12345, LG_MINE, "returner", LG_NOARGS, &out); break;
     case 15: lg_spawn_ex(0, LG_MINE, 12345, "returner", LG_NOARGS, &out); break;
     case 16:
         params[0] = 0x7D;
-        lunatic_process_spawn(0, -1, -1, "returner", 8, params, 17, &out);
+        lgi_process_spawn(0, -1, -1, "returner", 8, params, 17, &out);
         break;
-    case 17: lunatic_process_spawn(0, -1, -1, "returner", 8, params, 22, &out); break;
-    case 18: lunatic_process_spawn(0, -1, -1, "\xff\xfe", 2, params, 0, &out); break;
-    case 19: lunatic_message_receive(BAD_PTR, 2, 0); break;
-    case 20: lg_msg_create(1, 0); lunatic_message_write_data(BAD_PTR, 64); break;
-    case 21: lunatic_registry_put(BAD_PTR, 64, 0, 1); break;
-    case 22: lunatic_metrics_counter("\xff\xfe", 2, 1); break;
+    case 17: lgi_process_spawn(0, -1, -1, "returner", 8, params, 22, &out); break;
+    case 18: lgi_process_spawn(0, -1, -1, "\xff\xfe", 2, params, 0, &out); break;
+    case 19: lgi_message_receive(BAD_PTR, 2, 0); break;
+    case 20: lg_msg_create(1, 0); lgi_message_write_data(BAD_PTR, 64); break;
+    case 21: lgi_registry_put(BAD_PTR, 64, 0, 1); break;
+    case 22: lgi_metrics_counter("\xff\xfe", 2, 1); break;
     }
     lg_send_u64((uint64_t)parent, T_AFTER, 0);
 }

@@ -8,7 +8,7 @@
  *   wat_to_wasm(wat, &len)  runs `wat2wasm --debug-names` on the text (extra
  *                           flags via wat_to_wasm_flags) and returns the
  *                           malloc'ed binary, or NULL after a FAIL
- *   wat_module(wat)         the same, then wasm_module_new; NULL after a FAIL
+ *   wat_module(wat)         the same, then lw_module_new; NULL after a FAIL
  *
  * Everything is static: include it from exactly one .c file per test binary.
  */
@@ -22,7 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "wasm/wasm.h"
+#include "wasm/lw.h"
 
 static int check_passed, check_failed;
 
@@ -113,39 +113,39 @@ static inline uint8_t *wat_to_wasm(const char *wat, size_t *len)
 }
 
 /* Assembles and loads a module; on failure prints why and returns NULL. */
-static inline wasm_module *wat_module(const char *wat)
+static inline lw_module *wat_module(const char *wat)
 {
     size_t len = 0;
     uint8_t *bin = wat_to_wasm(wat, &len);
     if (!bin)
         return NULL;
-    wasm_error err;
+    lw_error err;
     memset(&err, 0, sizeof err);
-    wasm_module *m = wasm_module_new(bin, len, &err);
+    lw_module *m = lw_module_new(bin, len, &err);
     free(bin);
     if (!m)
-        check_fail_(__FILE__, __LINE__, "wasm_module_new failed at %zu: %s\n%s", err.offset,
+        check_fail_(__FILE__, __LINE__, "lw_module_new failed at %zu: %s\n%s", err.offset,
                     err.msg, wat);
     return m;
 }
 
 /* Instantiates m with the given imports and default limits; NULL after a FAIL. */
-static inline wasm_instance *check_instance(wasm_module *m, const wasm_extern *imports,
-                                            uint32_t n, const wasm_limits *limits)
+static inline lw_instance *check_instance(lw_module *m, const lw_extern *imports,
+                                          uint32_t n, const lw_limits *limits)
 {
-    wasm_error err;
+    lw_error err;
     memset(&err, 0, sizeof err);
-    wasm_instance *inst = wasm_instance_new(m, imports, n, limits, &err);
+    lw_instance *inst = lw_instance_new(m, imports, n, limits, &err);
     if (!inst)
-        check_fail_(__FILE__, __LINE__, "wasm_instance_new failed: %s", err.msg);
+        check_fail_(__FILE__, __LINE__, "lw_instance_new failed: %s", err.msg);
     return inst;
 }
 
 /* The exported function `name` of inst, or NULL after a FAIL. */
-static inline wasm_func *check_export_func(wasm_instance *inst, const char *name)
+static inline lw_func *check_export_func(lw_instance *inst, const char *name)
 {
-    wasm_extern ex;
-    if (!inst || wasm_instance_export(inst, name, &ex) != 0 || ex.kind != WASM_EXTERN_FUNC) {
+    lw_extern ex;
+    if (!inst || lw_instance_export(inst, name, &ex) != 0 || ex.kind != LW_EXTERN_FUNC) {
         check_fail_(__FILE__, __LINE__, "no exported function \"%s\"", name);
         return NULL;
     }

@@ -1,7 +1,7 @@
 /*
  * test_engine.c - the engine's run contracts: suspension by reduction budget
  * (results identical at every budget, runs really stop, a yielded run can be
- * abandoned), host suspension (WASM_SUSPEND re-calls the host function with
+ * abandoned), host suspension (LW_SUSPEND re-calls the host function with
  * the same arguments, from a guest and at top level) and fuel (traps with
  * OUT_OF_FUEL, counted across resumes and calls).
  * Traps are in test_engine_traps.c; limits, errors and many instances in
@@ -13,61 +13,61 @@
 
 #define MAX_RESUMES 50000000ull
 
-static const uint8_t T_I32 = WASM_I32;
+static const uint8_t T_I32 = LW_I32;
 
 /* ---- a run to completion, counting stops ------------------------------- */
 
 typedef struct run {
     int status;
-    wasm_trapkind trap;
+    lw_trapkind trap;
     uint32_t nres;
-    wasm_val res[8];
+    lw_val res[8];
     uint64_t yields, suspends;
     uint64_t fuel_left;
 } run;
 
 /* Calls f on x (budget already set), resuming on YIELD/SUSPEND. */
-static run drive(wasm_exec *x, wasm_func *f, const wasm_val *args)
+static run drive(lw_exec *x, lw_func *f, const lw_val *args)
 {
     run r;
     memset(&r, 0, sizeof r);
-    int st = wasm_exec_call(x, f, args);
+    int st = lw_exec_call(x, f, args);
     uint64_t n = 0;
-    while ((st == WASM_YIELD || st == WASM_SUSPEND) && n++ < MAX_RESUMES) {
-        if (st == WASM_YIELD)
+    while ((st == LW_YIELD || st == LW_SUSPEND) && n++ < MAX_RESUMES) {
+        if (st == LW_YIELD)
             r.yields++;
         else
             r.suspends++;
-        st = wasm_exec_resume(x);
+        st = lw_exec_resume(x);
     }
     r.status = st;
-    r.trap = wasm_exec_trap_kind(x);
-    r.fuel_left = wasm_exec_fuel(x);
-    if (st == WASM_OK) {
-        r.nres = wasm_func_type(f)->nresults;
+    r.trap = lw_exec_trap_kind(x);
+    r.fuel_left = lw_exec_fuel(x);
+    if (st == LW_OK) {
+        r.nres = lw_func_type(f)->nresults;
         for (uint32_t i = 0; i < r.nres && i < 8; i++)
-            r.res[i] = wasm_exec_results(x)[i];
+            r.res[i] = lw_exec_results(x)[i];
     }
     return r;
 }
 
 /* Fresh instance and exec for one run of export `name` with a budget. */
-static run run_fresh(wasm_module *m, const wasm_extern *imps, uint32_t nimps, const char *name,
-                     const wasm_val *args, uint64_t budget)
+static run run_fresh(lw_module *m, const lw_extern *imps, uint32_t nimps, const char *name,
+                     const lw_val *args, uint64_t budget)
 {
     run r;
     memset(&r, 0, sizeof r);
     r.status = -1;
-    wasm_instance *inst = check_instance(m, imps, nimps, NULL);
-    wasm_func *f = inst ? check_export_func(inst, name) : NULL;
+    lw_instance *inst = check_instance(m, imps, nimps, NULL);
+    lw_func *f = inst ? check_export_func(inst, name) : NULL;
     if (f) {
-        wasm_exec *x = wasm_exec_new(0);
-        wasm_exec_set_budget(x, budget);
+        lw_exec *x = lw_exec_new(0);
+        lw_exec_set_budget(x, budget);
         r = drive(x, f, args);
-        wasm_exec_free(x);
+        lw_exec_free(x);
     }
     if (inst)
-        wasm_instance_free(inst);
+        lw_instance_free(inst);
     return r;
 }
 
@@ -84,9 +84,9 @@ static void fmt_res(const run *r, char *buf, size_t n)
 
 typedef struct program {
     const char *what, *wat, *export;
-    wasm_val args[4];
+    lw_val args[4];
     uint32_t nres;
-    wasm_val want[4];   /* i32 results compared on their low 32 bits */
+    lw_val want[4];   /* i32 results compared on their low 32 bits */
     uint8_t want_i32[4];
 } program;
 
@@ -242,7 +242,7 @@ static uint32_t expect_dispatch(uint32_t n)
     return acc;
 }
 
-static void expect_multi(uint64_t n, wasm_val out[3])
+static void expect_multi(uint64_t n, lw_val out[3])
 {
     uint64_t acc = 0, x = 0;
     for (uint64_t i = 1; i <= n; i++) {
@@ -258,10 +258,10 @@ static void expect_multi(uint64_t n, wasm_val out[3])
 
 static int same_results(const run *a, const program *p)
 {
-    if (a->status != WASM_OK || a->nres != p->nres)
+    if (a->status != LW_OK || a->nres != p->nres)
         return 0;
     for (uint32_t i = 0; i < p->nres; i++) {
-        wasm_val g = a->res[i], w = p->want[i];
+        lw_val g = a->res[i], w = p->want[i];
         if (p->want_i32[i] ? (uint32_t)g != (uint32_t)w : g != w)
             return 0;
     }
@@ -288,7 +288,7 @@ static void test_budget_programs(void)
     static const uint64_t budgets[] = {1, 2, 3, 7, 100};
     for (int i = 0; i < np; i++) {
         const program *p = &ps[i];
-        wasm_module *m = wat_module(p->wat);
+        lw_module *m = wat_module(p->wat);
         if (!m)
             continue;
         char b1[200], b2[200];
@@ -304,11 +304,11 @@ static void test_budget_programs(void)
             if (budgets[k] <= 3)
                 CHECK(r.yields > 0, "%s budget %" PRIu64 ": never yielded", p->what, budgets[k]);
         }
-        wasm_module_release(m);
+        lw_module_release(m);
     }
 }
 
-/* A yielded run can be abandoned: a new wasm_exec_call starts fresh. */
+/* A yielded run can be abandoned: a new lw_exec_call starts fresh. */
 static void test_abandon(void)
 {
     static const char wat[] =
@@ -324,63 +324,63 @@ static void test_abandon(void)
         "      (then (local.get $n))\n"
         "      (else (i32.add (call $fib (i32.sub (local.get $n) (i32.const 1)))\n"
         "                     (call $fib (i32.sub (local.get $n) (i32.const 2))))))))\n";
-    wasm_module *m = wat_module(wat);
+    lw_module *m = wat_module(wat);
     if (!m)
         return;
-    wasm_instance *inst = check_instance(m, NULL, 0, NULL);
-    wasm_func *spin = check_export_func(inst, "spin");
-    wasm_func *spin_deep = check_export_func(inst, "spin_deep");
-    wasm_func *add = check_export_func(inst, "add");
-    wasm_func *fib = check_export_func(inst, "fib");
+    lw_instance *inst = check_instance(m, NULL, 0, NULL);
+    lw_func *spin = check_export_func(inst, "spin");
+    lw_func *spin_deep = check_export_func(inst, "spin_deep");
+    lw_func *add = check_export_func(inst, "add");
+    lw_func *fib = check_export_func(inst, "fib");
     if (!spin || !spin_deep || !add || !fib)
         return;
-    wasm_exec *x = wasm_exec_new(0);
-    wasm_exec_set_budget(x, 5);
+    lw_exec *x = lw_exec_new(0);
+    lw_exec_set_budget(x, 5);
 
-    int st = wasm_exec_call(x, spin, NULL);
-    CHECK(st == WASM_YIELD, "infinite loop with budget 5: status %d, want YIELD", st);
-    for (int i = 0; i < 100 && st == WASM_YIELD; i++)
-        st = wasm_exec_resume(x);
-    CHECK(st == WASM_YIELD, "infinite loop after 100 resumes: status %d", st);
+    int st = lw_exec_call(x, spin, NULL);
+    CHECK(st == LW_YIELD, "infinite loop with budget 5: status %d, want YIELD", st);
+    for (int i = 0; i < 100 && st == LW_YIELD; i++)
+        st = lw_exec_resume(x);
+    CHECK(st == LW_YIELD, "infinite loop after 100 resumes: status %d", st);
 
-    wasm_val a[2] = {40, 2};
-    st = wasm_exec_call(x, add, a);
-    CHECK(st == WASM_OK && (uint32_t)wasm_exec_results(x)[0] == 42,
+    lw_val a[2] = {40, 2};
+    st = lw_exec_call(x, add, a);
+    CHECK(st == LW_OK && (uint32_t)lw_exec_results(x)[0] == 42,
           "call after abandoned loop: status %d result %u", st,
-          (unsigned)wasm_exec_results(x)[0]);
+          (unsigned)lw_exec_results(x)[0]);
 
     /* abandon 200 frames deep */
-    wasm_val depth = 200;
-    st = wasm_exec_call(x, spin_deep, &depth);
-    for (int i = 0; i < 500 && st == WASM_YIELD; i++)
-        st = wasm_exec_resume(x);
-    CHECK(st == WASM_YIELD, "deep infinite loop: status %d, want YIELD", st);
-    wasm_val n = 15;
+    lw_val depth = 200;
+    st = lw_exec_call(x, spin_deep, &depth);
+    for (int i = 0; i < 500 && st == LW_YIELD; i++)
+        st = lw_exec_resume(x);
+    CHECK(st == LW_YIELD, "deep infinite loop: status %d, want YIELD", st);
+    lw_val n = 15;
     run r = drive(x, fib, &n);
-    CHECK(r.status == WASM_OK && (uint32_t)r.res[0] == 610 && r.yields > 0,
+    CHECK(r.status == LW_OK && (uint32_t)r.res[0] == 610 && r.yields > 0,
           "fib(15) after abandoning a 200-deep run: status %d result %u yields %" PRIu64,
           r.status, (unsigned)r.res[0], r.yields);
 
     /* abandon a recursive run mid-way, then run it again from scratch */
-    wasm_exec_set_budget(x, 1);
-    st = wasm_exec_call(x, fib, &n);
-    for (int i = 0; i < 300 && st == WASM_YIELD; i++)
-        st = wasm_exec_resume(x);
-    CHECK(st == WASM_YIELD, "fib(15) budget 1 after 300 resumes: status %d", st);
+    lw_exec_set_budget(x, 1);
+    st = lw_exec_call(x, fib, &n);
+    for (int i = 0; i < 300 && st == LW_YIELD; i++)
+        st = lw_exec_resume(x);
+    CHECK(st == LW_YIELD, "fib(15) budget 1 after 300 resumes: status %d", st);
     r = drive(x, fib, &n);
-    CHECK(r.status == WASM_OK && (uint32_t)r.res[0] == 610,
+    CHECK(r.status == LW_OK && (uint32_t)r.res[0] == 610,
           "fib(15) restarted after abandon: status %d result %u", r.status, (unsigned)r.res[0]);
     /* a finished run is not resumable into anything new */
-    st = wasm_exec_resume(x);
-    CHECK(st == WASM_OK, "resume after OK: status %d", st);
+    st = lw_exec_resume(x);
+    CHECK(st == LW_OK, "resume after OK: status %d", st);
 
     /* the spin loop yields again when called anew */
-    st = wasm_exec_call(x, spin, NULL);
-    CHECK(st == WASM_YIELD, "spin again: status %d, want YIELD", st);
+    st = lw_exec_call(x, spin, NULL);
+    CHECK(st == LW_YIELD, "spin again: status %d, want YIELD", st);
 
-    wasm_exec_free(x);
-    wasm_instance_free(inst);
-    wasm_module_release(m);
+    lw_exec_free(x);
+    lw_instance_free(inst);
+    lw_module_release(m);
 }
 
 /* ---- 2. host suspension ------------------------------------------------- */
@@ -392,24 +392,24 @@ typedef struct hostenv {
     uint32_t first_arg;
     int arg_mismatch;
     int check_inst;
-    wasm_instance *want_inst;
+    lw_instance *want_inst;
     int inst_mismatch;
     int mem_bad;
-    int yield;             /* complete with WASM_YIELD instead of WASM_OK */
+    int yield;             /* complete with LW_YIELD instead of LW_OK */
 } hostenv;
 
 /* (i32) -> (i32 i64): suspends n_susp times, then returns a*2, a*1000+7. */
-static int host_double(wasm_exec *x, void *env, wasm_val *args)
+static int host_double(lw_exec *x, void *env, lw_val *args)
 {
     hostenv *e = env;
     e->calls++;
     uint32_t a = (uint32_t)args[0];
     if (e->check_inst) {
-        if (wasm_exec_instance(x) != e->want_inst)
+        if (lw_exec_instance(x) != e->want_inst)
             e->inst_mismatch++;
         /* the caller's memory is reachable from here */
-        uint8_t *p = wasm_exec_mem(x, 0, 4);
-        if (!p || p != wasm_memory_data(wasm_instance_memory(e->want_inst)))
+        uint8_t *p = lw_exec_mem(x, 0, 4);
+        if (!p || p != lw_memory_data(lw_instance_memory(e->want_inst)))
             e->mem_bad++;
     }
     if (e->count == 0)
@@ -419,13 +419,13 @@ static int host_double(wasm_exec *x, void *env, wasm_val *args)
     if (e->count < e->n_susp) {
         e->count++;
         e->suspends++;
-        return WASM_SUSPEND;
+        return LW_SUSPEND;
     }
     e->count = 0;
     e->completed++;
     args[0] = (uint32_t)(a * 2);
     args[1] = (uint64_t)a * 1000 + 7;
-    return e->yield ? WASM_YIELD : WASM_OK;
+    return e->yield ? LW_YIELD : LW_OK;
 }
 
 static const char HOST_LOOP[] =
@@ -448,24 +448,24 @@ static const char HOST_LOOP[] =
     "    (local.get $acc))\n"
     "  (func (export \"add\") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))\n";
 
-static const wasm_functype *double_type(void)
+static const lw_functype *double_type(void)
 {
-    const uint8_t res[2] = {WASM_I32, WASM_I64};
-    return wasm_functype_get(1, &T_I32, 2, res);
+    const uint8_t res[2] = {LW_I32, LW_I64};
+    return lw_functype_get(1, &T_I32, 2, res);
 }
 
 /* An instance of m (HOST_LOOP) importing host_double over e; *hf gets the
  * host function, to free after the instance. */
-static wasm_instance *double_instance(wasm_module *m, hostenv *e, wasm_func **hf)
+static lw_instance *double_instance(lw_module *m, hostenv *e, lw_func **hf)
 {
-    *hf = wasm_func_new_host(double_type(), host_double, e);
-    wasm_extern imp = {.kind = WASM_EXTERN_FUNC, .u.func = *hf};
+    *hf = lw_func_new_host(double_type(), host_double, e);
+    lw_extern imp = {.kind = LW_EXTERN_FUNC, .u.func = *hf};
     return check_instance(m, &imp, 1, NULL);
 }
 
 static void test_host_suspend(void)
 {
-    wasm_module *m = wat_module(HOST_LOOP);
+    lw_module *m = wat_module(HOST_LOOP);
     if (!m)
         return;
     const uint32_t n = 10;
@@ -478,16 +478,16 @@ static void test_host_suspend(void)
     for (size_t s = 0; s < 3; s++)
         for (size_t b = 0; b < 3; b++) {
             hostenv e = {.n_susp = nsusp[s], .check_inst = 1};
-            wasm_func *hf;
-            wasm_instance *inst = double_instance(m, &e, &hf);
-            wasm_func *f = check_export_func(inst, "loop");
+            lw_func *hf;
+            lw_instance *inst = double_instance(m, &e, &hf);
+            lw_func *f = check_export_func(inst, "loop");
             if (f) {
                 e.want_inst = inst;
-                wasm_exec *x = wasm_exec_new(0);
-                wasm_exec_set_budget(x, budgets[b]);
-                wasm_val arg = n;
+                lw_exec *x = lw_exec_new(0);
+                lw_exec_set_budget(x, budgets[b]);
+                lw_val arg = n;
                 run r = drive(x, f, &arg);
-                CHECK(r.status == WASM_OK && r.res[0] == want,
+                CHECK(r.status == LW_OK && r.res[0] == want,
                       "host loop susp %d budget %" PRIu64 ": status %d result %" PRIu64
                       " want %" PRIu64,
                       nsusp[s], budgets[b], r.status, r.res[0], want);
@@ -500,65 +500,65 @@ static void test_host_suspend(void)
                       nsusp[s], budgets[b], e.calls, e.completed);
                 CHECK(e.arg_mismatch == 0, "host re-called with different args %d times",
                       e.arg_mismatch);
-                CHECK(e.inst_mismatch == 0, "wasm_exec_instance wrong in host %d times",
+                CHECK(e.inst_mismatch == 0, "lw_exec_instance wrong in host %d times",
                       e.inst_mismatch);
-                CHECK(e.mem_bad == 0, "wasm_exec_mem in host wrong %d times", e.mem_bad);
+                CHECK(e.mem_bad == 0, "lw_exec_mem in host wrong %d times", e.mem_bad);
                 if (budgets[b] == 1)
                     CHECK(r.yields > 0, "host loop budget 1 never yielded");
-                wasm_exec_free(x);
+                lw_exec_free(x);
             }
             if (inst)
-                wasm_instance_free(inst);
-            wasm_func_free(hf);
+                lw_instance_free(inst);
+            lw_func_free(hf);
         }
 
-    /* A host call completing with WASM_YIELD: the run stops after it with
+    /* A host call completing with LW_YIELD: the run stops after it with
      * its results in place, and resumes with the next instruction. */
     {
         hostenv e = {.yield = 1};
-        wasm_func *hf;
-        wasm_instance *inst = double_instance(m, &e, &hf);
-        wasm_func *f = check_export_func(inst, "loop");
-        wasm_func *d = check_export_func(inst, "d");
+        lw_func *hf;
+        lw_instance *inst = double_instance(m, &e, &hf);
+        lw_func *f = check_export_func(inst, "loop");
+        lw_func *d = check_export_func(inst, "d");
         if (f && d) {
-            wasm_exec *x = wasm_exec_new(0);
-            wasm_val arg = n;
+            lw_exec *x = lw_exec_new(0);
+            lw_val arg = n;
             run r = drive(x, f, &arg);
-            CHECK(r.status == WASM_OK && r.res[0] == want && r.yields == n && e.calls == (int)n,
+            CHECK(r.status == LW_OK && r.res[0] == want && r.yields == n && e.calls == (int)n,
                   "yielding host: status %d result %" PRIu64 " (want %" PRIu64 "), %" PRIu64
                   " yields, %d calls (want %u each)",
                   r.status, r.res[0], want, r.yields, e.calls, n);
             /* called directly, there is nothing left to yield to */
             arg = 21;
-            int st = wasm_exec_call(x, d, &arg);
-            CHECK(st == WASM_OK && (uint32_t)wasm_exec_results(x)[0] == 42,
+            int st = lw_exec_call(x, d, &arg);
+            CHECK(st == LW_OK && (uint32_t)lw_exec_results(x)[0] == 42,
                   "yielding host called directly: status %d", st);
-            wasm_exec_free(x);
+            lw_exec_free(x);
         }
         if (inst)
-            wasm_instance_free(inst);
-        wasm_func_free(hf);
+            lw_instance_free(inst);
+        lw_func_free(hf);
     }
 
     /* A suspended run abandoned by a new call; the host is not re-called. */
     {
         hostenv e = {.n_susp = 2};
-        wasm_func *hf;
-        wasm_instance *inst = double_instance(m, &e, &hf);
-        wasm_func *f = check_export_func(inst, "loop");
-        wasm_func *add = check_export_func(inst, "add");
+        lw_func *hf;
+        lw_instance *inst = double_instance(m, &e, &hf);
+        lw_func *f = check_export_func(inst, "loop");
+        lw_func *add = check_export_func(inst, "add");
         if (f && add) {
-            wasm_exec *x = wasm_exec_new(0);
-            wasm_val arg = 3;
-            int st = wasm_exec_call(x, f, &arg);
-            CHECK(st == WASM_SUSPEND, "guest calling suspending host: status %d", st);
-            wasm_val a2[2] = {1, 2};
+            lw_exec *x = lw_exec_new(0);
+            lw_val arg = 3;
+            int st = lw_exec_call(x, f, &arg);
+            CHECK(st == LW_SUSPEND, "guest calling suspending host: status %d", st);
+            lw_val a2[2] = {1, 2};
             int calls = e.calls;
-            st = wasm_exec_call(x, add, a2);
-            CHECK(st == WASM_OK && (uint32_t)wasm_exec_results(x)[0] == 3,
+            st = lw_exec_call(x, add, a2);
+            CHECK(st == LW_OK && (uint32_t)lw_exec_results(x)[0] == 3,
                   "call after abandoned suspension: status %d", st);
-            st = wasm_exec_resume(x);
-            CHECK(st == WASM_OK && e.calls == calls,
+            st = lw_exec_resume(x);
+            CHECK(st == LW_OK && e.calls == calls,
                   "resume after finished call re-ran the host (status %d, calls %d -> %d)", st,
                   calls, e.calls);
             e.count = 0;
@@ -566,56 +566,56 @@ static void test_host_suspend(void)
             uint64_t w = 0;
             for (uint32_t i = 0; i < 3; i++)
                 w += 1002ull * (i + 5) + 7;
-            CHECK(r.status == WASM_OK && r.res[0] == w && r.suspends == 6,
+            CHECK(r.status == LW_OK && r.res[0] == w && r.suspends == 6,
                   "rerun after abandon: status %d result %" PRIu64 " suspends %" PRIu64, r.status,
                   r.res[0], r.suspends);
-            wasm_exec_free(x);
+            lw_exec_free(x);
         }
         if (inst)
-            wasm_instance_free(inst);
-        wasm_func_free(hf);
+            lw_instance_free(inst);
+        lw_func_free(hf);
     }
 
     /* Top-level call of a host function, directly and via a re-export. */
     for (int via_export = 0; via_export < 2; via_export++) {
         hostenv e = {.n_susp = 4};
-        wasm_func *hf = wasm_func_new_host(double_type(), host_double, &e);
-        wasm_extern imp = {.kind = WASM_EXTERN_FUNC, .u.func = hf};
-        wasm_instance *inst = via_export ? check_instance(m, &imp, 1, NULL) : NULL;
-        wasm_func *f = via_export ? check_export_func(inst, "d") : hf;
+        lw_func *hf = lw_func_new_host(double_type(), host_double, &e);
+        lw_extern imp = {.kind = LW_EXTERN_FUNC, .u.func = hf};
+        lw_instance *inst = via_export ? check_instance(m, &imp, 1, NULL) : NULL;
+        lw_func *f = via_export ? check_export_func(inst, "d") : hf;
         if (f) {
-            wasm_exec *x = wasm_exec_new(0);
-            wasm_val arg = 21;
-            int st = wasm_exec_call(x, f, &arg);
+            lw_exec *x = lw_exec_new(0);
+            lw_val arg = 21;
+            int st = lw_exec_call(x, f, &arg);
             int nst = 0;
-            while (st == WASM_SUSPEND && nst < 100) {
+            while (st == LW_SUSPEND && nst < 100) {
                 nst++;
-                st = wasm_exec_resume(x);
+                st = lw_exec_resume(x);
             }
-            CHECK(st == WASM_OK && nst == 4, "top-level host call%s: status %d after %d suspends",
+            CHECK(st == LW_OK && nst == 4, "top-level host call%s: status %d after %d suspends",
                   via_export ? " (re-export)" : "", st, nst);
             CHECK(e.calls == 5 && e.arg_mismatch == 0,
                   "top-level host call: %d calls, %d arg mismatches", e.calls, e.arg_mismatch);
-            if (st == WASM_OK) {
-                const wasm_val *res = wasm_exec_results(x);
+            if (st == LW_OK) {
+                const lw_val *res = lw_exec_results(x);
                 CHECK((uint32_t)res[0] == 42 && res[1] == 21007,
                       "top-level host results %u %" PRIu64, (unsigned)res[0], res[1]);
             }
             /* with a budget: a host call is not a yield point of its own */
-            wasm_exec_set_budget(x, 1);
+            lw_exec_set_budget(x, 1);
             e.count = 0;
             e.calls = 0;
             run r = drive(x, f, &arg);
-            CHECK(r.status == WASM_OK && (uint32_t)r.res[0] == 42 && r.suspends == 4,
+            CHECK(r.status == LW_OK && (uint32_t)r.res[0] == 42 && r.suspends == 4,
                   "top-level host call budget 1: status %d suspends %" PRIu64, r.status,
                   r.suspends);
-            wasm_exec_free(x);
+            lw_exec_free(x);
         }
         if (inst)
-            wasm_instance_free(inst);
-        wasm_func_free(hf);
+            lw_instance_free(inst);
+        lw_func_free(hf);
     }
-    wasm_module_release(m);
+    lw_module_release(m);
 }
 
 /* ---- 4. fuel ------------------------------------------------------------ */
@@ -630,118 +630,118 @@ static void test_fuel(void)
         "      (then (local.get $n))\n"
         "      (else (i32.add (call $fib (i32.sub (local.get $n) (i32.const 1)))\n"
         "                     (call $fib (i32.sub (local.get $n) (i32.const 2))))))))\n";
-    wasm_module *m = wat_module(wat);
+    lw_module *m = wat_module(wat);
     if (!m)
         return;
-    wasm_instance *inst = check_instance(m, NULL, 0, NULL);
-    wasm_func *spin = check_export_func(inst, "spin");
-    wasm_func *fib = check_export_func(inst, "fib");
+    lw_instance *inst = check_instance(m, NULL, 0, NULL);
+    lw_func *spin = check_export_func(inst, "spin");
+    lw_func *fib = check_export_func(inst, "fib");
     if (!spin || !fib)
         return;
-    wasm_exec *x = wasm_exec_new(0);
-    CHECK(wasm_exec_fuel(x) == UINT64_MAX, "default fuel %" PRIu64, wasm_exec_fuel(x));
+    lw_exec *x = lw_exec_new(0);
+    CHECK(lw_exec_fuel(x) == UINT64_MAX, "default fuel %" PRIu64, lw_exec_fuel(x));
 
     /* infinite loop, no budget */
-    wasm_exec_set_fuel(x, 1000);
-    int st = wasm_exec_call(x, spin, NULL);
-    CHECK(st == WASM_TRAP && wasm_exec_trap_kind(x) == WASM_TRAP_OUT_OF_FUEL,
-          "spin with fuel 1000: status %d trap %d", st, (int)wasm_exec_trap_kind(x));
-    CHECK(wasm_exec_fuel(x) == 0, "fuel after running out: %" PRIu64, wasm_exec_fuel(x));
+    lw_exec_set_fuel(x, 1000);
+    int st = lw_exec_call(x, spin, NULL);
+    CHECK(st == LW_TRAP && lw_exec_trap_kind(x) == LW_TRAP_OUT_OF_FUEL,
+          "spin with fuel 1000: status %d trap %d", st, (int)lw_exec_trap_kind(x));
+    CHECK(lw_exec_fuel(x) == 0, "fuel after running out: %" PRIu64, lw_exec_fuel(x));
     char buf[512];
-    wasm_exec_trap_format(x, buf, sizeof buf);
+    lw_exec_trap_format(x, buf, sizeof buf);
     CHECK(strstr(buf, "out of fuel") && strstr(buf, "spin"), "out-of-fuel format: %s", buf);
 
     /* infinite loop with budget 100: fuel is not reset by resumes */
-    wasm_exec_set_fuel(x, 1000);
-    wasm_exec_set_budget(x, 100);
+    lw_exec_set_fuel(x, 1000);
+    lw_exec_set_budget(x, 100);
     run r = drive(x, spin, NULL);
-    CHECK(r.status == WASM_TRAP && r.trap == WASM_TRAP_OUT_OF_FUEL,
+    CHECK(r.status == LW_TRAP && r.trap == LW_TRAP_OUT_OF_FUEL,
           "spin fuel 1000 budget 100: status %d trap %d after %" PRIu64 " yields", r.status,
           (int)r.trap, r.yields);
     CHECK(r.yields >= 5 && r.yields <= 10, "spin fuel 1000 budget 100: %" PRIu64 " yields",
           r.yields);
-    wasm_exec_set_budget(x, 0);
+    lw_exec_set_budget(x, 0);
 
     /* the same run consumes the same fuel straight through and with resumes */
-    wasm_val n = 15;
-    wasm_exec_set_fuel(x, 1000000);
+    lw_val n = 15;
+    lw_exec_set_fuel(x, 1000000);
     r = drive(x, fib, &n);
     uint64_t used = 1000000 - r.fuel_left;
-    CHECK(r.status == WASM_OK && (uint32_t)r.res[0] == 610, "fib(15) with fuel: status %d",
+    CHECK(r.status == LW_OK && (uint32_t)r.res[0] == 610, "fib(15) with fuel: status %d",
           r.status);
     CHECK(used > 0 && used < 1000000, "fib(15) used %" PRIu64 " fuel", used);
     static const uint64_t budgets[] = {1, 2, 7, 100};
     for (size_t k = 0; k < 4; k++) {
-        wasm_exec_set_fuel(x, 1000000);
-        wasm_exec_set_budget(x, budgets[k]);
+        lw_exec_set_fuel(x, 1000000);
+        lw_exec_set_budget(x, budgets[k]);
         r = drive(x, fib, &n);
-        CHECK(r.status == WASM_OK && 1000000 - r.fuel_left == used && r.yields > 0,
+        CHECK(r.status == LW_OK && 1000000 - r.fuel_left == used && r.yields > 0,
               "fib(15) budget %" PRIu64 ": status %d used %" PRIu64 " fuel (straight: %" PRIu64
               "), %" PRIu64 " yields",
               budgets[k], r.status, 1000000 - r.fuel_left, used, r.yields);
     }
-    wasm_exec_set_budget(x, 0);
+    lw_exec_set_budget(x, 0);
 
     /* half the fuel is not enough, also with resumes */
     for (uint64_t b = 0; b < 8; b += 7) {
-        wasm_exec_set_budget(x, b);
-        wasm_exec_set_fuel(x, used / 2);
+        lw_exec_set_budget(x, b);
+        lw_exec_set_fuel(x, used / 2);
         r = drive(x, fib, &n);
-        CHECK(r.status == WASM_TRAP && r.trap == WASM_TRAP_OUT_OF_FUEL && r.fuel_left == 0,
+        CHECK(r.status == LW_TRAP && r.trap == LW_TRAP_OUT_OF_FUEL && r.fuel_left == 0,
               "fib(15) with half the fuel, budget %" PRIu64 ": status %d trap %d", b, r.status,
               (int)r.trap);
     }
-    wasm_exec_set_budget(x, 0);
+    lw_exec_set_budget(x, 0);
 
     /* exactly the fuel a run consumed is enough to run it again */
-    wasm_exec_set_fuel(x, used);
+    lw_exec_set_fuel(x, used);
     r = drive(x, fib, &n);
-    CHECK(r.status == WASM_OK && r.fuel_left == 0,
+    CHECK(r.status == LW_OK && r.fuel_left == 0,
           "fib(15) with exactly the %" PRIu64 " fuel it consumes: status %d trap %d left %" PRIu64,
           used, r.status, (int)r.trap, r.fuel_left);
 
     /* fuel is counted across calls: 2.5 runs' worth allows two */
-    wasm_exec_set_fuel(x, used * 2 + used / 2);
+    lw_exec_set_fuel(x, used * 2 + used / 2);
     r = drive(x, fib, &n);
-    CHECK(r.status == WASM_OK, "first of three runs: status %d", r.status);
+    CHECK(r.status == LW_OK, "first of three runs: status %d", r.status);
     r = drive(x, fib, &n);
-    CHECK(r.status == WASM_OK, "second of three runs: status %d", r.status);
+    CHECK(r.status == LW_OK, "second of three runs: status %d", r.status);
     r = drive(x, fib, &n);
-    CHECK(r.status == WASM_TRAP && r.trap == WASM_TRAP_OUT_OF_FUEL,
+    CHECK(r.status == LW_TRAP && r.trap == LW_TRAP_OUT_OF_FUEL,
           "third of three runs: status %d trap %d", r.status, (int)r.trap);
 
     /* refuelled, the exec works again; unlimited fuel stays unlimited */
-    wasm_exec_set_fuel(x, UINT64_MAX);
+    lw_exec_set_fuel(x, UINT64_MAX);
     r = drive(x, fib, &n);
-    CHECK(r.status == WASM_OK && (uint32_t)r.res[0] == 610 && wasm_exec_fuel(x) == UINT64_MAX,
-          "unlimited fuel: status %d fuel %" PRIu64, r.status, wasm_exec_fuel(x));
-    wasm_exec_free(x);
-    wasm_instance_free(inst);
+    CHECK(r.status == LW_OK && (uint32_t)r.res[0] == 610 && lw_exec_fuel(x) == UINT64_MAX,
+          "unlimited fuel: status %d fuel %" PRIu64, r.status, lw_exec_fuel(x));
+    lw_exec_free(x);
+    lw_instance_free(inst);
 
     /* fuel and host suspension: fuel keeps counting down across suspends */
-    wasm_module_release(m);
+    lw_module_release(m);
     m = wat_module(HOST_LOOP);
     if (!m)
         return;
     hostenv e = {.n_susp = 2};
-    wasm_func *hf;
+    lw_func *hf;
     inst = double_instance(m, &e, &hf);
-    wasm_func *f = check_export_func(inst, "loop");
+    lw_func *f = check_export_func(inst, "loop");
     if (f) {
-        x = wasm_exec_new(0);
-        wasm_val big = 1000000;
-        wasm_exec_set_fuel(x, 500);
+        x = lw_exec_new(0);
+        lw_val big = 1000000;
+        lw_exec_set_fuel(x, 500);
         r = drive(x, f, &big);
-        CHECK(r.status == WASM_TRAP && r.trap == WASM_TRAP_OUT_OF_FUEL && r.suspends > 0,
+        CHECK(r.status == LW_TRAP && r.trap == LW_TRAP_OUT_OF_FUEL && r.suspends > 0,
               "host loop with fuel 500: status %d trap %d suspends %" PRIu64, r.status,
               (int)r.trap, r.suspends);
         CHECK(e.completed < 1000, "host loop fuel 500 completed %d host calls", e.completed);
-        wasm_exec_free(x);
+        lw_exec_free(x);
     }
     if (inst)
-        wasm_instance_free(inst);
-    wasm_func_free(hf);
-    wasm_module_release(m);
+        lw_instance_free(inst);
+    lw_func_free(hf);
+    lw_module_release(m);
 }
 
 int main(void)

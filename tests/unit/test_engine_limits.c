@@ -1,6 +1,6 @@
 /*
- * test_engine_limits.c - resource limits (wasm_limits memory/table caps,
- * segments that do not fit, wasm_exec_mem bounds), decode/validation/link
+ * test_engine_limits.c - resource limits (lw_limits memory/table caps,
+ * segments that do not fit, lw_exec_mem bounds), decode/validation/link
  * errors (offset and message), deferred data segments (defer_data), and
  * 10,000 live instances of one module.
  * Prints "N passed, M failed".
@@ -13,25 +13,25 @@
 #define PAGE 65536u
 
 /* Calls export `name` of inst with args; returns the status, *out = result 0. */
-static int call1(wasm_exec *x, wasm_instance *inst, const char *name, const wasm_val *args,
-                 wasm_val *out)
+static int call1(lw_exec *x, lw_instance *inst, const char *name, const lw_val *args,
+                 lw_val *out)
 {
-    wasm_func *f = check_export_func(inst, name);
+    lw_func *f = check_export_func(inst, name);
     if (!f)
         return -1;
-    int st = wasm_exec_call(x, f, args);
-    if (st == WASM_OK && wasm_func_type(f)->nresults && out)
-        *out = wasm_exec_results(x)[0];
+    int st = lw_exec_call(x, f, args);
+    if (st == LW_OK && lw_func_type(f)->nresults && out)
+        *out = lw_exec_results(x)[0];
     return st;
 }
 
-static wasm_instance *try_instance(const char *wat, const wasm_limits *lim, wasm_error *err,
-                                   wasm_module **mp)
+static lw_instance *try_instance(const char *wat, const lw_limits *lim, lw_error *err,
+                                 lw_module **mp)
 {
-    wasm_module *m = wat_module(wat);
+    lw_module *m = wat_module(wat);
     *mp = m;
     memset(err, 0, sizeof *err);
-    return m ? wasm_instance_new(m, NULL, 0, lim, err) : NULL;
+    return m ? lw_instance_new(m, NULL, 0, lim, err) : NULL;
 }
 
 /* ---- 5. memory and table limits ---------------------------------------- */
@@ -46,80 +46,80 @@ static const char GROW_WAT[] =
 static void test_memory_limits(void)
 {
     char wat[1024];
-    wasm_limits lim = {.max_memory_bytes = 3 * PAGE};
-    wasm_error err;
-    wasm_module *m;
-    wasm_val r = 0, a;
+    lw_limits lim = {.max_memory_bytes = 3 * PAGE};
+    lw_error err;
+    lw_module *m;
+    lw_val r = 0, a;
     int st;
 
     snprintf(wat, sizeof wat, GROW_WAT, "1");
-    wasm_instance *inst = try_instance(wat, &lim, &err, &m);
+    lw_instance *inst = try_instance(wat, &lim, &err, &m);
     CHECK(inst != NULL, "memory 1 with a 3-page limit: %s", err.msg);
     if (inst) {
-        wasm_exec *x = wasm_exec_new(0);
+        lw_exec *x = lw_exec_new(0);
         static const struct { uint32_t delta; int32_t want; } steps[] = {
             {1, 1}, {0, 2}, {1, 2}, {1, -1}, {0, 3}, {2, -1}, {0x10000, -1}, {0xffffffff, -1},
         };
         for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
             a = steps[i].delta;
             st = call1(x, inst, "grow", &a, &r);
-            CHECK(st == WASM_OK && (int32_t)(uint32_t)r == steps[i].want,
+            CHECK(st == LW_OK && (int32_t)(uint32_t)r == steps[i].want,
                   "limit 3 pages, step %zu memory.grow %u: status %d got %d want %d", i,
                   steps[i].delta, st, (int32_t)(uint32_t)r, steps[i].want);
         }
         st = call1(x, inst, "size", NULL, &r);
-        CHECK(st == WASM_OK && (uint32_t)r == 3, "memory.size %u, want 3", (unsigned)r);
+        CHECK(st == LW_OK && (uint32_t)r == 3, "memory.size %u, want 3", (unsigned)r);
         a = 3 * PAGE - 1;
         st = call1(x, inst, "store", &a, &r);
-        CHECK(st == WASM_OK && (uint32_t)r == 0xab, "store at last byte: status %d", st);
+        CHECK(st == LW_OK && (uint32_t)r == 0xab, "store at last byte: status %d", st);
         a = 3 * PAGE;
         st = call1(x, inst, "store", &a, &r);
-        CHECK(st == WASM_TRAP && wasm_exec_trap_kind(x) == WASM_TRAP_MEM_OOB,
+        CHECK(st == LW_TRAP && lw_exec_trap_kind(x) == LW_TRAP_MEM_OOB,
               "store past the 3 pages: status %d", st);
         /* the host-side grow obeys the same limit */
-        wasm_memory *mem = wasm_instance_memory(inst);
-        CHECK(mem && wasm_memory_grow(mem, 1) == -1 && wasm_memory_size(mem) == 3 * PAGE,
-              "wasm_memory_grow past the instance limit");
-        wasm_exec_free(x);
-        wasm_instance_free(inst);
+        lw_memory *mem = lw_instance_memory(inst);
+        CHECK(mem && lw_memory_grow(mem, 1) == -1 && lw_memory_size(mem) == 3 * PAGE,
+              "lw_memory_grow past the instance limit");
+        lw_exec_free(x);
+        lw_instance_free(inst);
     }
     if (m)
-        wasm_module_release(m);
+        lw_module_release(m);
 
     /* a limit that is not a whole number of pages rounds down */
     lim.max_memory_bytes = 3 * PAGE + 100;
     snprintf(wat, sizeof wat, GROW_WAT, "1");
     inst = try_instance(wat, &lim, &err, &m);
     if (inst) {
-        wasm_exec *x = wasm_exec_new(0);
+        lw_exec *x = lw_exec_new(0);
         a = 2;
         st = call1(x, inst, "grow", &a, &r);
-        CHECK(st == WASM_OK && (uint32_t)r == 1, "grow 2 under 3 pages + 100 bytes: %d", (int)r);
+        CHECK(st == LW_OK && (uint32_t)r == 1, "grow 2 under 3 pages + 100 bytes: %d", (int)r);
         a = 1;
         st = call1(x, inst, "grow", &a, &r);
-        CHECK(st == WASM_OK && (int32_t)r == -1, "grow past 3 pages + 100 bytes: %d", (int)r);
-        wasm_exec_free(x);
-        wasm_instance_free(inst);
+        CHECK(st == LW_OK && (int32_t)r == -1, "grow past 3 pages + 100 bytes: %d", (int)r);
+        lw_exec_free(x);
+        lw_instance_free(inst);
     }
     if (m)
-        wasm_module_release(m);
+        lw_module_release(m);
 
     /* the declared maximum is below the limit: it wins */
     lim.max_memory_bytes = 3 * PAGE;
     snprintf(wat, sizeof wat, GROW_WAT, "1 2");
     inst = try_instance(wat, &lim, &err, &m);
     if (inst) {
-        wasm_exec *x = wasm_exec_new(0);
+        lw_exec *x = lw_exec_new(0);
         a = 1;
         st = call1(x, inst, "grow", &a, &r);
-        CHECK(st == WASM_OK && (uint32_t)r == 1, "grow to the declared max 2: %d", (int)r);
+        CHECK(st == LW_OK && (uint32_t)r == 1, "grow to the declared max 2: %d", (int)r);
         st = call1(x, inst, "grow", &a, &r);
-        CHECK(st == WASM_OK && (int32_t)r == -1, "grow past the declared max 2: %d", (int)r);
-        wasm_exec_free(x);
-        wasm_instance_free(inst);
+        CHECK(st == LW_OK && (int32_t)r == -1, "grow past the declared max 2: %d", (int)r);
+        lw_exec_free(x);
+        lw_instance_free(inst);
     }
     if (m)
-        wasm_module_release(m);
+        lw_module_release(m);
 
     /* initial memory above the limit: instantiation fails, clearly */
     snprintf(wat, sizeof wat, GROW_WAT, "4");
@@ -127,26 +127,26 @@ static void test_memory_limits(void)
     CHECK(!inst && err.failed && strstr(err.msg, "limit") && strstr(err.msg, "4"),
           "memory 4 with a 3-page limit: inst %p, error \"%s\"", (void *)inst, err.msg);
     if (inst)
-        wasm_instance_free(inst);
+        lw_instance_free(inst);
     /* the same module instantiates without the limit */
-    inst = m ? wasm_instance_new(m, NULL, 0, NULL, &err) : NULL;
+    inst = m ? lw_instance_new(m, NULL, 0, NULL, &err) : NULL;
     CHECK(inst != NULL, "memory 4 without a limit: %s", err.msg);
     if (inst)
-        wasm_instance_free(inst);
+        lw_instance_free(inst);
     if (m)
-        wasm_module_release(m);
+        lw_module_release(m);
 
     /* exactly at the limit is fine */
     snprintf(wat, sizeof wat, GROW_WAT, "3");
     inst = try_instance(wat, &lim, &err, &m);
     CHECK(inst != NULL, "memory 3 with a 3-page limit: %s", err.msg);
     if (inst)
-        wasm_instance_free(inst);
+        lw_instance_free(inst);
     if (m)
-        wasm_module_release(m);
+        lw_module_release(m);
 
     /* table limit */
-    wasm_limits tlim = {.max_table_elems = 10};
+    lw_limits tlim = {.max_table_elems = 10};
     static const char tab_wat[] =
         "(module (table $t %s funcref)\n"
         "  (func (export \"grow\") (param i32) (result i32)\n"
@@ -155,26 +155,26 @@ static void test_memory_limits(void)
     inst = try_instance(wat, &tlim, &err, &m);
     CHECK(inst != NULL, "table 4 with a 10-element limit: %s", err.msg);
     if (inst) {
-        wasm_exec *x = wasm_exec_new(0);
+        lw_exec *x = lw_exec_new(0);
         a = 6;
         st = call1(x, inst, "grow", &a, &r);
-        CHECK(st == WASM_OK && (uint32_t)r == 4, "table.grow 6 to the limit: %d", (int)r);
+        CHECK(st == LW_OK && (uint32_t)r == 4, "table.grow 6 to the limit: %d", (int)r);
         a = 1;
         st = call1(x, inst, "grow", &a, &r);
-        CHECK(st == WASM_OK && (int32_t)r == -1, "table.grow past the limit: %d", (int)r);
-        wasm_exec_free(x);
-        wasm_instance_free(inst);
+        CHECK(st == LW_OK && (int32_t)r == -1, "table.grow past the limit: %d", (int)r);
+        lw_exec_free(x);
+        lw_instance_free(inst);
     }
     if (m)
-        wasm_module_release(m);
+        lw_module_release(m);
     snprintf(wat, sizeof wat, tab_wat, "11");
     inst = try_instance(wat, &tlim, &err, &m);
     CHECK(!inst && err.failed && strstr(err.msg, "limit"), "table 11 with a 10-element limit: %s",
           err.msg);
     if (inst)
-        wasm_instance_free(inst);
+        lw_instance_free(inst);
     if (m)
-        wasm_module_release(m);
+        lw_module_release(m);
 }
 
 static void test_segments(void)
@@ -195,14 +195,14 @@ static void test_segments(void)
     /* the same outcomes when data segments are deferred: checked at once */
     for (size_t k = 0; k < 2 * sizeof cases / sizeof *cases; k++) {
         size_t i = k % (sizeof cases / sizeof *cases);
-        wasm_limits defer = {.defer_data = 1};
+        lw_limits defer = {.defer_data = 1};
         char wat[1024];
         snprintf(wat, sizeof wat,
                  "(module (memory (export \"mem\") 1) (table 2 funcref) (func $f) %s)",
                  cases[i].seg);
-        wasm_error err;
-        wasm_module *m;
-        wasm_instance *inst = try_instance(wat, k == i ? NULL : &defer, &err, &m);
+        lw_error err;
+        lw_module *m;
+        lw_instance *inst = try_instance(wat, k == i ? NULL : &defer, &err, &m);
         if (cases[i].ok) {
             CHECK(inst != NULL, "%s: %s", cases[i].seg, err.msg);
         } else {
@@ -211,26 +211,26 @@ static void test_segments(void)
                   cases[i].err);
         }
         if (inst && i == 0) {
-            const uint8_t *d = wasm_memory_data(wasm_instance_memory(inst));
+            const uint8_t *d = lw_memory_data(lw_instance_memory(inst));
             CHECK(d[65534] == 'a' && d[65535] == 'b', "data segment at the end not written");
         }
         if (inst)
-            wasm_instance_free(inst);
+            lw_instance_free(inst);
         if (m)
-            wasm_module_release(m);
+            lw_module_release(m);
     }
 }
 
 /* defer_data: data segments are checked at instantiation and copied at the
  * first access to the bytes they cover, or when the memory is looked up;
  * at once with a start function. */
-/* (i32 p) -> (i32): the byte at p, read through wasm_exec_mem. */
-static int host_byte(wasm_exec *x, void *env, wasm_val *args)
+/* (i32 p) -> (i32): the byte at p, read through lw_exec_mem. */
+static int host_byte(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
-    const uint8_t *b = wasm_exec_mem(x, (uint32_t)args[0], 1);
+    const uint8_t *b = lw_exec_mem(x, (uint32_t)args[0], 1);
     args[0] = b ? *b : 0xffff;
-    return WASM_OK;
+    return LW_OK;
 }
 
 static void test_defer_data(void)
@@ -244,26 +244,26 @@ static void test_defer_data(void)
         "(module (memory 1) (data (i32.const 16) \"hi\") (global $g (mut i32) (i32.const 0))\n"
         "  (func $s (global.set $g (i32.load8_u (i32.const 16)))) (start $s)\n"
         "  (func (export \"g\") (result i32) (global.get $g)))";
-    wasm_limits lim = {.defer_data = 1};
-    wasm_error err;
-    wasm_module *m;
-    wasm_exec *x = wasm_exec_new(0);
+    lw_limits lim = {.defer_data = 1};
+    lw_error err;
+    lw_module *m;
+    lw_exec *x = lw_exec_new(0);
 
-    wasm_instance *inst = try_instance(plain, &lim, &err, &m);
+    lw_instance *inst = try_instance(plain, &lim, &err, &m);
     CHECK(inst != NULL, "deferred instance: %s", err.msg);
     if (inst) {
         CHECK(inst->mem->lazy_hi && inst->mem->data[16] == 0, "data copied at instantiation");
-        wasm_val a = 40000, r = 1;
+        lw_val a = 40000, r = 1;
         int st = call1(x, inst, "peek", &a, &r);
-        CHECK(st == WASM_OK && r == 0 && inst->mem->lazy_hi && inst->mem->data[16] == 0,
+        CHECK(st == LW_OK && r == 0 && inst->mem->lazy_hi && inst->mem->data[16] == 0,
               "a load elsewhere leaves the data pending: status %d", st);
         a = 17;
         st = call1(x, inst, "peek", &a, &r);
-        CHECK(st == WASM_OK && r == 'i' && !inst->mem->lazy_hi,
+        CHECK(st == LW_OK && r == 'i' && !inst->mem->lazy_hi,
               "the first load there sees the data: status %d value %" PRIu64, st, r);
-        wasm_instance_free(inst);
+        lw_instance_free(inst);
     }
-    wasm_module_release(m);
+    lw_module_release(m);
 
     /* stores, bulk operations and host access to the data copy it first;
      * the neighbouring bytes are the data's, not overwritten by it */
@@ -282,62 +282,62 @@ static void test_defer_data(void)
                  touch[i].code);
         inst = try_instance(wat, &lim, &err, &m);
         if (inst) {
-            wasm_val a = touch[i].at, r = 0;
+            lw_val a = touch[i].at, r = 0;
             int st = call1(x, inst, "touch", NULL, &r);
-            CHECK(st == WASM_OK && !inst->mem->lazy_hi && call1(x, inst, "peek", &a, &r) == WASM_OK &&
-                      r == (wasm_val)touch[i].want,
+            CHECK(st == LW_OK && !inst->mem->lazy_hi && call1(x, inst, "peek", &a, &r) == LW_OK &&
+                      r == (lw_val)touch[i].want,
                   "%s: copies the data first (status %d, byte %u = %" PRIu64 ")", touch[i].code, st,
                   touch[i].at, r);
-            wasm_instance_free(inst);
+            lw_instance_free(inst);
         }
-        wasm_module_release(m);
+        lw_module_release(m);
     }
 
-    /* a host function reading the data through wasm_exec_mem */
+    /* a host function reading the data through lw_exec_mem */
     {
-        const uint8_t i32 = WASM_I32;
-        wasm_func *hf = wasm_func_new_host(wasm_functype_get(1, &i32, 1, &i32), host_byte, NULL);
-        wasm_extern imp = {.kind = WASM_EXTERN_FUNC, .u.func = hf};
+        const uint8_t i32 = LW_I32;
+        lw_func *hf = lw_func_new_host(lw_functype_get(1, &i32, 1, &i32), host_byte, NULL);
+        lw_extern imp = {.kind = LW_EXTERN_FUNC, .u.func = hf};
         m = wat_module("(module (import \"env\" \"byte\" (func $b (param i32) (result i32)))\n"
                        "  (memory 1) (data (i32.const 16) \"hi\")\n"
                        "  (func (export \"via_host\") (param i32) (result i32)\n"
                        "    (call $b (local.get 0))))");
         memset(&err, 0, sizeof err);
-        inst = m ? wasm_instance_new(m, &imp, 1, &lim, &err) : NULL;
+        inst = m ? lw_instance_new(m, &imp, 1, &lim, &err) : NULL;
         if (inst) {
-            wasm_val a = 16, r = 0;
+            lw_val a = 16, r = 0;
             int st = call1(x, inst, "via_host", &a, &r);
-            CHECK(st == WASM_OK && r == 'h' && !inst->mem->lazy_hi,
-                  "wasm_exec_mem copies the data first (status %d, value %" PRIu64 ")", st, r);
-            wasm_instance_free(inst);
+            CHECK(st == LW_OK && r == 'h' && !inst->mem->lazy_hi,
+                  "lw_exec_mem copies the data first (status %d, value %" PRIu64 ")", st, r);
+            lw_instance_free(inst);
         }
         if (m)
-            wasm_module_release(m);
-        wasm_func_free(hf);
+            lw_module_release(m);
+        lw_func_free(hf);
     }
 
     inst = try_instance(exported, &lim, &err, &m);
     if (inst) {
-        wasm_extern ex;
-        CHECK(wasm_instance_export(inst, "mem", &ex) == 0 && ex.kind == WASM_EXTERN_MEMORY &&
-                  wasm_memory_data(ex.u.memory)[17] == 'i',
+        lw_extern ex;
+        CHECK(lw_instance_export(inst, "mem", &ex) == 0 && ex.kind == LW_EXTERN_MEMORY &&
+                  lw_memory_data(ex.u.memory)[17] == 'i',
               "looking the memory up copies the data");
-        wasm_instance_free(inst);
+        lw_instance_free(inst);
     }
-    wasm_module_release(m);
+    lw_module_release(m);
 
     inst = try_instance(started, &lim, &err, &m);
     if (inst) {
         CHECK(!inst->mem->lazy_hi, "with a start function the data is copied at once");
-        wasm_func *start = wasm_instance_start_func(inst);
-        wasm_val r = 0;
-        CHECK(start && wasm_exec_call(x, start, NULL) == WASM_OK &&
-                  call1(x, inst, "g", NULL, &r) == WASM_OK && r == 'h',
+        lw_func *start = lw_instance_start_func(inst);
+        lw_val r = 0;
+        CHECK(start && lw_exec_call(x, start, NULL) == LW_OK &&
+                  call1(x, inst, "g", NULL, &r) == LW_OK && r == 'h',
               "the start function saw the data (%" PRIu64 ")", r);
-        wasm_instance_free(inst);
+        lw_instance_free(inst);
     }
-    wasm_module_release(m);
-    wasm_exec_free(x);
+    lw_module_release(m);
+    lw_exec_free(x);
 }
 
 /* Recycled memory is zero and a growing memory keeps its bytes, whether
@@ -356,18 +356,18 @@ static void test_recycled_memory(void)
         "      (br_if $l (i32.lt_u (local.get $a) (i32.const 65536))))\n"
         "    (local.get $s))\n"
         "  (func (export \"grow\") (param i32) (result i32) (memory.grow (local.get 0))))";
-    wasm_module *m = wat_module(wat);
+    lw_module *m = wat_module(wat);
     if (!m)
         return;
-    wasm_exec *x = wasm_exec_new(0);
+    lw_exec *x = lw_exec_new(0);
     for (int mode = 1; mode >= 0; mode--) {
-        wasm_pages_use_mincore(mode);
+        lw_pages_use_mincore(mode);
         int bad = 0;
         for (int round = 0; round < 200; round++) {
-            wasm_instance *inst = check_instance(m, NULL, 0, NULL);
+            lw_instance *inst = check_instance(m, NULL, 0, NULL);
             if (!inst)
                 break;
-            wasm_val v = 7, r = 0, g = (uint32_t)(round % 3) * 2;
+            lw_val v = 7, r = 0, g = (uint32_t)(round % 3) * 2;
             call1(x, inst, "sum", NULL, &r);
             if (r != 0)
                 bad++; /* a recycled slot was not zero */
@@ -376,37 +376,37 @@ static void test_recycled_memory(void)
             call1(x, inst, "sum", NULL, &r);
             if (r != 7 * 16)
                 bad++; /* 16 bytes of 7 (every 4099th) must survive the move */
-            wasm_instance_free(inst);
+            lw_instance_free(inst);
         }
         CHECK(bad == 0, "recycled memory (%s): %d bad rounds", mode ? "mincore" : "released", bad);
     }
-    wasm_pages_use_mincore(1);
-    wasm_exec_free(x);
-    wasm_module_release(m);
+    lw_pages_use_mincore(1);
+    lw_exec_free(x);
+    lw_module_release(m);
 }
 
-/* wasm_exec_mem from a host function: only ranges inside memory. */
+/* lw_exec_mem from a host function: only ranges inside memory. */
 typedef struct memenv {
     int ncases;
     int bad;
     char log[2048];
 } memenv;
 
-static void mem_expect(wasm_exec *x, memenv *e, uint64_t off, uint64_t len, int inside)
+static void mem_expect(lw_exec *x, memenv *e, uint64_t off, uint64_t len, int inside)
 {
-    uint8_t *p = wasm_exec_mem(x, off, len);
-    wasm_memory *mem = wasm_instance_memory(wasm_exec_instance(x));
-    int good = inside ? (p && mem && p == wasm_memory_data(mem) + off) : p == NULL;
+    uint8_t *p = lw_exec_mem(x, off, len);
+    lw_memory *mem = lw_instance_memory(lw_exec_instance(x));
+    int good = inside ? (p && mem && p == lw_memory_data(mem) + off) : p == NULL;
     e->ncases++;
     if (!good) {
         e->bad++;
         size_t k = strlen(e->log);
-        snprintf(e->log + k, sizeof e->log - k, "  wasm_exec_mem(0x%" PRIx64 ", 0x%" PRIx64
+        snprintf(e->log + k, sizeof e->log - k, "  lw_exec_mem(0x%" PRIx64 ", 0x%" PRIx64
                  ") = %p, want %s\n", off, len, (void *)p, inside ? "pointer" : "NULL");
     }
 }
 
-static int host_mem(wasm_exec *x, void *env, wasm_val *args)
+static int host_mem(lw_exec *x, void *env, lw_val *args)
 {
     memenv *e = env;
     uint64_t size = (uint32_t)args[0] * (uint64_t)PAGE;
@@ -426,7 +426,7 @@ static int host_mem(wasm_exec *x, void *env, wasm_val *args)
     mem_expect(x, e, 0x100000000ull, 0, 0);
     mem_expect(x, e, 0x100000000ull - 1, 2, 0);
     mem_expect(x, e, UINT64_MAX - size + 2, size, 0);
-    return WASM_OK;
+    return LW_OK;
 }
 
 static void test_exec_mem(void)
@@ -443,27 +443,27 @@ static void test_exec_mem(void)
         "(module\n"
         "  (import \"env\" \"check\" (func $check (param i32)))\n"
         "  (func (export \"run\") (call $check (i32.const 0))))\n";
-    const uint8_t p = WASM_I32;
+    const uint8_t p = LW_I32;
     for (int k = 0; k < 2; k++) {
-        wasm_module *m = wat_module(k ? nomem_wat : wat);
+        lw_module *m = wat_module(k ? nomem_wat : wat);
         if (!m)
             continue;
         memenv e;
         memset(&e, 0, sizeof e);
-        wasm_func *hf = wasm_func_new_host(wasm_functype_get(1, &p, 0, &p), host_mem, &e);
-        wasm_extern imp = {.kind = WASM_EXTERN_FUNC, .u.func = hf};
-        wasm_instance *inst = check_instance(m, &imp, 1, NULL);
+        lw_func *hf = lw_func_new_host(lw_functype_get(1, &p, 0, &p), host_mem, &e);
+        lw_extern imp = {.kind = LW_EXTERN_FUNC, .u.func = hf};
+        lw_instance *inst = check_instance(m, &imp, 1, NULL);
         if (inst) {
-            wasm_exec *x = wasm_exec_new(0);
+            lw_exec *x = lw_exec_new(0);
             int st = call1(x, inst, "run", NULL, NULL);
-            CHECK(st == WASM_OK, "exec_mem run: status %d", st);
-            CHECK(e.ncases > 0 && e.bad == 0, "wasm_exec_mem (%s), %d of %d wrong:\n%s",
+            CHECK(st == LW_OK, "exec_mem run: status %d", st);
+            CHECK(e.ncases > 0 && e.bad == 0, "lw_exec_mem (%s), %d of %d wrong:\n%s",
                   k ? "no memory" : "1 then 3 pages", e.bad, e.ncases, e.log);
-            wasm_exec_free(x);
-            wasm_instance_free(inst);
+            lw_exec_free(x);
+            lw_instance_free(inst);
         }
-        wasm_func_free(hf);
-        wasm_module_release(m);
+        lw_func_free(hf);
+        lw_module_release(m);
     }
 }
 
@@ -472,9 +472,9 @@ static void test_exec_mem(void)
 static void expect_load_error(const char *what, const uint8_t *bin, size_t len, size_t off_lo,
                               size_t off_hi, const char *msg_part)
 {
-    wasm_error err;
+    lw_error err;
     memset(&err, 0, sizeof err);
-    wasm_module *m = wasm_module_new(bin, len, &err);
+    lw_module *m = lw_module_new(bin, len, &err);
     CHECK(!m && err.failed && err.msg[0], "%s: module %p failed %d msg \"%s\"", what, (void *)m,
           err.failed, err.msg);
     CHECK(err.offset >= off_lo && err.offset <= off_hi,
@@ -486,7 +486,7 @@ static void expect_load_error(const char *what, const uint8_t *bin, size_t len, 
     CHECK(strlen(err.msg) < sizeof err.msg && !strchr(err.msg, '\n'),
           "%s: message not one line", what);
     if (m)
-        wasm_module_release(m);
+        lw_module_release(m);
 }
 
 /* Section boundaries of a binary: offsets where a section starts or ends. */
@@ -562,9 +562,9 @@ static void test_decode_errors(void)
                 boundary |= bounds[j] == cut;
             uint8_t *copy = malloc(cut ? cut : 1);   /* exact size: ASan sees overreads */
             memcpy(copy, bin, cut);
-            wasm_error err;
+            lw_error err;
             memset(&err, 0, sizeof err);
-            wasm_module *m = wasm_module_new(copy, cut, &err);
+            lw_module *m = lw_module_new(copy, cut, &err);
             free(copy);
             if (m) {
                 /* a module cut between sections may be whole (or not) */
@@ -572,7 +572,7 @@ static void test_decode_errors(void)
                     bad++;
                     CHECK(0, "module truncated to %zu of %zu bytes loaded", cut, len);
                 }
-                wasm_module_release(m);
+                lw_module_release(m);
             } else if (!err.failed || !err.msg[0] || err.offset > cut) {
                 bad++;
                 CHECK(0, "truncated to %zu: failed %d offset %zu msg \"%s\"", cut, err.failed,
@@ -581,11 +581,11 @@ static void test_decode_errors(void)
         }
         CHECK(bad == 0, "%d of %zu truncations misbehaved", bad, len);
         /* the whole module loads */
-        wasm_error err;
-        wasm_module *m = wasm_module_new(bin, len, &err);
+        lw_error err;
+        lw_module *m = lw_module_new(bin, len, &err);
         CHECK(m != NULL, "whole test module: %s", err.msg);
         if (m)
-            wasm_module_release(m);
+            lw_module_release(m);
         free(bin);
     }
 
@@ -639,7 +639,7 @@ static void test_decode_errors(void)
     }
 }
 
-static int host_nop(wasm_exec *x, void *env, wasm_val *args) { return WASM_OK; }
+static int host_nop(lw_exec *x, void *env, lw_val *args) { return LW_OK; }
 
 static void test_link_errors(void)
 {
@@ -649,41 +649,41 @@ static void test_link_errors(void)
         "  (import \"env\" \"mem\" (memory 1))\n"
         "  (import \"env\" \"gval\" (global i32))\n"
         "  (func (export \"run\") (call $foo (global.get 0))))\n";
-    wasm_module *m = wat_module(wat);
+    lw_module *m = wat_module(wat);
     if (!m)
         return;
-    const uint8_t i32 = WASM_I32, i64 = WASM_I64;
-    wasm_func *good_f = wasm_func_new_host(wasm_functype_get(1, &i32, 0, &i32), host_nop, NULL);
-    wasm_func *bad_f = wasm_func_new_host(wasm_functype_get(1, &i64, 0, &i64), host_nop, NULL);
-    wasm_func *bad_f2 = wasm_func_new_host(wasm_functype_get(1, &i32, 1, &i32), host_nop, NULL);
-    wasm_memory *mem = wasm_memory_new(1, 0, 0);
-    wasm_memory *mem0 = wasm_memory_new(0, 0, 0);
-    wasm_global *g = wasm_global_new(WASM_I32, 0, 5);
-    wasm_global *g64 = wasm_global_new(WASM_I64, 0, 5);
-    wasm_global *gmut = wasm_global_new(WASM_I32, 1, 5);
+    const uint8_t i32 = LW_I32, i64 = LW_I64;
+    lw_func *good_f = lw_func_new_host(lw_functype_get(1, &i32, 0, &i32), host_nop, NULL);
+    lw_func *bad_f = lw_func_new_host(lw_functype_get(1, &i64, 0, &i64), host_nop, NULL);
+    lw_func *bad_f2 = lw_func_new_host(lw_functype_get(1, &i32, 1, &i32), host_nop, NULL);
+    lw_memory *mem = lw_memory_new(1, 0, 0);
+    lw_memory *mem0 = lw_memory_new(0, 0, 0);
+    lw_global *g = lw_global_new(LW_I32, 0, 5);
+    lw_global *g64 = lw_global_new(LW_I64, 0, 5);
+    lw_global *gmut = lw_global_new(LW_I32, 1, 5);
 
-    wasm_extern good[3] = {{.kind = WASM_EXTERN_FUNC, .u.func = good_f},
-                           {.kind = WASM_EXTERN_MEMORY, .u.memory = mem},
-                           {.kind = WASM_EXTERN_GLOBAL, .u.global = g}};
-    wasm_error err;
-    wasm_instance *inst = wasm_instance_new(m, good, 3, NULL, &err);
+    lw_extern good[3] = {{.kind = LW_EXTERN_FUNC, .u.func = good_f},
+                           {.kind = LW_EXTERN_MEMORY, .u.memory = mem},
+                           {.kind = LW_EXTERN_GLOBAL, .u.global = g}};
+    lw_error err;
+    lw_instance *inst = lw_instance_new(m, good, 3, NULL, &err);
     CHECK(inst != NULL, "correct imports: %s", err.msg);
     if (inst) {
-        wasm_exec *x = wasm_exec_new(0);
-        CHECK(call1(x, inst, "run", NULL, NULL) == WASM_OK, "run with imports");
-        wasm_exec_free(x);
-        wasm_instance_free(inst);
+        lw_exec *x = lw_exec_new(0);
+        CHECK(call1(x, inst, "run", NULL, NULL) == LW_OK, "run with imports");
+        lw_exec_free(x);
+        lw_instance_free(inst);
     }
 
-    static const struct { int slot; wasm_extern with; const char *name; } bad[] = {
-        {0, {.kind = WASM_EXTERN_FUNC, .u.func = NULL}, "foo"},
-        {0, {.kind = WASM_EXTERN_FUNC}, "foo"},
-        {0, {.kind = WASM_EXTERN_MEMORY}, "foo"},
-        {1, {.kind = WASM_EXTERN_GLOBAL}, "mem"},
-        {1, {.kind = WASM_EXTERN_MEMORY, .u.memory = NULL}, "mem"},
-        {2, {.kind = WASM_EXTERN_GLOBAL, .u.global = NULL}, "gval"},
+    static const struct { int slot; lw_extern with; const char *name; } bad[] = {
+        {0, {.kind = LW_EXTERN_FUNC, .u.func = NULL}, "foo"},
+        {0, {.kind = LW_EXTERN_FUNC}, "foo"},
+        {0, {.kind = LW_EXTERN_MEMORY}, "foo"},
+        {1, {.kind = LW_EXTERN_GLOBAL}, "mem"},
+        {1, {.kind = LW_EXTERN_MEMORY, .u.memory = NULL}, "mem"},
+        {2, {.kind = LW_EXTERN_GLOBAL, .u.global = NULL}, "gval"},
     };
-    wasm_extern imps[3];
+    lw_extern imps[3];
     for (size_t i = 0; i < sizeof bad / sizeof *bad + 6; i++) {
         memcpy(imps, good, sizeof imps);
         const char *name;
@@ -703,38 +703,38 @@ static void test_link_errors(void)
         }
         snprintf(what, sizeof what, "bad import case %zu", i);
         memset(&err, 0, sizeof err);
-        inst = wasm_instance_new(m, imps, 3, NULL, &err);
+        inst = lw_instance_new(m, imps, 3, NULL, &err);
         CHECK(!inst && err.failed && strstr(err.msg, name) && strstr(err.msg, "env"),
               "%s: inst %p error \"%s\" should name \"env\" \"%s\"", what, (void *)inst, err.msg,
               name);
         if (inst)
-            wasm_instance_free(inst);
+            lw_instance_free(inst);
     }
     /* too few imports: the first missing one is named */
     memset(&err, 0, sizeof err);
-    inst = wasm_instance_new(m, good, 1, NULL, &err);
+    inst = lw_instance_new(m, good, 1, NULL, &err);
     CHECK(!inst && err.failed, "1 of 3 imports: instantiated");
     CHECK(strstr(err.msg, "mem") != NULL, "1 of 3 imports: error \"%s\" does not name \"env\" \"mem\"",
           err.msg);
     if (inst)
-        wasm_instance_free(inst);
+        lw_instance_free(inst);
     memset(&err, 0, sizeof err);
-    inst = wasm_instance_new(m, NULL, 0, NULL, &err);
+    inst = lw_instance_new(m, NULL, 0, NULL, &err);
     CHECK(!inst && err.failed, "no imports: instantiated");
     CHECK(strstr(err.msg, "foo") != NULL, "0 of 3 imports: error \"%s\" does not name \"env\" \"foo\"",
           err.msg);
     if (inst)
-        wasm_instance_free(inst);
+        lw_instance_free(inst);
 
-    wasm_func_free(good_f);
-    wasm_func_free(bad_f);
-    wasm_func_free(bad_f2);
-    wasm_memory_free(mem);
-    wasm_memory_free(mem0);
-    wasm_global_free(g);
-    wasm_global_free(g64);
-    wasm_global_free(gmut);
-    wasm_module_release(m);
+    lw_func_free(good_f);
+    lw_func_free(bad_f);
+    lw_func_free(bad_f2);
+    lw_memory_free(mem);
+    lw_memory_free(mem0);
+    lw_global_free(g);
+    lw_global_free(g64);
+    lw_global_free(gmut);
+    lw_module_release(m);
 }
 
 /* ---- 7. many instances -------------------------------------------------- */
@@ -754,15 +754,15 @@ static void test_many_instances(void)
         "  (func (export \"inc\") (param i32) (result i32)\n"
         "    (i32.add (call_indirect (param i32) (result i32) (local.get 0) (i32.const 0))\n"
         "             (i32.load8_u (i32.const 0)))))\n";
-    wasm_module *m = wat_module(wat);
+    lw_module *m = wat_module(wat);
     if (!m)
         return;
     enum { N = 10000 };
-    wasm_instance **insts = calloc(N, sizeof *insts);
+    lw_instance **insts = calloc(N, sizeof *insts);
     int made = 0;
     for (int i = 0; i < N; i++) {
-        wasm_error err;
-        insts[i] = wasm_instance_new(m, NULL, 0, NULL, &err);
+        lw_error err;
+        insts[i] = lw_instance_new(m, NULL, 0, NULL, &err);
         if (!insts[i]) {
             CHECK(0, "instance %d: %s", i, err.msg);
             break;
@@ -771,14 +771,14 @@ static void test_many_instances(void)
     }
     CHECK(made == N, "made %d of %d instances", made, N);
     /* instances keep the module alive */
-    wasm_module_release(m);
-    wasm_exec *x = wasm_exec_new(0);
+    lw_module_release(m);
+    lw_exec *x = lw_exec_new(0);
     int wrong = 0;
     for (int round = 1; round <= 2; round++)
         for (int i = 0; i < made; i++) {
-            wasm_val a = (wasm_val)i, r = 0;
+            lw_val a = (lw_val)i, r = 0;
             int st = call1(x, insts[i], "inc", &a, &r);
-            if (st != WASM_OK || (uint32_t)r != (uint32_t)(i * round + 42)) {
+            if (st != LW_OK || (uint32_t)r != (uint32_t)(i * round + 42)) {
                 if (wrong++ < 5)
                     CHECK(0, "instance %d round %d: status %d result %u", i, round, st,
                           (unsigned)r);
@@ -787,15 +787,15 @@ static void test_many_instances(void)
     CHECK(wrong == 0, "%d wrong calls over %d instances", wrong, made);
     int memwrong = 0;
     for (int i = 0; i < made; i++) {
-        const uint8_t *d = wasm_memory_data(wasm_instance_memory(insts[i]));
+        const uint8_t *d = lw_memory_data(lw_instance_memory(insts[i]));
         uint32_t v;
         memcpy(&v, d + 4, 4);
         memwrong += v != (uint32_t)(2 * i);
     }
     CHECK(memwrong == 0, "%d instances have the wrong memory contents", memwrong);
-    wasm_exec_free(x);
+    lw_exec_free(x);
     for (int i = 0; i < made; i++)
-        wasm_instance_free(insts[i]);
+        lw_instance_free(insts[i]);
     free(insts);
 }
 

@@ -1,6 +1,6 @@
 /*
  * test_engine_traps.c - every trap kind from a tiny module: the kind, the
- * message, and the backtrace of wasm_exec_trap_format (names from the name
+ * message, and the backtrace of lw_exec_trap_format (names from the name
  * section, innermost frame first); in-bounds neighbours of each trapping
  * case must not trap. Also host-raised traps and call stack exhaustion with
  * default and small value stacks. Prints "N passed, M failed".
@@ -36,12 +36,12 @@ static const char SKELETON[] =
 typedef struct tcase {
     const char *what, *body;
     uint32_t a, b;
-    wasm_trapkind trap;     /* NONE: must return want */
+    lw_trapkind trap;     /* NONE: must return want */
     uint32_t want;
 } tcase;
 
-#define OK_(w, body, a, b, res) {w, body, a, b, WASM_TRAP_NONE, res}
-#define TR_(w, body, a, b, kind) {w, body, a, b, WASM_TRAP_##kind, 0}
+#define OK_(w, body, a, b, res) {w, body, a, b, LW_TRAP_NONE, res}
+#define TR_(w, body, a, b, kind) {w, body, a, b, LW_TRAP_##kind, 0}
 
 static const tcase cases[] = {
     TR_("unreachable", "(unreachable)", 0, 0, UNREACHABLE),
@@ -149,7 +149,7 @@ static const tcase cases[] = {
     TR_("infinite recursion", "(call $rec (local.get $a))", 0, 0, STACK_EXHAUSTED),
 };
 
-static wasm_module *case_module(const tcase *c)
+static lw_module *case_module(const tcase *c)
 {
     char wat[8192];
     snprintf(wat, sizeof wat, SKELETON, c->body);
@@ -172,42 +172,42 @@ static void test_trap_cases(void)
 {
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         const tcase *c = &cases[i];
-        wasm_module *m = case_module(c);
+        lw_module *m = case_module(c);
         if (!m)
             continue;
         for (uint64_t budget = 0; budget < 2; budget++) {
-            wasm_instance *inst = check_instance(m, NULL, 0, NULL);
-            wasm_func *f = check_export_func(inst, "run");
+            lw_instance *inst = check_instance(m, NULL, 0, NULL);
+            lw_func *f = check_export_func(inst, "run");
             if (!f) {
                 if (inst)
-                    wasm_instance_free(inst);
+                    lw_instance_free(inst);
                 continue;
             }
-            wasm_exec *x = wasm_exec_new(c->trap == WASM_TRAP_STACK_EXHAUSTED && budget ? 65536 : 0);
-            wasm_exec_set_budget(x, budget);
-            wasm_val args[2] = {c->a, c->b};
-            int st = wasm_exec_call(x, f, args);
-            while (st == WASM_YIELD)
-                st = wasm_exec_resume(x);
-            wasm_trapkind k = wasm_exec_trap_kind(x);
-            if (c->trap == WASM_TRAP_NONE) {
-                CHECK(st == WASM_OK && (uint32_t)wasm_exec_results(x)[0] == c->want,
+            lw_exec *x = lw_exec_new(c->trap == LW_TRAP_STACK_EXHAUSTED && budget ? 65536 : 0);
+            lw_exec_set_budget(x, budget);
+            lw_val args[2] = {c->a, c->b};
+            int st = lw_exec_call(x, f, args);
+            while (st == LW_YIELD)
+                st = lw_exec_resume(x);
+            lw_trapkind k = lw_exec_trap_kind(x);
+            if (c->trap == LW_TRAP_NONE) {
+                CHECK(st == LW_OK && (uint32_t)lw_exec_results(x)[0] == c->want,
                       "%s (budget %" PRIu64 "): status %d trap %s result %u, want %u", c->what,
-                      budget, st, wasm_trapkind_message(k),
-                      st == WASM_OK ? (unsigned)wasm_exec_results(x)[0] : 0, c->want);
+                      budget, st, lw_trapkind_message(k),
+                      st == LW_OK ? (unsigned)lw_exec_results(x)[0] : 0, c->want);
             } else {
-                CHECK(st == WASM_TRAP && k == c->trap,
+                CHECK(st == LW_TRAP && k == c->trap,
                       "%s (budget %" PRIu64 "): status %d trap \"%s\", want \"%s\"", c->what,
-                      budget, st, wasm_trapkind_message(k), wasm_trapkind_message(c->trap));
-                CHECK(!strcmp(wasm_exec_trap_message(x), wasm_trapkind_message(c->trap)),
-                      "%s: message \"%s\"", c->what, wasm_exec_trap_message(x));
+                      budget, st, lw_trapkind_message(k), lw_trapkind_message(c->trap));
+                CHECK(!strcmp(lw_exec_trap_message(x), lw_trapkind_message(c->trap)),
+                      "%s: message \"%s\"", c->what, lw_exec_trap_message(x));
                 char buf[4096];
-                size_t n = wasm_exec_trap_format(x, buf, sizeof buf);
+                size_t n = lw_exec_trap_format(x, buf, sizeof buf);
                 CHECK(n == strlen(buf), "%s: format length %zu vs %zu", c->what, n, strlen(buf));
-                const char *msg = wasm_trapkind_message(c->trap);
+                const char *msg = lw_trapkind_message(c->trap);
                 CHECK(!strncmp(buf, msg, strlen(msg)), "%s: format starts \"%.40s\"", c->what, buf);
                 const char *pos = buf;
-                if (c->trap == WASM_TRAP_STACK_EXHAUSTED) {
+                if (c->trap == LW_TRAP_STACK_EXHAUSTED) {
                     CHECK(frame_after(buf, 0, "rec", 4, &pos) && frame_after(buf, 1, "rec", 4, &pos),
                           "%s: backtrace\n%s", c->what, buf);
                 } else {
@@ -217,10 +217,10 @@ static void test_trap_cases(void)
                     CHECK(ok, "%s: backtrace not inner, middle, outer:\n%s", c->what, buf);
                 }
             }
-            wasm_exec_free(x);
-            wasm_instance_free(inst);
+            lw_exec_free(x);
+            lw_instance_free(inst);
         }
-        wasm_module_release(m);
+        lw_module_release(m);
     }
 }
 
@@ -228,29 +228,29 @@ static void test_trap_cases(void)
  * is reusable after a trap; small budget and trap combine. */
 static void test_trap_toplevel(void)
 {
-    wasm_module *m = case_module(&cases[0]);   /* unreachable */
+    lw_module *m = case_module(&cases[0]);   /* unreachable */
     if (!m)
         return;
-    wasm_instance *inst = check_instance(m, NULL, 0, NULL);
-    wasm_func *inner = check_export_func(inst, "inner");
-    wasm_func *run = check_export_func(inst, "run");
+    lw_instance *inst = check_instance(m, NULL, 0, NULL);
+    lw_func *inner = check_export_func(inst, "inner");
+    lw_func *run = check_export_func(inst, "run");
     if (inner && run) {
-        wasm_exec *x = wasm_exec_new(0);
-        wasm_val args[2] = {0, 0};
-        int st = wasm_exec_call(x, inner, args);
+        lw_exec *x = lw_exec_new(0);
+        lw_val args[2] = {0, 0};
+        int st = lw_exec_call(x, inner, args);
         char buf[1024];
-        wasm_exec_trap_format(x, buf, sizeof buf);
+        lw_exec_trap_format(x, buf, sizeof buf);
         const char *pos = buf;
-        CHECK(st == WASM_TRAP && frame_after(buf, 0, "inner", 3, &pos) && !strstr(buf, "#1"),
+        CHECK(st == LW_TRAP && frame_after(buf, 0, "inner", 3, &pos) && !strstr(buf, "#1"),
               "top-level trap backtrace:\n%s", buf);
         /* truncated format buffer stays NUL-terminated */
         char small[8];
-        size_t n = wasm_exec_trap_format(x, small, sizeof small);
+        size_t n = lw_exec_trap_format(x, small, sizeof small);
         CHECK(n == 7 && !strcmp(small, "unreach"), "truncated format: %zu \"%s\"", n, small);
-        wasm_exec_free(x);
+        lw_exec_free(x);
     }
-    wasm_instance_free(inst);
-    wasm_module_release(m);
+    lw_instance_free(inst);
+    lw_module_release(m);
 
     /* exec reuse after a trap: the same exec traps then computes */
     static const char wat[] =
@@ -266,44 +266,44 @@ static void test_trap_toplevel(void)
     if (!m)
         return;
     inst = check_instance(m, NULL, 0, NULL);
-    wasm_func *boom = check_export_func(inst, "boom");
-    wasm_func *loop_boom = check_export_func(inst, "loop_boom");
+    lw_func *boom = check_export_func(inst, "boom");
+    lw_func *loop_boom = check_export_func(inst, "loop_boom");
     if (boom && loop_boom) {
-        wasm_exec *x = wasm_exec_new(0);
-        wasm_val z = 0, two = 2, n = 1000;
-        int st = wasm_exec_call(x, boom, &z);
-        CHECK(st == WASM_TRAP && wasm_exec_trap_kind(x) == WASM_TRAP_DIV_ZERO, "boom(0): %d", st);
-        st = wasm_exec_call(x, boom, &two);
-        CHECK(st == WASM_OK && (uint32_t)wasm_exec_results(x)[0] == 0 &&
-                  wasm_exec_trap_kind(x) == WASM_TRAP_NONE,
-              "boom(2) after trap: status %d trap %d", st, (int)wasm_exec_trap_kind(x));
+        lw_exec *x = lw_exec_new(0);
+        lw_val z = 0, two = 2, n = 1000;
+        int st = lw_exec_call(x, boom, &z);
+        CHECK(st == LW_TRAP && lw_exec_trap_kind(x) == LW_TRAP_DIV_ZERO, "boom(0): %d", st);
+        st = lw_exec_call(x, boom, &two);
+        CHECK(st == LW_OK && (uint32_t)lw_exec_results(x)[0] == 0 &&
+                  lw_exec_trap_kind(x) == LW_TRAP_NONE,
+              "boom(2) after trap: status %d trap %d", st, (int)lw_exec_trap_kind(x));
         /* a trap after many yields */
-        wasm_exec_set_budget(x, 3);
-        st = wasm_exec_call(x, loop_boom, &n);
+        lw_exec_set_budget(x, 3);
+        st = lw_exec_call(x, loop_boom, &n);
         int yields = 0;
-        while (st == WASM_YIELD && yields < 100000) {
+        while (st == LW_YIELD && yields < 100000) {
             yields++;
-            st = wasm_exec_resume(x);
+            st = lw_exec_resume(x);
         }
         char buf[1024];
-        wasm_exec_trap_format(x, buf, sizeof buf);
+        lw_exec_trap_format(x, buf, sizeof buf);
         const char *pos = buf;
-        CHECK(st == WASM_TRAP && wasm_exec_trap_kind(x) == WASM_TRAP_DIV_ZERO && yields > 100 &&
+        CHECK(st == LW_TRAP && lw_exec_trap_kind(x) == LW_TRAP_DIV_ZERO && yields > 100 &&
                   frame_after(buf, 0, "boom", 0, &pos) && frame_after(buf, 1, "loop_boom", 1, &pos),
               "trap after %d yields: status %d\n%s", yields, st, buf);
         /* resume after a trap reports the trap again, runs nothing */
-        st = wasm_exec_resume(x);
-        CHECK(st == WASM_TRAP, "resume after trap: %d", st);
-        wasm_exec_free(x);
+        st = lw_exec_resume(x);
+        CHECK(st == LW_TRAP, "resume after trap: %d", st);
+        lw_exec_free(x);
     }
-    wasm_instance_free(inst);
-    wasm_module_release(m);
+    lw_instance_free(inst);
+    lw_module_release(m);
 }
 
 /* Call stack exhaustion must trap (never crash) for any stack size. */
 static void test_stack_exhaustion(void)
 {
-    wasm_module *m = case_module(&cases[0]);
+    lw_module *m = case_module(&cases[0]);
     if (!m)
         return;
     static const char wat_direct[] =
@@ -319,31 +319,31 @@ static void test_stack_exhaustion(void)
         "    (call_indirect (param i32) (result i32) (local.get 0) (i32.const 0)))\n"
         "  (table 1 funcref) (elem (i32.const 0) $indirect)\n"
         "  (func $nop (export \"nop\") (param i32) (result i32) (local.get 0)))\n";
-    wasm_module_release(m);
+    lw_module_release(m);
     m = wat_module(wat_direct);
     if (!m)
         return;
-    wasm_instance *inst = check_instance(m, NULL, 0, NULL);
-    wasm_func *rec = check_export_func(inst, "rec");
-    wasm_func *fat = check_export_func(inst, "fat");
-    wasm_func *ind = check_export_func(inst, "indirect");
-    wasm_func *nop = check_export_func(inst, "nop");
+    lw_instance *inst = check_instance(m, NULL, 0, NULL);
+    lw_func *rec = check_export_func(inst, "rec");
+    lw_func *fat = check_export_func(inst, "fat");
+    lw_func *ind = check_export_func(inst, "indirect");
+    lw_func *nop = check_export_func(inst, "nop");
     if (!rec || !fat || !ind || !nop)
         return;
     static const size_t sizes[] = {0, 4096, 65536, 1000, 300};
     for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
-        wasm_exec *x = wasm_exec_new(sizes[s]);
-        wasm_val a = 0;
-        wasm_func *fs[3] = {rec, ind, fat};
+        lw_exec *x = lw_exec_new(sizes[s]);
+        lw_val a = 0;
+        lw_func *fs[3] = {rec, ind, fat};
         const char *names[3] = {"rec", "indirect", "fat"};
         for (int k = 0; k < 3; k++) {
             a = k == 2 ? 10000000 : 0;
-            int st = wasm_exec_call(x, fs[k], &a);
-            CHECK(st == WASM_TRAP && wasm_exec_trap_kind(x) == WASM_TRAP_STACK_EXHAUSTED,
+            int st = lw_exec_call(x, fs[k], &a);
+            CHECK(st == LW_TRAP && lw_exec_trap_kind(x) == LW_TRAP_STACK_EXHAUSTED,
                   "%s with max stack %zu: status %d trap %s", names[k], sizes[s], st,
-                  wasm_trapkind_message(wasm_exec_trap_kind(x)));
+                  lw_trapkind_message(lw_exec_trap_kind(x)));
             char buf[4096];
-            wasm_exec_trap_format(x, buf, sizeof buf);
+            lw_exec_trap_format(x, buf, sizeof buf);
             char want[64];
             snprintf(want, sizeof want, "#0 %s", names[k]);
             /* (at 300 bytes fat's first frame does not fit: no frame to show) */
@@ -353,44 +353,44 @@ static void test_stack_exhaustion(void)
         }
         /* still usable: a shallow call works, and a short fat recursion when room */
         a = 7;
-        int st = wasm_exec_call(x, nop, &a);
-        CHECK(st == WASM_OK && (uint32_t)wasm_exec_results(x)[0] == 7,
+        int st = lw_exec_call(x, nop, &a);
+        CHECK(st == LW_OK && (uint32_t)lw_exec_results(x)[0] == 7,
               "nop after exhaustion (stack %zu): status %d", sizes[s], st);
         if (sizes[s] == 0 || sizes[s] >= 65536) {
             a = 20;
-            st = wasm_exec_call(x, fat, &a);
-            CHECK(st == WASM_OK && (uint32_t)wasm_exec_results(x)[0] == 20,
+            st = lw_exec_call(x, fat, &a);
+            CHECK(st == LW_OK && (uint32_t)lw_exec_results(x)[0] == 20,
                   "fat(20) after exhaustion (stack %zu): status %d", sizes[s], st);
         }
-        wasm_exec_free(x);
+        lw_exec_free(x);
     }
     /* a stack too small for anything: trap or run, never crash */
     for (size_t bytes = 1; bytes <= 64; bytes *= 2) {
-        wasm_exec *x = wasm_exec_new(bytes);
-        wasm_val a = 5;
-        int st = wasm_exec_call(x, nop, &a);
-        CHECK((st == WASM_OK && (uint32_t)wasm_exec_results(x)[0] == 5) ||
-                  (st == WASM_TRAP && wasm_exec_trap_kind(x) == WASM_TRAP_STACK_EXHAUSTED),
+        lw_exec *x = lw_exec_new(bytes);
+        lw_val a = 5;
+        int st = lw_exec_call(x, nop, &a);
+        CHECK((st == LW_OK && (uint32_t)lw_exec_results(x)[0] == 5) ||
+                  (st == LW_TRAP && lw_exec_trap_kind(x) == LW_TRAP_STACK_EXHAUSTED),
               "nop with max stack %zu bytes: status %d", bytes, st);
-        st = wasm_exec_call(x, fat, &a);
-        CHECK(st == WASM_TRAP && wasm_exec_trap_kind(x) == WASM_TRAP_STACK_EXHAUSTED,
+        st = lw_exec_call(x, fat, &a);
+        CHECK(st == LW_TRAP && lw_exec_trap_kind(x) == LW_TRAP_STACK_EXHAUSTED,
               "fat(5) with max stack %zu bytes: status %d", bytes, st);
-        wasm_exec_free(x);
+        lw_exec_free(x);
     }
-    wasm_instance_free(inst);
-    wasm_module_release(m);
+    lw_instance_free(inst);
+    lw_module_release(m);
 }
 
 /* ---- traps raised by host functions ------------------------------------- */
 
 static int host_trap_mode;
-static int host_fail(wasm_exec *x, void *env, wasm_val *args)
+static int host_fail(lw_exec *x, void *env, lw_val *args)
 {
     switch (host_trap_mode) {
-    case 0: wasm_exec_trap(x, WASM_TRAP_HOST, "boom"); return WASM_TRAP;
-    case 1: return WASM_TRAP;   /* no wasm_exec_trap: still a host error */
-    case 2: wasm_exec_trap(x, WASM_TRAP_MEM_OOB, "bad pointer"); return WASM_TRAP;
-    case 3: wasm_exec_exit(x, 3); return WASM_TRAP;
+    case 0: lw_exec_trap(x, LW_TRAP_HOST, "boom"); return LW_TRAP;
+    case 1: return LW_TRAP;   /* no lw_exec_trap: still a host error */
+    case 2: lw_exec_trap(x, LW_TRAP_MEM_OOB, "bad pointer"); return LW_TRAP;
+    case 3: lw_exec_exit(x, 3); return LW_TRAP;
     default: return 42;         /* not a status */
     }
 }
@@ -402,46 +402,46 @@ static void test_host_traps(void)
         "  (import \"env\" \"fail\" (func $fail (param i32)))\n"
         "  (func $guest (export \"guest\") (call $fail (i32.const 1)))\n"
         "  (func $top (export \"top\") (call $guest)))\n";
-    wasm_module *m = wat_module(wat);
+    lw_module *m = wat_module(wat);
     if (!m)
         return;
-    const uint8_t p = WASM_I32;
-    wasm_func *hf = wasm_func_new_host(wasm_functype_get(1, &p, 0, &p), host_fail, NULL);
-    wasm_extern imp = {.kind = WASM_EXTERN_FUNC, .u.func = hf};
-    wasm_instance *inst = check_instance(m, &imp, 1, NULL);
-    wasm_func *top = check_export_func(inst, "top");
+    const uint8_t p = LW_I32;
+    lw_func *hf = lw_func_new_host(lw_functype_get(1, &p, 0, &p), host_fail, NULL);
+    lw_extern imp = {.kind = LW_EXTERN_FUNC, .u.func = hf};
+    lw_instance *inst = check_instance(m, &imp, 1, NULL);
+    lw_func *top = check_export_func(inst, "top");
     if (top) {
-        static const wasm_trapkind kinds[] = {WASM_TRAP_HOST, WASM_TRAP_HOST, WASM_TRAP_MEM_OOB,
-                                              WASM_TRAP_EXIT, WASM_TRAP_HOST};
+        static const lw_trapkind kinds[] = {LW_TRAP_HOST, LW_TRAP_HOST, LW_TRAP_MEM_OOB,
+                                              LW_TRAP_EXIT, LW_TRAP_HOST};
         static const char *texts[] = {"boom", "host error", "out of bounds memory access: bad pointer",
                                       "exit", "host error"};
         for (host_trap_mode = 0; host_trap_mode < 5; host_trap_mode++) {
-            wasm_exec *x = wasm_exec_new(0);
-            int st = wasm_exec_call(x, top, NULL);
+            lw_exec *x = lw_exec_new(0);
+            int st = lw_exec_call(x, top, NULL);
             char buf[1024];
-            wasm_exec_trap_format(x, buf, sizeof buf);
+            lw_exec_trap_format(x, buf, sizeof buf);
             const char *pos = buf;
-            CHECK(st == WASM_TRAP && wasm_exec_trap_kind(x) == kinds[host_trap_mode],
+            CHECK(st == LW_TRAP && lw_exec_trap_kind(x) == kinds[host_trap_mode],
                   "host trap mode %d: status %d kind %d", host_trap_mode, st,
-                  (int)wasm_exec_trap_kind(x));
+                  (int)lw_exec_trap_kind(x));
             CHECK(!strncmp(buf, texts[host_trap_mode], strlen(texts[host_trap_mode])) &&
                       frame_after(buf, 0, "guest", 1, &pos) && frame_after(buf, 1, "top", 2, &pos),
                   "host trap mode %d format:\n%s", host_trap_mode, buf);
             if (host_trap_mode == 3)
-                CHECK(wasm_exec_exit_code(x) == 3, "exit code %d", wasm_exec_exit_code(x));
+                CHECK(lw_exec_exit_code(x) == 3, "exit code %d", lw_exec_exit_code(x));
             /* a host function called at top level traps the same way */
-            wasm_val a = 0;
-            st = wasm_exec_call(x, hf, &a);
-            CHECK(st == WASM_TRAP && wasm_exec_trap_kind(x) == kinds[host_trap_mode],
+            lw_val a = 0;
+            st = lw_exec_call(x, hf, &a);
+            CHECK(st == LW_TRAP && lw_exec_trap_kind(x) == kinds[host_trap_mode],
                   "top-level host trap mode %d: status %d kind %d", host_trap_mode, st,
-                  (int)wasm_exec_trap_kind(x));
-            wasm_exec_free(x);
+                  (int)lw_exec_trap_kind(x));
+            lw_exec_free(x);
         }
     }
     if (inst)
-        wasm_instance_free(inst);
-    wasm_func_free(hf);
-    wasm_module_release(m);
+        lw_instance_free(inst);
+    lw_func_free(hf);
+    lw_module_release(m);
 }
 
 int main(void)

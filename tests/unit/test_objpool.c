@@ -29,28 +29,28 @@ static void test_single_thread(void)
         for (int round = 0; round < 3; round++) {
             uint8_t *v[300];
             for (int i = 0; i < 300; i++) {
-                v[i] = wasm_obj_alloc(n);
+                v[i] = lw_obj_alloc(n);
                 if (!v[i] || !all_zero(v[i], n))
                     bad_zero++;
                 if (v[i])
                     memset(v[i], 0xa5, n);
             }
             for (int i = 0; i < 300; i++)
-                wasm_obj_free(v[i], n);
+                lw_obj_free(v[i], n);
         }
         /* a freed object comes back (small sizes only: the pool keeps them) */
-        uint8_t *a = wasm_obj_alloc(n);
-        wasm_obj_free(a, n);
-        uint8_t *b = wasm_obj_alloc(n);
-        if (n <= WASM_OBJ_MAX && a != b)
+        uint8_t *a = lw_obj_alloc(n);
+        lw_obj_free(a, n);
+        uint8_t *b = lw_obj_alloc(n);
+        if (n <= LW_OBJ_MAX && a != b)
             bad_reuse++;
         if (b && !all_zero(b, n))
             bad_zero++;
-        wasm_obj_free(b, n);
+        lw_obj_free(b, n);
     }
     CHECK(bad_zero == 0, "objects not zeroed: %d", bad_zero);
     CHECK(bad_reuse == 0, "freed objects not reused first: %d sizes", bad_reuse);
-    wasm_obj_free(NULL, 100); /* nothing */
+    lw_obj_free(NULL, 100); /* nothing */
 }
 
 /* Producer threads allocate objects, fill each with its serial number and
@@ -94,7 +94,7 @@ static void *producer(void *arg)
     (void)arg;
     for (int i = 0; i < PER_PRODUCER; i++) {
         uint32_t n = sizes[i % 5];
-        uint8_t *p = wasm_obj_alloc(n);
+        uint8_t *p = lw_obj_alloc(n);
         if (!p || !all_zero(p, n)) {
             atomic_fetch_add(&corrupt, 1);
             if (!p)
@@ -137,7 +137,7 @@ static void *consumer(void *arg)
             atomic_fetch_add(&corrupt, 1);
         /* hold some objects a while, as a worker holds live processes */
         fill(p, n, 0xdead0000u);
-        wasm_obj_free(p, n);
+        lw_obj_free(p, n);
         atomic_fetch_add(&consumed, 1);
     }
 }
@@ -162,7 +162,7 @@ static void *free_some(void *arg)
 {
     void **v = arg;
     for (int i = 0; i < 1000; i++)
-        wasm_obj_free(v[i], 700);
+        lw_obj_free(v[i], 700);
     return NULL;
 }
 
@@ -170,14 +170,14 @@ static void test_thread_exit(void)
 {
     static void *v[1000];
     for (int i = 0; i < 1000; i++)
-        v[i] = wasm_obj_alloc(700);
+        v[i] = lw_obj_alloc(700);
     pthread_t t;
     pthread_create(&t, NULL, free_some, v);
     pthread_join(t, NULL);
     int reused = 0;
     void *w[1000];
     for (int i = 0; i < 1000; i++) {
-        w[i] = wasm_obj_alloc(700);
+        w[i] = lw_obj_alloc(700);
         for (int j = 0; j < 1000; j++)
             if (w[i] == v[j]) {
                 reused++;
@@ -185,13 +185,13 @@ static void test_thread_exit(void)
             }
     }
     for (int i = 0; i < 1000; i++)
-        wasm_obj_free(w[i], 700);
+        lw_obj_free(w[i], 700);
     CHECK(reused >= 900, "objects of an ended thread reused: %d of 1000", reused);
 }
 
 int main(void)
 {
-    wasm_obj_pool_force(1);
+    lw_obj_pool_force(1);
     test_single_thread();
     test_cross_thread();
     test_thread_exit();

@@ -1,6 +1,6 @@
 /*
- * test_wasi_resolve.c - the sandboxed path resolver (wasi_open_beneath,
- * wasi_open_parent) on a planted tree, with openat2 and with the fallback
+ * test_wasi_resolve.c - the sandboxed path resolver (lwasi_open_beneath,
+ * lwasi_open_parent) on a planted tree, with openat2 and with the fallback
  * walker. Prints "N passed, M failed".
  */
 #include <errno.h>
@@ -31,7 +31,7 @@ static void expect(const char *what, int got, int want)
 /* Opens path beneath box; returns 0 for success, else -errno. */
 static int try(int box, const char *path, int flags)
 {
-    int fd = wasi_open_beneath(box, path, flags, 0644);
+    int fd = lwasi_open_beneath(box, path, flags, 0644);
     if (fd >= 0) {
         close(fd);
         return 0;
@@ -88,20 +88,20 @@ static void run(int box)
     const char *last;
     char path[64];
     strcpy(path, "sub/../../x");
-    int fd = wasi_open_parent(box, path, &last);
+    int fd = lwasi_open_parent(box, path, &last);
     expect("parent of sub/../../x", fd < 0 ? fd : (close(fd), 0), -EPERM);
     strcpy(path, "..");
-    fd = wasi_open_parent(box, path, &last);
+    fd = lwasi_open_parent(box, path, &last);
     expect("parent of ..", fd < 0 ? fd : (close(fd), 0), -EPERM);
     strcpy(path, "dir_link/x");
-    fd = wasi_open_parent(box, path, &last);
+    fd = lwasi_open_parent(box, path, &last);
     expect("parent of dir_link/x", fd < 0 ? fd : (close(fd), 0), -EPERM);
     strcpy(path, "sub/x/");
-    fd = wasi_open_parent(box, path, &last);
+    fd = lwasi_open_parent(box, path, &last);
     expect("parent of sub/x/", fd < 0 ? fd : (close(fd), 0), 0);
     expect("last of sub/x/", strcmp(last, "x/"), 0);
     strcpy(path, "sub/..");
-    fd = wasi_open_parent(box, path, &last);
+    fd = lwasi_open_parent(box, path, &last);
     expect("parent of sub/..", fd < 0 ? fd : (close(fd), 0), 0);
     expect("last of sub/..", strcmp(last, "."), 0);
     unlink("box/sub/new");

@@ -1,5 +1,5 @@
 /*
- * test_wasi_shared.c - one wasi_shared, many contexts: no per-context
+ * test_wasi_shared.c - one lwasi_shared, many contexts: no per-context
  * descriptors, guest-visible close/renumber of a borrowed preopen stays in
  * its context, the sandbox still holds through a borrowed preopen, the
  * refcount frees everything (run it under ASan), the context resolver, and
@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "wasi/host.h"
+#include "wasm/host.h"
 #include "wasi/wasi_int.h"
 
 #define NCTX 10000
@@ -68,11 +68,11 @@ static const char *wat =
 enum { P_INSIDE = 100, P_OUT = 200, P_LINK = 300, P_ABS = 400, P_SUBOUT = 500, P_UP = 600,
        P_SUBFILE = 700 };
 
-static wasm_exec *X;
-static wasm_instance *INST;
-static wasi_ctx *current;
+static lw_exec *X;
+static lw_instance *INST;
+static lwasi_ctx *current;
 
-static wasi_ctx *resolve_current(wasm_exec *x)
+static lwasi_ctx *resolve_current(lw_exec *x)
 {
     (void)x;
     return current;
@@ -80,29 +80,29 @@ static wasi_ctx *resolve_current(wasm_exec *x)
 
 /* Calls export `name` with up to 4 i32 args in ctx; returns its i32 result
  * or -1000 - status when it did not return normally. */
-static int64_t call(wasi_ctx *ctx, const char *name, int n, ...)
+static int64_t call(lwasi_ctx *ctx, const char *name, int n, ...)
 {
-    wasm_extern ex;
-    if (wasm_instance_export(INST, name, &ex) || ex.kind != WASM_EXTERN_FUNC)
+    lw_extern ex;
+    if (lw_instance_export(INST, name, &ex) || ex.kind != LW_EXTERN_FUNC)
         return -2000;
-    wasm_val args[4] = {0};
+    lw_val args[4] = {0};
     va_list ap;
     va_start(ap, n);
     for (int i = 0; i < n; i++)
         args[i] = (uint32_t)va_arg(ap, int);
     va_end(ap);
     current = ctx;
-    int st = wasm_exec_call(X, ex.u.func, args);
+    int st = lw_exec_call(X, ex.u.func, args);
     current = NULL;
-    if (st != WASM_OK)
+    if (st != LW_OK)
         return -1000 - st;
-    return (int32_t)(uint32_t)wasm_exec_results(X)[0];
+    return (int32_t)(uint32_t)lw_exec_results(X)[0];
 }
 
-static int open_at(wasi_ctx *ctx, int dirfd, int path, int follow)
+static int open_at(lwasi_ctx *ctx, int dirfd, int path, int follow)
 {
-    return (int)call(ctx, "open", 4, dirfd, path, (int)strlen((char *)wasm_memory_data(
-                                                         wasm_instance_memory(INST)) + path),
+    return (int)call(ctx, "open", 4, dirfd, path, (int)strlen((char *)lw_memory_data(
+                                                         lw_instance_memory(INST)) + path),
                      follow);
 }
 
@@ -148,11 +148,11 @@ static void plant(void)
 
 static const char *const gargv[] = {"prog", "hello"};          /* 5 + 6 = 11 bytes */
 static const char *const genv[] = {"A=1", "LONGER=value"};     /* 4 + 13 = 17 bytes */
-static const wasi_preopen pre[] = {{"/box", "box"}, {"/sub", "box/sub"}};
-static const wasi_config cfg = {2, gargv, 2, genv, 2, pre};
+static const lwasi_preopen pre[] = {{"/box", "box"}, {"/sub", "box/sub"}};
+static const lwasi_config cfg = {2, gargv, 2, genv, 2, pre};
 
 /* The sandbox through a borrowed preopen (fd 3 = box, fd 4 = box/sub). */
-static void escapes(wasi_ctx *c, const char *mode)
+static void escapes(lwasi_ctx *c, const char *mode)
 {
     CHECK(open_at(c, 3, P_INSIDE, 1) == WE_SUCCESS, "%s: inside.txt", mode);
     CHECK(open_at(c, 3, P_OUT, 1) == WE_PERM, "%s: ../outside.txt", mode);
@@ -163,36 +163,36 @@ static void escapes(wasi_ctx *c, const char *mode)
     CHECK(open_at(c, 4, P_SUBFILE, 1) == WE_SUCCESS, "%s: sub_file in /sub", mode);
 }
 
-static wasi_shared *THREAD_SH;
+static lwasi_shared *THREAD_SH;
 
 static void *churn(void *arg)
 {
     (void)arg;
     for (int i = 0; i < NCTX; i++) {
-        wasi_ctx *c = wasi_ctx_new_shared(THREAD_SH);
+        lwasi_ctx *c = lwasi_ctx_new_shared(THREAD_SH);
         int err = 0;
         if (i % 16 == 0)   /* sometimes build the table too */
-            (void)wasi_fd_get(c, 3, 0, &err);
-        wasi_ctx_free(c);
+            (void)lwasi_fd_get(c, 3, 0, &err);
+        lwasi_ctx_free(c);
     }
     return NULL;
 }
 
 static void setup_engine(void)
 {
-    wasm_module *m = wat_module(wat);
+    lw_module *m = wat_module(wat);
     if (!m)
         exit(1);
-    wasm_extern imports[16];
+    lw_extern imports[16];
     char err[256];
-    const host_table *tables[] = {wasi_host_table()};
-    if (wasm_module_num_imports(m) > 16 || host_resolve(tables, 1, m, imports, err, sizeof err)) {
-        printf("FAIL host_resolve: %s\n", err);
+    const lw_host_table *tables[] = {lwasi_host_table()};
+    if (lw_module_num_imports(m) > 16 || lw_host_resolve(tables, 1, m, imports, err, sizeof err)) {
+        printf("FAIL lw_host_resolve: %s\n", err);
         exit(1);
     }
-    INST = check_instance(m, imports, wasm_module_num_imports(m), NULL);
-    wasm_module_release(m);
-    X = wasm_exec_new(0);
+    INST = check_instance(m, imports, lw_module_num_imports(m), NULL);
+    lw_module_release(m);
+    X = lw_exec_new(0);
     if (!INST || !X)
         exit(1);
 }
@@ -206,18 +206,18 @@ int main(int argc, char **argv)
         if (chdir(argv[2]))
             return 1;
         setup_engine();
-        wasi_set_ctx_resolver(resolve_current);
+        lwasi_set_ctx_resolver(resolve_current);
         char err[256];
-        wasi_shared *sh = wasi_shared_new(&cfg, err, sizeof err);
-        wasi_ctx *c = sh ? wasi_ctx_new_shared(sh) : NULL;
+        lwasi_shared *sh = lwasi_shared_new(&cfg, err, sizeof err);
+        lwasi_ctx *c = sh ? lwasi_ctx_new_shared(sh) : NULL;
         CHECK(c, "walker: ctx: %s", err);
         if (c) {
             escapes(c, "walker");
-            wasi_ctx_free(c);
+            lwasi_ctx_free(c);
         }
-        wasi_shared_release(sh);
-        wasm_exec_free(X);
-        wasm_instance_free(INST);
+        lwasi_shared_release(sh);
+        lw_exec_free(X);
+        lw_instance_free(INST);
         printf("walker: %d ok, %d bad\n", check_passed, check_failed);
         return check_failed ? 1 : 0;
     }
@@ -229,36 +229,36 @@ int main(int argc, char **argv)
     }
     plant();
     setup_engine();
-    wasi_set_ctx_resolver(resolve_current);
+    lwasi_set_ctx_resolver(resolve_current);
     char err[256];
 
     /* ---- errors: a missing preopen leaks nothing ---- */
     int base = count_fds();
     {
-        wasi_preopen bad[] = {{"/box", "box"}, {"/nope", "no/such/dir"}};
-        wasi_config bc = {0, NULL, 0, NULL, 2, bad};
+        lwasi_preopen bad[] = {{"/box", "box"}, {"/nope", "no/such/dir"}};
+        lwasi_config bc = {0, NULL, 0, NULL, 2, bad};
         err[0] = 0;
-        CHECK(!wasi_shared_new(&bc, err, sizeof err), "missing preopen accepted");
+        CHECK(!lwasi_shared_new(&bc, err, sizeof err), "missing preopen accepted");
         CHECK(strstr(err, "cannot open directory 'no/such/dir'"), "error text: %s", err);
-        CHECK(count_fds() == base, "fd leak after a failed wasi_shared_new");
+        CHECK(count_fds() == base, "fd leak after a failed lwasi_shared_new");
     }
 
     /* ---- one share: one descriptor per preopen, once ---- */
-    wasi_shared *sh = wasi_shared_new(&cfg, err, sizeof err);
-    CHECK(sh, "wasi_shared_new: %s", err);
+    lwasi_shared *sh = lwasi_shared_new(&cfg, err, sizeof err);
+    CHECK(sh, "lwasi_shared_new: %s", err);
     if (!sh)
         return check_report();
     CHECK(count_fds() == base + 2, "share opened %d fds, want 2", count_fds() - base);
     int box_host = sh->tmpl[3].host, sub_host = sh->tmpl[4].host;
 
     /* ---- 10,000 contexts: no descriptors, all usable ---- */
-    wasi_ctx **ctxs = calloc(NCTX, sizeof *ctxs);
+    lwasi_ctx **ctxs = calloc(NCTX, sizeof *ctxs);
     for (int i = 0; i < NCTX; i++)
-        ctxs[i] = wasi_ctx_new_shared(sh);
+        ctxs[i] = lwasi_ctx_new_shared(sh);
     int all = 1;
     for (int i = 0; i < NCTX; i++)
         all &= ctxs[i] != NULL;
-    CHECK(all, "wasi_ctx_new_shared returned NULL");
+    CHECK(all, "lwasi_ctx_new_shared returned NULL");
     CHECK(count_fds() == base + 2, "%d contexts opened %d fds", NCTX, count_fds() - base - 2);
     CHECK(atomic_load(&sh->refs) == NCTX + 1, "refs %lu", (unsigned long)atomic_load(&sh->refs));
     /* Every context sees both preopens ("/box" and "/sub": 4 bytes each)
@@ -277,7 +277,7 @@ int main(int argc, char **argv)
           count_fds() - base - 2);
 
     /* ---- close of a preopen is per context ---- */
-    wasi_ctx *a = ctxs[0], *b = ctxs[1], *c = ctxs[2];
+    lwasi_ctx *a = ctxs[0], *b = ctxs[1], *c = ctxs[2];
     CHECK(call(a, "close", 1, 3) == 0, "close 3 in a");
     CHECK(call(a, "close", 1, 3) == WE_BADF, "second close 3 in a");
     CHECK(call(a, "prestat", 1, 3) == WE_BADF, "prestat 3 after close in a");
@@ -317,7 +317,7 @@ int main(int argc, char **argv)
 
     /* ---- free every context: only the share's fds remain ---- */
     for (int i = 0; i < NCTX; i++)
-        wasi_ctx_free(ctxs[i]);
+        lwasi_ctx_free(ctxs[i]);
     free(ctxs);
     CHECK(count_fds() == base + 2, "after freeing the contexts: %d extra fds",
           count_fds() - base - 2);
@@ -325,18 +325,18 @@ int main(int argc, char **argv)
           (unsigned long)atomic_load(&sh->refs));
 
     /* ---- the resolver ---- */
-    wasi_ctx *d = wasi_ctx_new_shared(sh);
-    wasi_set_ctx_resolver(NULL);      /* default: the instance's user pointer */
-    wasm_instance_set_user(INST, d);
+    lwasi_ctx *d = lwasi_ctx_new_shared(sh);
+    lwasi_set_ctx_resolver(NULL);      /* default: the instance's user pointer */
+    lw_instance_set_user(INST, d);
     CHECK(call(NULL, "args", 0) == 2011, "default resolver finds the instance's context");
-    wasm_instance_set_user(INST, NULL);
+    lw_instance_set_user(INST, NULL);
     int64_t r = call(NULL, "args", 0);
-    CHECK(r == -1000 - WASM_TRAP && !strcmp(wasm_exec_trap_message(X), "no WASI context"),
-          "no context: %lld %s", (long long)r, wasm_exec_trap_message(X));
-    wasi_set_ctx_resolver(resolve_current);
+    CHECK(r == -1000 - LW_TRAP && !strcmp(lw_exec_trap_message(X), "no WASI context"),
+          "no context: %lld %s", (long long)r, lw_exec_trap_message(X));
+    lwasi_set_ctx_resolver(resolve_current);
     CHECK(call(d, "args", 0) == 2011, "custom resolver");
-    CHECK(wasi_ctx_shared(d) == sh, "wasi_ctx_shared");
-    wasi_ctx_free(d);
+    CHECK(lwasi_ctx_shared(d) == sh, "lwasi_ctx_shared");
+    lwasi_ctx_free(d);
 
     /* ---- refcount across threads ---- */
     THREAD_SH = sh;
@@ -351,53 +351,53 @@ int main(int argc, char **argv)
     /* ---- cost of a context ---- */
     {
         enum { N = 200000 };
-        wasi_ctx **v = malloc(N * sizeof *v);
+        lwasi_ctx **v = malloc(N * sizeof *v);
         struct mallinfo2 m0 = mallinfo2();
         double t0 = now_s();
         for (int i = 0; i < N; i++)
-            v[i] = wasi_ctx_new_shared(sh);
+            v[i] = lwasi_ctx_new_shared(sh);
         double t1 = now_s();
         struct mallinfo2 m1 = mallinfo2();
         for (int i = 0; i < N; i++)
-            wasi_ctx_free(v[i]);
+            lwasi_ctx_free(v[i]);
         double t2 = now_s();
         for (int i = 0; i < N; i++)
-            wasi_ctx_free(wasi_ctx_new_shared(sh));
+            lwasi_ctx_free(lwasi_ctx_new_shared(sh));
         double t3 = now_s();
-        wasi_ctx *one = wasi_ctx_new_shared(sh);
+        lwasi_ctx *one = lwasi_ctx_new_shared(sh);
         int e2;
         size_t fresh = malloc_usable_size(one);
-        (void)wasi_fd_get(one, 0, 0, &e2);
+        (void)lwasi_fd_get(one, 0, 0, &e2);
         size_t table = malloc_usable_size(one->fds);
-        wasi_ctx_free(one);
+        lwasi_ctx_free(one);
         double heap = (double)(m1.uordblks - m0.uordblks) / N;
-        printf("cost: sizeof(wasi_ctx) %zu B, usable %zu B, heap per live ctx %.0f B; "
+        printf("cost: sizeof(lwasi_ctx) %zu B, usable %zu B, heap per live ctx %.0f B; "
                "fd table on first use %zu B\n",
-               sizeof(wasi_ctx), fresh, heap, table);
+               sizeof(lwasi_ctx), fresh, heap, table);
         printf("cost: new %.0f ns, free %.0f ns, new+free pair %.0f ns (%d contexts)\n",
                (t1 - t0) / N * 1e9, (t2 - t1) / N * 1e9, (t3 - t2) / N * 1e9, N);
-        CHECK(sizeof(wasi_ctx) <= 128, "sizeof(wasi_ctx) = %zu", sizeof(wasi_ctx));
+        CHECK(sizeof(lwasi_ctx) <= 128, "sizeof(lwasi_ctx) = %zu", sizeof(lwasi_ctx));
         CHECK(m1.uordblks == m0.uordblks /* ASan: no mallinfo */ || heap < 256,
               "heap per context %.0f B", heap);
         free(v);
     }
 
-    /* ---- wasi_ctx_new still works, alone ---- */
+    /* ---- lwasi_ctx_new still works, alone ---- */
     {
-        wasi_ctx *solo = wasi_ctx_new(&cfg, err, sizeof err);
-        CHECK(solo, "wasi_ctx_new: %s", err);
-        CHECK(count_fds() == base + 4, "wasi_ctx_new opened %d fds", count_fds() - base - 2);
-        CHECK(solo && call(solo, "args", 0) == 2011, "wasi_ctx_new args");
-        CHECK(solo && open_at(solo, 3, P_OUT, 1) == WE_PERM, "wasi_ctx_new sandbox");
-        wasi_ctx_free(solo);
-        CHECK(count_fds() == base + 2, "wasi_ctx_free left %d fds", count_fds() - base - 2);
+        lwasi_ctx *solo = lwasi_ctx_new(&cfg, err, sizeof err);
+        CHECK(solo, "lwasi_ctx_new: %s", err);
+        CHECK(count_fds() == base + 4, "lwasi_ctx_new opened %d fds", count_fds() - base - 2);
+        CHECK(solo && call(solo, "args", 0) == 2011, "lwasi_ctx_new args");
+        CHECK(solo && open_at(solo, 3, P_OUT, 1) == WE_PERM, "lwasi_ctx_new sandbox");
+        lwasi_ctx_free(solo);
+        CHECK(count_fds() == base + 2, "lwasi_ctx_free left %d fds", count_fds() - base - 2);
     }
 
     /* ---- the last release closes the preopens ---- */
-    wasi_shared_retain(sh);
-    wasi_shared_release(sh);
+    lwasi_shared_retain(sh);
+    lwasi_shared_release(sh);
     CHECK(host_fd_open(box_host), "release with refs left closed the fds");
-    wasi_shared_release(sh);
+    lwasi_shared_release(sh);
     CHECK(count_fds() == base, "after the last release: %d extra fds", count_fds() - base);
 
     /* ---- the escapes again with the fallback walker (a fresh process) ---- */
@@ -412,8 +412,8 @@ int main(int argc, char **argv)
         CHECK(st == 0, "walker child failed (%d)", st);
     }
 
-    wasm_exec_free(X);
-    wasm_instance_free(INST);
+    lw_exec_free(X);
+    lw_instance_free(INST);
     if (system("rm -rf box outside.txt"))
         printf("cannot clean up %s\n", root);
     if (chdir("/tmp") == 0)

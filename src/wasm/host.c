@@ -5,20 +5,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wasi/host.h"
+#include "wasm/host.h"
 
 static int sig_code(char c, uint8_t *out)
 {
     switch (c) {
-    case 'i': *out = WASM_I32; return 0;
-    case 'I': *out = WASM_I64; return 0;
-    case 'f': *out = WASM_F32; return 0;
-    case 'F': *out = WASM_F64; return 0;
+    case 'i': *out = LW_I32; return 0;
+    case 'I': *out = LW_I64; return 0;
+    case 'f': *out = LW_F32; return 0;
+    case 'F': *out = LW_F64; return 0;
     default: return -1;
     }
 }
 
-const wasm_functype *host_sig_type(const char *sig)
+const lw_functype *lw_host_sig_type(const char *sig)
 {
     uint8_t params[32], results[8];
     uint32_t np = 0, nr = 0;
@@ -33,10 +33,10 @@ const wasm_functype *host_sig_type(const char *sig)
         if (nr == sizeof results || sig_code(*p, &results[nr++]))
             return NULL;
     }
-    return wasm_functype_get(np, params, nr, results);
+    return lw_functype_get(np, params, nr, results);
 }
 
-int host_table_init(host_table *t, const host_func_def *defs, size_t n)
+int lw_host_table_init(lw_host_table *t, const lw_host_func_def *defs, size_t n)
 {
     t->defs = defs;
     t->n = n;
@@ -44,21 +44,21 @@ int host_table_init(host_table *t, const host_func_def *defs, size_t n)
     if (!t->funcs)
         return -1;
     for (size_t i = 0; i < n; i++) {
-        const wasm_functype *ft = host_sig_type(defs[i].sig);
-        if (!ft || !(t->funcs[i] = wasm_func_new_host(ft, defs[i].fn, NULL))) {
-            host_table_free(t);
+        const lw_functype *ft = lw_host_sig_type(defs[i].sig);
+        if (!ft || !(t->funcs[i] = lw_func_new_host(ft, defs[i].fn, NULL))) {
+            lw_host_table_free(t);
             return -1;
         }
     }
     return 0;
 }
 
-void host_table_free(host_table *t)
+void lw_host_table_free(lw_host_table *t)
 {
     if (t->funcs) {
         for (size_t i = 0; i < t->n; i++)
             if (t->funcs[i])
-                wasm_func_free(t->funcs[i]);
+                lw_func_free(t->funcs[i]);
         free(t->funcs);
     }
     t->funcs = NULL;
@@ -68,18 +68,18 @@ void host_table_free(host_table *t)
 static const char *valtype_name(uint8_t v)
 {
     switch (v) {
-    case WASM_I32: return "i32";
-    case WASM_I64: return "i64";
-    case WASM_F32: return "f32";
-    case WASM_F64: return "f64";
-    case WASM_V128: return "v128";
-    case WASM_FUNCREF: return "funcref";
-    case WASM_EXTERNREF: return "externref";
+    case LW_I32: return "i32";
+    case LW_I64: return "i64";
+    case LW_F32: return "f32";
+    case LW_F64: return "f64";
+    case LW_V128: return "v128";
+    case LW_FUNCREF: return "funcref";
+    case LW_EXTERNREF: return "externref";
     default: return "?";
     }
 }
 
-char *host_type_format(const wasm_functype *t, char *buf, size_t size)
+char *lw_host_type_format(const lw_functype *t, char *buf, size_t size)
 {
     size_t n = 0;
 #define PUT(...)                                                           \
@@ -107,13 +107,13 @@ char *host_type_format(const wasm_functype *t, char *buf, size_t size)
     return buf;
 }
 
-static const char *kind_name(wasm_externkind k)
+static const char *kind_name(lw_externkind k)
 {
     switch (k) {
-    case WASM_EXTERN_FUNC: return "function";
-    case WASM_EXTERN_TABLE: return "table";
-    case WASM_EXTERN_MEMORY: return "memory";
-    case WASM_EXTERN_GLOBAL: return "global";
+    case LW_EXTERN_FUNC: return "function";
+    case LW_EXTERN_TABLE: return "table";
+    case LW_EXTERN_MEMORY: return "memory";
+    case LW_EXTERN_GLOBAL: return "global";
     }
     return "?";
 }
@@ -137,21 +137,21 @@ static void name_print(char *dst, size_t size, const char *s, uint32_t len)
         dst[j < size ? j : size - 1] = 0;
 }
 
-int host_resolve(const host_table *const *tables, size_t ntables,
-                 const wasm_module *m, wasm_extern *out, char *err, size_t errsize)
+int lw_host_resolve(const lw_host_table *const *tables, size_t ntables,
+                 const lw_module *m, lw_extern *out, char *err, size_t errsize)
 {
-    uint32_t n = wasm_module_num_imports(m);
+    uint32_t n = lw_module_num_imports(m);
     for (uint32_t i = 0; i < n; i++) {
-        wasm_import imp;
-        wasm_module_import(m, i, &imp);
+        lw_import imp;
+        lw_module_import(m, i, &imp);
         char mod[96], name[96];
         name_print(mod, sizeof mod, imp.module, imp.module_len);
         name_print(name, sizeof name, imp.name, imp.name_len);
-        const host_func_def *def = NULL;
-        wasm_func *fn = NULL;
+        const lw_host_func_def *def = NULL;
+        lw_func *fn = NULL;
         for (size_t t = 0; t < ntables && !def; t++) {
             for (size_t j = 0; j < tables[t]->n; j++) {
-                const host_func_def *d = &tables[t]->defs[j];
+                const lw_host_func_def *d = &tables[t]->defs[j];
                 if (name_eq(imp.module, imp.module_len, d->module) &&
                     name_eq(imp.name, imp.name_len, d->name)) {
                     def = d;
@@ -164,20 +164,20 @@ int host_resolve(const host_table *const *tables, size_t ntables,
             snprintf(err, errsize, "unknown import: %s::%s", mod, name);
             return -1;
         }
-        if (imp.type.kind != WASM_EXTERN_FUNC) {
+        if (imp.type.kind != LW_EXTERN_FUNC) {
             snprintf(err, errsize, "import %s::%s has the wrong kind: expected a function, got a %s",
                      mod, name, kind_name(imp.type.kind));
             return -1;
         }
-        const wasm_functype *want = wasm_func_type(fn);
+        const lw_functype *want = lw_func_type(fn);
         if (imp.type.func != want) {
             char a[160], b[160];
             snprintf(err, errsize, "import %s::%s has the wrong type: expected %s, got %s", mod,
-                     name, host_type_format(want, a, sizeof a),
-                     host_type_format(imp.type.func, b, sizeof b));
+                     name, lw_host_type_format(want, a, sizeof a),
+                     lw_host_type_format(imp.type.func, b, sizeof b));
             return -1;
         }
-        out[i].kind = WASM_EXTERN_FUNC;
+        out[i].kind = LW_EXTERN_FUNC;
         out[i].u.func = fn;
     }
     return 0;

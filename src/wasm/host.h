@@ -2,8 +2,8 @@
  * host.h - host modules and the import resolver.
  *
  * A host module is a static table of (module, name, signature, function).
- * host_table_init turns it into engine functions once; host_resolve then
- * satisfies every import of a wasm_module from a list of such tables, or
+ * lw_host_table_init turns it into engine functions once; lw_host_resolve then
+ * satisfies every import of a lw_module from a list of such tables, or
  * fails with one line naming the import that is missing or mistyped.
  *
  * A signature is written "params:results" with one letter per value:
@@ -15,41 +15,46 @@
 
 #include <stddef.h>
 
-#include "wasm/wasm.h"
+#include "wasm/lw.h"
 
-typedef struct host_func_def {
+/* In a host function (parameters named as lw_host_fn's): argument i as
+ * an i32 or an i64. */
+#define A32(i) ((uint32_t)args[i])
+#define A64(i) ((uint64_t)args[i])
+
+typedef struct lw_host_func_def {
     const char *module;
     const char *name;
     const char *sig;
-    wasm_host_fn fn;
-} host_func_def;
+    lw_host_fn fn;
+} lw_host_func_def;
 
-typedef struct host_table {
-    const host_func_def *defs;
+typedef struct lw_host_table {
+    const lw_host_func_def *defs;
     size_t n;
-    wasm_func **funcs;        /* funcs[i] implements defs[i] */
-} host_table;
+    lw_func **funcs;        /* funcs[i] implements defs[i] */
+} lw_host_table;
 
 /* Creates one engine function per definition (env NULL). The definitions
  * must outlive the table. Returns 0, or -1 on a bad signature string or
  * out of memory. */
-int host_table_init(host_table *t, const host_func_def *defs, size_t n);
+int lw_host_table_init(lw_host_table *t, const lw_host_func_def *defs, size_t n);
 /* Frees the functions of a table (no instance may still use them). */
-void host_table_free(host_table *t);
+void lw_host_table_free(lw_host_table *t);
 
 /* Parses a signature string into an interned type; NULL if malformed. */
-const wasm_functype *host_sig_type(const char *sig);
+const lw_functype *lw_host_sig_type(const char *sig);
 
 /* Fills out[0..num_imports-1] for module m from tables[0..ntables-1].
  * Returns 0, or -1 with a one-line reason in err:
  *   "unknown import: wasi_snapshot_preview1::fd_foo"
  *   "import wasi_snapshot_preview1::fd_write has the wrong type: expected
  *    (i32, i32, i32, i32) -> i32, got (i32) -> i32"
- * out must have room for wasm_module_num_imports(m) entries. */
-int host_resolve(const host_table *const *tables, size_t ntables,
-                 const wasm_module *m, wasm_extern *out, char *err, size_t errsize);
+ * out must have room for lw_module_num_imports(m) entries. */
+int lw_host_resolve(const lw_host_table *const *tables, size_t ntables,
+                 const lw_module *m, lw_extern *out, char *err, size_t errsize);
 
 /* Writes "(i32, i64) -> i32" for a type into buf; returns buf. */
-char *host_type_format(const wasm_functype *t, char *buf, size_t size);
+char *lw_host_type_format(const lw_functype *t, char *buf, size_t size);
 
 #endif
