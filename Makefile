@@ -23,10 +23,14 @@ WASM_SRC := $(wildcard src/wasm/*.c)
 WASI_SRC := $(wildcard src/wasi/*.c)
 RT_SRC   := $(wildcard src/rt/*.c)
 API_SRC  := $(wildcard src/api/*.c)
+EMBED_SRC := $(wildcard src/embed/*.c)
 CLI_SRC  := $(wildcard src/cli/*.c)
-LIB_SRC  := $(WASM_SRC) $(WASI_SRC) $(RT_SRC) $(API_SRC)
+LIB_SRC  := $(WASM_SRC) $(WASI_SRC) $(RT_SRC) $(API_SRC) $(EMBED_SRC)
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+# The runtime and what it stands on, without the host API and above: the
+# runtime's own unit tests (tests/unit/test_rt*.c) link only this.
+RT_LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(WASM_SRC) $(WASI_SRC) $(RT_SRC))
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 
 .PHONY: all test check example clean
@@ -36,6 +40,9 @@ $(BUILD)/lunatic: $(CLI_OBJ) $(BUILD)/liblunatic.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/liblunatic.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/librt.a: $(RT_LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/%.o: %.c
@@ -48,11 +55,14 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liblunatic.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/tests/test_rt%: tests/unit/test_rt%.c $(BUILD)/librt.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 test: $(BUILD)/lunatic $(UNIT_BIN)
 	BUILD=$(BUILD) tests/run-all.sh
 
-WASM_CC := clang --target=wasm32-wasi --sysroot=/usr -O2
+WASM_CC := scripts/wasm-cc -O2
 $(BUILD)/examples/%.wasm: examples/%.c sdk/lunatic_guest.h
 	@mkdir -p $(dir $@)
 	$(WASM_CC) -Isdk -o $@ $<

@@ -36,8 +36,8 @@ SLOW=${SLOW:-15}
 OUT=${OUT:-build/bench}
 NODE=${NODE:-node}
 CC_NATIVE=${CC_NATIVE:-gcc}
-CC_WASM=${CC_WASM:-clang}
-WASM_FLAGS="--target=wasm32-wasi --sysroot=/usr -O2 -Wl,--strip-debug"   # keeps the name section
+CC_WASM=${CC_WASM:-$ROOT/scripts/wasm-cc}   # clang without a wasm-opt pass
+WASM_FLAGS="-O2 -Wl,--strip-debug"   # keeps the name section
 NATIVE_FLAGS="-O2"
 
 mkdir -p "$OUT/logs"

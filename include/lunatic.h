@@ -1,6 +1,10 @@
 /*
  * lunatic.h - the embedding API of the lunatic runtime.
  *
+ * Errors: functions returning int return 0 on success and -1 on failure;
+ * functions returning a pointer return NULL; a spawn returns pid 0 (never
+ * a valid pid) with a one-line reason in err.
+ *
  * A runtime owns worker threads that run processes: Wasm instances spawned
  * from compiled modules, or native processes driven by a C handler. Every
  * process has a pid (unique within its environment), an inbox of signals
@@ -38,9 +42,18 @@ lunatic_runtime *lunatic_runtime_new(const lunatic_options *opt);
 void lunatic_runtime_free(lunatic_runtime *rt);
 
 /* Compiles a module and resolves its imports against the host modules
- * (WASI and every lunatic::* module). NULL with a one-line reason in err. */
+ * (WASI and every lunatic::* module). The bytes are not kept. NULL with a
+ * one-line reason in err. The module may be spawned on any runtime. */
 lunatic_module *lunatic_module_new(const uint8_t *wasm, size_t len, char *err, size_t errsize);
 void lunatic_module_release(lunatic_module *m);
+/* 0 if m exports a function `name` of type () -> (), else -1 with a
+ * one-line reason in err (for a program's entry point, e.g. "_start"). */
+int lunatic_module_check_entry(const lunatic_module *m, const char *name, char *err,
+                               size_t errsize);
+/* The exported functions of m: their number, and the name of the i-th
+ * (in export order; not NUL-terminated, *len bytes, owned by m). */
+uint32_t lunatic_module_func_exports(const lunatic_module *m);
+const char *lunatic_module_func_export(const lunatic_module *m, uint32_t i, size_t *len);
 
 /* A config as `create_config` makes it: no permissions, 4 GiB - 1 memory,
  * no fuel limit, no args, env or preopens. */

@@ -12,7 +12,7 @@ out=$BUILD/blocking-tests
 mkdir -p "$out"
 pass=0 fail=0
 wasm=$out/stdin_others.wasm
-if ! clang --target=wasm32-wasi --sysroot=/usr -O2 -Wall -Werror -I "$root/sdk" \
+if ! "$root/scripts/wasm-cc" -O2 -Wall -Werror -I "$root/sdk" \
         -o "$wasm" "$root/tests/blocking/stdin_others.c"; then
     echo "FAIL build stdin_others"
     echo "0 passed, 1 failed"

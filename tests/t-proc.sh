@@ -36,7 +36,7 @@ sdk_imports() {
         echo '};'
         echo 'int main(void) { return lg_all[0] == 0; }'
     } >"$TMP/all_imports.c"
-    if ! clang --target=wasm32-wasi --sysroot=/usr -O2 -Wall -Werror -I "$ROOT/sdk" \
+    if ! "$ROOT/scripts/wasm-cc" -O2 -Wall -Werror -I "$ROOT/sdk" \
             -o "$TMP/all_imports.wasm" "$TMP/all_imports.c" 2>"$TMP/cc.err"; then
         bad "sdk: every import compiles" "$(head -n 10 "$TMP/cc.err")"
         return
@@ -74,7 +74,7 @@ for c in "$SRC"/*.c; do
         [ -e "$dep" ] && [ "$dep" -nt "$w" ] && stale=1
     done
     if [ $stale = 1 ]; then
-        if ! clang --target=wasm32-wasi --sysroot=/usr -O2 -Wall -Wextra -Werror \
+        if ! "$ROOT/scripts/wasm-cc" -O2 -Wall -Wextra -Werror \
                 -I "$ROOT/sdk" -I "$SRC" "${flags[@]}" -o "$w" "$c" 2>"$TMP/cc.err"; then
             bad "build $n" "$(head -n 20 "$TMP/cc.err")"
             rm -f "$w"

@@ -15,7 +15,7 @@ check() { local n=$1; shift; if "$@"; then ok "$n"; else bad "$n"; fi; }
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 WASM=$TMP/tests.wasm
-if ! clang --target=wasm32-wasi --sysroot=/usr -O2 -Wall -Werror -I "$ROOT/sdk" \
+if ! "$ROOT/scripts/wasm-cc" -O2 -Wall -Werror -I "$ROOT/sdk" \
         -o "$WASM" "$ROOT/tests/testmode/tests.c" 2>"$TMP/cc.err"; then
     bad "build tests/testmode/tests.c" "$(head -n 10 "$TMP/cc.err")"
     echo "$pass passed, $fail failed"

@@ -25,7 +25,7 @@ build() {   # build SRC OUT CMD...
 }
 for c in "$SRC"/*.c "$ROOT"/tests/hello.c; do
     n=$(basename "$c" .c)
-    build "$c" "$OUT/$n.wasm" clang --target=wasm32-wasi --sysroot=/usr -O2 -o "$OUT/$n.wasm" "$c"
+    build "$c" "$OUT/$n.wasm" "$ROOT/scripts/wasm-cc" -O2 -o "$OUT/$n.wasm" "$c"
     case " $WASI_ONLY " in *" $n "*) continue ;; esac
     build "$c" "$OUT/$n.native" gcc -O2 -o "$OUT/$n.native" "$c"
 done

@@ -56,8 +56,8 @@ HOLD_MS=${HOLD_MS:-500}
 TIMEOUT=${TIMEOUT:-300}
 OUT=${OUT:-build/bench/proc}
 SHAPES=${*:-spawn ring pingpong selective million parspawn}
-CC_WASM=${CC_WASM:-clang}
-WASM_FLAGS="--target=wasm32-wasi --sysroot=/usr -O2 -Wall -Wextra -Wl,--strip-debug"
+CC_WASM=${CC_WASM:-$ROOT/scripts/wasm-cc}   # clang without a wasm-opt pass
+WASM_FLAGS="-O2 -Wall -Wextra -Wl,--strip-debug"
 ERL_FLAGS="-noshell +P 2000000"
 if [ -z "${MEM_LIMIT_MB:-}" ]; then
     MEM_LIMIT_MB=$(awk '/^MemAvailable:/{printf "%d", $2/1024 - 1024}' /proc/meminfo)

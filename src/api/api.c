@@ -36,7 +36,7 @@ static void build(void)
     table_ok = lw_host_table_init(&table, all, n) == 0;
 }
 
-const lw_host_table *lt_api_table(void)
+const lw_host_table *lapi_host_table(void)
 {
     pthread_once(&table_once, build);
     return table_ok ? &table : NULL;
@@ -50,11 +50,11 @@ uint64_t lapi_error_new(lt_process *p, const char *fmt, ...)
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     char *s = strdup(buf);
-    if (!s)
-        return UINT64_MAX;
-    uint64_t id = lt_idtab_add(&p->errors, s);
-    if (id == UINT64_MAX)
+    uint64_t id;
+    if (!s || lt_idtab_add(&p->errors, s, &id) < 0) {
         free(s);
+        return UINT64_MAX;
+    }
     return id;
 }
 
@@ -120,5 +120,5 @@ void lapi_wait_end(lt_process *p)
     p->wait_started = false;
     p->wait_deadline = -1;
     p->wait_seq++;
-    p->scan_after = NULL;
+    lt_mailbox_scan_from_head(&p->mailbox);
 }

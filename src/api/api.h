@@ -16,11 +16,20 @@
 
 #include <string.h>
 
-#include "rt/rt.h"
+#include "rt/config.h"
+#include "rt/env.h"
+#include "rt/module.h"
+#include "rt/process.h"
+#include "rt/registry.h"
+#include "rt/runtime.h"
+#include "rt/timer.h"
 
 /* A host function's result (A32/A64 read its arguments: wasm/host.h). */
 #define SET_RESULT32(v) (args[0] = (uint32_t)(v))
 #define SET_RESULT64(v) (args[0] = (uint64_t)(v))
+
+/* Kinds of the resources a message carries (lt_message_add_resource). */
+enum { LAPI_RES_MODULE = 1, LAPI_RES_TCP_STREAM, LAPI_RES_TLS_STREAM, LAPI_RES_UDP_SOCKET };
 
 /* ABI return codes */
 #define LAPI_OK 0
@@ -60,24 +69,9 @@ static inline int lapi_put_u32(lw_exec *x, uint32_t ptr, uint32_t v)
     return 0;
 }
 
-/* Charges a host call's work to the calling process's slice, in
- * reductions (the unit of the interpreter's budget, which does not see
- * host calls): LW_OK while the slice lasts, then LW_YIELD so that a
- * process making many costly calls (a spawn loop) lets the others run.
- * Fuel is not charged. */
-static inline int lapi_charge(lt_process *p, uint32_t reductions)
-{
-    if (!p->started)
-        return LW_OK; /* a start function runs inside a spawn: no slices */
-    p->slice_work += reductions;
-    if (p->slice_work < p->rt->reductions)
-        return LW_OK;
-    p->slice_work = 0;
-    return LW_YIELD;
-}
-
 /* Records an error string as a resource of the calling process and
- * returns its id (ABI.md 1.4: the id goes where the result would). */
+ * returns its id (ABI.md 1.4: the id goes where the result would);
+ * UINT64_MAX when out of memory. */
 uint64_t lapi_error_new(lt_process *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* A UTF-8 string argument; NULL (after a trap) if out of bounds or not UTF-8. */
@@ -108,5 +102,9 @@ LAPI_MODULE(distributed)
 LAPI_MODULE(networking)
 LAPI_MODULE(sqlite)
 #undef LAPI_MODULE
+
+/* Every lunatic::* host function in one table, created on first use
+ * (thread-safe) and alive until exit; NULL when out of memory. */
+const lw_host_table *lapi_host_table(void);
 
 #endif

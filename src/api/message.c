@@ -110,21 +110,6 @@ static int message_data_size(lw_exec *x, void *env, lw_val *args)
     return LW_OK;
 }
 
-static int add_resource(lt_signal *m, lt_restype type, void *ptr, uint64_t *index)
-{
-    if (m->nres == m->rescap) {
-        uint32_t cap = m->rescap ? m->rescap * 2 : 4;
-        lt_resource *r = realloc(m->res, cap * sizeof *r);
-        if (!r)
-            return -1;
-        m->res = r;
-        m->rescap = cap;
-    }
-    *index = m->nres;
-    m->res[m->nres++] = (lt_resource){type, ptr};
-    return 0;
-}
-
 static int message_push_module(lw_exec *x, void *env, lw_val *args)
 {
     SELF;
@@ -135,7 +120,8 @@ static int message_push_module(lw_exec *x, void *env, lw_val *args)
     if (!mod)
         return lapi_trap(x, "push_module: unknown module id");
     uint64_t index;
-    if (add_resource(m, LT_RES_MODULE, mod, &index) < 0)
+    if (lt_message_add_resource(m, LAPI_RES_MODULE, mod, (void (*)(void *))lt_module_release,
+                                &index) < 0)
         return lapi_trap(x, "out of memory");
     lt_module_retain(mod); /* the module stays in the sender's table too */
     SET_RESULT64(index);
@@ -148,14 +134,14 @@ static int message_take_module(lw_exec *x, void *env, lw_val *args)
     lt_signal *m = scratch_data(x);
     if (!m)
         return LW_TRAP;
-    uint64_t i = A64(0);
-    if (i >= m->nres || m->res[i].type != LT_RES_MODULE)
+    lt_module *mod = lt_message_take_resource(m, A64(0), LAPI_RES_MODULE);
+    if (!mod)
         return lapi_trap(x, "take_module: no module at this index");
-    uint64_t id = lt_idtab_add(&p->modules, m->res[i].ptr);
-    if (id == UINT64_MAX)
+    uint64_t id;
+    if (lt_idtab_add(&p->modules, mod, &id) < 0) {
+        lt_module_release(mod);
         return lapi_trap(x, "out of memory");
-    m->res[i].type = LT_RES_NONE;
-    m->res[i].ptr = NULL;
+    }
     SET_RESULT64(id);
     return LW_OK;
 }
@@ -189,59 +175,11 @@ static int message_send(lw_exec *x, void *env, lw_val *args)
     return LW_OK;
 }
 
-/* Unlinks m from the mailbox; prev is the message before it or NULL. */
-static void mailbox_take(lt_process *p, lt_signal *prev, lt_signal *m)
-{
-    if (prev)
-        prev->next = m->next;
-    else
-        p->mb_head = m->next;
-    if (p->mb_tail == m)
-        p->mb_tail = prev;
-    if (p->scan_after == m)
-        p->scan_after = prev;
-    m->next = NULL;
-    p->mb_len--;
-}
-
 static void to_scratch(lt_process *p, lt_signal *m)
 {
     lt_signal_free(p->scratch);
     m->read_ptr = 0;
     p->scratch = m;
-}
-
-static bool matches(const lt_signal *m, const uint8_t *tags, uint32_t n)
-{
-    if (n == 0)
-        return true;
-    if (!m->has_tag || m->msgkind == LT_MSG_PROCESS_DIED)
-        return false;
-    for (uint32_t i = 0; i < n; i++) {
-        int64_t t;
-        memcpy(&t, tags + 8 * i, 8);
-        if (t == m->tag)
-            return true;
-    }
-    return false;
-}
-
-/* Scans from after p->scan_after (or the head) for a match; leaves
- * scan_after at the last message examined. */
-static lt_signal *scan(lt_process *p, const uint8_t *tags, uint32_t n, lt_signal **prev_out)
-{
-    lt_signal *prev = p->scan_after;
-    lt_signal *m = prev ? prev->next : p->mb_head;
-    while (m) {
-        if (matches(m, tags, n)) {
-            *prev_out = prev;
-            return m;
-        }
-        prev = m;
-        m = m->next;
-    }
-    p->scan_after = prev;
-    return NULL;
 }
 
 /* The waiting part of message_receive and message_send_receive_skip_search (the wait has
@@ -251,10 +189,8 @@ static lt_signal *scan(lt_process *p, const uint8_t *tags, uint32_t n, lt_signal
 static int take_match(lt_process *p, const uint8_t *tags, uint32_t n, uint64_t timeout_ms,
                       lw_val *args, bool ret_kind)
 {
-    lt_signal *prev;
-    lt_signal *m = scan(p, tags, n, &prev);
+    lt_signal *m = lt_mailbox_take_match(&p->mailbox, tags, n);
     if (m) {
-        mailbox_take(p, prev, m);
         lapi_wait_end(p);
         to_scratch(p, m);
         SET_RESULT32(ret_kind ? m->msgkind : 0);
@@ -278,7 +214,7 @@ static int message_receive(lw_exec *x, void *env, lw_val *args)
     if (!tags)
         return lapi_trap(x, "receive: tags out of bounds");
     if (lapi_wait_begin(p, A64(2)))
-        p->scan_after = NULL;
+        lt_mailbox_scan_from_head(&p->mailbox);
     return take_match(p, tags, n, A64(2), args, true);
 }
 
@@ -294,7 +230,7 @@ static int message_send_receive_skip_search(lw_exec *x, void *env, lw_val *args)
         }
         p->scratch = NULL;
         m->read_ptr = 0;
-        p->scan_after = p->mb_tail;
+        lt_mailbox_scan_from_tail(&p->mailbox);
         lt_send(p->env, A64(0), m);
     }
     uint8_t tag[8];

@@ -24,13 +24,18 @@ static int process_compile_module(lw_exec *x, void *env, lw_val *args)
     if (!data || !lapi_mem(x, A32(2), 8))
         return lapi_trap(x, "compile_module: buffer out of bounds");
     char err[300];
-    lt_module *m = lt_module_compile(data, A32(1), err, sizeof err);
+    lt_module *m = lt_module_compile(p->rt->hosts, p->rt->nhosts, data, A32(1), err, sizeof err);
     if (!m) {
         lapi_put_u64(x, A32(2), lapi_error_new(p, "%s", err));
         SET_RESULT32(LAPI_ERR);
         return LW_OK;
     }
-    lapi_put_u64(x, A32(2), lt_idtab_add(&p->modules, m));
+    uint64_t id;
+    if (lt_idtab_add(&p->modules, m, &id) < 0) {
+        lt_module_release(m);
+        return lapi_trap(x, "out of memory");
+    }
+    lapi_put_u64(x, A32(2), id);
     SET_RESULT32(LAPI_OK);
     return LW_OK;
 }
@@ -60,9 +65,14 @@ static int process_create_config(lw_exec *x, void *env, lw_val *args)
         lt_config_release(c);
         c = NULL;
     }
+    uint64_t id;
+    if (c && lt_idtab_add(&p->configs, c, &id) < 0) {
+        lt_config_release(c);
+        c = NULL;
+    }
     if (!c)
         return lapi_trap(x, "out of memory");
-    SET_RESULT64(lt_idtab_add(&p->configs, c));
+    SET_RESULT64(id);
     return LW_OK;
 }
 
@@ -240,11 +250,13 @@ static int do_spawn(lw_exec *x, int64_t link, uint64_t config_id, uint64_t modul
         return -1;
     char err[300];
     lt_link to_parent = {.pid = p->pid, .tag = link, .has_tag = true};
-    uint64_t child = lt_spawn_wasm(p->rt, p->env, m, c, p->registry, func, func_len, params,
-                                   (uint32_t)n, link ? &to_parent : NULL, false, err, sizeof err);
+    lt_spawn_opts o = {.registry = p->registry, .link = link ? &to_parent : NULL};
+    uint64_t child;
+    int r = lt_spawn_wasm(p->rt, p->env, m, c, func, func_len, params, (uint32_t)n, &o, &child,
+                          err, sizeof err);
     if (params != buf)
         free(params);
-    if (!child) {
+    if (r < 0) {
         *pid = lapi_error_new(p, "%s", err);
         return LAPI_ERR;
     }
@@ -264,7 +276,7 @@ static int process_spawn(lw_exec *x, void *env, lw_val *args)
         return LW_TRAP;
     lapi_put_u64(x, A32(7), pid);
     SET_RESULT32(r);
-    return lapi_charge(lt_self(x), SPAWN_REDUCTIONS);
+    return lt_charge(lt_self(x), SPAWN_REDUCTIONS);
 }
 
 static int process_get_or_spawn(lw_exec *x, void *env, lw_val *args)
@@ -297,7 +309,7 @@ static int process_get_or_spawn(lw_exec *x, void *env, lw_val *args)
     if (r < 0)
         return LW_TRAP;
     SET_RESULT32(r);
-    return r == 2 ? LW_OK : lapi_charge(p, SPAWN_REDUCTIONS); /* 2: found, not spawned */
+    return r == 2 ? LW_OK : lt_charge(p, SPAWN_REDUCTIONS); /* 2: found, not spawned */
 }
 
 /* ---- the process itself ------------------------------------------------------------- */

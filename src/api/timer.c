@@ -5,17 +5,13 @@
  */
 #include "api/api.h"
 
-static void drop_done_timers(lt_process *p)
+static bool drop_if_done(uint64_t id, void *val, void *ud)
 {
-    for (uint32_t i = 0; i < p->timers.cap; i++) {
-        if (p->timers.ids[i] >= UINT64_MAX - 1)
-            continue;
-        lt_timer *t = p->timers.vals[i];
-        if (lt_timer_done(t)) {
-            lt_idtab_take(&p->timers, p->timers.ids[i]);
-            lt_timer_release(t);
-        }
-    }
+    lt_timer *t = val;
+    if (!lt_timer_done(t))
+        return false;
+    lt_timer_release(t);
+    return true;
 }
 
 static int timer_send_after(lw_exec *x, void *env, lw_val *args)
@@ -27,14 +23,15 @@ static int timer_send_after(lw_exec *x, void *env, lw_val *args)
     p->scratch = NULL;
     m->read_ptr = 0;
     /* expired timers are forgotten here, as in the original */
-    drop_done_timers(p);
+    lt_idtab_filter(&p->timers, drop_if_done, NULL);
     uint64_t ms = A64(1);
     int64_t delay = ms > (uint64_t)INT64_MAX / 2000000 ? INT64_MAX / 2 : (int64_t)ms * 1000000;
     lt_timer *t = lt_timer_send_after(p->rt, p->env, A64(0), m, lt_now_ns() + delay);
     if (!t)
         return lapi_trap(x, "out of memory");
-    uint64_t id = lt_idtab_add(&p->timers, t);
-    if (id == UINT64_MAX) {
+    uint64_t id;
+    if (lt_idtab_add(&p->timers, t, &id) < 0) {
+        lt_timer_cancel(p->rt, t);
         lt_timer_release(t);
         return lapi_trap(x, "out of memory");
     }

@@ -27,7 +27,6 @@
 #include "cli/cli.h"
 #include "cli/log.h"
 #include "lunatic.h"
-#include "rt/rt.h"
 
 #define EXIT_LOAD 1
 #define EXIT_USAGE 2
@@ -159,7 +158,7 @@ int cli_run(int argc, char **argv)
         goto out;
     }
     log_debug("compiled %s (%zu bytes) in %.3f ms", file, len, now_ms() - t0);
-    if (lt_check_entry(mod, "_start", err, sizeof err) < 0) {
+    if (lunatic_module_check_entry(mod, "_start", err, sizeof err) < 0) {
         log_error("%s: %s", file, err);
         goto out;
     }

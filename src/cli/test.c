@@ -56,7 +56,6 @@
 #include "cli/cli.h"
 #include "cli/log.h"
 #include "lunatic.h"
-#include "rt/rt.h"
 
 #define EXIT_FAILED 1
 #define EXIT_USAGE 2
@@ -537,17 +536,17 @@ int cli_test(int argc, char **argv)
     }
 
     /* the tests, in export order */
-    uint32_t nexp = lw_module_num_exports(mod->wasm);
+    uint32_t nexp = lunatic_module_func_exports(mod);
     tests = calloc(nexp + 1, sizeof *tests);
     if (!tests)
         goto out;
     for (uint32_t i = 0; i < nexp; i++) {
-        lw_export e;
-        lw_module_export(mod->wasm, i, &e);
-        if (e.type.kind != LW_EXTERN_FUNC || !starts(e.name, e.name_len, TEST_PREFIX))
+        size_t nlen;
+        const char *name = lunatic_module_func_export(mod, i, &nlen);
+        if (!starts(name, nlen, TEST_PREFIX))
             continue;
         test *t = &tests[ntests];
-        if (!parse_test(e.name, e.name_len, t)) {
+        if (!parse_test(name, nlen, t)) {
             test_free(t);
             log_error("out of memory");
             goto out;
@@ -606,7 +605,7 @@ int cli_test(int argc, char **argv)
         char why[600];
         int p[2] = {-1, -1};
         lunatic_config *c = NULL;
-        if (lt_check_entry(mod, t->export, err, sizeof err) < 0) {
+        if (lunatic_module_check_entry(mod, t->export, err, sizeof err) < 0) {
             snprintf(why, sizeof why, "%s", err);
         } else if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0) {
             snprintf(why, sizeof why, "cannot create a pipe: %s", strerror(errno));

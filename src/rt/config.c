@@ -1,8 +1,5 @@
 /*
- * config.c - process configs (ABI.md 3.2). A config is refcounted: a
- * process holds the config it was spawned with, and children spawned with
- * config -1 share it. The WASI part (argv, environment, opened preopens)
- * is built once per config and shared by every process that uses it.
+ * config.c - process configs (config.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -10,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rt/rt.h"
+#include "rt/config.h"
 
 lt_config *lt_config_new(void)
 {
@@ -19,7 +16,7 @@ lt_config *lt_config_new(void)
         return NULL;
     atomic_init(&c->refs, 1);
     c->max_memory = UINT32_MAX;
-    pthread_mutex_init(&c->lwasi_lock, NULL);
+    pthread_mutex_init(&c->wasi_lock, NULL);
     return c;
 }
 
@@ -70,12 +67,12 @@ void lt_config_release(lt_config *c)
     lt_config_set_stdio(c, 0, 0);
     if (c->wasi)
         lwasi_shared_release(c->wasi);
-    pthread_mutex_destroy(&c->lwasi_lock);
+    pthread_mutex_destroy(&c->wasi_lock);
     free(c);
 }
 
 /* The WASI share reflects args, env, preopens and stdio: drop it when one
- * of them changes. Called with lwasi_lock held, which also keeps a share
+ * of them changes. Called with wasi_lock held, which also keeps a share
  * from being built from half-changed lists. */
 static void drop_wasi_share(lt_config *c)
 {
@@ -94,14 +91,14 @@ int lt_config_add(lt_config *c, lt_cfglist which, const char *s, size_t len)
         return -1;
     memcpy(copy, s, len);
     copy[len] = 0;
-    pthread_mutex_lock(&c->lwasi_lock);
+    pthread_mutex_lock(&c->wasi_lock);
     drop_wasi_share(c);
     char **a = realloc(*arr, (*n + 1) * sizeof *a);
     if (a) {
         *arr = a;
         a[(*n)++] = copy;
     }
-    pthread_mutex_unlock(&c->lwasi_lock);
+    pthread_mutex_unlock(&c->wasi_lock);
     if (!a) {
         free(copy);
         return -1;
@@ -124,7 +121,7 @@ int lt_config_set_stdio(lt_config *c, int out, int err)
             return -1;
         }
     }
-    pthread_mutex_lock(&c->lwasi_lock);
+    pthread_mutex_lock(&c->wasi_lock);
     drop_wasi_share(c);
     if (c->stdout_fd > 0)
         close(c->stdout_fd);
@@ -132,13 +129,13 @@ int lt_config_set_stdio(lt_config *c, int out, int err)
         close(c->stderr_fd);
     c->stdout_fd = fds[0];
     c->stderr_fd = fds[1];
-    pthread_mutex_unlock(&c->lwasi_lock);
+    pthread_mutex_unlock(&c->wasi_lock);
     return 0;
 }
 
 lwasi_shared *lt_config_wasi(lt_config *c, char *err, size_t errsize)
 {
-    pthread_mutex_lock(&c->lwasi_lock);
+    pthread_mutex_lock(&c->wasi_lock);
     if (!c->wasi) {
         lwasi_preopen *pre = calloc(c->npreopens + 1, sizeof *pre);
         if (pre) {
@@ -159,40 +156,6 @@ lwasi_shared *lt_config_wasi(lt_config *c, char *err, size_t errsize)
     lwasi_shared *w = c->wasi;
     if (w)
         lwasi_shared_retain(w);
-    pthread_mutex_unlock(&c->lwasi_lock);
+    pthread_mutex_unlock(&c->wasi_lock);
     return w;
-}
-
-/* ---- embedding API -------------------------------------------------------- */
-
-lunatic_config *lunatic_config_new(void) { return lt_config_new(); }
-void lunatic_config_release(lunatic_config *c) { lt_config_release(c); }
-void lunatic_config_set_max_memory(lunatic_config *c, uint64_t bytes) { c->max_memory = bytes; }
-void lunatic_config_set_max_fuel(lunatic_config *c, uint64_t units) { c->max_fuel = units; }
-
-void lunatic_config_set_permissions(lunatic_config *c, int compile, int create_configs, int spawn)
-{
-    c->can_compile = compile != 0;
-    c->can_create_configs = create_configs != 0;
-    c->can_spawn = spawn != 0;
-}
-
-int lunatic_config_add_arg(lunatic_config *c, const char *arg)
-{
-    return lt_config_add(c, LT_CFG_ARG, arg, strlen(arg));
-}
-
-int lunatic_config_add_env(lunatic_config *c, const char *kv)
-{
-    return lt_config_add(c, LT_CFG_ENV, kv, strlen(kv));
-}
-
-int lunatic_config_set_stdio(lunatic_config *c, int stdout_fd, int stderr_fd)
-{
-    return lt_config_set_stdio(c, stdout_fd, stderr_fd);
-}
-
-int lunatic_config_add_preopen(lunatic_config *c, const char *dir)
-{
-    return lt_config_add(c, LT_CFG_PREOPEN, dir, strlen(dir));
 }

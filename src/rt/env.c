@@ -1,16 +1,18 @@
 /*
- * env.c - environments: namespaces of processes with pids counting from 1.
- *
- * The process table is split into LT_SHARDS open-addressing hash tables,
- * each under its own mutex, so spawns and sends from many workers rarely
- * meet on one lock. lt_send appends to the target's inbox while holding
- * the shard lock: a dying process removes itself under the same lock, so a
- * sender never touches a freed process (see rt.h).
+ * env.c - environments (env.h): the process table is split into LT_SHARDS
+ * open-addressing hash tables, each under its own mutex, so spawns and
+ * sends from many workers rarely meet on one lock. lt_send appends to the
+ * target's inbox while holding the shard lock: a dying process removes
+ * itself under the same lock, so a sender never touches a freed process.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "rt/rt.h"
+#include "rt/env.h"
+#include "rt/process.h"
+#include "rt/runtime.h"
+#include "rt/sched.h"
+#include "rt/signal.h"
 
 #define KEY_EMPTY 0
 #define KEY_GONE UINT64_MAX
@@ -134,11 +136,11 @@ bool lt_env_exists(lt_env *e, uint64_t pid)
     return found;
 }
 
-bool lt_send(lt_env *e, uint64_t pid, lt_signal *sig)
+int lt_send(lt_env *e, uint64_t pid, lt_signal *sig)
 {
     if (pid == 0 || pid == KEY_GONE) {
         lt_signal_free(sig);
-        return false;
+        return -1;
     }
     lt_shard *s = shard_of(e, pid);
     pthread_mutex_lock(&s->lock);
@@ -146,7 +148,7 @@ bool lt_send(lt_env *e, uint64_t pid, lt_signal *sig)
     if (i < 0) {
         pthread_mutex_unlock(&s->lock);
         lt_signal_free(sig);
-        return false;
+        return -1;
     }
     lt_process *p = s->vals[i];
     sig->next = NULL;
@@ -159,5 +161,34 @@ bool lt_send(lt_env *e, uint64_t pid, lt_signal *sig)
     lt_wake_locked(p);
     lt_spin_unlock(&p->lock);
     pthread_mutex_unlock(&s->lock);
-    return true;
+    return 0;
+}
+
+void lt_send_wake(lt_env *e, uint64_t pid, uint64_t seq)
+{
+    lt_signal *s = lt_signal_new(LT_SIG_WAKE);
+    if (!s)
+        return; /* the wait's deadline or the next signal re-checks it */
+    s->tag = (int64_t)seq;
+    lt_send(e, pid, s);
+}
+
+void lt_env_free_all(lt_runtime *rt)
+{
+    /* Every live process is in its environment's table (a queued one too:
+     * queues only link processes the tables own). */
+    for (lt_env *e = rt->envs, *next; e; e = next) {
+        next = e->next;
+        for (int i = 0; i < LT_SHARDS; i++) {
+            lt_shard *sh = &e->shards[i];
+            for (uint32_t k = 0; k < sh->cap; k++)
+                if (sh->keys[k] != KEY_EMPTY && sh->keys[k] != KEY_GONE)
+                    lt_process_destroy(sh->vals[k]);
+            free(sh->keys);
+            free(sh->vals);
+            pthread_mutex_destroy(&sh->lock);
+        }
+        free(e);
+    }
+    rt->envs = NULL;
 }

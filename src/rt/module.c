@@ -1,14 +1,14 @@
 /*
- * module.c - compiled modules with their imports resolved once against
- * every host module, so a spawn only instantiates.
+ * module.c - compiled modules (module.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "rt/rt.h"
+#include "rt/module.h"
 
-lt_module *lt_module_compile(const uint8_t *bytes, size_t len, char *err, size_t errsize)
+lt_module *lt_module_compile(const lw_host_table *const *hosts, size_t nhosts,
+                             const uint8_t *bytes, size_t len, char *err, size_t errsize)
 {
     lw_error werr;
     lw_module *wm = lw_module_new(bytes, len, &werr);
@@ -23,12 +23,7 @@ lt_module *lt_module_compile(const uint8_t *bytes, size_t len, char *err, size_t
         snprintf(err, errsize, "out of memory");
         goto fail;
     }
-    const lw_host_table *tables[] = {lwasi_host_table(), lt_api_table()};
-    if (!tables[0] || !tables[1]) {
-        snprintf(err, errsize, "cannot create the host functions");
-        goto fail;
-    }
-    if (lw_host_resolve(tables, 2, wm, imports, err, errsize) < 0)
+    if (lw_host_resolve(hosts, nhosts, wm, imports, err, errsize) < 0)
         goto fail;
     atomic_init(&m->refs, 1);
     m->wasm = wm;
@@ -42,7 +37,7 @@ fail:
     return NULL;
 }
 
-int lt_check_entry(const lt_module *m, const char *name, char *err, size_t errsize)
+int lt_module_check_entry(const lt_module *m, const char *name, char *err, size_t errsize)
 {
     for (uint32_t i = 0; i < lw_module_num_exports(m->wasm); i++) {
         lw_export e;
@@ -73,10 +68,3 @@ void lt_module_release(lt_module *m)
     free(m->imports);
     free(m);
 }
-
-lunatic_module *lunatic_module_new(const uint8_t *wasm, size_t len, char *err, size_t errsize)
-{
-    return lt_module_compile(wasm, len, err, errsize);
-}
-
-void lunatic_module_release(lunatic_module *m) { lt_module_release(m); }

@@ -1,11 +1,6 @@
 /*
- * process.c - the life of a process: spawn, the run loop, parking, death.
- *
- * lt_process_run is the seed's biased loop: a worker first takes every
- * signal from the inbox and handles it (messages to the mailbox, links,
- * monitors, kill, link-died), and only then runs code until the budget is
- * used up or the process blocks. So a kill takes effect at the next slice
- * boundary even while the guest spins, and at once while it is blocked.
+ * process.c - the life of a process (process.h): spawn, the run loop,
+ * parking, death.
  *
  * Death: the process leaves its environment's table first (no signal can
  * reach it after that), drops its names, logs a failure like the original
@@ -18,7 +13,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rt/rt.h"
+#include "rt/config.h"
+#include "rt/env.h"
+#include "rt/module.h"
+#include "rt/poller.h"
+#include "rt/process.h"
+#include "rt/registry.h"
+#include "rt/runtime.h"
+#include "rt/sched.h"
+#include "rt/timer.h"
 
 /* One unit of fuel in a config is 100,000 Wasm instructions in the
  * original; our engine charges at calls and backward branches, about every
@@ -29,7 +32,25 @@
 
 lt_process *lt_self(lw_exec *x) { return lw_exec_user(x); }
 
-uint64_t lunatic_process_id(const lunatic_process *self) { return self->pid; }
+lt_idtab *lt_process_restab(lt_process *p, lt_reskind k, void (*drop)(void *))
+{
+    if (!p->res && !(p->res = calloc(1, sizeof *p->res)))
+        return NULL;
+    if (!p->res->drop[k])
+        p->res->drop[k] = drop;
+    return &p->res->tab[k];
+}
+
+int lt_charge(lt_process *p, uint32_t reductions)
+{
+    if (!p->started)
+        return LW_OK; /* a start function runs inside a spawn: no slices */
+    p->slice_work += reductions;
+    if (p->slice_work < p->rt->sched.reductions)
+        return LW_OK;
+    p->slice_work = 0;
+    return LW_YIELD;
+}
 
 /* ---- links and monitors (owner side) ---------------------------------------- */
 
@@ -53,7 +74,7 @@ void lt_add_link(lt_process *p, uint64_t pid, bool has_tag, int64_t tag)
     p->links[p->nlinks++] = (lt_link){pid, tag, has_tag};
 }
 
-void lt_remove_link(lt_process *p, uint64_t pid)
+static void remove_link(lt_process *p, uint64_t pid)
 {
     for (uint32_t i = 0; i < p->nlinks; i++) {
         if (p->links[i].pid == pid) {
@@ -111,8 +132,8 @@ int lt_link_pids(lt_env *env, uint64_t a, uint64_t b, int64_t tag)
         lt_signal_free(to_b);
         return -1;
     }
-    bool b_alive = lt_send(env, b, to_b);
-    bool a_alive = lt_send(env, a, to_a);
+    bool b_alive = lt_send(env, b, to_b) == 0;
+    bool a_alive = lt_send(env, a, to_a) == 0;
     /* a side that does not exist is a link that died at once */
     lt_signal *d;
     if (!b_alive && (d = link_signal(LT_SIG_LINK_DIED, b, tag)))
@@ -128,7 +149,7 @@ int lt_monitor_pid(lt_env *env, uint64_t watcher, uint64_t target)
     if (!s)
         return -1;
     s->pid = watcher;
-    if (!lt_send(env, target, s)) {
+    if (lt_send(env, target, s) < 0) {
         /* decision 7: monitoring a process that does not exist reports
          * its death at once, as Erlang's noproc */
         lt_signal *d = lt_signal_new(LT_SIG_PROCESS_DIED);
@@ -138,17 +159,6 @@ int lt_monitor_pid(lt_env *env, uint64_t watcher, uint64_t target)
         }
     }
     return 0;
-}
-
-static void mailbox_push(lt_process *p, lt_signal *m)
-{
-    m->next = NULL;
-    if (p->mb_tail)
-        p->mb_tail->next = m;
-    else
-        p->mb_head = m;
-    p->mb_tail = m;
-    p->mb_len++;
 }
 
 /* ---- creation -------------------------------------------------------------- */
@@ -176,11 +186,7 @@ static void process_free(lt_process *p)
         lt_signal_free(s);
         s = n;
     }
-    for (s = p->mb_head; s;) {
-        lt_signal *n = s->next;
-        lt_signal_free(s);
-        s = n;
-    }
+    lt_mailbox_free(&p->mailbox);
     lt_disarm(p);
     lt_signal_free(p->scratch);
     free(p->links);
@@ -189,10 +195,18 @@ static void process_free(lt_process *p)
     lt_idtab_free(&p->modules, (void (*)(void *))lt_module_release);
     lt_idtab_free(&p->errors, free);
     lt_idtab_free(&p->timers, (void (*)(void *))lt_timer_release);
+    if (p->res) {
+        for (int k = 0; k < LT_RK_COUNT; k++)
+            lt_idtab_free(&p->res->tab[k], p->res->drop[k]);
+        free(p->res);
+    }
+    free(p->done);
+    if (p->native_ud_free)
+        p->native_ud_free(p->native_ud);
     if (p->wasi)
         lwasi_ctx_free(p->wasi);
-    if (p->lwasi_share)
-        lwasi_shared_release(p->lwasi_share);
+    if (p->wasi_share)
+        lwasi_shared_release(p->wasi_share);
     lw_exec_free(p->x);
     lw_instance_free(p->inst);
     lt_module_release(p->module);
@@ -211,21 +225,42 @@ static lwasi_ctx *process_wasi(lw_exec *x)
     lt_process *p = lt_self(x);
     if (!p)
         return NULL;
-    if (!p->wasi && p->lwasi_share)
-        p->wasi = lwasi_ctx_new_shared(p->lwasi_share);
+    if (!p->wasi && p->wasi_share)
+        p->wasi = lwasi_ctx_new_shared(p->wasi_share);
     return p->wasi;
 }
 
-uint64_t lt_spawn_wasm(lt_runtime *rt, lt_env *env, lt_module *m, lt_config *c,
-                          lt_registry *reg, const char *func, size_t funclen,
-                          const lw_val *params, uint32_t nparams, const lt_link *link_to_parent,
-                          bool watched, char *err, size_t errsize)
+/* WASI host functions find their context through the resolver: the
+ * running process's. Installed before the first process exists. */
+static void install_wasi_resolver(void)
 {
+    static atomic_int done;
+    if (!atomic_load_explicit(&done, memory_order_acquire)) {
+        lwasi_set_ctx_resolver(process_wasi);
+        atomic_store_explicit(&done, 1, memory_order_release);
+    }
+}
+
+/* Ends a spawn that failed: frees p, says why. */
+static int spawn_failed(lt_process *p, char *err, size_t errsize, const char *why)
+{
+    if (why)
+        snprintf(err, errsize, "%s", why);
+    process_free(p);
+    return -1;
+}
+
+int lt_spawn_wasm(lt_runtime *rt, lt_env *env, lt_module *m, lt_config *c,
+                  const char *func, size_t funclen, const lw_val *params, uint32_t nparams,
+                  const lt_spawn_opts *o, uint64_t *pid, char *err, size_t errsize)
+{
+    install_wasi_resolver();
     lt_process *p = process_alloc(rt, env);
     if (!p) {
         snprintf(err, errsize, "out of memory");
-        return 0;
+        return -1;
     }
+    lt_registry *reg = o->registry;
     lt_module_retain(m);
     p->module = m;
     lt_config_retain(c);
@@ -233,14 +268,14 @@ uint64_t lt_spawn_wasm(lt_runtime *rt, lt_env *env, lt_module *m, lt_config *c,
     if (reg)
         lt_registry_retain(reg);
     p->registry = reg ? reg : lt_registry_new();
+    if (!p->registry || (o->watched && !(p->done = calloc(1, sizeof *p->done))))
+        return spawn_failed(p, err, errsize, "out of memory");
 
     /* The WASI part is taken now: later changes to the config do not
      * reach a process already spawned with it. */
-    p->lwasi_share = lt_config_wasi(c, err, errsize);
-    if (!p->lwasi_share) {
-        process_free(p);
-        return 0;
-    }
+    p->wasi_share = lt_config_wasi(c, err, errsize);
+    if (!p->wasi_share)
+        return spawn_failed(p, err, errsize, NULL);
     /* Data segments are copied in when the child first touches them (on
      * whichever worker runs it), and not at all by an idle child: the page
      * faults of a fresh memory are the larger part of a spawn. */
@@ -248,13 +283,10 @@ uint64_t lt_spawn_wasm(lt_runtime *rt, lt_env *env, lt_module *m, lt_config *c,
     lw_error werr;
     p->inst = lw_instance_new(m->wasm, m->imports, m->nimports, &lim, &werr);
     p->x = lw_exec_new(0);
-    if (!p->inst || !p->x) {
-        snprintf(err, errsize, "%s", p->inst ? "out of memory" : werr.msg);
-        process_free(p);
-        return 0;
-    }
+    if (!p->inst || !p->x)
+        return spawn_failed(p, err, errsize, p->inst ? "out of memory" : werr.msg);
     lw_exec_set_user(p->x, p);
-    lw_exec_set_budget(p->x, rt->reductions);
+    lw_exec_set_budget(p->x, rt->sched.reductions);
     if (c->max_fuel)
         lw_exec_set_fuel(p->x, c->max_fuel > UINT64_MAX / CHARGES_PER_FUEL_UNIT - 1
                                      ? UINT64_MAX - 1
@@ -268,7 +300,7 @@ uint64_t lt_spawn_wasm(lt_runtime *rt, lt_env *env, lt_module *m, lt_config *c,
          * function that does not finish within it fails the spawn. */
         lw_exec_set_budget(p->x, START_REDUCTIONS);
         int st = lw_exec_call(p->x, start, NULL);
-        lw_exec_set_budget(p->x, rt->reductions);
+        lw_exec_set_budget(p->x, rt->sched.reductions);
         if (st == LW_TRAP && lw_exec_trap_kind(p->x) == LW_TRAP_EXIT) {
             /* the process ends at its first slice with this exit code */
             p->exited_in_start = true;
@@ -283,8 +315,7 @@ uint64_t lt_spawn_wasm(lt_runtime *rt, lt_env *env, lt_module *m, lt_config *c,
             else
                 snprintf(buf, sizeof buf, "it blocked");
             snprintf(err, errsize, "start function failed: %s", buf);
-            process_free(p);
-            return 0;
+            return spawn_failed(p, err, errsize, NULL);
         }
     }
 
@@ -301,62 +332,56 @@ uint64_t lt_spawn_wasm(lt_runtime *rt, lt_env *env, lt_module *m, lt_config *c,
     }
     if (nparams) {
         p->params = nparams <= 2 ? p->params_inline : malloc(nparams * sizeof *p->params);
-        if (!p->params) {
-            snprintf(err, errsize, "out of memory");
-            process_free(p);
-            return 0;
-        }
+        if (!p->params)
+            return spawn_failed(p, err, errsize, "out of memory");
         memcpy(p->params, params, nparams * sizeof *params);
     }
     p->nparams = nparams;
-    p->watched = watched;
-    if (link_to_parent)
-        lt_add_link(p, link_to_parent->pid, link_to_parent->has_tag, link_to_parent->tag);
-    if (lt_env_insert(env, p) < 0) {
-        snprintf(err, errsize, "out of memory");
-        process_free(p);
-        return 0;
-    }
-    uint64_t pid = p->pid;
+    p->watched = o->watched;
+    if (o->link)
+        lt_add_link(p, o->link->pid, o->link->has_tag, o->link->tag);
+    if (lt_env_insert(env, p) < 0)
+        return spawn_failed(p, err, errsize, "out of memory");
+    *pid = p->pid;
     lt_schedule(rt, p);
-    return pid;
+    return 0;
 }
 
-uint64_t lt_spawn_native(lt_runtime *rt, lt_env *env, lunatic_native_fn fn, void *ud,
-                         bool watched)
+int lt_spawn_native(lt_runtime *rt, lt_env *env, lt_native_fn fn, void *ud,
+                    void (*ud_free)(void *), bool watched, uint64_t *pid)
 {
+    install_wasi_resolver();
     lt_process *p = process_alloc(rt, env);
     if (!p)
-        return 0;
+        return -1;
     p->watched = watched;
     p->native = fn;
-    p->native_ud = ud;
     p->registry = lt_registry_new();
-    if (lt_env_insert(env, p) < 0) {
+    if (!p->registry || (watched && !(p->done = calloc(1, sizeof *p->done))) ||
+        lt_env_insert(env, p) < 0) {
         process_free(p);
-        return 0;
+        return -1;
     }
-    uint64_t pid = p->pid;
+    /* from here on the process frees ud when it ends */
+    p->native_ud = ud;
+    p->native_ud_free = ud_free;
+    *pid = p->pid;
     lt_schedule(rt, p);
-    return pid;
+    return 0;
 }
 
 /* ---- death ------------------------------------------------------------------- */
 
+/* The exit record was made at spawn, so this cannot fail (a waiter would
+ * wait for ever). */
 static void record_done(lt_process *p, int status)
 {
-    lt_runtime *rt = p->rt;
-    lt_done *d = malloc(sizeof *d);
-    if (!d)
-        return;
+    lt_done *d = p->done;
+    p->done = NULL;
     d->env = p->env->id;
     d->pid = p->pid;
     d->status = status;
-    pthread_mutex_lock(&rt->done_lock);
-    d->next = rt->done;
-    rt->done = d;
-    pthread_cond_broadcast(&rt->done_cond);
-    pthread_mutex_unlock(&rt->done_lock);
+    lt_runtime_record_exit(p->rt, d);
 }
 
 void lt_log_failure(lt_process *p, const char *what)
@@ -412,7 +437,7 @@ static void adopt_late_watchers(lt_process *p)
         else if (s->kind == LT_SIG_LINK)
             lt_add_link(p, s->pid, s->has_tag, s->tag);
         else if (s->kind == LT_SIG_UNLINK)
-            lt_remove_link(p, s->pid);
+            remove_link(p, s->pid);
         lt_signal_free(s);
         s = next;
     }
@@ -482,7 +507,7 @@ static bool handle_signals(lt_process *p, lt_signal *s, bool *relevant)
         }
         switch (s->kind) {
         case LT_SIG_MESSAGE:
-            mailbox_push(p, s);
+            lt_mailbox_push(&p->mailbox, s);
             *relevant = true;
             s = NULL;
             break;
@@ -497,10 +522,10 @@ static bool handle_signals(lt_process *p, lt_signal *s, bool *relevant)
             lt_add_link(p, s->pid, s->has_tag, s->tag);
             break;
         case LT_SIG_UNLINK:
-            lt_remove_link(p, s->pid);
+            remove_link(p, s->pid);
             break;
         case LT_SIG_LINK_DIED:
-            lt_remove_link(p, s->pid);
+            remove_link(p, s->pid);
             if (s->reason == LT_REASON_NORMAL)
                 break;
             if (p->die_when_link_dies) {
@@ -510,7 +535,7 @@ static bool handle_signals(lt_process *p, lt_signal *s, bool *relevant)
             }
             s->kind = LT_SIG_MESSAGE;
             s->msgkind = LT_MSG_LINK_DIED;
-            mailbox_push(p, s);
+            lt_mailbox_push(&p->mailbox, s);
             *relevant = true;
             s = NULL;
             break;
@@ -525,7 +550,7 @@ static bool handle_signals(lt_process *p, lt_signal *s, bool *relevant)
             s->msgkind = LT_MSG_PROCESS_DIED;
             s->has_tag = 0;
             s->tag = 0;
-            mailbox_push(p, s);
+            lt_mailbox_push(&p->mailbox, s);
             *relevant = true;
             s = NULL;
             break;
@@ -599,26 +624,22 @@ static void requeue(lt_process *p)
 
 static void run_native(lt_process *p)
 {
-    int r = LUNATIC_CONTINUE;
+    int r = LT_NATIVE_CONTINUE;
     if (!p->started) {
         p->started = true;
         r = p->native(p, NULL, p->native_ud);
     }
-    while (r == LUNATIC_CONTINUE && p->mb_head) {
-        lt_signal *m = p->mb_head;
-        p->mb_head = m->next;
-        if (!p->mb_head)
-            p->mb_tail = NULL;
-        p->mb_len--;
-        lunatic_msg msg = {.kind = m->msgkind, .tag = m->has_tag ? m->tag : 0, .pid = m->pid,
-                           .data = m->buf, .len = m->len};
+    lt_signal *m;
+    while (r == LT_NATIVE_CONTINUE && (m = lt_mailbox_pop(&p->mailbox))) {
+        lt_native_msg msg = {.kind = m->msgkind, .tag = m->has_tag ? m->tag : 0, .pid = m->pid,
+                             .data = m->buf, .len = m->len};
         r = p->native(p, &msg, p->native_ud);
         lt_signal_free(m);
     }
-    if (r == LUNATIC_DONE)
+    if (r == LT_NATIVE_DONE)
         finish(p, LT_REASON_NORMAL, 0, NULL);
-    else if (r != LUNATIC_CONTINUE)
-        finish(p, LT_REASON_FAILURE, LUNATIC_STATUS_FAILED, "native process failed");
+    else if (r != LT_NATIVE_CONTINUE)
+        finish(p, LT_REASON_FAILURE, LT_STATUS_FAILED, "native process failed");
     else
         park(p);
 }
@@ -636,7 +657,7 @@ void lt_process_run(lt_process *p)
     p->resume = false;
     p->slice_work = 0;
     if (!handle_signals(p, in, &relevant)) {
-        finish(p, LT_REASON_FAILURE, LUNATIC_STATUS_KILLED, NULL);
+        finish(p, LT_REASON_FAILURE, LT_STATUS_KILLED, NULL);
         return;
     }
     if (p->native) {
@@ -651,12 +672,12 @@ void lt_process_run(lt_process *p)
             return;
         }
         if (!p->entry) {
-            finish(p, LT_REASON_FAILURE, LUNATIC_STATUS_FAILED, "the function to spawn was not found");
+            finish(p, LT_REASON_FAILURE, LT_STATUS_FAILED, "the function to spawn was not found");
             return;
         }
         const lw_functype *t = lw_func_type(p->entry);
         if (t->nparams != p->nparams) {
-            finish(p, LT_REASON_FAILURE, LUNATIC_STATUS_FAILED,
+            finish(p, LT_REASON_FAILURE, LT_STATUS_FAILED,
                    "the spawned function takes other parameters");
             return;
         }
@@ -691,91 +712,8 @@ void lt_process_run(lt_process *p)
         }
         char buf[2048];
         lw_exec_trap_format(p->x, buf, sizeof buf);
-        finish(p, LT_REASON_FAILURE, LUNATIC_STATUS_FAILED, buf);
+        finish(p, LT_REASON_FAILURE, LT_STATUS_FAILED, buf);
         return;
     }
-    }
-}
-
-/* ---- embedding API -------------------------------------------------------------- */
-
-static void install_wasi_resolver(void)
-{
-    static atomic_int done;
-    if (!atomic_exchange(&done, 1))
-        lwasi_set_ctx_resolver(process_wasi);
-}
-
-uint64_t lunatic_spawn(lunatic_runtime *rt, uint64_t env_id, lunatic_module *m, lunatic_config *c,
-                       const char *func, const uint64_t *params, uint32_t nparams, char *err,
-                       size_t errsize)
-{
-    install_wasi_resolver();
-    lt_env *env = lt_env_get(rt, env_id);
-    if (!env) {
-        snprintf(err, errsize, "out of memory");
-        return 0;
-    }
-    return lt_spawn_wasm(rt, env, m, c, NULL, func, strlen(func), params, nparams, NULL, true,
-                         err, errsize);
-}
-
-uint64_t lunatic_spawn_native(lunatic_runtime *rt, uint64_t env_id, lunatic_native_fn fn, void *ud)
-{
-    install_wasi_resolver();
-    lt_env *env = lt_env_get(rt, env_id);
-    if (!env)
-        return 0;
-    return lt_spawn_native(rt, env, fn, ud, true);
-}
-
-int lunatic_send(lunatic_runtime *rt, uint64_t env_id, uint64_t pid, int64_t tag, const void *data,
-                 size_t len)
-{
-    lt_signal *m = lt_message_new(tag, len);
-    if (!m || lt_message_write(m, data, len) < 0) {
-        lt_signal_free(m);
-        return -1;
-    }
-    return lt_send(lt_env_get(rt, env_id), pid, m) ? 0 : -1;
-}
-
-void lunatic_kill(lunatic_runtime *rt, uint64_t env_id, uint64_t pid)
-{
-    lt_signal *s = lt_signal_new(LT_SIG_KILL);
-    if (s)
-        lt_send(lt_env_get(rt, env_id), pid, s);
-}
-
-void lunatic_link(lunatic_runtime *rt, uint64_t env_id, uint64_t a, uint64_t b, int64_t tag)
-{
-    lt_link_pids(lt_env_get(rt, env_id), a, b, tag);
-}
-
-void lunatic_monitor(lunatic_runtime *rt, uint64_t env_id, uint64_t watcher, uint64_t target)
-{
-    lt_monitor_pid(lt_env_get(rt, env_id), watcher, target);
-}
-
-int lunatic_exists(lunatic_runtime *rt, uint64_t env_id, uint64_t pid)
-{
-    return lt_env_exists(lt_env_get(rt, env_id), pid);
-}
-
-int lunatic_wait(lunatic_runtime *rt, uint64_t env_id, uint64_t pid)
-{
-    pthread_mutex_lock(&rt->done_lock);
-    for (;;) {
-        for (lt_done **d = &rt->done; *d; d = &(*d)->next) {
-            if ((*d)->env == env_id && (*d)->pid == pid) {
-                lt_done *found = *d;
-                *d = found->next;
-                pthread_mutex_unlock(&rt->done_lock);
-                int status = found->status;
-                free(found);
-                return status;
-            }
-        }
-        pthread_cond_wait(&rt->done_cond, &rt->done_lock);
     }
 }

@@ -1,13 +1,14 @@
 /*
- * registry.c - process names: name -> (node id, pid), shared by a process
- * and every descendant it spawns (ABI.md 2.4). A read-write lock guards
- * it; get_or_spawn holds the write side across lookup and spawn.
+ * registry.c - process names (registry.h): an array searched linearly
+ * under a recursive mutex (get_or_spawn holds it across its lookup and
+ * spawn).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "rt/rt.h"
+#include "rt/registry.h"
 
 typedef struct entry {
     char *name;
@@ -60,8 +61,9 @@ static entry *find(lt_registry *r, const char *name, size_t len)
     return NULL;
 }
 
-void lt_registry_put(lt_registry *r, const char *name, size_t len, uint64_t node, uint64_t pid)
+int lt_registry_put(lt_registry *r, const char *name, size_t len, uint64_t node, uint64_t pid)
 {
+    int ret = -1;
     pthread_mutex_lock(&r->lock);
     entry *e = find(r, name, len);
     if (!e) {
@@ -84,8 +86,10 @@ void lt_registry_put(lt_registry *r, const char *name, size_t len, uint64_t node
     }
     e->node = node;
     e->pid = pid;
+    ret = 0;
 out:
     pthread_mutex_unlock(&r->lock);
+    return ret;
 }
 
 int lt_registry_get(lt_registry *r, const char *name, size_t len, uint64_t *node, uint64_t *pid)

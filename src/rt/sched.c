@@ -1,31 +1,21 @@
 /*
- * sched.c - the M:N scheduler: one worker thread per core, each with its
- * own FIFO run queue; an idle worker steals from the others, spins briefly,
- * then sleeps until work arrives, so an idle runtime uses no CPU.
+ * sched.c - the M:N scheduler (sched.h): one worker thread per core, each
+ * with its own FIFO run queues; an idle worker steals from the others,
+ * spins briefly, then sleeps until work arrives, so an idle runtime uses no
+ * CPU.
  *
  * A process made runnable by a signal, timer or I/O event goes to the queue
  * of the worker that woke it (a ping-pong pair stays on one core) or, from
  * outside the workers, to worker 0's. A process that used up its budget
  * goes to the back of its worker's queue, so a guest spinning in `loop {}`
  * shares its core fairly.
- *
- * The poller thread owns the timer heap and an epoll set: it sleeps in
- * epoll_wait until the earliest deadline or an fd event, and wakes the
- * processes concerned. An eventfd interrupts it when an earlier timer is
- * added.
  */
-#include <errno.h>
-#include <limits.h>
-#include <fcntl.h>
-#include <malloc.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
+#include <time.h>
 
-#include "rt/rt.h"
+#include "rt/process.h"
+#include "rt/runtime.h"
+#include "rt/sched.h"
 
 static _Thread_local lt_worker *current_worker;
 
@@ -86,10 +76,10 @@ static lt_process *queue_pop(lt_worker *w) { return queue_take(w, -1); }
 
 static void wake_sleeper(lt_runtime *rt)
 {
-    if (atomic_load(&rt->sleeping) > 0) {
-        pthread_mutex_lock(&rt->idle_lock);
-        pthread_cond_signal(&rt->idle_cond);
-        pthread_mutex_unlock(&rt->idle_lock);
+    if (atomic_load(&rt->sched.sleeping) > 0) {
+        pthread_mutex_lock(&rt->sched.idle_lock);
+        pthread_cond_signal(&rt->sched.idle_cond);
+        pthread_mutex_unlock(&rt->sched.idle_lock);
     }
 }
 
@@ -97,7 +87,7 @@ void lt_schedule(lt_runtime *rt, lt_process *p)
 {
     lt_worker *w = current_worker;
     if (!w || w->rt != rt)
-        w = &rt->workers[0];
+        w = &rt->sched.workers[0];
     queue_push(w, p);
     /* Another worker may be asleep while this one is busy: let it steal. */
     if (atomic_load_explicit(&w->qlen, memory_order_relaxed) > 1 || current_worker != w)
@@ -133,14 +123,14 @@ enum { IDLE, BETWEEN_SLICES, RUNNING };   /* lt_worker.activity */
 
 static int64_t steal_after(lt_runtime *rt)
 {
-    int64_t t = atomic_load_explicit(&rt->steal_after, memory_order_relaxed);
+    int64_t t = atomic_load_explicit(&rt->sched.steal_after, memory_order_relaxed);
     if (t)
         return t;
-    int64_t dn = lt_now_ns() - rt->ns0, dt = lt_ticks() - rt->ticks0;
+    int64_t dn = lt_now_ns() - rt->sched.ns0, dt = lt_ticks() - rt->sched.ticks0;
     if (dn < 1000000)
         return STEAL_AFTER_NS; /* as if a tick were a ns: at most a bit early */
     t = (int64_t)((double)STEAL_AFTER_NS * (double)dt / (double)dn);
-    atomic_store_explicit(&rt->steal_after, t > 0 ? t : 1, memory_order_relaxed);
+    atomic_store_explicit(&rt->sched.steal_after, t > 0 ? t : 1, memory_order_relaxed);
     return t > 0 ? t : 1;
 }
 
@@ -166,8 +156,8 @@ static lt_process *steal(lt_worker *self)
 {
     lt_runtime *rt = self->rt;
     int64_t now = 0;
-    for (unsigned k = 1; k < rt->nworkers; k++) {
-        lt_worker *v = &rt->workers[(self->index + k) % rt->nworkers];
+    for (unsigned k = 1; k < rt->sched.nworkers; k++) {
+        lt_worker *v = &rt->sched.workers[(self->index + k) % rt->sched.nworkers];
         if (!worth_stealing(v, &now))
             continue;
         /* a process that used up its slice first: it keeps a core busy
@@ -190,8 +180,8 @@ static int outlook(lt_worker *self)
     lt_runtime *rt = self->rt;
     int64_t now = 0;
     int o = STEAL_NOTHING;
-    for (unsigned i = 0; i < rt->nworkers; i++) {
-        lt_worker *v = &rt->workers[i];
+    for (unsigned i = 0; i < rt->sched.nworkers; i++) {
+        lt_worker *v = &rt->sched.workers[i];
         if (v == self)
             continue;
         if (worth_stealing(v, &now))
@@ -208,7 +198,7 @@ static void *worker_main(void *arg)
     lt_runtime *rt = w->rt;
     current_worker = w;
     unsigned idle = 0;
-    while (!atomic_load(&rt->stopping)) {
+    while (!atomic_load(&rt->sched.stopping)) {
         lt_process *p = queue_pop(w);
         if (!p)
             p = steal(w);
@@ -224,7 +214,7 @@ static void *worker_main(void *arg)
          * back off: polling other workers' queues steals their cache lines. */
         if (++idle < 12) {
             for (unsigned i = 0; i < (32u << idle / 2); i++)
-                __builtin_ia32_pause();
+                lt_cpu_relax();
             continue;
         }
         if (atomic_load_explicit(&w->qlen, memory_order_relaxed))
@@ -242,11 +232,11 @@ static void *worker_main(void *arg)
             continue;
         }
         idle = 0;
-        pthread_mutex_lock(&rt->idle_lock);
-        atomic_fetch_add(&rt->sleeping, 1);
+        pthread_mutex_lock(&rt->sched.idle_lock);
+        atomic_fetch_add(&rt->sched.sleeping, 1);
         /* Sleep unless there is work this worker could take; a lone
          * process of a busy worker is left to it (see steal). */
-        if (!atomic_load(&w->qlen) && outlook(w) == STEAL_NOTHING && !atomic_load(&rt->stopping)) {
+        if (!atomic_load(&w->qlen) && outlook(w) == STEAL_NOTHING && !atomic_load(&rt->sched.stopping)) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
             ts.tv_nsec += 50 * 1000 * 1000; /* a safety net, not a poll */
@@ -254,473 +244,56 @@ static void *worker_main(void *arg)
                 ts.tv_sec++;
                 ts.tv_nsec -= 1000000000;
             }
-            pthread_cond_timedwait(&rt->idle_cond, &rt->idle_lock, &ts);
+            pthread_cond_timedwait(&rt->sched.idle_cond, &rt->sched.idle_lock, &ts);
         }
-        atomic_fetch_sub(&rt->sleeping, 1);
-        pthread_mutex_unlock(&rt->idle_lock);
+        atomic_fetch_sub(&rt->sched.sleeping, 1);
+        pthread_mutex_unlock(&rt->sched.idle_lock);
     }
     return NULL;
 }
 
-/* ---- timers -------------------------------------------------------------- */
 
-enum { TIMER_WAKE, TIMER_SEND };
-enum { T_PENDING, T_FIRED, T_CANCELLED };
-
-struct lt_timer {
-    int64_t deadline;
-    uint32_t heap_index;        /* position in the heap, under timer_lock */
-    bool in_heap;
-    atomic_int refs;
-    atomic_int state;
-    uint8_t kind;
-    lt_env *env;
-    uint64_t pid, seq;
-    lt_signal *msg;
-};
-
-static bool heap_less(const lt_timer *a, const lt_timer *b) { return a->deadline < b->deadline; }
-
-/* The heap keeps each timer's index so a cancelled one can be removed at
- * once: a guest that sets and cancels long timers in a loop must not grow
- * the heap. All under timer_lock. */
-static void heap_set(lt_runtime *rt, uint32_t i, lt_timer *t)
+int lt_sched_start(lt_runtime *rt, unsigned nworkers, uint64_t reductions)
 {
-    rt->heap[i] = t;
-    t->heap_index = i;
-}
-
-static void sift_up(lt_runtime *rt, uint32_t i)
-{
-    lt_timer *t = rt->heap[i];
-    while (i > 0) {
-        uint32_t parent = (i - 1) / 2;
-        if (!heap_less(t, rt->heap[parent]))
-            break;
-        heap_set(rt, i, rt->heap[parent]);
-        i = parent;
-    }
-    heap_set(rt, i, t);
-}
-
-static void sift_down(lt_runtime *rt, uint32_t i)
-{
-    lt_timer *t = rt->heap[i];
-    uint32_t n = rt->nheap;
-    for (;;) {
-        uint32_t c = 2 * i + 1;
-        if (c >= n)
-            break;
-        if (c + 1 < n && heap_less(rt->heap[c + 1], rt->heap[c]))
-            c++;
-        if (!heap_less(rt->heap[c], t))
-            break;
-        heap_set(rt, i, rt->heap[c]);
-        i = c;
-    }
-    heap_set(rt, i, t);
-}
-
-static bool heap_push(lt_runtime *rt, lt_timer *t)
-{
-    if (rt->nheap == rt->heapcap) {
-        uint32_t cap = rt->heapcap ? rt->heapcap * 2 : 64;
-        lt_timer **h = realloc(rt->heap, cap * sizeof *h);
-        if (!h)
-            return false;
-        rt->heap = h;
-        rt->heapcap = cap;
-    }
-    rt->heap[rt->nheap] = t;
-    t->in_heap = true;
-    sift_up(rt, rt->nheap++);
-    return true;
-}
-
-static void heap_remove(lt_runtime *rt, uint32_t i)
-{
-    lt_timer *t = rt->heap[i];
-    t->in_heap = false;
-    lt_timer *last = rt->heap[--rt->nheap];
-    if (i == rt->nheap)
-        return;
-    heap_set(rt, i, last);
-    sift_down(rt, i);
-    sift_up(rt, last->heap_index);
-}
-
-static lt_timer *heap_pop(lt_runtime *rt)
-{
-    lt_timer *top = rt->heap[0];
-    heap_remove(rt, 0);
-    return top;
-}
-
-static void add_timer(lt_runtime *rt, lt_timer *t)
-{
-    pthread_mutex_lock(&rt->timer_lock);
-    bool earliest = rt->nheap == 0 || t->deadline < rt->heap[0]->deadline;
-    if (!heap_push(rt, t)) {
-        /* out of memory: the timer never fires; drop the heap's reference */
-        pthread_mutex_unlock(&rt->timer_lock);
-        atomic_store(&t->state, T_CANCELLED);
-        lt_timer_release(t);
-        return;
-    }
-    pthread_mutex_unlock(&rt->timer_lock);
-    if (earliest) {
-        uint64_t one = 1;
-        ssize_t r = write(rt->evfd, &one, sizeof one);
-        (void)r;
-    }
-}
-
-lt_timer *lt_timer_wake(lt_runtime *rt, lt_process *p, int64_t deadline)
-{
-    lt_timer *t = calloc(1, sizeof *t);
-    if (!t)
-        return NULL;
-    t->deadline = deadline;
-    atomic_init(&t->refs, 2); /* the heap and the process */
-    t->kind = TIMER_WAKE;
-    t->env = p->env;
-    t->pid = p->pid;
-    t->seq = p->wait_seq;
-    add_timer(rt, t);
-    /* already fired (or lost to a full heap): nothing left to cancel; our
-     * reference kept it alive until here */
-    if (lt_timer_done(t)) {
-        lt_timer_release(t);
-        return NULL;
-    }
-    return t;
-}
-
-void lt_disarm(lt_process *p)
-{
-    if (p->wake_timer) {
-        lt_timer_cancel(p->rt, p->wake_timer);
-        lt_timer_release(p->wake_timer);
-        p->wake_timer = NULL;
-    }
-    p->armed_deadline = -1;
-}
-
-lt_timer *lt_timer_send_after(lt_runtime *rt, lt_env *env, uint64_t pid, lt_signal *msg,
-                              int64_t deadline)
-{
-    lt_timer *t = calloc(1, sizeof *t);
-    if (!t) {
-        lt_signal_free(msg);
-        return NULL;
-    }
-    t->deadline = deadline;
-    atomic_init(&t->refs, 2); /* the heap and the caller */
-    t->kind = TIMER_SEND;
-    t->env = env;
-    t->pid = pid;
-    t->msg = msg;
-    add_timer(rt, t);
-    return t;
-}
-
-void lt_timer_release(lt_timer *t)
-{
-    if (t && atomic_fetch_sub(&t->refs, 1) == 1) {
-        lt_signal_free(t->msg);
-        free(t);
-    }
-}
-
-int lt_timer_cancel(lt_runtime *rt, lt_timer *t)
-{
-    int expect = T_PENDING;
-    if (!atomic_compare_exchange_strong(&t->state, &expect, T_CANCELLED))
-        return 0;
-    pthread_mutex_lock(&rt->timer_lock);
-    bool removed = t->in_heap;
-    if (removed)
-        heap_remove(rt, t->heap_index);
-    pthread_mutex_unlock(&rt->timer_lock);
-    if (removed)
-        lt_timer_release(t); /* the heap's reference */
-    return 1;
-}
-
-bool lt_timer_done(const lt_timer *t) { return atomic_load(&t->state) != T_PENDING; }
-
-/* Wakes pid if it still waits for the wait numbered seq. */
-static void wake_for(lt_env *env, uint64_t pid, uint64_t seq)
-{
-    lt_signal *s = lt_signal_new(LT_SIG_WAKE);
-    if (!s)
-        return;
-    s->tag = (int64_t)seq;
-    lt_send(env, pid, s);
-}
-
-static void fire(lt_timer *t)
-{
-    int expect = T_PENDING;
-    if (!atomic_compare_exchange_strong(&t->state, &expect, T_FIRED)) {
-        lt_timer_release(t);
-        return;
-    }
-    if (t->kind == TIMER_SEND) {
-        lt_signal *m = t->msg;
-        t->msg = NULL;
-        lt_send(t->env, t->pid, m);
-    } else {
-        wake_for(t->env, t->pid, t->seq);
-    }
-    lt_timer_release(t);
-}
-
-/* ---- the poller thread ------------------------------------------------------ */
-
-/* Processes waiting for an fd. One epoll registration per fd (the
- * original descriptor, not a duplicate: a duplicate would keep a file or
- * socket open after its wait ended), armed one-shot with the union of the
- * events wanted, and a waiter list without duplicates: a process parked
- * again on the same fd adds nothing. When the fd fires, every waiter is
- * woken and the entry goes; a waiter that has died meanwhile is simply not
- * found. Indexed by fd, under rt->poll_lock. */
-typedef struct fd_waiter {
-    lt_env *env;
-    uint64_t pid, seq;
-} fd_waiter;
-
-typedef struct fd_entry {
-    uint32_t events;
-    uint32_t n, cap;
-    fd_waiter *w;
-} fd_entry;
-
-int lt_poll_fd(lt_runtime *rt, lt_process *p, int fd, uint32_t events)
-{
-    if (fd < 0)
+    lt_sched *s = &rt->sched;
+    s->nworkers = nworkers;
+    s->reductions = reductions;
+    s->ticks0 = lt_ticks();
+    s->ns0 = lt_now_ns();
+    pthread_mutex_init(&s->idle_lock, NULL);
+    pthread_cond_init(&s->idle_cond, NULL);
+    s->workers = calloc(nworkers, sizeof *s->workers);
+    if (!s->workers)
         return -1;
-    pthread_mutex_lock(&rt->poll_lock);
-    if (fd >= rt->fd_table_len) {
-        int n = rt->fd_table_len ? rt->fd_table_len : 64;
-        while (n <= fd)
-            n *= 2;
-        fd_entry *t = realloc(rt->fd_table, (size_t)n * sizeof *t);
-        if (!t) {
-            pthread_mutex_unlock(&rt->poll_lock);
-            return -1;
-        }
-        memset(t + rt->fd_table_len, 0, (size_t)(n - rt->fd_table_len) * sizeof *t);
-        rt->fd_table = t;
-        rt->fd_table_len = n;
-    }
-    fd_entry *e = &rt->fd_table[fd];
-    uint32_t i = 0;
-    while (i < e->n && !(e->w[i].env == p->env && e->w[i].pid == p->pid))
-        i++;
-    bool added = i == e->n;
-    if (added) {
-        if (e->n == e->cap) {
-            uint32_t cap = e->cap ? e->cap * 2 : 2;
-            fd_waiter *w = realloc(e->w, cap * sizeof *w);
-            if (!w) {
-                pthread_mutex_unlock(&rt->poll_lock);
-                return -1;
-            }
-            e->w = w;
-            e->cap = cap;
-        }
-        e->n++;
-    }
-    e->w[i] = (fd_waiter){p->env, p->pid, p->wait_seq};
-    uint32_t want = e->events | events;
-    struct epoll_event ev = {.events = want | EPOLLONESHOT, .data.fd = fd};
-    int r = epoll_ctl(rt->epfd, EPOLL_CTL_MOD, fd, &ev);
-    if (r < 0) /* first wait on it, or the guest closed and reopened it */
-        r = epoll_ctl(rt->epfd, EPOLL_CTL_ADD, fd, &ev);
-    if (r == 0)
-        e->events = want;
-    else if (added)
-        e->n--;
-    pthread_mutex_unlock(&rt->poll_lock);
-    return r;
-}
-
-/* The fd fired: wake everyone waiting for it. */
-static void fd_fired(lt_runtime *rt, int fd)
-{
-    pthread_mutex_lock(&rt->poll_lock);
-    if (fd < 0 || fd >= rt->fd_table_len) {
-        pthread_mutex_unlock(&rt->poll_lock);
-        return;
-    }
-    fd_entry *e = &rt->fd_table[fd];
-    fd_waiter *w = e->w;
-    uint32_t n = e->n;
-    e->w = NULL;
-    e->n = e->cap = 0;
-    e->events = 0;
-    epoll_ctl(rt->epfd, EPOLL_CTL_DEL, fd, NULL);
-    pthread_mutex_unlock(&rt->poll_lock);
-    for (uint32_t i = 0; i < n; i++)
-        wake_for(w[i].env, w[i].pid, w[i].seq);
-    free(w);
-}
-
-static void *poller_main(void *arg)
-{
-    lt_runtime *rt = arg;
-    struct epoll_event evs[64];
-    while (!atomic_load(&rt->stopping)) {
-        int timeout = -1;
-        pthread_mutex_lock(&rt->timer_lock);
-        if (rt->nheap) {
-            int64_t d = rt->heap[0]->deadline - lt_now_ns();
-            int64_t ms = (d + 999999) / 1000000;
-            timeout = d <= 0 ? 0 : ms > INT_MAX ? INT_MAX : (int)ms;
-        }
-        pthread_mutex_unlock(&rt->timer_lock);
-        int n = epoll_wait(rt->epfd, evs, 64, timeout);
-        for (int i = 0; i < n; i++) {
-            if (evs[i].data.fd == rt->evfd) {
-                uint64_t v;
-                ssize_t r = read(rt->evfd, &v, sizeof v);
-                (void)r;
-                continue;
-            }
-            fd_fired(rt, evs[i].data.fd);
-        }
-        /* fire what is due */
-        int64_t now = lt_now_ns();
-        for (;;) {
-            pthread_mutex_lock(&rt->timer_lock);
-            lt_timer *t = NULL;
-            if (rt->nheap && rt->heap[0]->deadline <= now)
-                t = heap_pop(rt);
-            pthread_mutex_unlock(&rt->timer_lock);
-            if (!t)
-                break;
-            fire(t);
-        }
-    }
-    return NULL;
-}
-
-/* ---- runtime creation ------------------------------------------------------- */
-
-lunatic_runtime *lunatic_runtime_new(const lunatic_options *opt)
-{
-    /* glibc gives each worker thread its own arena, which grows its heap
-     * by one mprotect call per small step: with a million processes that
-     * was a fifth of spawn time. One arena, grown in 8 MiB steps (pages are
-     * still committed only when touched), avoids it; with one worker per
-     * core the shared arena lock is rarely contended. */
-    mallopt(M_ARENA_MAX, 1);
-    mallopt(M_TOP_PAD, 8 << 20);
-    lt_runtime *rt = calloc(1, sizeof *rt);
-    if (!rt)
-        return NULL;
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    rt->nworkers = opt && opt->threads ? opt->threads : (unsigned)(ncpu > 0 ? ncpu : 1);
-    rt->reductions = opt && opt->reductions ? opt->reductions : 20000;
-    rt->ticks0 = lt_ticks();
-    rt->ns0 = lt_now_ns();
-    const char *log = getenv("LUNATIC_LOG");
-    if (!log)
-        log = getenv("RUST_LOG");
-    rt->log_debug = log && (strstr(log, "debug") || strstr(log, "trace"));
-    pthread_mutex_init(&rt->idle_lock, NULL);
-    pthread_cond_init(&rt->idle_cond, NULL);
-    pthread_mutex_init(&rt->env_lock, NULL);
-    pthread_mutex_init(&rt->timer_lock, NULL);
-    pthread_mutex_init(&rt->done_lock, NULL);
-    pthread_mutex_init(&rt->poll_lock, NULL);
-    pthread_cond_init(&rt->done_cond, NULL);
-    rt->epfd = epoll_create1(EPOLL_CLOEXEC);
-    rt->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    struct epoll_event ev = {.events = EPOLLIN, .data.fd = rt->evfd};
-    if (rt->epfd < 0 || rt->evfd < 0 || epoll_ctl(rt->epfd, EPOLL_CTL_ADD, rt->evfd, &ev) < 0)
-        goto fail;
-    rt->workers = calloc(rt->nworkers, sizeof *rt->workers);
-    if (!rt->workers)
-        goto fail;
-    if (pthread_create(&rt->poller, NULL, poller_main, rt) != 0)
-        goto fail;
-    for (unsigned i = 0; i < rt->nworkers; i++) {
-        rt->workers[i].rt = rt;
-        rt->workers[i].index = i;
+    for (unsigned i = 0; i < nworkers; i++) {
+        s->workers[i].rt = rt;
+        s->workers[i].index = i;
         pthread_attr_t a;
         pthread_attr_init(&a);
         pthread_attr_setstacksize(&a, 1 << 20);
-        if (pthread_create(&rt->workers[i].thread, &a, worker_main, &rt->workers[i]) != 0) {
-            pthread_attr_destroy(&a);
-            fprintf(stderr, "lunatic: cannot start worker threads\n");
-            exit(1);
-        }
+        int r = pthread_create(&s->workers[i].thread, &a, worker_main, &s->workers[i]);
         pthread_attr_destroy(&a);
+        if (r != 0) {
+            s->nworkers = i;   /* stop the ones that started */
+            lt_sched_stop(rt);
+            return -1;
+        }
     }
-    return rt;
-fail:
-    if (rt->epfd >= 0)
-        close(rt->epfd);
-    if (rt->evfd >= 0)
-        close(rt->evfd);
-    free(rt->workers);
-    free(rt);
-    return NULL;
+    return 0;
 }
 
-void lunatic_runtime_free(lunatic_runtime *rt)
+void lt_sched_stop(lt_runtime *rt)
 {
-    if (!rt)
-        return;
-    atomic_store(&rt->stopping, true);
-    pthread_mutex_lock(&rt->idle_lock);
-    pthread_cond_broadcast(&rt->idle_cond);
-    pthread_mutex_unlock(&rt->idle_lock);
-    uint64_t one = 1;
-    ssize_t wr = write(rt->evfd, &one, sizeof one);
-    (void)wr;
-    for (unsigned i = 0; i < rt->nworkers; i++)
-        pthread_join(rt->workers[i].thread, NULL);
-    pthread_join(rt->poller, NULL);
-
-    /* Every live process is in its environment's table (a queued one too:
-     * queues only link processes the tables own). */
-    for (lt_env *e = rt->envs, *next; e; e = next) {
-        next = e->next;
-        for (int s = 0; s < LT_SHARDS; s++) {
-            lt_shard *sh = &e->shards[s];
-            for (uint32_t i = 0; i < sh->cap; i++)
-                if (sh->keys[i] != 0 && sh->keys[i] != UINT64_MAX)
-                    lt_process_destroy(sh->vals[i]);
-            free(sh->keys);
-            free(sh->vals);
-            pthread_mutex_destroy(&sh->lock);
-        }
-        free(e);
-    }
-    /* what is left in the heap: send_after timers, stale wake timers */
-    for (uint32_t i = 0; i < rt->nheap; i++)
-        lt_timer_release(rt->heap[i]);
-    free(rt->heap);
-    for (int fd = 0; fd < rt->fd_table_len; fd++)
-        free(rt->fd_table[fd].w);
-    free(rt->fd_table);
-    while (rt->done) {
-        lt_done *d = rt->done;
-        rt->done = d->next;
-        free(d);
-    }
-    close(rt->epfd);
-    close(rt->evfd);
-    free(rt->workers);
-    pthread_mutex_destroy(&rt->idle_lock);
-    pthread_cond_destroy(&rt->idle_cond);
-    pthread_mutex_destroy(&rt->env_lock);
-    pthread_mutex_destroy(&rt->timer_lock);
-    pthread_mutex_destroy(&rt->done_lock);
-    pthread_cond_destroy(&rt->done_cond);
-    pthread_mutex_destroy(&rt->poll_lock);
-    free(rt);
+    lt_sched *s = &rt->sched;
+    atomic_store(&s->stopping, true);
+    pthread_mutex_lock(&s->idle_lock);
+    pthread_cond_broadcast(&s->idle_cond);
+    pthread_mutex_unlock(&s->idle_lock);
+    for (unsigned i = 0; i < s->nworkers; i++)
+        pthread_join(s->workers[i].thread, NULL);
+    free(s->workers);
+    s->workers = NULL;
+    s->nworkers = 0;
+    pthread_mutex_destroy(&s->idle_lock);
+    pthread_cond_destroy(&s->idle_cond);
 }

@@ -1,12 +1,10 @@
 /*
- * signal.c - signals and messages. A message is a signal of kind
- * LT_SIG_MESSAGE: one allocation for the header, one for the data buffer,
- * and an array of the resources it carries.
+ * signal.c - signals and messages (signal.h).
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "rt/rt.h"
+#include "rt/signal.h"
 
 lt_signal *lt_signal_new(lt_sigkind kind)
 {
@@ -37,6 +35,8 @@ lt_signal *lt_message_new(int64_t tag, uint64_t capacity)
 
 int lt_message_write(lt_signal *m, const void *data, uint64_t len)
 {
+    if (len > UINT64_MAX / 2 - m->len)
+        return -1;
     if (m->len + len > m->cap) {
         uint64_t cap = m->cap ? m->cap : 64;
         while (cap < m->len + len)
@@ -53,15 +53,38 @@ int lt_message_write(lt_signal *m, const void *data, uint64_t len)
     return 0;
 }
 
+int lt_message_add_resource(lt_signal *m, uint32_t kind, void *ptr, void (*drop)(void *),
+                            uint64_t *index)
+{
+    if (m->nres == m->rescap) {
+        uint32_t cap = m->rescap ? m->rescap * 2 : 4;
+        lt_msgres *r = realloc(m->res, cap * sizeof *r);
+        if (!r)
+            return -1;
+        m->res = r;
+        m->rescap = cap;
+    }
+    *index = m->nres;
+    m->res[m->nres++] = (lt_msgres){kind, ptr, drop};
+    return 0;
+}
+
+void *lt_message_take_resource(lt_signal *m, uint64_t index, uint32_t kind)
+{
+    if (index >= m->nres || !m->res[index].kind || m->res[index].kind != kind)
+        return NULL;
+    void *ptr = m->res[index].ptr;
+    m->res[index] = (lt_msgres){0, NULL, NULL};
+    return ptr;
+}
+
 void lt_signal_free(lt_signal *s)
 {
     if (!s)
         return;
-    for (uint32_t i = 0; i < s->nres; i++) {
-        if (s->res[i].type == LT_RES_MODULE)
-            lt_module_release(s->res[i].ptr);
-        /* networking resources arrive with the networking issue */
-    }
+    for (uint32_t i = 0; i < s->nres; i++)
+        if (s->res[i].kind && s->res[i].drop)
+            s->res[i].drop(s->res[i].ptr);
     free(s->res);
     free(s->buf);
     free(s);

@@ -546,29 +546,6 @@ const lwasi_wait_info *lwasi_ctx_wait_info(const lwasi_ctx *ctx)
     return &ctx->wait;
 }
 
-void lwasi_ctx_wait(const lwasi_ctx *ctx)
-{
-    const lwasi_wait_info *w = &ctx->wait;
-    int timeout = -1;
-    if (w->deadline >= 0) {
-        int64_t left = w->deadline - lwasi_now_ns();
-        if (left <= 0)
-            return;
-        /* Round up so that we never wake before the deadline. */
-        int64_t ms = (left + 999999) / 1000000;
-        timeout = ms > INT_MAX ? INT_MAX : (int)ms;
-        if (!w->nfds) {
-            struct timespec ts = {(time_t)(left / 1000000000), (long)(left % 1000000000)};
-            while (nanosleep(&ts, &ts) && errno == EINTR)
-                ;
-            return;
-        }
-    } else if (!w->nfds) {
-        return;   /* sched_yield: nothing to wait for */
-    }
-    poll(w->fds, (nfds_t)w->nfds, timeout);
-}
-
 int lwasi_would_block(const lwasi_fd *e, short events)
 {
     if (e->type == WFT_REG || e->type == WFT_DIR || e->type == WFT_BLOCK)
@@ -752,19 +729,18 @@ static const lw_host_func_def lwasi_defs[] = {
 #undef X_DEF
 };
 
-static lw_host_table lwasi_table;
-static pthread_once_t lwasi_once = PTHREAD_ONCE_INIT;
+static lw_host_table wasi_table;
+static pthread_once_t wasi_table_once = PTHREAD_ONCE_INIT;
+static int wasi_table_ok;
 
-static void lwasi_table_init(void)
+static void wasi_table_init(void)
 {
-    if (lw_host_table_init(&lwasi_table, lwasi_defs, sizeof lwasi_defs / sizeof lwasi_defs[0])) {
-        fprintf(stderr, "lunatic: cannot create the WASI host functions\n");
-        abort();
-    }
+    wasi_table_ok = lw_host_table_init(&wasi_table, lwasi_defs,
+                                       sizeof lwasi_defs / sizeof lwasi_defs[0]) == 0;
 }
 
 const lw_host_table *lwasi_host_table(void)
 {
-    pthread_once(&lwasi_once, lwasi_table_init);
-    return &lwasi_table;
+    pthread_once(&wasi_table_once, wasi_table_init);
+    return wasi_table_ok ? &wasi_table : NULL;
 }

@@ -20,7 +20,7 @@
  * stdin, a pipe, a socket or sched_yield. Instead it records what it waits
  * for in its context (lwasi_ctx_wait_info: descriptors with poll events
  * and/or a CLOCK_MONOTONIC deadline) and returns LW_SUSPEND. Whoever runs
- * the exec (the CLI now, the process scheduler later) waits until one of
+ * the exec (the process runtime, src/rt/process.c) waits until one of
  * those conditions holds, or is woken for another reason, and calls
  * lw_exec_resume; the engine then calls the same host function again with
  * the same arguments. The function re-checks its condition from scratch, so
@@ -144,13 +144,9 @@ typedef struct lwasi_wait_info {
 
 /* The wait recorded by the last LW_SUSPEND (valid until the resume). */
 const lwasi_wait_info *lwasi_ctx_wait_info(const lwasi_ctx *ctx);
-/* Blocks the calling thread until the recorded wait may be over (poll(2)
- * on the fds with the deadline as timeout, or a sleep). For simple hosts
- * such as the CLI; a scheduler uses lwasi_ctx_wait_info instead. */
-void lwasi_ctx_wait(const lwasi_ctx *ctx);
 
 /* The table of the 46 wasi_snapshot_preview1 host functions, created on
- * first use (thread-safe) and alive until exit. */
+ * first use (thread-safe) and alive until exit; NULL when out of memory. */
 const lw_host_table *lwasi_host_table(void);
 
 #endif

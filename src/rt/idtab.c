@@ -1,24 +1,19 @@
 /*
- * util.c - small pieces the runtime shares: the clock and id tables.
+ * idtab.c - id tables: open addressing on the id. Ids are never reused,
+ * so a removed slot is a tombstone (ID_GONE) that probes skip; tombstones
+ * count towards the load factor and go at the next rebuild.
  */
 #include <stdlib.h>
-#include <time.h>
 
-#include "rt/rt.h"
+#include "rt/idtab.h"
 
-int64_t lt_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* Open addressing on the id; ids are never reused, so a removed slot is
- * marked with UINT64_MAX - 1 and skipped. */
 #define ID_EMPTY UINT64_MAX
 #define ID_GONE (UINT64_MAX - 1)
 
-static uint32_t slot_of(uint64_t id, uint32_t cap) { return (uint32_t)(id * 0x9e3779b97f4a7c15ull >> 32) & (cap - 1); }
+static uint32_t slot_of(uint64_t id, uint32_t cap)
+{
+    return (uint32_t)(id * 0x9e3779b97f4a7c15ull >> 32) & (cap - 1);
+}
 
 /* Rehashes the live entries into a table of cap slots. */
 static int rebuild(lt_idtab *t, uint32_t cap)
@@ -30,7 +25,6 @@ static int rebuild(lt_idtab *t, uint32_t cap)
         free(vals);
         return -1;
     }
-    uint32_t live = 0;
     for (uint32_t i = 0; i < cap; i++)
         ids[i] = ID_EMPTY;
     for (uint32_t i = 0; i < t->cap; i++) {
@@ -41,27 +35,23 @@ static int rebuild(lt_idtab *t, uint32_t cap)
             s = (s + 1) & (cap - 1);
         ids[s] = t->ids[i];
         vals[s] = t->vals[i];
-        live++;
     }
     free(t->ids);
     free(t->vals);
     t->ids = ids;
     t->vals = vals;
     t->cap = cap;
-    t->count = live;
+    t->used = t->live;
     return 0;
 }
 
 /* Puts val under id, growing the table first if needed. */
 static int insert(lt_idtab *t, uint64_t id, void *val)
 {
-    /* count includes tombstones, so probes stay short until the rebuild */
-    if ((t->count + 1) * 4 > t->cap * 3) {
-        uint32_t live = 0;
-        for (uint32_t i = 0; i < t->cap; i++)
-            live += t->ids[i] < ID_GONE;
+    /* used includes tombstones, so probes stay short until the rebuild */
+    if ((t->used + 1) * 4 > t->cap * 3) {
         uint32_t cap = 8;
-        while (cap < (live + 1) * 2)
+        while (cap < (t->live + 1) * 2)
             cap *= 2;
         if (rebuild(t, cap) < 0)
             return -1;
@@ -71,15 +61,17 @@ static int insert(lt_idtab *t, uint64_t id, void *val)
         s = (s + 1) & (t->cap - 1);
     t->ids[s] = id;
     t->vals[s] = val;
-    t->count++;
+    t->used++;
+    t->live++;
     return 0;
 }
 
-uint64_t lt_idtab_add(lt_idtab *t, void *val)
+int lt_idtab_add(lt_idtab *t, void *val, uint64_t *id)
 {
     if (insert(t, t->next_id, val) < 0)
-        return UINT64_MAX;
-    return t->next_id++;
+        return -1;
+    *id = t->next_id++;
+    return 0;
 }
 
 static int64_t find(const lt_idtab *t, uint64_t id)
@@ -107,8 +99,22 @@ void *lt_idtab_take(lt_idtab *t, uint64_t id)
     if (s < 0)
         return NULL;
     t->ids[s] = ID_GONE;
+    t->live--;
     return t->vals[s];
 }
+
+int lt_idtab_readd(lt_idtab *t, uint64_t id, void *val) { return insert(t, id, val); }
+
+void lt_idtab_filter(lt_idtab *t, bool (*fn)(uint64_t id, void *val, void *ud), void *ud)
+{
+    for (uint32_t i = 0; i < t->cap; i++)
+        if (t->ids[i] < ID_GONE && fn(t->ids[i], t->vals[i], ud)) {
+            t->ids[i] = ID_GONE;
+            t->live--;
+        }
+}
+
+uint32_t lt_idtab_len(const lt_idtab *t) { return t->live; }
 
 void lt_idtab_free(lt_idtab *t, void (*drop)(void *))
 {
@@ -119,7 +125,5 @@ void lt_idtab_free(lt_idtab *t, void (*drop)(void *))
     free(t->vals);
     t->ids = NULL;
     t->vals = NULL;
-    t->cap = t->count = 0;
+    t->cap = t->used = t->live = 0;
 }
-
-int lt_idtab_readd(lt_idtab *t, uint64_t id, void *val) { return insert(t, id, val); }

@@ -1,0 +1,32 @@
+/*
+ * module.h - compiled modules with their imports resolved once against the
+ * runtime's host modules, so that a spawn only instantiates. Refcounted and
+ * immutable: any thread may spawn from a module at once.
+ */
+#ifndef LUNATIC_RT_MODULE_H
+#define LUNATIC_RT_MODULE_H
+
+#include "rt/base.h"
+#include "wasm/host.h"
+#include "wasm/lw.h"
+
+struct lt_module {
+    atomic_int refs;
+    lw_module *wasm;
+    lw_extern *imports;         /* one per import of wasm, in order */
+    uint32_t nimports;
+};
+
+/* Compiles bytes and resolves every import against the host modules
+ * (a runtime's: rt->hosts). One reference; NULL with a one-line reason in
+ * err (an invalid module with the byte offset, an unknown or mistyped
+ * import, out of memory). */
+lt_module *lt_module_compile(const lw_host_table *const *hosts, size_t nhosts,
+                             const uint8_t *bytes, size_t len, char *err, size_t errsize);
+void lt_module_retain(lt_module *m);
+/* Drops a reference; the last one frees it. NULL is ignored. */
+void lt_module_release(lt_module *m);
+/* 0 if m exports a function name of type () -> (), else -1 with a reason. */
+int lt_module_check_entry(const lt_module *m, const char *name, char *err, size_t errsize);
+
+#endif

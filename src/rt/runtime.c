@@ -1,0 +1,109 @@
+/*
+ * runtime.c - a runtime's life (runtime.h): start the poller and the
+ * workers, stop them, and keep the exit statuses of watched processes.
+ */
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rt/env.h"
+#include "rt/runtime.h"
+
+int64_t lt_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+lt_runtime *lt_runtime_new(const lt_runtime_opts *o)
+{
+    if (o->nhosts > sizeof ((lt_runtime *)0)->hosts / sizeof (lw_host_table *))
+        return NULL;
+    /* glibc gives each worker thread its own arena, which grows its heap
+     * by one mprotect call per small step: with a million processes that
+     * was a fifth of spawn time. One arena, grown in 8 MiB steps (pages are
+     * still committed only when touched), avoids it; with one worker per
+     * core the shared arena lock is rarely contended. */
+    mallopt(M_ARENA_MAX, 1);
+    mallopt(M_TOP_PAD, 8 << 20);
+    lt_runtime *rt = calloc(1, sizeof *rt);
+    if (!rt)
+        return NULL;
+    memcpy(rt->hosts, o->hosts, o->nhosts * sizeof *o->hosts);
+    rt->nhosts = o->nhosts;
+    const char *log = getenv("LUNATIC_LOG");
+    if (!log)
+        log = getenv("RUST_LOG");
+    rt->log_debug = log && (strstr(log, "debug") || strstr(log, "trace"));
+    pthread_mutex_init(&rt->env_lock, NULL);
+    pthread_mutex_init(&rt->done_lock, NULL);
+    pthread_cond_init(&rt->done_cond, NULL);
+    if (lt_timers_init(&rt->timers) < 0)
+        goto fail_timers;
+    if (lt_poller_start(rt) < 0)
+        goto fail_poller;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned n = o->threads ? o->threads : (unsigned)(ncpu > 0 ? ncpu : 1);
+    if (lt_sched_start(rt, n, o->reductions ? o->reductions : 20000) < 0)
+        goto fail_sched;
+    return rt;
+fail_sched:
+    lt_poller_stop(rt);
+fail_poller:
+    lt_timers_free(&rt->timers);
+fail_timers:
+    pthread_mutex_destroy(&rt->env_lock);
+    pthread_mutex_destroy(&rt->done_lock);
+    pthread_cond_destroy(&rt->done_cond);
+    free(rt);
+    return NULL;
+}
+
+void lt_runtime_free(lt_runtime *rt)
+{
+    if (!rt)
+        return;
+    lt_sched_stop(rt);
+    lt_poller_stop(rt);
+    lt_env_free_all(rt);
+    lt_timers_free(&rt->timers);
+    while (rt->done) {
+        lt_done *d = rt->done;
+        rt->done = d->next;
+        free(d);
+    }
+    pthread_mutex_destroy(&rt->env_lock);
+    pthread_mutex_destroy(&rt->done_lock);
+    pthread_cond_destroy(&rt->done_cond);
+    free(rt);
+}
+
+void lt_runtime_record_exit(lt_runtime *rt, lt_done *d)
+{
+    pthread_mutex_lock(&rt->done_lock);
+    d->next = rt->done;
+    rt->done = d;
+    pthread_cond_broadcast(&rt->done_cond);
+    pthread_mutex_unlock(&rt->done_lock);
+}
+
+int lt_runtime_wait(lt_runtime *rt, uint64_t env, uint64_t pid)
+{
+    pthread_mutex_lock(&rt->done_lock);
+    for (;;) {
+        for (lt_done **d = &rt->done; *d; d = &(*d)->next) {
+            if ((*d)->env == env && (*d)->pid == pid) {
+                lt_done *found = *d;
+                *d = found->next;
+                pthread_mutex_unlock(&rt->done_lock);
+                int status = found->status;
+                free(found);
+                return status;
+            }
+        }
+        pthread_cond_wait(&rt->done_cond, &rt->done_lock);
+    }
+}

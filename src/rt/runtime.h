@@ -1,0 +1,64 @@
+/*
+ * runtime.h - a runtime: the scheduler, the poller, the timers, the
+ * environments, and the host modules every module is linked against.
+ *
+ * The host modules are handed in by whoever builds the runtime (the
+ * embedding layer passes WASI and the lunatic::* modules of src/api), so
+ * this layer never calls upward.
+ */
+#ifndef LUNATIC_RT_RUNTIME_H
+#define LUNATIC_RT_RUNTIME_H
+
+#include <pthread.h>
+
+#include "rt/base.h"
+#include "rt/poller.h"
+#include "rt/sched.h"
+#include "rt/timer.h"
+#include "wasm/host.h"
+
+typedef struct lt_runtime_opts {
+    unsigned threads;                  /* workers; 0 = one per core */
+    uint64_t reductions;               /* budget per slice; 0 = 20,000 */
+    const lw_host_table *const *hosts; /* host modules imports resolve against */
+    size_t nhosts;                     /* (the tables must outlive the runtime) */
+} lt_runtime_opts;
+
+/* The exit status of a watched process, kept until lt_runtime_wait. */
+typedef struct lt_done {
+    struct lt_done *next;
+    uint64_t env, pid;
+    int status;
+} lt_done;
+
+struct lt_runtime {
+    lt_sched sched;
+    lt_poller poller;
+    lt_timers timers;
+
+    pthread_mutex_t env_lock;
+    lt_env *envs;
+
+    /* exit statuses of watched processes */
+    pthread_mutex_t done_lock;
+    pthread_cond_t done_cond;
+    lt_done *done;
+
+    const lw_host_table *hosts[8];
+    size_t nhosts;
+    bool log_debug;              /* LUNATIC_LOG / RUST_LOG asks for debug lines */
+};
+
+/* Starts a runtime. NULL when it cannot (threads, epoll, memory). */
+lt_runtime *lt_runtime_new(const lt_runtime_opts *o);
+/* Stops everything, destroys the processes still alive without notifying
+ * anyone, and frees the runtime. */
+void lt_runtime_free(lt_runtime *rt);
+/* Records the exit status of a watched process (preallocated record: it
+ * cannot fail). */
+void lt_runtime_record_exit(lt_runtime *rt, lt_done *d);
+/* Waits until the watched process (env, pid) has ended and returns its
+ * status. */
+int lt_runtime_wait(lt_runtime *rt, uint64_t env, uint64_t pid);
+
+#endif
