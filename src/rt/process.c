@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "rt/blocking.h"
 #include "rt/config.h"
 #include "rt/env.h"
 #include "rt/module.h"
@@ -174,6 +175,7 @@ static lt_process *process_alloc(lt_runtime *rt, lt_env *env)
     p->die_when_link_dies = true;
     p->wait_deadline = -1;
     p->armed_deadline = -1;
+    p->io_fd = -1;
     p->state = LT_PS_QUEUED;
     return p;
 }
@@ -188,6 +190,9 @@ static void process_free(lt_process *p)
     }
     lt_mailbox_free(&p->mailbox);
     lt_disarm(p);
+    if (p->io_fd >= 0)
+        lt_poll_cancel(p->rt, p, p->io_fd);
+    lt_job_release(p->job);
     lt_signal_free(p->scratch);
     free(p->links);
     free(p->monitors);
@@ -587,7 +592,7 @@ static void park(lt_process *p)
         }
         bool registered = true;
         for (int i = 0; i < wi->nfds; i++)
-            if (lt_poll_fd(rt, p, wi->fds[i].fd, (uint32_t)wi->fds[i].events) < 0)
+            if (lt_poll_wait(rt, p, wi->fds[i].fd, (uint32_t)wi->fds[i].events) < 0)
                 registered = false;
         deadline = wi->deadline;
         /* if the poller cannot watch an fd, look again soon rather than

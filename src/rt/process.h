@@ -113,6 +113,8 @@ struct lt_process {
     int64_t armed_deadline;     /* the wake timer already set for this wait */
     uint64_t armed_seq;
     lt_timer *wake_timer;       /* that timer (a reference), cancelled when the wait ends */
+    int io_fd;                  /* a registered fd the process may wait on (lt_poll_wait), -1 */
+    struct lt_job *job;         /* blocking work it waits for or last waited for (blocking.h) */
 
     /* Wasm */
     lt_module *module;

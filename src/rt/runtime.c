@@ -43,6 +43,8 @@ lt_runtime *lt_runtime_new(const lt_runtime_opts *o)
     pthread_cond_init(&rt->done_cond, NULL);
     if (lt_timers_init(&rt->timers) < 0)
         goto fail_timers;
+    if (lt_pool_init(&rt->pool) < 0)
+        goto fail_pool;
     if (lt_poller_start(rt) < 0)
         goto fail_poller;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -53,6 +55,8 @@ lt_runtime *lt_runtime_new(const lt_runtime_opts *o)
 fail_sched:
     lt_poller_stop(rt);
 fail_poller:
+    lt_pool_free(&rt->pool);
+fail_pool:
     lt_timers_free(&rt->timers);
 fail_timers:
     pthread_mutex_destroy(&rt->env_lock);
@@ -67,6 +71,7 @@ void lt_runtime_free(lt_runtime *rt)
     if (!rt)
         return;
     lt_sched_stop(rt);
+    lt_pool_free(&rt->pool);   /* its jobs wake processes: before they go */
     lt_poller_stop(rt);
     lt_env_free_all(rt);
     lt_timers_free(&rt->timers);

@@ -12,6 +12,7 @@
 #include <pthread.h>
 
 #include "rt/base.h"
+#include "rt/blocking.h"
 #include "rt/poller.h"
 #include "rt/sched.h"
 #include "rt/timer.h"
@@ -35,6 +36,7 @@ struct lt_runtime {
     lt_sched sched;
     lt_poller poller;
     lt_timers timers;
+    lt_pool pool;                /* blocking work (blocking.h) */
 
     pthread_mutex_t env_lock;
     lt_env *envs;
