@@ -32,7 +32,9 @@ typedef struct lunatic_options {
     uint64_t reductions;     /* reduction budget per time slice; 0 = default */
 } lunatic_options;
 
-/* Starts a runtime and its workers. NULL on failure. */
+/* Starts a runtime and its workers. NULL on failure. If SIGPIPE has its
+ * default disposition it is set to ignored (a peer closing a socket must
+ * not end the host process). */
 lunatic_runtime *lunatic_runtime_new(const lunatic_options *opt);
 
 /* Stops the workers (each finishes the slice it runs), ends every process

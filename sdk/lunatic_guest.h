@@ -611,6 +611,175 @@ static inline size_t lg_error_string(uint64_t id, char *buf, size_t cap)
 }
 static inline void lg_error_drop(uint64_t id) { lgi_error_drop(id); }
 
+/* ---- networking --------------------------------------------------------
+ * Sockets are handles (u64 ids) of the calling process; a blocking call
+ * parks only the calling process. The calls return LG_OK, or LG_ERROR with an
+ * error id in *err (when err is not NULL the caller owns it, else it is
+ * dropped), or LG_TIMEOUT. Addresses are IPv4 or IPv6 in network order:
+ * lg_addr holds one. Timeouts are in ms, LG_FOREVER for none. */
+
+typedef struct lg_addr {
+    uint32_t type;      /* 4 or 6 */
+    uint8_t ip[16];     /* 4 or 16 bytes */
+    uint16_t port;
+    uint32_t flow_info, scope_id;
+} lg_addr;
+
+static inline lg_addr lg_ipv4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t port)
+{
+    lg_addr x = {.type = 4, .ip = {a, b, c, d}, .port = port};
+    return x;
+}
+static inline lg_addr lg_localhost(uint16_t port) { return lg_ipv4(127, 0, 0, 1, port); }
+
+static inline uint32_t lg_net_result_(uint32_t r, uint64_t id, uint64_t *err)
+{
+    if (r == LG_ERROR) {
+        if (err)
+            *err = id;
+        else
+            lgi_error_drop(id);
+    }
+    return r;
+}
+
+/* Takes the next address of a DNS iterator into *a; 0 when there is none. */
+static inline int lg_dns_next(uint64_t iter, lg_addr *a)
+{
+    memset(a, 0, sizeof *a);
+    return lgi_networking_resolve_next(iter, &a->type, a->ip, &a->port, &a->flow_info, &a->scope_id) == 0;
+}
+/* The first address of a DNS iterator, which is dropped. */
+static inline lg_addr lg_dns_first(uint64_t iter)
+{
+    lg_addr a;
+    lg_dns_next(iter, &a);
+    lgi_networking_drop_dns_iterator(iter);
+    return a;
+}
+/* Resolves "host:port" into a DNS iterator (*iter). */
+static inline uint32_t lg_resolve(const char *name, uint64_t timeout_ms, uint64_t *iter, uint64_t *err)
+{
+    uint64_t id;
+    uint32_t r = lgi_networking_resolve(name, (uint32_t)strlen(name), timeout_ms, &id);
+    if (r == LG_OK)
+        *iter = id;
+    return lg_net_result_(r, id, err);
+}
+
+/* TCP: a listener on a (port 0: any free one), its local port, accept,
+ * connect. */
+static inline uint32_t lg_tcp_bind(lg_addr a, uint64_t *listener, uint64_t *err)
+{
+    uint64_t id;
+    uint32_t r = lgi_networking_tcp_bind(a.type, a.ip, a.port, a.flow_info, a.scope_id, &id);
+    if (r == LG_OK)
+        *listener = id;
+    return lg_net_result_(r, id, err);
+}
+static inline uint16_t lg_tcp_local_port(uint64_t listener)
+{
+    uint64_t it;
+    if (lgi_networking_tcp_local_addr(listener, &it) != LG_OK) {
+        lgi_error_drop(it);
+        return 0;
+    }
+    return lg_dns_first(it).port;
+}
+/* Waits for a connection; *peer (if not NULL) gets its address. */
+static inline uint32_t lg_tcp_accept(uint64_t listener, uint64_t *stream, lg_addr *peer, uint64_t *err)
+{
+    uint64_t id, it;
+    uint32_t r = lgi_networking_tcp_accept(listener, &id, &it);
+    if (r == LG_OK) {
+        *stream = id;
+        lg_addr a = lg_dns_first(it);
+        if (peer)
+            *peer = a;
+    }
+    return lg_net_result_(r, id, err);
+}
+static inline uint32_t lg_tcp_connect(lg_addr a, uint64_t timeout_ms, uint64_t *stream, uint64_t *err)
+{
+    uint64_t id;
+    uint32_t r = lgi_networking_tcp_connect(a.type, a.ip, a.port, a.flow_info, a.scope_id, timeout_ms, &id);
+    if (r == LG_OK)
+        *stream = id;
+    return lg_net_result_(r, id, err);
+}
+/* Reads up to len bytes (*n = 0 at the end of the stream). */
+static inline uint32_t lg_tcp_read(uint64_t stream, void *buf, size_t len, size_t *n, uint64_t *err)
+{
+    uint64_t v;
+    uint32_t r = lgi_networking_tcp_read(stream, buf, (uint32_t)len, &v);
+    if (r == LG_OK)
+        *n = (size_t)v;
+    return lg_net_result_(r, v, err);
+}
+/* Writes all of buf (several writes if the stream takes less at a time). */
+static inline uint32_t lg_tcp_write_all(uint64_t stream, const void *buf, size_t len, uint64_t *err)
+{
+    const uint8_t *p = (const uint8_t *)buf;
+    while (len) {
+        uint32_t iov[2] = {(uint32_t)(uintptr_t)p, (uint32_t)len};
+        uint64_t v;
+        uint32_t r = lgi_networking_tcp_write_vectored(stream, iov, 1, &v);
+        if (r != LG_OK)
+            return lg_net_result_(r, v, err);
+        p += v;
+        len -= (size_t)v;
+    }
+    return LG_OK;
+}
+static inline void lg_tcp_close(uint64_t stream) { lgi_networking_drop_tcp_stream(stream); }
+static inline void lg_tcp_close_listener(uint64_t listener) { lgi_networking_drop_tcp_listener(listener); }
+
+/* Moves a stream into the scratch message (the handle is gone from the
+ * caller) / takes one from a received message; the index travels with it. */
+static inline uint64_t lg_msg_push_tcp_stream(uint64_t stream) { return lgi_message_push_tcp_stream(stream); }
+static inline uint64_t lg_msg_take_tcp_stream(uint64_t index) { return lgi_message_take_tcp_stream(index); }
+
+/* UDP */
+static inline uint32_t lg_udp_bind(lg_addr a, uint64_t *sock, uint64_t *err)
+{
+    uint64_t id;
+    uint32_t r = lgi_networking_udp_bind(a.type, a.ip, a.port, a.flow_info, a.scope_id, &id);
+    if (r == LG_OK)
+        *sock = id;
+    return lg_net_result_(r, id, err);
+}
+static inline uint16_t lg_udp_local_port(uint64_t sock)
+{
+    uint64_t it;
+    if (lgi_networking_udp_local_addr(sock, &it) != LG_OK) {
+        lgi_error_drop(it);
+        return 0;
+    }
+    return lg_dns_first(it).port;
+}
+static inline uint32_t lg_udp_send_to(uint64_t sock, const void *buf, size_t len, lg_addr to, uint64_t *err)
+{
+    uint64_t v;
+    uint32_t r = lgi_networking_udp_send_to(sock, buf, (uint32_t)len, to.type, to.ip, to.port, to.flow_info,
+                                            to.scope_id, &v);
+    return lg_net_result_(r, v, err);
+}
+/* Waits for a datagram: *n bytes of it in buf, the sender in *from. */
+static inline uint32_t lg_udp_receive_from(uint64_t sock, void *buf, size_t len, size_t *n, lg_addr *from,
+                                           uint64_t *err)
+{
+    uint64_t v, it;
+    uint32_t r = lgi_networking_udp_receive_from(sock, buf, (uint32_t)len, &v, &it);
+    if (r == LG_OK) {
+        *n = (size_t)v;
+        lg_addr a = lg_dns_first(it);
+        if (from)
+            *from = a;
+    }
+    return lg_net_result_(r, v, err);
+}
+static inline void lg_udp_close(uint64_t sock) { lgi_networking_drop_udp_socket(sock); }
+
 /* ---- version, metrics, distributed --------------------------------------- */
 
 static inline uint32_t lg_version_major(void) { return lgi_version_major(); }

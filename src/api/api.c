@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "api/api.h"
+#include "rt/poller.h"
 
 static lw_host_table table;
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
@@ -121,4 +122,8 @@ void lapi_wait_end(lt_process *p)
     p->wait_deadline = -1;
     p->wait_seq++;
     lt_mailbox_scan_from_head(&p->mailbox);
+    if (p->io_fd >= 0) {
+        lt_poll_cancel(p->rt, p, p->io_fd);
+        p->io_fd = -1;
+    }
 }

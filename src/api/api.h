@@ -83,7 +83,7 @@ const char *lapi_str(lw_exec *x, uint32_t ptr, uint32_t len);
  * it (and invalidates its timer). */
 bool lapi_wait_begin(lt_process *p, uint64_t timeout_ms); /* true on the first entry */
 bool lapi_wait_expired(const lt_process *p);
-void lapi_wait_end(lt_process *p);
+void lapi_wait_end(lt_process *p);  /* also cancels a socket wait (p->io_fd) */
 
 /* The definitions of each host module. */
 #define LAPI_MODULE(name)                                                         \
@@ -102,6 +102,14 @@ LAPI_MODULE(distributed)
 LAPI_MODULE(networking)
 LAPI_MODULE(sqlite)
 #undef LAPI_MODULE
+
+/* lunatic::message's functions that move sockets (networking.c). */
+int message_push_tcp_stream(lw_exec *x, void *env, lw_val *args);
+int message_take_tcp_stream(lw_exec *x, void *env, lw_val *args);
+int message_push_tls_stream(lw_exec *x, void *env, lw_val *args);
+int message_take_tls_stream(lw_exec *x, void *env, lw_val *args);
+int message_push_udp_socket(lw_exec *x, void *env, lw_val *args);
+int message_take_udp_socket(lw_exec *x, void *env, lw_val *args);
 
 /* Every lunatic::* host function in one table, created on first use
  * (thread-safe) and alive until exit; NULL when out of memory. */

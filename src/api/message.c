@@ -146,22 +146,6 @@ static int message_take_module(lw_exec *x, void *env, lw_val *args)
     return LW_OK;
 }
 
-/* Sockets travel in messages once networking exists; until then no stream
- * or socket id can be valid, so pushing one is an unknown id and taking
- * one finds none (both trap, as in the original). */
-static int push_socket(lw_exec *x, void *env, lw_val *args)
-{
-    return lapi_trap(x, "push: unknown socket id");
-}
-
-static int take_socket(lw_exec *x, void *env, lw_val *args)
-{
-    lt_signal *m = scratch_data(x);
-    if (!m)
-        return LW_TRAP;
-    return lapi_trap(x, "take: no socket at this index");
-}
-
 static int message_send(lw_exec *x, void *env, lw_val *args)
 {
     SELF;
@@ -249,12 +233,12 @@ const lw_host_func_def lapi_message_defs[] = {
     {M, "data_size", ":I", message_data_size},
     {M, "push_module", "I:I", message_push_module},
     {M, "take_module", "I:I", message_take_module},
-    {M, "push_tcp_stream", "I:I", push_socket},
-    {M, "take_tcp_stream", "I:I", take_socket},
-    {M, "push_tls_stream", "I:I", push_socket},
-    {M, "take_tls_stream", "I:I", take_socket},
-    {M, "push_udp_socket", "I:I", push_socket},
-    {M, "take_udp_socket", "I:I", take_socket},
+    {M, "push_tcp_stream", "I:I", message_push_tcp_stream},
+    {M, "take_tcp_stream", "I:I", message_take_tcp_stream},
+    {M, "push_tls_stream", "I:I", message_push_tls_stream},
+    {M, "take_tls_stream", "I:I", message_take_tls_stream},
+    {M, "push_udp_socket", "I:I", message_push_udp_socket},
+    {M, "take_udp_socket", "I:I", message_take_udp_socket},
     {M, "send", "I:i", message_send},
     {M, "send_receive_skip_search", "III:i", message_send_receive_skip_search},
     {M, "receive", "iiI:i", message_receive},

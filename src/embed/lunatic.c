@@ -3,6 +3,7 @@
  * (src/rt) joined with its host modules, WASI (src/wasi) and lunatic::*
  * (src/api). This is the top of the library; the CLI uses only this.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,14 @@ static int default_hosts(const lw_host_table *hosts[2])
 
 lunatic_runtime *lunatic_runtime_new(const lunatic_options *opt)
 {
+    /* A peer that closes a socket must not kill the host: writes get EPIPE
+     * instead of SIGPIPE (OpenSSL writes to sockets with write(2)). Only
+     * the default disposition is changed, never an embedder's handler. */
+    struct sigaction sa;
+    if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL) {
+        sa.sa_handler = SIG_IGN;
+        sigaction(SIGPIPE, &sa, NULL);
+    }
     const lw_host_table *hosts[2];
     if (default_hosts(hosts) < 0)
         return NULL;

@@ -61,10 +61,6 @@ static void *pool_main(void *arg)
 int lt_job_submit(lt_runtime *rt, lt_process *p, lt_job *j)
 {
     lt_pool *pool = &rt->pool;
-    if (p->job != j) {
-        lt_job_release(p->job);
-        p->job = j;
-    }
     j->env = p->env;
     j->pid = p->pid;
     j->seq = p->wait_seq;

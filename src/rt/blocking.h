@@ -48,9 +48,10 @@ int lt_pool_init(lt_pool *pool);
 void lt_pool_free(lt_pool *pool);
 
 /* Queues j (run and free set, refs 1: the caller's) to wake p's current
- * wait when done, and stores the caller's reference in p->job (dropping
- * any older job of p). The pool takes its own reference. 0, or -1 when no
- * thread can be started (nothing queued; the job stays with p). */
+ * wait when done. The pool takes its own reference; the caller keeps its
+ * one, usually in p->job (or inside an object there), so that it goes
+ * with the process. 0, or -1 when no thread can be started (nothing
+ * queued). */
 int lt_job_submit(lt_runtime *rt, lt_process *p, lt_job *j);
 bool lt_job_done(const lt_job *j);
 /* Drops a reference; the last one frees the job. NULL is ignored. */
