@@ -36,6 +36,10 @@ for c in "$SRC"/*.c; do
     fi
 done
 cc -O2 -Wall -Wextra -o "$OUT/peer" "$SRC/peer.c" 2>"$TMP/cc.err" || bad "build peer" "$(cat "$TMP/cc.err")"
+for e in echo_server http_server; do
+    "$ROOT/scripts/wasm-cc" -O2 -Wall -Wextra -Werror -I "$ROOT/sdk" -o "$OUT/$e.wasm" "$ROOT/examples/$e.c" \
+        2>"$TMP/cc.err" || bad "build examples/$e.c" "$(head -n 20 "$TMP/cc.err")"
+done
 
 # run NAME WASM ARGS...: runs a guest that ends with "all checks passed"
 run() {
@@ -113,6 +117,31 @@ else
         bad "misbehaving peers (exit $rc, $conns connections)" "$(cat "$TMP/srv")" "$(tail -n 5 "$TMP/srv.err")"
     fi
 fi
+
+# ---- the examples -------------------------------------------------------------------
+# example NAME PEER-MODE: starts examples/NAME on a free port and runs a
+# native client against it
+example() {
+    timeout -k 5 "$TIMEOUT" "$LUNATIC" run "$OUT/$1.wasm" 0 >"$TMP/ex" 2>"$TMP/ex.err" &
+    local pid=$!
+    pids+=($pid)
+    local port=""
+    for _ in $(seq 100); do
+        port=$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\).*/\1/p' "$TMP/ex")
+        [ -n "$port" ] && break
+        sleep 0.05
+    done
+    if [ -n "$port" ] && timeout 20 "$OUT/peer" "$2" "$port" >"$TMP/peer.out" 2>&1 &&
+        timeout 20 "$OUT/peer" "$2" "$port" >>"$TMP/peer.out" 2>&1; then
+        ok "examples/$1.c: $(head -n 1 "$TMP/peer.out"), twice"
+    else
+        bad "examples/$1.c" "$(cat "$TMP/ex" "$TMP/peer.out" "$TMP/ex.err")"
+    fi
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+}
+example echo_server echo
+example http_server http
 
 # ---- descriptors ------------------------------------------------------------------
 fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }

@@ -11,6 +11,10 @@
  *                        for SECS seconds
  *   neverread PORT       sends 4 MiB and never reads the echo; closes after
  *                        a second
+ *   echo PORT            a well-behaved client: 100 KiB echoed back intact
+ *   http PORT            three pipelined requests (one with a body) and a
+ *                        fourth with "Connection: close": four answers
+ *                        "Hello, world!", then EOF
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -106,6 +110,42 @@ int main(int argc, char **argv)
         close(fd);
         printf("sent %zu bytes\n", sent);
         return 0;
+    }
+    if (!strcmp(mode, "echo")) {
+        int fd = connect_to(port);
+        static char out[100 << 10], in[sizeof out];
+        for (size_t i = 0; i < sizeof out; i++)
+            out[i] = (char)(i * 7);
+        size_t got = 0;
+        if (write(fd, out, sizeof out) != (ssize_t)sizeof out)
+            return 1;
+        ssize_t n;
+        while (got < sizeof in && (n = read(fd, in + got, sizeof in - got)) > 0)
+            got += (size_t)n;
+        printf("echoed %zu bytes\n", got);
+        return !(got == sizeof in && !memcmp(in, out, sizeof in));
+    }
+    if (!strcmp(mode, "http")) {
+        int fd = connect_to(port);
+        const char *req = "GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+                          "POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+                          "GET /2 HTTP/1.1\r\nHost: x\r\n\r\n"
+                          "GET /3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        if (write(fd, req, strlen(req)) != (ssize_t)strlen(req))
+            return 1;
+        static char in[8192];
+        size_t got = 0;
+        ssize_t n;
+        while (got < sizeof in - 1 && (n = read(fd, in + got, sizeof in - 1 - got)) > 0)
+            got += (size_t)n;
+        int answers = 0;
+        for (char *p = in; (p = strstr(p, "HTTP/1.1 200 OK\r\n")); p++)
+            answers++;
+        int hellos = 0;
+        for (char *p = in; (p = strstr(p, "\r\n\r\nHello, world!")); p++)
+            hellos++;
+        printf("%d answers, %d bodies, then %s\n", answers, hellos, n == 0 ? "EOF" : "an error");
+        return !(answers == 4 && hellos == 4 && n == 0 && strstr(in, "Connection: close"));
     }
     return 2;
 }
