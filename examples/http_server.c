@@ -9,10 +9,8 @@
  *   clang --target=wasm32-wasi --sysroot=/usr -O2 -I sdk -o http_server.wasm http_server.c
  * Run: lunatic run http_server.wasm [PORT]   (default 8080; 0: any free)
  * Try: curl -v http://127.0.0.1:8080/ */
-#define _GNU_SOURCE /* memmem */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "lunatic_guest.h"
 
@@ -35,41 +33,55 @@ static const char too_large[] = "HTTP/1.1 431 Request Header Fields Too Large\r\
                                 "Connection: close\r\n"
                                 "\r\n";
 
-/* The value of header name in head[0..len) (case-insensitive), or NULL. */
-static const char *header(const char *head, size_t len, const char *name, size_t *vlen)
+/* Whether line (of len bytes, at least the name) starts with the header
+ * name (lower case, with its colon), in any case. */
+static int is_header(const char *line, size_t len, const char *name, size_t nl)
 {
-    size_t nl = strlen(name);
-    for (const char *p = head, *end = head + len; p < end;) {
-        const char *eol = memchr(p, '\n', (size_t)(end - p));
-        if (!eol)
-            break;
-        if ((size_t)(eol - p) > nl && p[nl] == ':' && !strncasecmp(p, name, nl)) {
-            const char *v = p + nl + 1;
-            while (v < eol && (*v == ' ' || *v == '\t'))
-                v++;
-            const char *ve = eol;
-            while (ve > v && (ve[-1] == '\r' || ve[-1] == ' '))
-                ve--;
-            *vlen = (size_t)(ve - v);
-            return v;
-        }
-        p = eol + 1;
-    }
-    return NULL;
+    if (len < nl)
+        return 0;
+    for (size_t i = 0; i < nl; i++)
+        if ((line[i] | 0x20) != name[i] && line[i] != name[i])
+            return 0;
+    return 1;
 }
 
-/* Whether the request head asks to close the connection after it. */
-static int wants_close(const char *head, size_t len)
+/* Parses the request head at the start of p[0..n) in one pass: returns its
+ * length (through the blank line), or 0 while it is incomplete; sets
+ * *close (answer, then close the connection) and *body (Content-Length). */
+static size_t parse_head(const char *p, size_t n, int *close, size_t *body)
 {
-    size_t vl;
-    const char *v = header(head, len, "Connection", &vl);
-    const char *eol = memchr(head, '\n', len);
-    int http10 = eol && memmem(head, (size_t)(eol - head), "HTTP/1.0", 8) != NULL;
-    if (v && vl == 5 && !strncasecmp(v, "close", 5))
-        return 1;
-    if (http10)
-        return !(v && vl == 10 && !strncasecmp(v, "keep-alive", 10));
-    return 0;
+    const char *end = p + n, *nl = memchr(p, '\n', n);
+    if (!nl)
+        return 0;
+    /* HTTP/1.0 closes unless asked to keep alive; 1.1 keeps alive unless
+     * asked to close */
+    int http10 = nl - p >= 9 && !memcmp(nl - 9, "HTTP/1.0", 8);
+    int conn_close = 0, keep_alive = 0;
+    *body = 0;
+    for (const char *line = nl + 1;;) {
+        if (end - line < 2)
+            return 0;
+        if (line[0] == '\r' && line[1] == '\n') {
+            *close = http10 ? !keep_alive : conn_close;
+            return (size_t)(line + 2 - p);
+        }
+        nl = memchr(line, '\n', (size_t)(end - line));
+        if (!nl)
+            return 0;
+        size_t len = (size_t)(nl - line);
+        if ((line[0] | 0x20) == 'c') {
+            if (is_header(line, len, "connection:", 11)) {
+                const char *v = line + 11;
+                while (v < nl && *v == ' ')
+                    v++;
+                conn_close |= is_header(v, (size_t)(nl - v), "close", 5);
+                keep_alive |= is_header(v, (size_t)(nl - v), "keep-alive", 10);
+            } else if (is_header(line, len, "content-length:", 15)) {
+                *body = strtoul(line + 15, NULL, 10);
+            }
+        }
+        line = nl + 1;
+    }
 }
 
 LG_EXPORT("connection") void connection(void)
@@ -97,14 +109,9 @@ LG_EXPORT("connection") void connection(void)
                 if (skip)
                     break;
             }
-            char *end = memmem(buf + off, have - off, "\r\n\r\n", 4);
-            if (!end)
+            size_t hlen = parse_head(buf + off, have - off, &close, &skip);
+            if (!hlen)
                 break;
-            size_t hlen = (size_t)(end - (buf + off)) + 4;
-            close = wants_close(buf + off, hlen);
-            size_t vl;
-            const char *cl = header(buf + off, hlen, "Content-Length", &vl);
-            skip = cl ? strtoul(cl, NULL, 10) : 0;
             off += hlen;
             const char *answer = close ? hello_close : hello;
             size_t alen = close ? sizeof hello_close - 1 : sizeof hello - 1;

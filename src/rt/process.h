@@ -86,6 +86,7 @@ struct lt_process {
     lt_env *env;
     lt_runtime *rt;
     lt_process *next_run;       /* run-queue link */
+    uint16_t home;              /* the worker that ran it last (sched.c) */
     int64_t queued_at;          /* when it joined that queue (lt_ticks) */
 
     atomic_int lock;            /* guards in_head/in_tail, state, notified */

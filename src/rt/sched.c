@@ -6,9 +6,9 @@
  *
  * A process made runnable by a signal, timer or I/O event goes to the queue
  * of the worker that woke it (a ping-pong pair stays on one core) or, from
- * outside the workers, to worker 0's. A process that used up its budget
- * goes to the back of its worker's queue, so a guest spinning in `loop {}`
- * shares its core fairly.
+ * outside the workers, to that of the worker that ran it last. A process
+ * that used up its budget goes to the back of its worker's queue, so a
+ * guest spinning in `loop {}` shares its core fairly.
  */
 #include <stdlib.h>
 #include <time.h>
@@ -86,8 +86,11 @@ static void wake_sleeper(lt_runtime *rt)
 void lt_schedule(lt_runtime *rt, lt_process *p)
 {
     lt_worker *w = current_worker;
+    /* From outside the workers (the poller, the pool, an embedder): the
+     * worker that ran p last, whose cache still holds it; this also spreads
+     * I/O wakeups over the workers instead of piling them on one. */
     if (!w || w->rt != rt)
-        w = &rt->sched.workers[0];
+        w = &rt->sched.workers[p->home < rt->sched.nworkers ? p->home : 0];
     queue_push(w, p);
     /* Another worker may be asleep while this one is busy: let it steal. */
     if (atomic_load_explicit(&w->qlen, memory_order_relaxed) > 1 || current_worker != w)
@@ -205,6 +208,7 @@ static void *worker_main(void *arg)
         if (p) {
             idle = 0;
             atomic_store_explicit(&w->activity, RUNNING, memory_order_relaxed);
+            p->home = (uint16_t)w->index;
             lt_process_run(p);
             atomic_store_explicit(&w->activity, BETWEEN_SLICES, memory_order_relaxed);
             continue;
