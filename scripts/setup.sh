@@ -5,7 +5,7 @@ set -e
 export DEBIAN_FRONTEND=noninteractive
 pkgs="build-essential clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt libjansson-dev libssl-dev openssl"
 # Benchmarks compare against these peers; pass --bench to install them too.
-[ "${1:-}" = "--bench" ] && pkgs="$pkgs nodejs erlang-base hyperfine"
+[ "${1:-}" = "--bench" ] && pkgs="$pkgs nodejs erlang-base hyperfine wrk"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
