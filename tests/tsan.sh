@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# tsan.sh - the runtime under ThreadSanitizer. Builds the library, the CLI
-# and test_embed with -fsanitize=thread -O1 -g into build-tsan/ (through the
-# Makefile's own variables: BUILD, CC, OPT, EXTRA_CFLAGS, LDFLAGS), then
-# runs test_embed and every process guest program (tests/proc, including
-# the stress_* ones) under t-proc.sh in the modes default, red1 and t4.
+# tsan.sh - the runtime under ThreadSanitizer. Builds the library, the CLI,
+# test_embed and test_engine_threads with -fsanitize=thread -O1 -g into
+# build-tsan/ (through the Makefile's own variables: BUILD, CC, OPT,
+# EXTRA_CFLAGS, LDFLAGS), then runs those two and every process guest
+# program (tests/proc, including the stress_* ones) under t-proc.sh in the
+# modes default, red1 and t4.
 #
 # TSan writes its reports to build-tsan/tsan-logs/<program>.<pid> (not to
 # the programs' stderr, which t-proc.sh compares); each program is one
@@ -28,7 +29,8 @@ LOGS=$ROOT/$B/tsan-logs
 if [ -z "${TSAN_SKIP_BUILD:-}" ]; then
     echo "== building $B with $CC -fsanitize=thread -O1 -g"
     if ! make -j"$(nproc)" BUILD="$B" CC="$CC" OPT=-O1 EXTRA_CFLAGS="-fsanitize=thread" \
-            LDFLAGS="-fsanitize=thread" "$B/lunatic" "$B/tests/test_embed" >"$B.make.log" 2>&1; then
+            LDFLAGS="-fsanitize=thread" "$B/lunatic" "$B/tests/test_embed" "$B/tests/test_engine_threads" \
+            >"$B.make.log" 2>&1; then
         tail -n 20 "$B.make.log"
         bad "build ($B.make.log)"
         echo "$pass passed, $fail failed"
@@ -58,19 +60,21 @@ races() {
     bad "$n: $cnt TSan report(s) (count, summary):" "${lines[@]}"
 }
 
-# ---- test_embed -------------------------------------------------------------------
-echo "== test_embed"
-out=$(TSAN_OPTIONS="$TSAN_BASE log_path=$LOGS/test_embed" timeout -k 5 300 "$B/tests/test_embed" 2>/dev/null)
-rc=$?
-printf '%s\n' "$out" | grep -E '^(FAIL|[0-9]+ passed)' | tail -n 20
-line=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n 1)
-if [ -z "$line" ]; then
-    bad "test_embed printed no result line (exit $rc)"
-else
-    p=${line%% passed*}; f=${line#*, }; f=${f%% failed*}
-    pass=$((pass + p)); fail=$((fail + f))
-fi
-races test_embed
+# ---- unit tests that use threads -------------------------------------------------------
+for t in test_embed test_engine_threads; do
+    echo "== $t"
+    out=$(TSAN_OPTIONS="$TSAN_BASE log_path=$LOGS/$t" timeout -k 5 300 "$B/tests/$t" 2>/dev/null)
+    rc=$?
+    printf '%s\n' "$out" | grep -E '^(FAIL|[0-9]+ passed)' | tail -n 20
+    line=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n 1)
+    if [ -z "$line" ]; then
+        bad "$t printed no result line (exit $rc)"
+    else
+        p=${line%% passed*}; f=${line#*, }; f=${f%% failed*}
+        pass=$((pass + p)); fail=$((fail + f))
+    fi
+    races $t
+done
 
 # ---- the guest programs ------------------------------------------------------------
 export BUILD=$B

@@ -8,6 +8,7 @@
  * large shared mapping, so instances cost no mapping of their own and
  * untouched pages cost no resident memory.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,10 +212,31 @@ int lw_cexpr_eval(const lw_instance *inst, const lw_cexpr *e, lw_val *out)
 }
 
 /* Instances whose failed initialization already wrote function references
- * into imported tables: they must stay alive while those tables may call
- * them, so they are kept here until exit. */
-static lw_instance *orphans[64];
-static unsigned norphans;
+ * into imported tables: those elements stay (the spec keeps partial
+ * writes), so the instance must stay alive as long as a table may call it;
+ * it is kept here until exit. Only imported tables lead here, which
+ * lunatic processes never have (embedders and spec scripts do). */
+typedef struct orphan {
+    struct orphan *next;
+    lw_instance *inst;
+} orphan;
+static orphan *orphans;
+static pthread_mutex_t orphans_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Keeps inst alive; false when out of memory (the caller frees it: a
+ * table holding its functions must then not be used). */
+static bool keep_orphan(lw_instance *inst)
+{
+    orphan *o = malloc(sizeof *o);
+    if (!o)
+        return false;
+    o->inst = inst;
+    pthread_mutex_lock(&orphans_lock);
+    o->next = orphans;
+    orphans = o;
+    pthread_mutex_unlock(&orphans_lock);
+    return true;
+}
 
 static int import_mismatch(lw_error *err, const lw_importdecl *im, const char *why)
 {
@@ -463,10 +485,8 @@ lw_instance *lw_instance_new(lw_module *m, const lw_extern *imports, uint32_t ni
     return inst;
 
 fail_after_writes:
-    if (wrote_imported_table && norphans < sizeof orphans / sizeof *orphans) {
-        orphans[norphans++] = inst;
+    if (wrote_imported_table && keep_orphan(inst))
         return NULL;
-    }
 fail:
     lw_instance_free(inst);
     return NULL;

@@ -23,6 +23,7 @@
  * holds the running function's fp and instance.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -133,10 +134,14 @@ static inline double q_nearbyint(double a) { return a != a ? a + a : nearbyint(a
 
 const int32_t *lw_op_offsets;
 
+static void interp_init_once(void) { lw_interp_run(NULL); }
+
+/* Publishes the handler table once; pthread_once orders the write before
+ * every reader, whichever thread compiles first. */
 void lw_interp_init(void)
 {
-    if (!lw_op_offsets)
-        lw_interp_run(NULL);
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, interp_init_once);
 }
 
 static int grow_frames(lw_exec *x)
