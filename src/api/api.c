@@ -69,21 +69,6 @@ int lapi_trapf(lw_exec *x, const char *fmt, ...)
     return lapi_trap(x, msg);
 }
 
-static bool utf8_ok(const uint8_t *s, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        uint8_t c = s[i];
-        size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
-        if (!len || i + len > n || (len == 2 && c < 0xc2))
-            return false;
-        for (size_t k = 1; k < len; k++)
-            if ((s[i + k] & 0xc0) != 0x80)
-                return false;
-        i += len;
-    }
-    return true;
-}
-
 const char *lapi_str(lw_exec *x, uint32_t ptr, uint32_t len)
 {
     const char *s = lapi_mem(x, ptr, len);
@@ -91,7 +76,7 @@ const char *lapi_str(lw_exec *x, uint32_t ptr, uint32_t len)
         lapi_trap(x, "string out of bounds");
         return NULL;
     }
-    if (!utf8_ok((const uint8_t *)s, len)) {
+    if (!lw_utf8_valid((const uint8_t *)s, len)) {
         lapi_trap(x, "string is not valid UTF-8");
         return NULL;
     }

@@ -44,7 +44,7 @@ static int section_rank(uint8_t id)
     return id <= 12 ? rank[id] : -1;
 }
 
-static bool utf8_valid(const uint8_t *s, size_t n)
+int lw_utf8_valid(const uint8_t *s, size_t n)
 {
     size_t i = 0;
     while (i < n) {
@@ -86,7 +86,7 @@ static char *rd_name(reader *r, uint32_t *len_out)
     const uint8_t *s = rd_bytes(r, n);
     if (!s)
         return NULL;
-    if (!utf8_valid(s, n)) {
+    if (!lw_utf8_valid(s, n)) {
         rd_fail(r, "malformed UTF-8 encoding");
         return NULL;
     }
@@ -743,7 +743,7 @@ lw_module *lw_module_new(const uint8_t *bytes, size_t len, lw_error *err)
         case 0: {
             uint32_t nlen = rd_u32(r);
             const uint8_t *name = rd_bytes(r, nlen);
-            if (name && !utf8_valid(name, nlen))
+            if (name && !lw_utf8_valid(name, nlen))
                 rd_fail(r, "malformed UTF-8 encoding");
             /* custom sections may come anywhere: read names at the end,
              * when the number of functions is known */

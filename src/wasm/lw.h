@@ -81,6 +81,10 @@ typedef enum lw_trapkind {
     LW_TRAP_COUNT
 } lw_trapkind;
 
+/* Whether s[0..n) is valid UTF-8 as the spec requires of names: no
+ * overlong forms, no surrogates, nothing above U+10FFFF. */
+int lw_utf8_valid(const uint8_t *s, size_t n);
+
 /* Returns the fixed message of a trap kind ("integer divide by zero"). */
 const char *lw_trapkind_message(lw_trapkind k);
 
