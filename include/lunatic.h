@@ -67,6 +67,8 @@ void lunatic_config_set_permissions(lunatic_config *c, int compile, int create_c
 int lunatic_config_add_arg(lunatic_config *c, const char *arg);
 int lunatic_config_add_env(lunatic_config *c, const char *key_eq_value);
 int lunatic_config_add_preopen(lunatic_config *c, const char *dir);
+/* Preopens the host directory host, which the guest sees as guest (e.g. "/"). */
+int lunatic_config_add_preopen_as(lunatic_config *c, const char *host, const char *guest);
 /* Redirects the guest's stdout (fd 1) and stderr (fd 2) to host
  * descriptors, e.g. a pipe to capture a test's output; 0 = the host's own
  * fd 1 / 2 (the default). The config keeps duplicates, so the caller may

@@ -7,7 +7,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 OUT=$B/wasi-tests
 SRC=$ROOT/tests/wasi
-WASI_ONLY="sandbox badptr fdops"
+WASI_ONLY="sandbox badptr fdops alloc"
 
 if [ ! -x "$LUNATIC" ]; then
     echo "no $LUNATIC (run make first)"
@@ -73,6 +73,43 @@ same "hello world" /dev/null hello
 mkdir -p "$TMP/data"; printf 'from --dir\n' >"$TMP/data/f.txt"
 LOPTS="--dir $TMP/data" same "--dir with an absolute path" /dev/null cat "$TMP/data/f.txt"
 LOPTS="--dir=$TMP/data" same "--dir=DIR, a missing file in it" /dev/null cat "$TMP/data/nope.txt"
+
+# ---- what `lunatic run` gives the main process ---------------------------------
+# --dir HOST::GUEST: the host directory under another name, "/" included
+run "$TMP/f" /dev/null "$LUNATIC" run --dir "$TMP/data::/srv" "$OUT/cat.wasm" /srv/f.txt
+if [ "$(cat "$TMP/f.out")" = "from --dir" ]; then ok "--dir HOST::/srv"; else bad "--dir HOST::/srv" "$(cat "$TMP/f.out" "$TMP/f.err")"; fi
+run "$TMP/f" /dev/null "$LUNATIC" run --dir "$TMP/data::/" "$OUT/cat.wasm" /f.txt
+if [ "$(cat "$TMP/f.out")" = "from --dir" ]; then ok "--dir HOST::/ (as the guest's root)"; else bad "--dir HOST::/" "$(cat "$TMP/f.out" "$TMP/f.err")"; fi
+run "$TMP/f" /dev/null "$LUNATIC" run --dir "$TMP/data::/srv" "$OUT/cat.wasm" "$TMP/data/f.txt"
+if [ "$(cat "$TMP/f.rc")" = 1 ] && grep -q 'cannot open' "$TMP/f.out"; then ok "--dir HOST::GUEST: the host path itself is not visible"
+else bad "--dir HOST::GUEST hides the host path" "$(cat "$TMP/f.out" "$TMP/f.err")"; fi
+run "$TMP/f" /dev/null "$LUNATIC" run --dir ::/x "$OUT/hello.wasm"
+if [ "$(cat "$TMP/f.rc")" = 2 ] && grep -q "bad value '::/x'" "$TMP/f.err"; then ok "--dir ::GUEST is a usage error"
+else bad "--dir ::GUEST" "status $(cat "$TMP/f.rc")" "$(cat "$TMP/f.err")"; fi
+# --env and --no-host-env
+run "$TMP/f" /dev/null "$LUNATIC" run --env WASI_T_ONE=mine --env WASI_T_NEW=new "$OUT/args.wasm"
+if grep -q '^WASI_T_ONE: mine$' "$TMP/f.out" && grep -q '^env: WASI_T_NEW=new$' "$TMP/f.out" &&
+    grep -q '^env: WASI_T_TWO=x=y z$' "$TMP/f.out" && [ "$(grep -c '^env: WASI_T_ONE' "$TMP/f.out")" = 1 ]; then
+    ok "--env sets and overrides, the host's environment stays"
+else
+    bad "--env" "$(cat "$TMP/f.out")"
+fi
+run "$TMP/f" /dev/null "$LUNATIC" run --no-host-env --env WASI_T_NEW=new "$OUT/args.wasm"
+if [ "$(grep -c '^env: ' "$TMP/f.out")" = 1 ] && grep -q '^env: WASI_T_NEW=new$' "$TMP/f.out"; then
+    ok "--no-host-env: only what --env gives"
+else
+    bad "--no-host-env" "$(cat "$TMP/f.out")"
+fi
+# --max-memory and --max-fuel
+run "$TMP/f" /dev/null "$LUNATIC" run --max-memory 16M "$OUT/alloc.wasm" 64
+if grep -Eq '^allocated 1[0-5] of 64 MiB$' "$TMP/f.out"; then ok "--max-memory 16M: $(cat "$TMP/f.out")"
+else bad "--max-memory 16M" "$(cat "$TMP/f.out" "$TMP/f.err")"; fi
+run "$TMP/f" /dev/null "$LUNATIC" run "$OUT/alloc.wasm" 64
+if grep -q '^allocated 64 of 64 MiB$' "$TMP/f.out"; then ok "without --max-memory: 64 MiB"
+else bad "without --max-memory" "$(cat "$TMP/f.out" "$TMP/f.err")"; fi
+run "$TMP/f" /dev/null "$LUNATIC" run --max-fuel 1 "$OUT/alloc.wasm" 64
+if [ "$(cat "$TMP/f.rc")" = 134 ] && grep -q 'out of fuel' "$TMP/f.err"; then ok "--max-fuel 1: the program runs out of fuel"
+else bad "--max-fuel" "status $(cat "$TMP/f.rc")" "$(cat "$TMP/f.err")"; fi
 
 # Pipes that fill late: the reads and polls suspend instead of blocking.
 pipe_same() {

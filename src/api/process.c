@@ -249,8 +249,20 @@ static int do_spawn(lw_exec *x, int64_t link, uint64_t config_id, uint64_t modul
     if (n < 0)
         return -1;
     char err[300];
+    /* capabilities only narrow: a config the process made grants nothing
+     * it lacks, and no child gets more memory or fuel than it has */
+    if (c != p->config && lt_config_check_within(p->config, c, err, sizeof err) < 0) {
+        if (params != buf)
+            free(params);
+        *pid = lapi_error_new(p, "spawn refused: %s", err);
+        return LAPI_ERR;
+    }
     lt_link to_parent = {.pid = p->pid, .tag = link, .has_tag = true};
-    lt_spawn_opts o = {.registry = p->registry, .link = link ? &to_parent : NULL};
+    uint64_t fuel_left = lw_exec_fuel(p->x);
+    lt_spawn_opts o = {.registry = p->registry,
+                       .link = link ? &to_parent : NULL,
+                       .memory_cap = p->config->max_memory,
+                       .fuel_cap = fuel_left == UINT64_MAX ? 0 : fuel_left};
     uint64_t child;
     int r = lt_spawn_wasm(p->rt, p->env, m, c, func, func_len, params, (uint32_t)n, &o, &child,
                           err, sizeof err);

@@ -1,8 +1,9 @@
 /*
  * wasi.c - lunatic::wasi (ABI.md 2.7): the WASI parts of a config
  * (environment variables, arguments, preopened directories). Preopens are
- * opened when a process is spawned with the config; a failure there is a
- * spawn error.
+ * checked and opened when a process is spawned with the config: one
+ * outside the spawner's own preopens, or one that cannot be opened, is a
+ * spawn error (lt_config_check_within).
  */
 #include "api/api.h"
 

@@ -6,6 +6,9 @@
 #define LUNATIC_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
+
+#include "lunatic.h"
 
 #define LUNATIC_VERSION "0.13.2"
 
@@ -19,5 +22,13 @@ int cli_test(int argc, char **argv);
  * CARGO_MANIFEST_DIR set, the file under target/wasm32-wasi/(debug|
  * release)/deps/, no --bench)? argv[0] is "run" (or the program). */
 bool cli_is_cargo_test(int argc, char **argv);
+
+/* Adds a preopen given as DIR (the guest sees it as DIR) or HOST::GUEST
+ * (the host directory HOST, seen as GUEST). 0, or -1 (malformed, out of
+ * memory). (cli/options.c) */
+int cli_add_dir(lunatic_config *c, const char *arg);
+/* Parses a size in bytes with an optional K, M or G suffix (powers of
+ * 1024, "64M", "64MiB"). 0, or -1 if malformed. */
+int cli_parse_size(const char *s, uint64_t *out);
 
 #endif

@@ -1,6 +1,6 @@
 /*
- * run.c - `lunatic run [--dir DIR]... FILE.wasm [ARGS]...`: runs a WASI
- * command module as the main process.
+ * run.c - `lunatic run [OPTIONS] FILE.wasm [ARGS]...`: runs a WASI command
+ * module as the main process.
  *
  * Exit status: the guest's proc_exit code; 0 when _start returns; 1 when
  * the module cannot be loaded (missing file, invalid module, unknown or
@@ -11,12 +11,16 @@
  * The program runs as the main process of a runtime (include/lunatic.h):
  * environment 1, pid 1, the main config of ABI.md 3.2. `lunatic run` ends
  * when the main process ends, whatever other processes still do.
- * --threads N sets the number of workers (default: one per core);
+ * The options (usage() lists them) restrict what the main process gets:
+ * an operator runs an untrusted module with nothing but the directories,
+ * environment, memory and fuel given here. --threads N sets the number of
+ * workers (default: one per core);
  * LUNATIC_REDUCTIONS=N sets the reduction budget per slice (1 stops every
  * process at every call and loop iteration: a stress mode for tests).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,49 +97,102 @@ static uint8_t *read_file(const char *path, size_t *len)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: lunatic run [--dir DIR]... [--bench] FILE.wasm [ARGS]...\n");
+    fprintf(stderr,
+            "usage: lunatic run [OPTIONS] FILE.wasm [ARGS]...\n"
+            "  --dir DIR | HOST::GUEST  preopen a directory (\".\" always is)\n"
+            "  --env KEY=VALUE          set an environment variable\n"
+            "  --no-host-env            do not pass on the host's environment\n"
+            "  --max-memory SIZE        linear memory limit of the main process (e.g. 64M)\n"
+            "  --max-fuel UNITS         fuel of the main process, in units of 100,000 instructions\n"
+            "  --threads N              worker threads (default: one per core)\n");
+}
+
+/* The value of option name at argv[*i], given as "--name VALUE" (then *i
+ * moves past it) or "--name=VALUE"; NULL if argv[*i] is another option.
+ * *missing is set for "--name" with nothing after it. */
+static const char *opt_value(int argc, char **argv, int *i, const char *name, bool *missing)
+{
+    size_t n = strlen(name);
+    const char *a = argv[*i];
+    if (strncmp(a, name, n))
+        return NULL;
+    if (a[n] == '=')
+        return a + n + 1;
+    if (a[n])
+        return NULL;
+    if (*i + 1 >= argc) {
+        *missing = true;
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+/* Whether "KEY=..." entry sets a key that one of envs[0..n) sets. */
+static bool env_overridden(const char *entry, char **envs, int n)
+{
+    size_t kl = strcspn(entry, "=");
+    for (int k = 0; k < n; k++)
+        if (!strncmp(envs[k], entry, kl) && envs[k][kl] == '=')
+            return true;
+    return false;
 }
 
 int cli_run(int argc, char **argv)
 {
-    int i = 1, bench = 0;
+    int i = 1, bench = 0, nenvs = 0, host_env = 1;
     unsigned threads = 0;
+    char **envs = calloc((size_t)argc, sizeof *envs);
     lunatic_config *cfg = lunatic_config_new();
-    if (!cfg)
+    if (!cfg || !envs) {
+        free(envs);
+        lunatic_config_release(cfg);
         return EXIT_LOAD;
+    }
     lunatic_config_add_preopen(cfg, ".");
     for (; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--dir") || !strcmp(a, "--threads")) {
-            if (i + 1 >= argc) {
-                log_error("%s needs a value", a);
-                lunatic_config_release(cfg);
-                return EXIT_USAGE;
-            }
-            if (!strcmp(a, "--dir"))
-                lunatic_config_add_preopen(cfg, argv[++i]);
-            else
-                threads = (unsigned)atoi(argv[++i]);
-        } else if (!strncmp(a, "--dir=", 6)) {
-            lunatic_config_add_preopen(cfg, a + 6);
-        } else if (!strncmp(a, "--threads=", 10)) {
-            threads = (unsigned)atoi(a + 10);
+        const char *a = argv[i], *v;
+        bool missing = false, bad = false;
+        uint64_t n;
+        if ((v = opt_value(argc, argv, &i, "--dir", &missing))) {
+            bad = cli_add_dir(cfg, v) < 0;
+        } else if ((v = opt_value(argc, argv, &i, "--threads", &missing))) {
+            threads = (unsigned)atoi(v);
+        } else if ((v = opt_value(argc, argv, &i, "--env", &missing))) {
+            bad = !strchr(v, '=') || v[0] == '=';
+            envs[nenvs++] = (char *)v;
+        } else if ((v = opt_value(argc, argv, &i, "--max-memory", &missing))) {
+            bad = cli_parse_size(v, &n) < 0;
+            lunatic_config_set_max_memory(cfg, n);
+        } else if ((v = opt_value(argc, argv, &i, "--max-fuel", &missing))) {
+            bad = cli_parse_size(v, &n) < 0;
+            lunatic_config_set_max_fuel(cfg, n);
+        } else if (!strcmp(a, "--no-host-env")) {
+            host_env = 0;
         } else if (!strcmp(a, "--bench")) {
-            bench = 1;   /* the original passes it on to the guest */
+            bench = 1; /* the original passes it on to the guest */
         } else if (!strcmp(a, "--")) {
             i++;
             break;
-        } else if (a[0] == '-' && a[1] == '-') {
+        } else if (a[0] == '-' && a[1] == '-' && !missing) {
             log_error("unknown option '%s'", a);
+            bad = true;
+        } else if (!missing) {
+            break;
+        }
+        if (missing || bad) {
+            if (missing)
+                log_error("%s needs a value", a);
+            else if (v)
+                log_error("%.*s: bad value '%s'", (int)strcspn(a, "="), a, v);
             usage();
+            free(envs);
             lunatic_config_release(cfg);
             return EXIT_USAGE;
-        } else {
-            break;
         }
     }
     if (i >= argc) {
         usage();
+        free(envs);
         lunatic_config_release(cfg);
         return EXIT_USAGE;
     }
@@ -170,8 +227,14 @@ int cli_run(int argc, char **argv)
         lunatic_config_add_arg(cfg, argv[k]);
     if (bench)
         lunatic_config_add_arg(cfg, "--bench");
-    for (int k = 0; environ && environ[k]; k++)
-        lunatic_config_add_env(cfg, environ[k]);
+    /* --env first, then the host's environment without the keys it sets */
+    for (int k = 0; k < nenvs; k++)
+        lunatic_config_add_env(cfg, envs[k]);
+    for (int k = 0; host_env && environ && environ[k]; k++)
+        if (!env_overridden(environ[k], envs, nenvs))
+            lunatic_config_add_env(cfg, environ[k]);
+    free(envs);
+    envs = NULL;
 
     lunatic_options opt = {.threads = threads};
     const char *reds = getenv("LUNATIC_REDUCTIONS");
@@ -194,6 +257,7 @@ int cli_run(int argc, char **argv)
     log_debug("main process finished with status %d after %.3f ms", status, now_ms() - t0);
 
 out:
+    free(envs);
     lunatic_module_release(mod);
     lunatic_config_release(cfg);
     return status;

@@ -424,7 +424,10 @@ static lunatic_config *base_config(const char *file, char **dirs, int ndirs, cha
     lunatic_config_set_permissions(c, 1, 1, 1);
     lunatic_config_add_preopen(c, ".");
     for (int i = 0; i < ndirs; i++)
-        lunatic_config_add_preopen(c, dirs[i]);
+        if (cli_add_dir(c, dirs[i]) < 0) {
+            lunatic_config_release(c);
+            return NULL;
+        }
     lunatic_config_add_arg(c, file);
     for (int i = 0; i < nargs; i++)
         lunatic_config_add_arg(c, args[i]);

@@ -129,6 +129,11 @@ int lunatic_config_add_preopen(lunatic_config *c, const char *dir)
     return lt_config_add(c, LT_CFG_PREOPEN, dir, strlen(dir));
 }
 
+int lunatic_config_add_preopen_as(lunatic_config *c, const char *host, const char *guest)
+{
+    return lt_config_add_preopen(c, host, guest);
+}
+
 int lunatic_config_set_stdio(lunatic_config *c, int stdout_fd, int stderr_fd)
 {
     return lt_config_set_stdio(c, stdout_fd, stderr_fd);

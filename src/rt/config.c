@@ -3,6 +3,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,6 +31,14 @@ static int copy_strings(lt_config *dst, lt_cfglist which, char *const *src, uint
     return 0;
 }
 
+static int copy_preopens(lt_config *dst, const lt_config *src)
+{
+    for (uint32_t i = 0; i < src->npreopens; i++)
+        if (lt_config_add_preopen(dst, src->preopens[i], src->preopen_names[i]) < 0)
+            return -1;
+    return 0;
+}
+
 lt_config *lt_config_clone(const lt_config *c)
 {
     lt_config *n = lt_config_new();
@@ -41,7 +52,7 @@ lt_config *lt_config_clone(const lt_config *c)
     if (lt_config_set_stdio(n, c->stdout_fd, c->stderr_fd) < 0 ||
         copy_strings(n, LT_CFG_ARG, c->args, c->nargs) < 0 ||
         copy_strings(n, LT_CFG_ENV, c->envs, c->nenvs) < 0 ||
-        copy_strings(n, LT_CFG_PREOPEN, c->preopens, c->npreopens) < 0) {
+        copy_preopens(n, c) < 0) {
         lt_config_release(n);
         return NULL;
     }
@@ -64,6 +75,7 @@ void lt_config_release(lt_config *c)
     free_strings(c->args, c->nargs);
     free_strings(c->envs, c->nenvs);
     free_strings(c->preopens, c->npreopens);
+    free_strings(c->preopen_names, c->npreopens);
     lt_config_set_stdio(c, 0, 0);
     if (c->wasi)
         lwasi_shared_release(c->wasi);
@@ -84,13 +96,18 @@ static void drop_wasi_share(lt_config *c)
 
 int lt_config_add(lt_config *c, lt_cfglist which, const char *s, size_t len)
 {
-    char ***arr = which == LT_CFG_ARG ? &c->args : which == LT_CFG_ENV ? &c->envs : &c->preopens;
-    uint32_t *n = which == LT_CFG_ARG ? &c->nargs : which == LT_CFG_ENV ? &c->nenvs : &c->npreopens;
     char *copy = malloc(len + 1);
     if (!copy)
         return -1;
     memcpy(copy, s, len);
     copy[len] = 0;
+    if (which == LT_CFG_PREOPEN) {
+        int r = lt_config_add_preopen(c, copy, copy);
+        free(copy);
+        return r;
+    }
+    char ***arr = which == LT_CFG_ARG ? &c->args : &c->envs;
+    uint32_t *n = which == LT_CFG_ARG ? &c->nargs : &c->nenvs;
     pthread_mutex_lock(&c->wasi_lock);
     drop_wasi_share(c);
     char **a = realloc(*arr, (*n + 1) * sizeof *a);
@@ -102,6 +119,77 @@ int lt_config_add(lt_config *c, lt_cfglist which, const char *s, size_t len)
     if (!a) {
         free(copy);
         return -1;
+    }
+    return 0;
+}
+
+int lt_config_add_preopen(lt_config *c, const char *host, const char *name)
+{
+    char *h = strdup(host), *g = strdup(name);
+    pthread_mutex_lock(&c->wasi_lock);
+    drop_wasi_share(c);
+    char **hs = h && g ? realloc(c->preopens, (c->npreopens + 1) * sizeof *hs) : NULL;
+    if (hs)
+        c->preopens = hs;
+    char **gs = hs ? realloc(c->preopen_names, (c->npreopens + 1) * sizeof *gs) : NULL;
+    if (gs) {
+        c->preopen_names = gs;
+        c->preopens[c->npreopens] = h;
+        c->preopen_names[c->npreopens++] = g;
+    }
+    pthread_mutex_unlock(&c->wasi_lock);
+    if (!gs) {
+        free(h);
+        free(g);
+        return -1;
+    }
+    return 0;
+}
+
+/* Whether resolved path p is d or lies below it. */
+static bool path_within(const char *p, const char *d)
+{
+    size_t n = strlen(d);
+    if (n == 1 && d[0] == '/')
+        return true;
+    return !strncmp(p, d, n) && (p[n] == 0 || p[n] == '/');
+}
+
+int lt_config_check_within(const lt_config *spawner, const lt_config *c, char *why, size_t size)
+{
+    static const struct {
+        size_t off;
+        const char *name;
+    } perms[] = {
+        {offsetof(lt_config, can_compile), "can_compile_modules"},
+        {offsetof(lt_config, can_create_configs), "can_create_configs"},
+        {offsetof(lt_config, can_spawn), "can_spawn_processes"},
+    };
+    for (size_t i = 0; i < sizeof perms / sizeof *perms; i++) {
+        bool mine = *(const bool *)((const char *)spawner + perms[i].off);
+        bool asked = *(const bool *)((const char *)c + perms[i].off);
+        if (asked && !mine) {
+            snprintf(why, size, "the config grants %s, which the spawning process does not have",
+                     perms[i].name);
+            return -1;
+        }
+    }
+    for (uint32_t i = 0; i < c->npreopens; i++) {
+        char want[PATH_MAX], have[PATH_MAX];
+        if (!realpath(c->preopens[i], want)) {
+            snprintf(why, size, "cannot open directory '%s': %s", c->preopens[i], strerror(errno));
+            return -1;
+        }
+        bool inside = false;
+        for (uint32_t k = 0; k < spawner->npreopens && !inside; k++)
+            inside = realpath(spawner->preopens[k], have) && path_within(want, have);
+        if (!inside) {
+            snprintf(why, size,
+                     "the config preopens '%s', which is not inside a directory the spawning "
+                     "process has",
+                     c->preopens[i]);
+            return -1;
+        }
     }
     return 0;
 }
@@ -140,7 +228,7 @@ lwasi_shared *lt_config_wasi(lt_config *c, char *err, size_t errsize)
         lwasi_preopen *pre = calloc(c->npreopens + 1, sizeof *pre);
         if (pre) {
             for (uint32_t i = 0; i < c->npreopens; i++) {
-                pre[i].name = c->preopens[i];
+                pre[i].name = c->preopen_names[i];
                 pre[i].path = c->preopens[i];
             }
             lwasi_config wc = {

@@ -24,7 +24,8 @@ struct lt_config {
     bool can_compile, can_create_configs, can_spawn;
     char **args, **envs;
     uint32_t nargs, nenvs;
-    char **preopens;            /* guest names = host paths */
+    char **preopens;            /* host paths */
+    char **preopen_names;       /* the names the guest sees them by */
     uint32_t npreopens;
     /* Where the guest's stdout/stderr go (test mode's capture): host fds
      * owned by the config (duplicates, >= 3), 0 = the host's fd 1 / 2.
@@ -44,11 +45,22 @@ void lt_config_retain(lt_config *c);
 /* Drops a reference; the last one frees it. NULL is ignored. */
 void lt_config_release(lt_config *c);
 /* Appends an argument, "KEY=VALUE" environment entry or preopen (s is
- * copied). A change drops the cached WASI share, so later spawns see it
- * (running processes keep the share they started with). 0, or -1 when out
- * of memory. */
+ * copied; a preopen is seen by the guest under its host path). A change
+ * drops the cached WASI share, so later spawns see it (running processes
+ * keep the share they started with). 0, or -1 when out of memory. */
 typedef enum lt_cfglist { LT_CFG_ARG, LT_CFG_ENV, LT_CFG_PREOPEN } lt_cfglist;
 int lt_config_add(lt_config *c, lt_cfglist which, const char *s, size_t len);
+/* Appends a preopen: the host directory host, seen by the guest as name. */
+int lt_config_add_preopen(lt_config *c, const char *host, const char *name);
+
+/* Whether a config a process made may be used by that process to spawn:
+ * it grants nothing its spawner lacks (capabilities only narrow, never
+ * widen). Each permission must be the spawner's too, and each preopened
+ * directory must lie inside one of the spawner's, compared as resolved
+ * host paths (symbolic links followed, so a link cannot lead out). 0, or
+ * -1 with the violation in why. Memory and fuel are not checked here: a
+ * spawn caps them at the spawner's (lt_spawn_opts). */
+int lt_config_check_within(const lt_config *spawner, const lt_config *c, char *why, size_t size);
 /* Sets stdout_fd / stderr_fd to duplicates of out / err (0 = the host's
  * own), closing the previous ones. 0, or -1 (errno set, nothing changed). */
 int lt_config_set_stdio(lt_config *c, int out, int err);

@@ -284,7 +284,10 @@ int lt_spawn_wasm(lt_runtime *rt, lt_env *env, lt_module *m, lt_config *c,
     /* Data segments are copied in when the child first touches them (on
      * whichever worker runs it), and not at all by an idle child: the page
      * faults of a fresh memory are the larger part of a spawn. */
-    lw_limits lim = {.max_memory_bytes = c->max_memory, .max_table_elems = 100000, .defer_data = 1};
+    uint64_t max_memory = c->max_memory;
+    if (o->memory_cap && (max_memory == 0 || max_memory > o->memory_cap))
+        max_memory = o->memory_cap;
+    lw_limits lim = {.max_memory_bytes = max_memory, .max_table_elems = 100000, .defer_data = 1};
     lw_error werr;
     p->inst = lw_instance_new(m->wasm, m->imports, m->nimports, &lim, &werr);
     p->x = lw_exec_new(0);
@@ -292,10 +295,13 @@ int lt_spawn_wasm(lt_runtime *rt, lt_env *env, lt_module *m, lt_config *c,
         return spawn_failed(p, err, errsize, p->inst ? "out of memory" : werr.msg);
     lw_exec_set_user(p->x, p);
     lw_exec_set_budget(p->x, rt->sched.reductions);
-    if (c->max_fuel)
-        lw_exec_set_fuel(p->x, c->max_fuel > UINT64_MAX / CHARGES_PER_FUEL_UNIT - 1
-                                     ? UINT64_MAX - 1
-                                     : c->max_fuel * CHARGES_PER_FUEL_UNIT);
+    uint64_t fuel = !c->max_fuel ? UINT64_MAX
+                    : c->max_fuel > UINT64_MAX / CHARGES_PER_FUEL_UNIT - 1 ? UINT64_MAX - 1
+                                                                           : c->max_fuel * CHARGES_PER_FUEL_UNIT;
+    if (o->fuel_cap && fuel > o->fuel_cap)
+        fuel = o->fuel_cap;
+    if (fuel != UINT64_MAX)
+        lw_exec_set_fuel(p->x, fuel);
 
     /* The start function runs inside spawn, as in the original: a trap
      * there is a spawn error. */

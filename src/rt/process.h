@@ -153,6 +153,10 @@ typedef struct lt_spawn_opts {
     lt_registry *registry;      /* shared with the child; NULL = a new one */
     const lt_link *link;        /* the child's link to its parent, or NULL */
     bool watched;               /* keep its exit status for lt_runtime_wait */
+    /* Caps on what the config grants (capabilities only narrow: a child
+     * gets at most its spawner's limits), 0 = none: memory in bytes, fuel
+     * in the engine's charges (what the spawner has left). */
+    uint64_t memory_cap, fuel_cap;
 } lt_spawn_opts;
 
 /* Spawns a Wasm process running func(params) of m with config c (both
