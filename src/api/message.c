@@ -166,6 +166,13 @@ static void to_scratch(lt_process *p, lt_signal *m)
     p->scratch = m;
 }
 
+/* Messages a receive examines in one go. Scanning is work like any other:
+ * each message examined is charged a reduction, and a receive that has
+ * not looked at everything after this many gives the others their turn
+ * and goes on where it stopped (a process with 100,000 unmatched messages
+ * would otherwise hold its worker for the whole scan). */
+#define SCAN_BUDGET 2000
+
 /* The waiting part of message_receive and message_send_receive_skip_search (the wait has
  * begun): moves the next message matching tags to the scratch area and
  * returns its kind (or 0 with ret_kind false) in args[0]; else LAPI_TIMEOUT
@@ -173,13 +180,17 @@ static void to_scratch(lt_process *p, lt_signal *m)
 static int take_match(lt_process *p, const uint8_t *tags, uint32_t n, uint64_t timeout_ms,
                       lw_val *args, bool ret_kind)
 {
-    lt_signal *m = lt_mailbox_take_match(&p->mailbox, tags, n);
+    uint32_t budget = SCAN_BUDGET;
+    lt_signal *m = lt_mailbox_take_match(&p->mailbox, tags, n, &budget);
+    int slice = lt_charge(p, SCAN_BUDGET - budget);
     if (m) {
         lapi_wait_end(p);
         to_scratch(p, m);
         SET_RESULT32(ret_kind ? m->msgkind : 0);
-        return LW_OK;
+        return slice;
     }
+    if (budget == 0)
+        return lt_again(p);
     if (timeout_ms == 0 || lapi_wait_expired(p)) {
         lapi_wait_end(p);
         SET_RESULT32(LAPI_TIMEOUT);

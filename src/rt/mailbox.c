@@ -57,11 +57,13 @@ static bool matches(const lt_signal *m, const uint8_t *tags, uint32_t n)
     return false;
 }
 
-lt_signal *lt_mailbox_take_match(lt_mailbox *mb, const void *tags, uint32_t ntags)
+lt_signal *lt_mailbox_take_match(lt_mailbox *mb, const void *tags, uint32_t ntags,
+                                 uint32_t *budget)
 {
     lt_signal *prev = mb->scan_after;
     lt_signal *m = prev ? prev->next : mb->head;
-    while (m) {
+    while (m && *budget) {
+        --*budget;
         if (matches(m, tags, ntags)) {
             unlink_after(mb, prev, m);
             return m;
@@ -70,6 +72,8 @@ lt_signal *lt_mailbox_take_match(lt_mailbox *mb, const void *tags, uint32_t ntag
         m = m->next;
     }
     mb->scan_after = prev;
+    if (!m)
+        *budget = *budget ? *budget : 1; /* looked at everything */
     return NULL;
 }
 

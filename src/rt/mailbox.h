@@ -38,8 +38,10 @@ void lt_mailbox_scan_from_tail(lt_mailbox *mb);
  * after the last one examined whose tag is one of tags (ntags
  * little-endian i64 values, possibly unaligned; ntags 0 = any message),
  * or returns NULL and remembers how far it looked. A process-died message
- * has no tag. */
-lt_signal *lt_mailbox_take_match(lt_mailbox *mb, const void *tags, uint32_t ntags);
+ * has no tag. It examines at most *budget messages and subtracts what it
+ * examined: NULL with *budget 0 means "not looked at everything yet". */
+lt_signal *lt_mailbox_take_match(lt_mailbox *mb, const void *tags, uint32_t ntags,
+                                 uint32_t *budget);
 /* Frees every message. */
 void lt_mailbox_free(lt_mailbox *mb);
 

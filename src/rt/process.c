@@ -42,6 +42,12 @@ lt_idtab *lt_process_restab(lt_process *p, lt_reskind k, void (*drop)(void *))
     return &p->res->tab[k];
 }
 
+int lt_again(lt_process *p)
+{
+    p->again = true;
+    return LW_SUSPEND;
+}
+
 int lt_charge(lt_process *p, uint32_t reductions)
 {
     if (!p->started)
@@ -586,16 +592,18 @@ static void park(lt_process *p)
     lt_runtime *rt = p->rt;
     int64_t deadline = p->wait_deadline;
     const lwasi_wait_info *wi = p->wasi ? lwasi_ctx_wait_info(p->wasi) : NULL;
+    if (p->again || (wi && wi->active && wi->nfds == 0 && wi->deadline < 0)) {
+        /* sched_yield, or a host call that did a slice's worth and goes
+         * on where it stopped (lt_again): to the back of the queue */
+        p->again = false;
+        p->resume = true;
+        lt_spin_lock(&p->lock);
+        p->state = LT_PS_QUEUED;
+        lt_spin_unlock(&p->lock);
+        lt_schedule(rt, p);
+        return;
+    }
     if (wi && wi->active) {
-        if (wi->nfds == 0 && wi->deadline < 0) {
-            /* sched_yield: to the back of the queue */
-            p->resume = true;
-            lt_spin_lock(&p->lock);
-            p->state = LT_PS_QUEUED;
-            lt_spin_unlock(&p->lock);
-            lt_schedule(rt, p);
-            return;
-        }
         bool registered = true;
         for (int i = 0; i < wi->nfds; i++)
             if (lt_poll_wait(rt, p, wi->fds[i].fd, (uint32_t)wi->fds[i].events) < 0)

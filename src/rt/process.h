@@ -99,6 +99,7 @@ struct lt_process {
     bool resume;                /* requeued to continue (yield), not to re-check a wait */
     bool exited_in_start;       /* proc_exit ran in the start function */
     bool wait_started;          /* the blocking host call has set its deadline */
+    bool again;                 /* the host call yields and goes on (lt_again) */
     uint32_t nparams;
     uint64_t slice_work;        /* reductions charged by host calls this slice */
     lt_mailbox mailbox;
@@ -195,6 +196,11 @@ void lt_add_link(lt_process *p, uint64_t pid, bool has_tag, int64_t tag);
  * process making many costly calls (a spawn loop) lets the others run.
  * Fuel is not charged. */
 int lt_charge(lt_process *p, uint32_t reductions);
+/* For a host call that has done a slice's worth of work and is not done:
+ * returns LW_SUSPEND, and the process goes to the back of its run queue
+ * (not parked); the call is made again with the same arguments when its
+ * turn comes, and goes on from the state it kept. */
+int lt_again(lt_process *p);
 
 /* Logs a failure of p like the original ("Process <name or id> failed,
  * notifying: N links: <what>"), or a kill, on its stderr. */

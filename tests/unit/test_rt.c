@@ -94,6 +94,13 @@ static lt_signal *msg(int64_t tag, uint8_t kind)
     return m;
 }
 
+/* A receive with room to look at everything. */
+static lt_signal *take(lt_mailbox *mb, const void *tags, uint32_t n)
+{
+    uint32_t budget = 1u << 30;
+    return lt_mailbox_take_match(mb, tags, n, &budget);
+}
+
 static void test_mailbox(void)
 {
     lt_mailbox mb = {0};
@@ -107,36 +114,36 @@ static void test_mailbox(void)
     CHECK(mb.len == 7, "len %u", mb.len);
 
     lt_mailbox_scan_from_head(&mb);
-    lt_signal *m = lt_mailbox_take_match(&mb, tags, 2);
+    lt_signal *m = take(&mb, tags, 2);
     CHECK(m && m->tag == 7 && mb.len == 6, "first match is the first 7");
     lt_signal_free(m);
     lt_mailbox_scan_from_head(&mb);
-    m = lt_mailbox_take_match(&mb, &tags[1], 1);
+    m = take(&mb, &tags[1], 1);
     CHECK(m && m->tag == 9, "then 9");
     lt_signal_free(m);
     /* a receive for 8 scans everything once and remembers where it stopped */
     int64_t eight = 8;
     lt_mailbox_scan_from_head(&mb);
-    CHECK(lt_mailbox_take_match(&mb, &eight, 1) == NULL, "no 8");
+    CHECK(take(&mb, &eight, 1) == NULL, "no 8");
     CHECK(mb.scan_after == mb.tail, "the scan stopped at the tail");
     /* an 8 arriving later is found without rescanning (the continuation) */
     lt_mailbox_push(&mb, msg(8, LT_MSG_DATA));
-    m = lt_mailbox_take_match(&mb, &eight, 1);
+    m = take(&mb, &eight, 1);
     CHECK(m && m->tag == 8, "a later 8 is found");
     lt_signal_free(m);
     /* a process-died message never matches a tag */
     lt_mailbox_scan_from_head(&mb);
-    m = lt_mailbox_take_match(&mb, &tags[0], 1);
+    m = take(&mb, &tags[0], 1);
     CHECK(m && m->tag == 7 && m->msgkind == LT_MSG_DATA, "the data 7, not the died one");
     lt_signal_free(m);
     lt_mailbox_scan_from_head(&mb);
-    CHECK(lt_mailbox_take_match(&mb, &tags[0], 1) == NULL, "no 7 left");
+    CHECK(take(&mb, &tags[0], 1) == NULL, "no 7 left");
     /* any message: arrival order, the process-died one last */
     int64_t want[] = {1, 2, 3, 7};
     int bad = 0;
     for (int i = 0; i < 4; i++) {
         lt_mailbox_scan_from_head(&mb);
-        m = lt_mailbox_take_match(&mb, NULL, 0);
+        m = take(&mb, NULL, 0);
         bad += !m || m->tag != want[i];
         lt_signal_free(m);
     }
@@ -145,9 +152,9 @@ static void test_mailbox(void)
     lt_mailbox_push(&mb, msg(5, LT_MSG_DATA));
     lt_mailbox_scan_from_tail(&mb);
     int64_t five = 5;
-    CHECK(lt_mailbox_take_match(&mb, &five, 1) == NULL, "skip-search ignores a queued 5");
+    CHECK(take(&mb, &five, 1) == NULL, "skip-search ignores a queued 5");
     lt_mailbox_push(&mb, msg(5, LT_MSG_DATA));
-    m = lt_mailbox_take_match(&mb, &five, 1);
+    m = take(&mb, &five, 1);
     CHECK(m && mb.len == 1 && mb.head && mb.head->tag == 5, "the later 5, the old one stays");
     lt_signal_free(m);
     /* unaligned tags, as they come from guest memory */
@@ -155,9 +162,32 @@ static void test_mailbox(void)
     int64_t t2[2] = {11, 5};
     memcpy(raw + 1, t2, 16);
     lt_mailbox_scan_from_head(&mb);
-    m = lt_mailbox_take_match(&mb, raw + 1, 2);
+    m = take(&mb, raw + 1, 2);
     CHECK(m && m->tag == 5, "unaligned tag list");
     lt_signal_free(m);
+    /* a receive looks at no more than its budget and goes on from there */
+    lt_mailbox_scan_from_head(&mb);
+    for (int i = 0; i < 10; i++)
+        lt_mailbox_push(&mb, msg(100 + i, LT_MSG_DATA));
+    int64_t last = 109;
+    uint32_t budget = 4;
+    m = lt_mailbox_take_match(&mb, &last, 1, &budget);
+    CHECK(!m && budget == 0 && mb.scan_after && mb.scan_after->tag == 103,
+          "a budget of 4 stops after 4 messages, unfinished");
+    budget = 4;
+    m = lt_mailbox_take_match(&mb, &last, 1, &budget);
+    CHECK(!m && budget == 0 && mb.scan_after->tag == 107, "the next 4 go on from there");
+    budget = 4;
+    m = lt_mailbox_take_match(&mb, &last, 1, &budget);
+    CHECK(m && m->tag == 109 && budget == 2, "and the match is found with budget to spare");
+    lt_signal_free(m);
+    budget = 100;
+    lt_mailbox_scan_from_head(&mb);
+    int64_t none = 999;
+    m = lt_mailbox_take_match(&mb, &none, 1, &budget);
+    CHECK(!m && budget > 0, "a finished scan without a match leaves budget (%u)", budget);
+    while ((m = lt_mailbox_pop(&mb)))
+        lt_signal_free(m);
     /* pop (native processes) and free */
     for (int i = 0; i < 100; i++)
         lt_mailbox_push(&mb, msg(i, LT_MSG_DATA));
