@@ -137,6 +137,7 @@ struct lt_process {
 
     /* per-process resources */
     lt_idtab configs, modules, errors, timers;
+    uint32_t timers_swept;      /* timers left after the last sweep (api/timer.c) */
     lt_restabs *res;
 
     /* result */

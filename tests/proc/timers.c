@@ -1,6 +1,7 @@
 /* timers.c - send_after (delivery order by due time, ids per process from
- * 0), cancel_timer (1 while pending, then 0; 0 for an unknown id), a timer
- * to a dead process, a timer to another process, sleep_ms. */
+ * 0), cancel_timer (1 while pending, then 0; 0 once fired; 0 for an
+ * unknown id), a timer to a dead process, a timer to another process,
+ * sleep_ms. */
 #include "proc_test.h"
 
 #define T_REPORT 50
@@ -34,6 +35,7 @@ int main(void)
     uint32_t k2 = lg_receive_any(10000);
     int64_t tag2 = lg_msg_tag();
     say("first %s tag %lld, then %s tag %lld\n", kind_name(k1), (long long)tag1, kind_name(k2), (long long)tag2);
+    say("cancel a timer that fired: %d\n", lg_cancel_timer(b));
 
     lg_msg_create(3, 0);
     uint64_t c = lg_send_after(me, 50);
