@@ -8,23 +8,49 @@
 #include <stdlib.h>
 
 #include "api/api.h"
+#include "rt/blocking.h"
 
 #define SELF lt_process *p = lt_self(x)
 
 /* ---- modules ----------------------------------------------------------------- */
 
-static int process_compile_module(lw_exec *x, void *env, lw_val *args)
-{
-    SELF;
-    if (!p->config->can_compile) {
-        SET_RESULT32(-1);
-        return LW_OK;
-    }
-    const uint8_t *data = lapi_mem(x, A32(0), A32(1));
-    if (!data || !lapi_mem(x, A32(2), 8))
-        return lapi_trap(x, "compile_module: buffer out of bounds");
+/* Modules above this size compile on the runtime's pool for blocking work
+ * while the caller is parked, so that a large compile never holds a
+ * worker (50 MB of code takes seconds); smaller ones, the usual case,
+ * compile at once (a pool round trip costs more than they do). */
+#define COMPILE_INLINE_MAX (256u << 10)
+
+typedef struct compiling {
+    lt_job job;
+    const lw_host_table *const *hosts;
+    size_t nhosts;
+    uint8_t *bytes;             /* a copy: the caller's memory may go if it dies */
+    size_t len;
+    lt_module *m;               /* the result, or NULL with err */
     char err[300];
-    lt_module *m = lt_module_compile(p->rt->hosts, p->rt->nhosts, data, A32(1), err, sizeof err);
+} compiling;
+
+static void compiling_run(lt_job *j)
+{
+    compiling *c = (compiling *)j;
+    c->m = lt_module_compile(c->hosts, c->nhosts, c->bytes, c->len, c->err, sizeof c->err);
+    free(c->bytes);
+    c->bytes = NULL;
+}
+
+static void compiling_free(lt_job *j)
+{
+    compiling *c = (compiling *)j;
+    lt_module_release(c->m);
+    free(c->bytes);
+    free(c);
+}
+
+/* Puts the result of a compile (m, or NULL with err) in the caller's
+ * table and at id_ptr. */
+static int compiled(lw_exec *x, lw_val *args, lt_module *m, const char *err)
+{
+    lt_process *p = lt_self(x);
     if (!m) {
         lapi_put_u64(x, A32(2), lapi_error_new(p, "%s", err));
         SET_RESULT32(LAPI_ERR);
@@ -38,6 +64,61 @@ static int process_compile_module(lw_exec *x, void *env, lw_val *args)
     lapi_put_u64(x, A32(2), id);
     SET_RESULT32(LAPI_OK);
     return LW_OK;
+}
+
+static int process_compile_module(lw_exec *x, void *env, lw_val *args)
+{
+    SELF;
+    if (!p->config->can_compile) {
+        SET_RESULT32(-1);
+        return LW_OK;
+    }
+    const uint8_t *data = lapi_mem(x, A32(0), A32(1));
+    if (!data || !lapi_mem(x, A32(2), 8))
+        return lapi_trap(x, "compile_module: buffer out of bounds");
+    compiling *c = (compiling *)p->job;
+    if (p->wait_started && c && c->job.free == compiling_free) {
+        /* woken: the pool may be done */
+        if (!lt_job_done(&c->job))
+            return LW_SUSPEND;
+        lapi_wait_end(p);
+        lt_module *m = c->m;
+        c->m = NULL;
+        int r = compiled(x, args, m, c->err);
+        lt_job_release(&c->job);
+        p->job = NULL;
+        return r;
+    }
+    if (A32(1) <= COMPILE_INLINE_MAX) {
+        char err[300];
+        lt_module *m = lt_module_compile(p->rt->hosts, p->rt->nhosts, data, A32(1), err, sizeof err);
+        return compiled(x, args, m, err);
+    }
+    c = calloc(1, sizeof *c);
+    if (!c || !(c->bytes = malloc(A32(1)))) {
+        free(c);
+        return lapi_trap(x, "out of memory");
+    }
+    memcpy(c->bytes, data, A32(1));
+    c->len = A32(1);
+    c->hosts = p->rt->hosts;
+    c->nhosts = p->rt->nhosts;
+    c->job.run = compiling_run;
+    c->job.free = compiling_free;
+    atomic_init(&c->job.refs, 1);
+    lapi_wait_begin(p, UINT64_MAX);
+    if (lt_job_submit(p->rt, p, &c->job) < 0) {
+        /* no thread for it: compile here after all */
+        lapi_wait_end(p);
+        compiling_run(&c->job);
+        int r = compiled(x, args, c->m, c->err);
+        c->m = NULL;
+        lt_job_release(&c->job);
+        return r;
+    }
+    lt_job_release(p->job);
+    p->job = &c->job;
+    return LW_SUSPEND;
 }
 
 static int process_drop_module(lw_exec *x, void *env, lw_val *args)
