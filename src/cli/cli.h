@@ -23,6 +23,9 @@ int cli_test(int argc, char **argv);
  * release)/deps/, no --bench)? argv[0] is "run" (or the program). */
 bool cli_is_cargo_test(int argc, char **argv);
 
+/* Compiles the module in file path (its size in *len): NULL with one line
+ * in err ("cannot read 'x': ..." or "x: <why it is invalid>"). */
+lunatic_module *cli_load_module(const char *path, size_t *len, char *err, size_t errsize);
 /* Adds a preopen given as DIR (the guest sees it as DIR) or HOST::GUEST
  * (the host directory HOST, seen as GUEST). 0, or -1 (malformed, out of
  * memory). (cli/options.c) */

@@ -1,9 +1,16 @@
 /*
- * options.c - option values shared by the subcommands: preopened
- * directories given as DIR or HOST::GUEST, and sizes such as 64M.
+ * options.c - what the subcommands share: loading a module file, and
+ * option values (preopened directories given as DIR or HOST::GUEST, sizes
+ * such as 64M).
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -49,4 +56,39 @@ int cli_parse_size(const char *s, uint64_t *out)
         return -1;
     *out = (uint64_t)v << shift;
     return 0;
+}
+
+lunatic_module *cli_load_module(const char *path, size_t *len, char *err, size_t errsize)
+{
+    /* Mapped, not read: the engine reads the binary in place and copies
+     * out only what it keeps, and never touches custom sections other than
+     * "name", so the debug sections of a large program are not even paged
+     * in. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+        errno = EISDIR;
+    else if (fd >= 0 && fstat(fd, &st) == 0)
+        errno = 0;
+    if (fd < 0 || errno) {
+        snprintf(err, errsize, "cannot read '%s': %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    *len = (size_t)st.st_size;
+    static const uint8_t empty[1];
+    const void *bytes = *len ? mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0) : empty;
+    close(fd);
+    if (bytes == MAP_FAILED) {
+        snprintf(err, errsize, "cannot read '%s': %s", path, strerror(errno));
+        return NULL;
+    }
+    char why[512];
+    lunatic_module *m = lunatic_module_new(bytes, *len, why, sizeof why);
+    if (*len)
+        munmap((void *)bytes, *len);
+    if (!m)
+        snprintf(err, errsize, "%s: %s", path, why);
+    return m;
 }

@@ -45,56 +45,6 @@ static double now_ms(void)
     return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
-/* Reads a whole file; returns NULL with errno set. */
-static uint8_t *read_file(const char *path, size_t *len)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    struct stat st;
-    if (fstat(fd, &st)) {
-        int e = errno;
-        close(fd);
-        errno = e;
-        return NULL;
-    }
-    if (S_ISDIR(st.st_mode)) {
-        close(fd);
-        errno = EISDIR;
-        return NULL;
-    }
-    size_t cap = st.st_size > 0 ? (size_t)st.st_size : 4096, n = 0;
-    uint8_t *buf = malloc(cap);
-    while (buf) {
-        if (n == cap) {
-            uint8_t *b = realloc(buf, cap *= 2);
-            if (!b) {
-                free(buf);
-                buf = NULL;
-                errno = ENOMEM;
-                break;
-            }
-            buf = b;
-        }
-        ssize_t r = read(fd, buf + n, cap - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            int e = errno;
-            free(buf);
-            buf = NULL;
-            errno = e;
-            break;
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-    }
-    close(fd);
-    *len = n;
-    return buf;
-}
-
 static void usage(void)
 {
     fprintf(stderr,
@@ -203,15 +153,9 @@ int cli_run(int argc, char **argv)
     double t0 = now_ms();
 
     size_t len;
-    uint8_t *bytes = read_file(file, &len);
-    if (!bytes) {
-        log_error("cannot read '%s': %s", file, strerror(errno));
-        goto out;
-    }
-    mod = lunatic_module_new(bytes, len, err, sizeof err);
-    free(bytes);
+    mod = cli_load_module(file, &len, err, sizeof err);
     if (!mod) {
-        log_error("%s: %s", file, err);
+        log_error("%s", err);
         goto out;
     }
     log_debug("compiled %s (%zu bytes) in %.3f ms", file, len, now_ms() - t0);

@@ -129,28 +129,6 @@ static double now_s(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static uint8_t *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    buf b = {0};
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_add(&b, chunk, n);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad || !b.p) {
-        free(b.p);
-        if (!bad)
-            errno = EISDIR;   /* an empty file or a directory: not a module */
-        return NULL;
-    }
-    *len = b.len;
-    return (uint8_t *)b.p;
-}
-
 static char *dupn(const char *s, size_t n)
 {
     char *d = malloc(n + 1);
@@ -525,16 +503,10 @@ int cli_test(int argc, char **argv)
         o.filter = "";
 
     size_t len;
-    uint8_t *bytes = slurp(file, &len);
-    if (!bytes) {
-        log_error("cannot read '%s': %s", file, strerror(errno));
-        goto out;
-    }
     char err[512];
-    mod = lunatic_module_new(bytes, len, err, sizeof err);
-    free(bytes);
+    mod = cli_load_module(file, &len, err, sizeof err);
     if (!mod) {
-        log_error("%s: %s", file, err);
+        log_error("%s", err);
         goto out;
     }
 

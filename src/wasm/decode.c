@@ -669,6 +669,27 @@ static void sec_names(lw_module *m, const uint8_t *p, const uint8_t *end)
     }
 }
 
+/* Copies the data segments' bytes, which still point into the caller's
+ * binary, into one block the module owns. 0, or -1 when out of memory. */
+static int keep_data(lw_module *m)
+{
+    size_t total = 0;
+    for (uint32_t i = 0; i < m->ndatas; i++)
+        total += m->datas[i].len;
+    m->blob = malloc(total ? total : 1);
+    if (!m->blob)
+        return -1;
+    size_t off = 0;
+    for (uint32_t i = 0; i < m->ndatas; i++) {
+        lw_dataseg *s = &m->datas[i];
+        if (s->len)
+            memcpy(m->blob + off, s->bytes, s->len);
+        s->bytes = m->blob + off;
+        off += s->len;
+    }
+    return 0;
+}
+
 lw_module *lw_module_new(const uint8_t *bytes, size_t len, lw_error *err)
 {
     lw_error local_err;
@@ -685,17 +706,14 @@ lw_module *lw_module_new(const uint8_t *bytes, size_t len, lw_error *err)
     atomic_init(&m->refs, 1);
     m->start = -1;
     m->datacount = -1;
-    m->blob = malloc(len ? len : 1);
-    if (!m->blob) {
-        free(m);
-        lw_error_set(err, 0, "out of memory");
-        return NULL;
-    }
-    memcpy(m->blob, bytes, len);
-
+    /* The binary is read where it is (a file mapping, typically): the
+     * module copies out only what it keeps (names, data segments), and
+     * custom sections other than "name" are skipped without reading a
+     * byte of them, so debug sections of a mapped file are never even
+     * paged in. */
     decoder d = {.m = m};
     reader *r = &d.r;
-    *r = (reader){.base = m->blob, .p = m->blob, .end = m->blob + len, .err = err};
+    *r = (reader){.base = bytes, .p = bytes, .end = bytes + len, .err = err};
 
     const uint8_t *magic = rd_bytes(r, 4);
     if (!magic || memcmp(magic, "\0asm", 4)) {
@@ -811,13 +829,18 @@ lw_module *lw_module_new(const uint8_t *bytes, size_t len, lw_error *err)
     m->declared = d.declared ? d.declared : none;
     bool dump = getenv("LUNATIC_DUMP_CODE") != NULL;
     for (uint32_t i = 0; i < m->nfuncs - m->nfuncimports; i++) {
-        if (lw_compile_function(m, m->blob, len, &m->codes[i], err) < 0)
+        if (lw_compile_function(m, bytes, len, &m->codes[i], err) < 0)
             goto fail;
         if (dump)
             lw_dump_code(m, &m->codes[i]);
     }
     m->declared = NULL;
     free(d.declared);
+    if (keep_data(m) < 0) {
+        lw_error_set(err, 0, "out of memory");
+        lw_module_release(m);
+        return NULL;
+    }
     return m;
 
 fail:

@@ -74,7 +74,7 @@ typedef struct lw_dataseg {
     uint32_t mem;
     lw_cexpr offset;
     uint32_t len;
-    const uint8_t *bytes;   /* points into lw_module.blob */
+    const uint8_t *bytes;   /* into the binary while decoding, then into lw_module.blob */
 } lw_dataseg;
 
 typedef struct lw_importdecl {
@@ -109,7 +109,7 @@ typedef struct lw_code {
 
 struct lw_module {
     atomic_int refs;
-    uint8_t *blob;           /* copy of the parts the module keeps (data) */
+    uint8_t *blob;           /* the data segments' bytes, copied out of the binary */
 
     uint32_t ntypes;
     const lw_functype **types;
