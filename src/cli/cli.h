@@ -26,6 +26,9 @@ bool cli_is_cargo_test(int argc, char **argv);
 /* Compiles the module in file path (its size in *len): NULL with one line
  * in err ("cannot read 'x': ..." or "x: <why it is invalid>"). */
 lunatic_module *cli_load_module(const char *path, size_t *len, char *err, size_t errsize);
+/* The runtime options: threads (0: LUNATIC_THREADS, else one per core)
+ * and LUNATIC_REDUCTIONS, the budget per slice (1: the stress mode). */
+lunatic_options cli_runtime_options(unsigned threads);
 /* Adds a preopen given as DIR (the guest sees it as DIR) or HOST::GUEST
  * (the host directory HOST, seen as GUEST). 0, or -1 (malformed, out of
  * memory). (cli/options.c) */

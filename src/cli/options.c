@@ -92,3 +92,15 @@ lunatic_module *cli_load_module(const char *path, size_t *len, char *err, size_t
         snprintf(err, errsize, "%s: %s", path, why);
     return m;
 }
+
+lunatic_options cli_runtime_options(unsigned threads)
+{
+    lunatic_options o = {.threads = threads};
+    const char *reds = getenv("LUNATIC_REDUCTIONS");
+    if (reds && atoll(reds) > 0)
+        o.reductions = (uint64_t)atoll(reds);
+    const char *th = getenv("LUNATIC_THREADS");
+    if (!threads && th && atoi(th) > 0)
+        o.threads = (unsigned)atoi(th);
+    return o;
+}

@@ -180,13 +180,7 @@ int cli_run(int argc, char **argv)
     free(envs);
     envs = NULL;
 
-    lunatic_options opt = {.threads = threads};
-    const char *reds = getenv("LUNATIC_REDUCTIONS");
-    if (reds && atoll(reds) > 0)
-        opt.reductions = (uint64_t)atoll(reds);
-    const char *th = getenv("LUNATIC_THREADS");
-    if (!threads && th && atoi(th) > 0)
-        opt.threads = (unsigned)atoi(th);
+    lunatic_options opt = cli_runtime_options(threads);
     lunatic_runtime *rt = lunatic_runtime_new(&opt);
     if (!rt) {
         log_error("cannot start the runtime");

@@ -414,162 +414,129 @@ static lunatic_config *base_config(const char *file, char **dirs, int ndirs, cha
     return c;
 }
 
-int cli_test(int argc, char **argv)
-{
-    opts o = {0};
-    const char *file = NULL, *format = NULL;
-    char **dirs = calloc((size_t)argc + 1, sizeof *dirs);
-    char **args = calloc((size_t)argc + 1, sizeof *args);
-    int ndirs = 0, nargs = 0, status = EXIT_FAILED;
-    test *tests = NULL;
-    size_t ntests = 0;
-    lunatic_module *mod = NULL;
-    if (!dirs || !args)
-        goto out;
+/* One `lunatic test` run: the options, the module and its tests. */
+typedef struct session {
+    opts o;
+    const char *file, *format;
+    char **dirs, **args;
+    int ndirs, nargs;
+    lunatic_module *mod;
+    test *tests;
+    size_t ntests;
+} session;
 
+/* Parses the command line into s: 0, or an exit status (a usage error). */
+static int parse_args(session *s, int argc, char **argv)
+{
     bool options = true;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (options && a[0] == '-' && a[1] == '-') {
-            const char *val = NULL;
-            const char *eq = strchr(a, '=');
-            size_t nlen = eq ? (size_t)(eq - a) : strlen(a);
-#define IS(s) (nlen == strlen(s) && !strncmp(a, s, nlen))
-            bool takes = IS("--dir") || IS("--format") || IS("--threads") || IS("--test-threads") ||
-                         IS("--color") || IS("--skip");
-            if (takes) {
-                if (eq) {
-                    val = eq + 1;
-                } else if (i + 1 < argc) {
-                    val = argv[++i];
-                } else {
-                    log_error("%s needs a value", a);
-                    status = EXIT_USAGE;
-                    goto out;
-                }
-            } else if (eq) {
-                log_error("option '%.*s' takes no value", (int)nlen, a);
-                status = EXIT_USAGE;
-                goto out;
-            }
-            if (IS("--")) {
-                options = false;
-            } else if (IS("--dir")) {
-                dirs[ndirs++] = (char *)val;
-            } else if (IS("--format")) {
-                format = val;
-            } else if (IS("--threads")) {
-                o.threads = (unsigned)atoi(val);
-            } else if (IS("--test-threads") || IS("--color") || IS("--skip")) {
-                /* libtest options cargo may pass: accepted, no effect */
-            } else if (IS("--ignored")) {
-                o.ignored = true;
-            } else if (IS("--exact")) {
-                o.exact = true;
-            } else if (IS("--nocapture")) {
-                o.nocapture = true;
-            } else if (IS("--show-output")) {
-                o.show_output = true;
-            } else if (IS("--list")) {
-                o.list = true;
-            } else if (IS("--quiet")) {
-                /* accepted, no effect */
-            } else {
-                log_error("unknown option '%s'", a);
-                usage();
-                status = EXIT_USAGE;
-                goto out;
-            }
-#undef IS
-        } else if (!file) {
-            file = a;
-        } else if (!o.filter && options) {
-            o.filter = a;
-        } else {
-            args[nargs++] = (char *)a;
+        if (!options || a[0] != '-' || a[1] != '-') {
+            if (!s->file)
+                s->file = a;
+            else if (!s->o.filter && options)
+                s->o.filter = a;
+            else
+                s->args[s->nargs++] = (char *)a;
+            continue;
         }
+        const char *val = NULL;
+        const char *eq = strchr(a, '=');
+        size_t nlen = eq ? (size_t)(eq - a) : strlen(a);
+#define IS(lit) (nlen == strlen(lit) && !strncmp(a, lit, nlen))
+        bool takes = IS("--dir") || IS("--format") || IS("--threads") || IS("--test-threads") ||
+                     IS("--color") || IS("--skip");
+        if (takes) {
+            if (eq) {
+                val = eq + 1;
+            } else if (i + 1 < argc) {
+                val = argv[++i];
+            } else {
+                log_error("%s needs a value", a);
+                return EXIT_USAGE;
+            }
+        } else if (eq) {
+            log_error("option '%.*s' takes no value", (int)nlen, a);
+            return EXIT_USAGE;
+        }
+        if (IS("--"))
+            options = false;
+        else if (IS("--dir"))
+            s->dirs[s->ndirs++] = (char *)val;
+        else if (IS("--format"))
+            s->format = val;
+        else if (IS("--threads"))
+            s->o.threads = (unsigned)atoi(val);
+        else if (IS("--ignored"))
+            s->o.ignored = true;
+        else if (IS("--exact"))
+            s->o.exact = true;
+        else if (IS("--nocapture"))
+            s->o.nocapture = true;
+        else if (IS("--show-output"))
+            s->o.show_output = true;
+        else if (IS("--list"))
+            s->o.list = true;
+        else if (!IS("--test-threads") && !IS("--color") && !IS("--skip") && !IS("--quiet")) {
+            /* (those are libtest options cargo may pass: accepted, no effect) */
+            log_error("unknown option '%s'", a);
+            usage();
+            return EXIT_USAGE;
+        }
+#undef IS
     }
-    if (!file) {
+    if (!s->file) {
         usage();
-        status = EXIT_USAGE;
-        goto out;
+        return EXIT_USAGE;
     }
-    if (format && strcmp(format, "terse") && strcmp(format, "pretty")) {
-        log_error("argument for --format must be terse (was %s)", format);
-        status = EXIT_USAGE;
-        goto out;
+    if (s->format && strcmp(s->format, "terse") && strcmp(s->format, "pretty")) {
+        log_error("argument for --format must be terse (was %s)", s->format);
+        return EXIT_USAGE;
     }
-    if (!o.filter)
-        o.filter = "";
+    if (!s->o.filter)
+        s->o.filter = "";
+    return 0;
+}
 
-    size_t len;
-    char err[512];
-    mod = cli_load_module(file, &len, err, sizeof err);
-    if (!mod) {
-        log_error("%s", err);
-        goto out;
-    }
-
-    /* the tests, in export order */
-    uint32_t nexp = lunatic_module_func_exports(mod);
-    tests = calloc(nexp + 1, sizeof *tests);
-    if (!tests)
-        goto out;
+/* Finds the module's tests, in export order, and marks those the filter
+ * and --ignored leave out. 0, or -1 when out of memory. */
+static int find_tests(session *s)
+{
+    uint32_t nexp = lunatic_module_func_exports(s->mod);
+    s->tests = calloc(nexp + 1, sizeof *s->tests);
+    if (!s->tests)
+        return -1;
     for (uint32_t i = 0; i < nexp; i++) {
         size_t nlen;
-        const char *name = lunatic_module_func_export(mod, i, &nlen);
+        const char *name = lunatic_module_func_export(s->mod, i, &nlen);
         if (!starts(name, nlen, TEST_PREFIX))
             continue;
-        test *t = &tests[ntests];
+        test *t = &s->tests[s->ntests];
         if (!parse_test(name, nlen, t)) {
             test_free(t);
-            log_error("out of memory");
-            goto out;
+            return -1;
         }
-        ntests++;
-        if (o.ignored) {
+        s->ntests++;
+        if (s->o.ignored) {
             if (t->ignored)
                 t->ignored = false;
             else
                 t->filtered = true;
         }
         if (!t->filtered)
-            t->filtered = o.exact ? strcmp(t->name, o.filter) != 0 : !strstr(t->name, o.filter);
+            t->filtered = s->o.exact ? strcmp(t->name, s->o.filter) != 0 : !strstr(t->name, s->o.filter);
     }
+    return 0;
+}
 
-    if (o.list) {
-        for (size_t i = 0; i < ntests; i++)
-            if (!tests[i].filtered)
-                printf("%s: test\n", tests[i].name);
-        status = 0;
-        goto out;
-    }
-
-    use_color = isatty(1);
-    double t0 = now_s();
-    size_t n = 0, filtered_out = 0;
-    for (size_t i = 0; i < ntests; i++)
-        tests[i].filtered ? filtered_out++ : n++;
-    printf("\nrunning %zu %s\n", n, n == 1 ? "test" : "tests");
-    fflush(stdout);
-
-    lunatic_options lo = {.threads = o.threads};
-    const char *reds = getenv("LUNATIC_REDUCTIONS");
-    if (reds && atoll(reds) > 0)
-        lo.reductions = (uint64_t)atoll(reds);
-    const char *th = getenv("LUNATIC_THREADS");
-    if (!lo.threads && th && atoi(th) > 0)
-        lo.threads = (unsigned)atoi(th);
-    lunatic_runtime *rt = lunatic_runtime_new(&lo);
-    if (!rt) {
-        log_error("cannot start the runtime");
-        goto out;
-    }
-
-    /* spawn every test: environment k+1 for the k-th one run */
+/* Spawns every selected test in an environment of its own (k+1 for the
+ * k-th one run), its stdout and stderr into a pipe of its own. A test
+ * that cannot be spawned keeps pid 0 and the reason in its output. */
+static void spawn_tests(session *s, lunatic_runtime *rt)
+{
     uint64_t next_env = 1;
-    for (size_t i = 0; i < ntests; i++) {
-        test *t = &tests[i];
+    for (size_t i = 0; i < s->ntests; i++) {
+        test *t = &s->tests[i];
         if (t->filtered)
             continue;
         if (t->ignored) {
@@ -577,18 +544,18 @@ int cli_test(int argc, char **argv)
             continue;
         }
         t->env = next_env++;
-        char why[600];
+        char why[600], err[512];
         int p[2] = {-1, -1};
         lunatic_config *c = NULL;
-        if (lunatic_module_check_entry(mod, t->export, err, sizeof err) < 0) {
+        if (lunatic_module_check_entry(s->mod, t->export, err, sizeof err) < 0) {
             snprintf(why, sizeof why, "%s", err);
         } else if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0) {
             snprintf(why, sizeof why, "cannot create a pipe: %s", strerror(errno));
-        } else if (!(c = base_config(file, dirs, ndirs, args, nargs)) ||
+        } else if (!(c = base_config(s->file, s->dirs, s->ndirs, s->args, s->nargs)) ||
                    lunatic_config_set_stdio(c, p[1], p[1]) < 0) {
             snprintf(why, sizeof why, "cannot set up the config: %s", strerror(errno));
         } else {
-            t->pid = lunatic_spawn(rt, t->env, mod, c, t->export, NULL, 0, err, sizeof err);
+            t->pid = lunatic_spawn(rt, t->env, s->mod, c, t->export, NULL, 0, err, sizeof err);
             if (!t->pid)
                 snprintf(why, sizeof why, "%s", err);
         }
@@ -599,35 +566,41 @@ int cli_test(int argc, char **argv)
         if (!t->pid)
             buf_printf(&t->out, "lunatic: cannot spawn the test '%s': %s\n", t->name, why);
     }
+}
 
-    /* wait (on a thread) and drain the pipes (here) until every test ended */
+/* Drains the tests' pipes while a thread waits for their ends, and judges
+ * and reports each test as it ends. 0, or -1 (a pipe or thread failed). */
+static int collect(session *s, lunatic_runtime *rt)
+{
     int nfd[2];
     if (pipe2(nfd, O_CLOEXEC) < 0) {
         log_error("cannot create a pipe: %s", strerror(errno));
-        goto out;
+        return -1;
     }
-    waiter w = {.rt = rt, .tests = tests, .n = ntests, .notify = nfd[1]};
+    waiter w = {.rt = rt, .tests = s->tests, .n = s->ntests, .notify = nfd[1]};
     pthread_t th_wait;
     if (pthread_create(&th_wait, NULL, wait_all, &w)) {
         log_error("cannot start a thread");
-        goto out;
+        close(nfd[0]);
+        close(nfd[1]);
+        return -1;
     }
-    struct pollfd *pfd = calloc(ntests + 1, sizeof *pfd);
-    size_t *who = calloc(ntests + 1, sizeof *who);
+    struct pollfd *pfd = calloc(s->ntests + 1, sizeof *pfd);
+    size_t *who = calloc(s->ntests + 1, sizeof *who);
     size_t left = 0;
-    for (size_t i = 0; i < ntests; i++) {
-        if (tests[i].status == ST_IGNORED)
-            report_line(&tests[i]);
-        else if (!tests[i].filtered)
+    for (size_t i = 0; i < s->ntests; i++) {
+        if (s->tests[i].status == ST_IGNORED)
+            report_line(&s->tests[i]);
+        else if (!s->tests[i].filtered)
             left++;
     }
     while (left && pfd && who) {
         nfds_t k = 0;
         pfd[k++] = (struct pollfd){.fd = nfd[0], .events = POLLIN};
-        for (size_t i = 0; i < ntests; i++)
-            if (tests[i].rfd >= 0) {
+        for (size_t i = 0; i < s->ntests; i++)
+            if (s->tests[i].rfd >= 0) {
                 who[k] = i;
-                pfd[k++] = (struct pollfd){.fd = tests[i].rfd, .events = POLLIN};
+                pfd[k++] = (struct pollfd){.fd = s->tests[i].rfd, .events = POLLIN};
             }
         if (poll(pfd, k, -1) < 0) {
             if (errno == EINTR)
@@ -637,16 +610,16 @@ int cli_test(int argc, char **argv)
         }
         for (nfds_t j = 1; j < k; j++)
             if (pfd[j].revents)
-                drain(&tests[who[j]], o.nocapture);
+                drain(&s->tests[who[j]], s->o.nocapture);
         if (pfd[0].revents) {
             size_t i;
             ssize_t r = read(nfd[0], &i, sizeof i);
-            if (r == (ssize_t)sizeof i && i < ntests) {
-                test *t = &tests[i];
+            if (r == (ssize_t)sizeof i && i < s->ntests) {
+                test *t = &s->tests[i];
                 /* what it wrote before it ended is in the pipe now */
                 if (t->rfd >= 0)
-                    drain(t, o.nocapture);
-                judge(t, o.nocapture);
+                    drain(t, s->o.nocapture);
+                judge(t, s->o.nocapture);
                 t->reported = true;
                 report_line(t);
                 left--;
@@ -658,40 +631,46 @@ int cli_test(int argc, char **argv)
     free(who);
     close(nfd[0]);
     close(nfd[1]);
+    return 0;
+}
 
-    size_t npass = 0, nfail = 0, nign = 0;
-    for (size_t i = 0; i < ntests; i++) {
+/* Prints libtest's summary; returns the exit status. */
+static int summarize(const session *s, double t0)
+{
+    size_t npass = 0, nfail = 0, nign = 0, filtered_out = 0;
+    const test *tests = s->tests;
+    for (size_t i = 0; i < s->ntests; i++) {
         if (tests[i].filtered)
-            continue;
-        if (tests[i].status == ST_IGNORED)
+            filtered_out++;
+        else if (tests[i].status == ST_IGNORED)
             nign++;
         else if (passed(&tests[i]))
             npass++;
         else
             nfail++;
     }
-    if (o.show_output) {
+    if (s->o.show_output) {
         printf("\nsuccesses:\n");
-        for (size_t i = 0; i < ntests; i++)
+        for (size_t i = 0; i < s->ntests; i++)
             if (!tests[i].filtered && passed(&tests[i]) && tests[i].out.len)
                 printf("\n---- %s stdout ----\n%s", tests[i].name, buf_str(&tests[i].out));
         printf("\nsuccesses:\n");
-        for (size_t i = 0; i < ntests; i++)
+        for (size_t i = 0; i < s->ntests; i++)
             if (!tests[i].filtered && passed(&tests[i]))
                 printf("    %s\n", tests[i].name);
     }
     if (nfail) {
         printf("\nfailures:\n");
-        for (size_t i = 0; i < ntests; i++) {
-            test *t = &tests[i];
+        for (size_t i = 0; i < s->ntests; i++) {
+            const test *t = &tests[i];
             if (t->filtered || t->status == ST_IGNORED || passed(t) || !t->out.len)
                 continue;
-            const char *s = buf_str(&t->out);
-            printf("\n---- %s stdout ----\n%s%s", t->name, s, s[t->out.len - 1] == '\n' ? "" : "\n");
+            const char *out = buf_str(&t->out);
+            printf("\n---- %s stdout ----\n%s%s", t->name, out, out[t->out.len - 1] == '\n' ? "" : "\n");
         }
         printf("\nfailures:\n");
-        for (size_t i = 0; i < ntests; i++) {
-            test *t = &tests[i];
+        for (size_t i = 0; i < s->ntests; i++) {
+            const test *t = &tests[i];
             if (!t->filtered && t->status != ST_IGNORED && !passed(t))
                 printf("    %s\n", t->name);
         }
@@ -700,22 +679,66 @@ int cli_test(int argc, char **argv)
            "finished in %.2fs\n\n",
            color(nfail ? "FAILED" : "ok"), npass, nfail, nign, filtered_out, now_s() - t0);
     fflush(stdout);
-    status = nfail ? EXIT_FAILED : 0;
+    return nfail ? EXIT_FAILED : 0;
+}
+
+int cli_test(int argc, char **argv)
+{
+    session s = {0};
+    int status = EXIT_FAILED;
+    s.dirs = calloc((size_t)argc + 1, sizeof *s.dirs);
+    s.args = calloc((size_t)argc + 1, sizeof *s.args);
+    if (!s.dirs || !s.args)
+        goto out;
+    if ((status = parse_args(&s, argc, argv)) != 0)
+        goto out;
+    status = EXIT_FAILED;
+    size_t len;
+    char err[512];
+    s.mod = cli_load_module(s.file, &len, err, sizeof err);
+    if (!s.mod) {
+        log_error("%s", err);
+        goto out;
+    }
+    if (find_tests(&s) < 0) {
+        log_error("out of memory");
+        goto out;
+    }
+    if (s.o.list) {
+        for (size_t i = 0; i < s.ntests; i++)
+            if (!s.tests[i].filtered)
+                printf("%s: test\n", s.tests[i].name);
+        status = 0;
+        goto out;
+    }
+
+    use_color = isatty(1);
+    double t0 = now_s();
+    size_t n = 0;
+    for (size_t i = 0; i < s.ntests; i++)
+        n += !s.tests[i].filtered;
+    printf("\nrunning %zu %s\n", n, n == 1 ? "test" : "tests");
+    fflush(stdout);
+    lunatic_options lo = cli_runtime_options(s.o.threads);
+    lunatic_runtime *rt = lunatic_runtime_new(&lo);
+    if (!rt) {
+        log_error("cannot start the runtime");
+        goto out;
+    }
+    spawn_tests(&s, rt);
+    if (collect(&s, rt) == 0)
+        status = summarize(&s, t0);
 
 out:
-    for (size_t i = 0; i < ntests; i++)
-        test_free(&tests[i]);
-    free(tests);
-    lunatic_module_release(mod);
-    free(dirs);
-    free(args);
+    for (size_t i = 0; i < s.ntests; i++)
+        test_free(&s.tests[i]);
+    free(s.tests);
+    lunatic_module_release(s.mod);
+    free(s.dirs);
+    free(s.args);
     return status;
 }
 
-/* ---- cargo's runner invocation ------------------------------------------------ */
-
-/* Does path look like a test binary cargo built for wasm, i.e. match
- * (^|/)target/wasm32-(wasi|unknown-unknown)/(debug|release)/deps/.*\.wasm$ ? */
 static bool cargo_test_path(const char *path)
 {
     size_t len = strlen(path);
