@@ -1,6 +1,6 @@
 /*
  * bench/proc/abi.h - the raw lunatic imports the process benchmarks use,
- * declared exactly as /work/shared/ABI.md §2.2-2.3 gives them, plus small
+ * declared exactly as docs/ABI.md §2.2-2.3 gives them, plus small
  * helpers shared by the shapes (timing, argv, spawning by export name).
  *
  * Guests are built with

@@ -10,6 +10,14 @@
  * Guest memory: every pointer and length is checked through lw_exec_mem;
  * a bad one traps (ABI.md 1.2). Multi-byte values are little-endian and
  * written with memcpy.
+ *
+ * Error convention of the layer: a host function returns one of the
+ * engine's statuses above; what the guest sees as a result follows the ABI
+ * (0 success, 1 with an error id, 9027 timeout: LAPI_OK, LAPI_ERR,
+ * LAPI_TIMEOUT). A helper that checks something for a host function
+ * returns NULL (pointers) or LW_TRAP (ints) after recording the trap, so
+ * the caller only passes LW_TRAP on. A guest mistake is a trap; a failure
+ * of the world (a refused connection, a missing file) is an error id.
  */
 #ifndef LUNATIC_API_H
 #define LUNATIC_API_H

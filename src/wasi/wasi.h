@@ -51,6 +51,11 @@
  * Threads: a context belongs to the thread that runs its instance (one at
  * a time; it may migrate between threads with its process). A lwasi_shared
  * may be used from any thread.
+ *
+ * Errors: the guest gets WASI errno values as results; the host functions
+ * return the engine's statuses (LW_OK, LW_SUSPEND, LW_TRAP only when there
+ * is no context or proc_exit ends the run). Constructors return NULL with
+ * a one-line reason in an err buffer.
  */
 #ifndef LUNATIC_WASI_H
 #define LUNATIC_WASI_H

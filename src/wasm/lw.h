@@ -22,6 +22,12 @@
  *
  * Threads: a module and its interned types may be used from any thread at
  * once. An instance and an exec context belong to one thread at a time.
+ *
+ * Errors: a run ends with one of the statuses above (a trap is a status,
+ * never an abort); a constructor returns NULL and fills an lw_error (byte
+ * offset and a one-line reason) or, for allocations alone, returns NULL;
+ * other calls that can fail return 0 or -1. Nothing in the engine prints,
+ * exits or aborts.
  */
 #ifndef LUNATIC_LW_H
 #define LUNATIC_LW_H
