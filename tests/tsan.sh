@@ -2,9 +2,9 @@
 # tsan.sh - the runtime under ThreadSanitizer. Builds the library, the CLI,
 # test_embed and test_engine_threads with -fsanitize=thread -O1 -g into
 # build-tsan/ (through the Makefile's own variables: BUILD, CC, OPT,
-# EXTRA_CFLAGS, LDFLAGS), then runs those two and every process guest
+# EXTRA_CFLAGS, LDFLAGS), then runs those two, every process guest
 # program (tests/proc, including the stress_* ones) under t-proc.sh in the
-# modes default, red1 and t4.
+# modes default, red1 and t4, and the networking tests (t-net.sh).
 #
 # TSan writes its reports to build-tsan/tsan-logs/<program>.<pid> (not to
 # the programs' stderr, which t-proc.sh compares); each program is one
@@ -109,6 +109,19 @@ for n in "${progs[@]}"; do
     pass=$((pass + p)); fail=$((fail + f))
     races "$n"
 done
+
+# ---- networking (tests/t-net.sh: the poller, sockets shared between processes, TLS) ----
+echo "== t-net.sh"
+out=$(TSAN_OPTIONS="$TSAN_BASE log_path=$LOGS/t-net" TIMEOUT=180 BUILD=$B bash tests/t-net.sh 2>&1)
+printf '%s\n' "$out" | grep -E '^(FAIL|     )' | head -n 30
+line=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n 1)
+if [ -z "$line" ]; then
+    bad "t-net.sh printed no result line"
+else
+    p=${line%% passed*}; f=${line#*, }; f=${f%% failed*}
+    pass=$((pass + p)); fail=$((fail + f))
+fi
+races t-net
 
 # ---- every distinct report -------------------------------------------------------------
 if ls "$LOGS"/* >/dev/null 2>&1; then

@@ -269,9 +269,13 @@ int lt_sched_start(lt_runtime *rt, unsigned nworkers, uint64_t reductions)
     s->workers = calloc(nworkers, sizeof *s->workers);
     if (!s->workers)
         return -1;
+    /* every worker's fields first: a worker that starts looks at the
+     * others' queues at once */
     for (unsigned i = 0; i < nworkers; i++) {
         s->workers[i].rt = rt;
         s->workers[i].index = i;
+    }
+    for (unsigned i = 0; i < nworkers; i++) {
         pthread_attr_t a;
         pthread_attr_init(&a);
         pthread_attr_setstacksize(&a, 1 << 20);
