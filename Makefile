@@ -13,7 +13,7 @@ OPT     ?= -O2
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 CFLAGS  := -std=gnu11 $(OPT) -g $(WARN) -Isrc -Iinclude -D_GNU_SOURCE $(EXTRA_CFLAGS)
-LDLIBS  := -lm -lpthread -ljansson -lssl -lcrypto
+LDLIBS  := -lm -lpthread -ljansson -lssl -lcrypto -lsqlite3
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined

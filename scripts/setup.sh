@@ -3,7 +3,7 @@
 # machine (run as root). Safe to run again.
 set -e
 export DEBIAN_FRONTEND=noninteractive
-pkgs="build-essential clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt libjansson-dev libssl-dev openssl"
+pkgs="build-essential clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt libjansson-dev libssl-dev openssl libsqlite3-dev"
 # Benchmarks compare against these peers; pass --bench to install them too.
 [ "${1:-}" = "--bench" ] && pkgs="$pkgs nodejs erlang-base hyperfine wrk"
 missing=""

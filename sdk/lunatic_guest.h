@@ -36,7 +36,10 @@
  *
  * The SDK defines the export _lunatic_catch_trap (weak, so the header may
  * be included by several files of one program); lunatic::trap::catch calls
- * it. Define LG_NO_CATCH_TRAP before including to leave it out.
+ * it. Define LG_NO_CATCH_TRAP before including to leave it out. It also
+ * defines the export lunatic_alloc (weak; malloc), through which the
+ * host's allocating calls (lunatic::sqlite's reads, ABI.md 1.3) hand
+ * their results over; LG_NO_LUNATIC_ALLOC leaves it out.
  */
 #ifndef LUNATIC_GUEST_H
 #define LUNATIC_GUEST_H
@@ -45,6 +48,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -797,6 +801,218 @@ static inline uint64_t lg_node_id(void) { return lgi_distributed_node_id(); }
 static inline uint32_t lg_nodes_count(void) { return lgi_distributed_nodes_count(); }
 static inline uint64_t lg_module_id(void) { return lgi_distributed_module_id(); }
 static inline uint32_t lg_get_nodes(uint64_t *nodes, uint32_t max) { return lgi_distributed_get_nodes(nodes, max); }
+
+/* ---- lunatic::sqlite ------------------------------------------------------
+ * Connections and statements are ids of the calling process. Results:
+ * lg_sqlite_step gives 100 (LG_SQLITE_ROW), 101 (LG_SQLITE_DONE) or a SQLite
+ * error code; lg_sqlite_exec 0 or an error code; lg_sqlite_last_error the
+ * code and message of the connection's last error (0 and "" for none).
+ * Values travel in the original's bincode formats (ABI.md 2.12): bind
+ * lists are built with lg_sqlbind_*, values read with lg_sqlval_decode. */
+
+#define LG_SQLITE_ROW 100
+#define LG_SQLITE_DONE 101
+
+/* Opens a database (a path in a preopened directory, or ":memory:"): 0
+ * with the connection id in *conn, or 1 with an error id there. */
+static inline uint64_t lg_sqlite_open(const char *path, uint64_t *conn)
+{
+    return lgi_sqlite_open(path, (uint32_t)strlen(path), conn);
+}
+static inline uint32_t lg_sqlite_exec(uint64_t conn, const char *sql)
+{
+    return lgi_sqlite_execute(conn, sql, (uint32_t)strlen(sql));
+}
+static inline uint64_t lg_sqlite_prepare(uint64_t conn, const char *sql)
+{
+    return lgi_sqlite_query_prepare(conn, sql, (uint32_t)strlen(sql));
+}
+static inline uint32_t lg_sqlite_step(uint64_t stmt) { return lgi_sqlite_sqlite3_step(stmt); }
+static inline void lg_sqlite_reset(uint64_t stmt) { lgi_sqlite_statement_reset(stmt); }
+static inline void lg_sqlite_finalize(uint64_t stmt) { lgi_sqlite_sqlite3_finalize(stmt); }
+
+/* A BindList under construction in a caller's buffer: pairs are a key
+ * (lg_sqlbind_at, lg_sqlbind_named or lg_sqlbind_next) followed by a value.
+ * Overflowing the buffer sets len past cap; lg_sqlite_bind then binds
+ * nothing and returns -1. */
+typedef struct lg_sqlbind {
+    uint8_t *p;
+    uint32_t len, cap;
+    uint64_t count;
+} lg_sqlbind;
+
+static inline void lg_sqlbind_put(lg_sqlbind *b, const void *v, uint32_t n)
+{
+    if (b->len <= b->cap && n <= b->cap - b->len)
+        memcpy(b->p + b->len, v, n);
+    b->len += n;
+}
+static inline void lg_sqlbind_u32(lg_sqlbind *b, uint32_t v) { lg_sqlbind_put(b, &v, 4); } /* LE */
+static inline void lg_sqlbind_u64(lg_sqlbind *b, uint64_t v) { lg_sqlbind_put(b, &v, 8); }
+static inline void lg_sqlbind_init(lg_sqlbind *b, void *buf, uint32_t cap)
+{
+    b->p = (uint8_t *)buf;
+    b->cap = cap;
+    b->len = 0;
+    b->count = 0;
+    lg_sqlbind_u64(b, 0); /* the count, patched by lg_sqlite_bind */
+}
+/* Keys: parameter index (from 1), parameter name, or the next parameter. */
+static inline void lg_sqlbind_at(lg_sqlbind *b, uint64_t index)
+{
+    b->count++;
+    lg_sqlbind_u32(b, 1);
+    lg_sqlbind_u64(b, index);
+}
+static inline void lg_sqlbind_named(lg_sqlbind *b, const char *name)
+{
+    b->count++;
+    lg_sqlbind_u32(b, 2);
+    lg_sqlbind_u64(b, strlen(name));
+    lg_sqlbind_put(b, name, (uint32_t)strlen(name));
+}
+static inline void lg_sqlbind_next(lg_sqlbind *b)
+{
+    b->count++;
+    lg_sqlbind_u32(b, 0);
+}
+/* Values. */
+static inline void lg_sqlbind_null(lg_sqlbind *b) { lg_sqlbind_u32(b, 0); }
+static inline void lg_sqlbind_blob(lg_sqlbind *b, const void *p, uint32_t n)
+{
+    lg_sqlbind_u32(b, 1);
+    lg_sqlbind_u64(b, n);
+    lg_sqlbind_put(b, p, n);
+}
+static inline void lg_sqlbind_text(lg_sqlbind *b, const char *s)
+{
+    lg_sqlbind_u32(b, 2);
+    lg_sqlbind_u64(b, strlen(s));
+    lg_sqlbind_put(b, s, (uint32_t)strlen(s));
+}
+static inline void lg_sqlbind_double(lg_sqlbind *b, double d)
+{
+    lg_sqlbind_u32(b, 3);
+    lg_sqlbind_put(b, &d, 8);
+}
+static inline void lg_sqlbind_int(lg_sqlbind *b, int32_t v)
+{
+    lg_sqlbind_u32(b, 4);
+    lg_sqlbind_u32(b, (uint32_t)v);
+}
+static inline void lg_sqlbind_int64(lg_sqlbind *b, int64_t v)
+{
+    lg_sqlbind_u32(b, 5);
+    lg_sqlbind_u64(b, (uint64_t)v);
+}
+static inline int lg_sqlite_bind(uint64_t stmt, lg_sqlbind *b)
+{
+    if (b->len > b->cap)
+        return -1;
+    memcpy(b->p, &b->count, 8);
+    lgi_sqlite_bind_value(stmt, b->p, b->len);
+    return 0;
+}
+
+/* A decoded SqliteValue; data points into the buffer it was decoded from. */
+#define LG_SQL_NULL 0
+#define LG_SQL_BLOB 1
+#define LG_SQL_TEXT 2
+#define LG_SQL_DOUBLE 3
+#define LG_SQL_INTEGER 4
+#define LG_SQL_I64 5
+typedef struct lg_sqlval {
+    uint32_t kind;
+    int64_t i;
+    double d;
+    const uint8_t *data;
+    uint32_t len;
+} lg_sqlval;
+
+/* Decodes one SqliteValue at p[0..n): the bytes it took, 0 if malformed. */
+static inline uint32_t lg_sqlval_decode(const uint8_t *p, uint32_t n, lg_sqlval *v)
+{
+    uint64_t len;
+    memset(v, 0, sizeof *v);
+    if (n < 4)
+        return 0;
+    memcpy(&v->kind, p, 4);
+    switch (v->kind) {
+    case LG_SQL_NULL:
+        return 4;
+    case LG_SQL_BLOB:
+    case LG_SQL_TEXT:
+        if (n < 12)
+            return 0;
+        memcpy(&len, p + 4, 8);
+        if (len > n - 12)
+            return 0;
+        v->data = p + 12;
+        v->len = (uint32_t)len;
+        return 12 + (uint32_t)len;
+    case LG_SQL_DOUBLE:
+    case LG_SQL_INTEGER:
+    case LG_SQL_I64:
+        if (n < 12)
+            return 0;
+        if (v->kind == LG_SQL_DOUBLE)
+            memcpy(&v->d, p + 4, 8);
+        else
+            memcpy(&v->i, p + 4, 8);
+        return 12;
+    default:
+        return 0;
+    }
+}
+
+/* Column col of the current row into *v (kind UINT32_MAX if the bytes do
+ * not decode); returns the buffer the host allocated, to free() when done
+ * with v. */
+static inline void *lg_sqlite_column(uint64_t stmt, uint32_t col, lg_sqlval *v)
+{
+    uint32_t n = 0;
+    uint8_t *p = (uint8_t *)(uintptr_t)lgi_sqlite_read_column(stmt, col, &n);
+    if (!lg_sqlval_decode(p, n, v))
+        v->kind = UINT32_MAX;
+    return p;
+}
+
+/* The connection's last error: its code (0 when there is none) and its
+ * message copied to msg (cut to cap - 1, NUL-terminated). */
+static inline uint32_t lg_sqlite_last_error(uint64_t conn, char *msg, size_t cap)
+{
+    uint32_t n = 0, code = 0;
+    uint8_t *p = (uint8_t *)(uintptr_t)lgi_sqlite_last_error(conn, &n);
+    uint32_t at = 0;
+    if (cap)
+        msg[0] = 0;
+    if (n >= 1 && p[0] == 1 && n >= 5) {
+        memcpy(&code, p + 1, 4);
+        at = 5;
+    } else {
+        at = 1;
+    }
+    if (n >= at + 9 && p[at] == 1) {
+        uint64_t len;
+        memcpy(&len, p + at + 1, 8);
+        if (len <= n - at - 9 && cap) {
+            size_t k = len < cap - 1 ? (size_t)len : cap - 1;
+            memcpy(msg, p + at + 9, k);
+            msg[k] = 0;
+        }
+    }
+    free(p);
+    return code;
+}
+
+#ifndef LG_NO_LUNATIC_ALLOC
+/* The allocator the host's allocating calls use (lunatic_alloc, ABI.md
+ * 1.3): the buffer belongs to the guest, which frees it with free(). */
+__attribute__((weak, export_name("lunatic_alloc"))) uint32_t lunatic_alloc(uint32_t len)
+{
+    return (uint32_t)(uintptr_t)malloc(len ? len : 1);
+}
+#endif
 
 /* ---- trap::catch ------------------------------------------------------- */
 

@@ -59,6 +59,18 @@ int lt_charge(lt_process *p, uint32_t reductions)
     return LW_YIELD;
 }
 
+bool lt_process_doomed(lt_process *p)
+{
+    bool doomed = false;
+    lt_spin_lock(&p->lock);
+    for (lt_signal *s = p->in_head; s && !doomed; s = s->next)
+        doomed = s->kind == LT_SIG_KILL ||
+                 (s->kind == LT_SIG_LINK_DIED && s->reason != LT_REASON_NORMAL &&
+                  p->die_when_link_dies);
+    lt_spin_unlock(&p->lock);
+    return doomed;
+}
+
 /* ---- links and monitors (owner side) ---------------------------------------- */
 
 void lt_add_link(lt_process *p, uint64_t pid, bool has_tag, int64_t tag)

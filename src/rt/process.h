@@ -203,6 +203,12 @@ int lt_charge(lt_process *p, uint32_t reductions);
  * turn comes, and goes on from the state it kept. */
 int lt_again(lt_process *p);
 
+/* Whether a signal already queued to p will end it once handled (a kill,
+ * or the failure of a link while die_when_link_dies): a host call that
+ * runs long on p's thread polls it to stop early. Call only from the
+ * thread running p. */
+bool lt_process_doomed(lt_process *p);
+
 /* Logs a failure of p like the original ("Process <name or id> failed,
  * notifying: N links: <what>"), or a kill, on its stderr. */
 void lt_log_failure(lt_process *p, const char *what);

@@ -18,6 +18,15 @@
 #include "rt/sched.h"
 
 static _Thread_local lt_worker *current_worker;
+/* This thread gave its worker to another (lt_hand_off): it ends after the
+ * slice it runs. */
+static _Thread_local bool detached;
+
+/* A thread that gave its worker away, to be joined once done. */
+typedef struct lt_detached {
+    pthread_t thread;
+    bool done;
+} lt_detached;
 
 lt_worker *lt_current_worker(void) { return current_worker; }
 
@@ -210,6 +219,8 @@ static void *worker_main(void *arg)
             atomic_store_explicit(&w->activity, RUNNING, memory_order_relaxed);
             p->home = (uint16_t)w->index;
             lt_process_run(p);
+            if (detached)
+                break; /* w belongs to another thread now */
             atomic_store_explicit(&w->activity, BETWEEN_SLICES, memory_order_relaxed);
             continue;
         }
@@ -253,7 +264,73 @@ static void *worker_main(void *arg)
         atomic_fetch_sub(&rt->sched.sleeping, 1);
         pthread_mutex_unlock(&rt->sched.idle_lock);
     }
+    if (detached) {
+        lt_sched *s = &rt->sched;
+        pthread_t self = pthread_self();
+        pthread_mutex_lock(&s->hand_lock);
+        for (unsigned i = 0; i < s->ndetached; i++)
+            if (pthread_equal(s->detached[i].thread, self))
+                s->detached[i].done = true;
+        pthread_mutex_unlock(&s->hand_lock);
+    }
     return NULL;
+}
+
+/* Under hand_lock: joins the detached threads that are done. */
+static void reap_detached(lt_sched *s)
+{
+    unsigned k = 0;
+    for (unsigned i = 0; i < s->ndetached; i++) {
+        if (s->detached[i].done)
+            pthread_join(s->detached[i].thread, NULL);
+        else
+            s->detached[k++] = s->detached[i];
+    }
+    s->ndetached = k;
+}
+
+static int start_thread(lt_worker *w, pthread_t *t)
+{
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setstacksize(&a, 1 << 20);
+    int r = pthread_create(t, &a, worker_main, w);
+    pthread_attr_destroy(&a);
+    return r;
+}
+
+int lt_hand_off(lt_process *p)
+{
+    lt_worker *w = current_worker;
+    if (detached)
+        return 0;
+    if (!w || w->rt != p->rt)
+        return -1;
+    lt_sched *s = &p->rt->sched;
+    pthread_mutex_lock(&s->hand_lock);
+    int r = -1;
+    if (atomic_load(&s->stopping))
+        goto out;
+    reap_detached(s);
+    if (s->ndetached == s->detached_cap) {
+        unsigned cap = s->detached_cap ? s->detached_cap * 2 : 4;
+        lt_detached *d = realloc(s->detached, cap * sizeof *d);
+        if (!d)
+            goto out;
+        s->detached = d;
+        s->detached_cap = cap;
+    }
+    pthread_t t;
+    if (start_thread(w, &t) != 0)
+        goto out;
+    s->detached[s->ndetached++] = (lt_detached){pthread_self(), false};
+    w->thread = t;
+    detached = true;
+    atomic_fetch_add_explicit(&s->handoffs, 1, memory_order_relaxed);
+    r = 0;
+out:
+    pthread_mutex_unlock(&s->hand_lock);
+    return r;
 }
 
 
@@ -266,6 +343,7 @@ int lt_sched_start(lt_runtime *rt, unsigned nworkers, uint64_t reductions)
     s->ns0 = lt_now_ns();
     pthread_mutex_init(&s->idle_lock, NULL);
     pthread_cond_init(&s->idle_cond, NULL);
+    pthread_mutex_init(&s->hand_lock, NULL);
     s->workers = calloc(nworkers, sizeof *s->workers);
     if (!s->workers)
         return -1;
@@ -276,11 +354,9 @@ int lt_sched_start(lt_runtime *rt, unsigned nworkers, uint64_t reductions)
         s->workers[i].index = i;
     }
     for (unsigned i = 0; i < nworkers; i++) {
-        pthread_attr_t a;
-        pthread_attr_init(&a);
-        pthread_attr_setstacksize(&a, 1 << 20);
-        int r = pthread_create(&s->workers[i].thread, &a, worker_main, &s->workers[i]);
-        pthread_attr_destroy(&a);
+        pthread_mutex_lock(&s->hand_lock);
+        int r = start_thread(&s->workers[i], &s->workers[i].thread);
+        pthread_mutex_unlock(&s->hand_lock);
         if (r != 0) {
             s->nworkers = i;   /* stop the ones that started */
             lt_sched_stop(rt);
@@ -293,12 +369,22 @@ int lt_sched_start(lt_runtime *rt, unsigned nworkers, uint64_t reductions)
 void lt_sched_stop(lt_runtime *rt)
 {
     lt_sched *s = &rt->sched;
+    /* under hand_lock: no hand-off starts after this, so the threads
+     * read below are the last ones */
+    pthread_mutex_lock(&s->hand_lock);
     atomic_store(&s->stopping, true);
+    pthread_mutex_unlock(&s->hand_lock);
     pthread_mutex_lock(&s->idle_lock);
     pthread_cond_broadcast(&s->idle_cond);
     pthread_mutex_unlock(&s->idle_lock);
     for (unsigned i = 0; i < s->nworkers; i++)
         pthread_join(s->workers[i].thread, NULL);
+    for (unsigned i = 0; i < s->ndetached; i++)
+        pthread_join(s->detached[i].thread, NULL);
+    free(s->detached);
+    s->detached = NULL;
+    s->ndetached = s->detached_cap = 0;
+    pthread_mutex_destroy(&s->hand_lock);
     free(s->workers);
     s->workers = NULL;
     s->nworkers = 0;

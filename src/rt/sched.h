@@ -37,6 +37,14 @@ typedef struct lt_sched {
     pthread_cond_t idle_cond;
     atomic_int sleeping;         /* workers waiting on idle_cond */
     atomic_bool stopping;
+    /* Hand-offs (lt_hand_off): under hand_lock, each worker's current
+     * thread (lt_worker.thread) and the threads that gave their worker
+     * away and finish a slice on their own, joined when they are done
+     * (at the next hand-off) or at stop. */
+    pthread_mutex_t hand_lock;
+    struct lt_detached *detached;
+    unsigned ndetached, detached_cap;
+    atomic_uint handoffs;        /* how many so far (tests, benchmarks) */
 } lt_sched;
 
 /* Starts nworkers threads running rt's processes. 0, or -1 (nothing
@@ -52,5 +60,16 @@ void lt_schedule(lt_runtime *rt, lt_process *p);
 /* Wakes p if it waits (a signal, timer or I/O event arrived). Call with
  * p->lock held. */
 void lt_wake_locked(lt_process *p);
+/* For a host call that runs long or is about to block on the thread of
+ * the worker running p (a long SQLite query, a lock wait): gives that
+ * worker's run queues to a new thread, so the processes queued there keep
+ * running, while the calling thread finishes p's slice on its own and
+ * then ends (Go's hand-off of a P at a blocking system call). The host
+ * call should end the slice soon after (return LW_YIELD) so the extra
+ * thread does not linger. Returns 0 when handed off (or when this thread
+ * already had), -1 when it cannot be: not on one of rt's worker threads,
+ * the runtime is stopping, or no thread could be started; the caller then
+ * simply goes on. */
+int lt_hand_off(lt_process *p);
 
 #endif

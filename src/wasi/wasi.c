@@ -194,6 +194,16 @@ lwasi_shared *lwasi_ctx_shared(const lwasi_ctx *ctx)
     return ctx->sh;
 }
 
+int lwasi_shared_preopen(const lwasi_shared *sh, uint32_t i, const char **name, int *fd)
+{
+    if (i >= sh->ntmpl - 3)
+        return -1;
+    const lwasi_fd *e = &sh->tmpl[3 + i];
+    *name = e->preopen;
+    *fd = e->host;
+    return 0;
+}
+
 lwasi_ctx *lwasi_ctx_new(const lwasi_config *cfg, char *err, size_t errsize)
 {
     lwasi_shared *sh = lwasi_shared_new(cfg, err, errsize);

@@ -61,6 +61,7 @@
 #define LUNATIC_WASI_H
 
 #include <poll.h>
+#include <sys/types.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -149,6 +150,28 @@ typedef struct lwasi_wait_info {
 
 /* The wait recorded by the last LW_SUSPEND (valid until the resume). */
 const lwasi_wait_info *lwasi_ctx_wait_info(const lwasi_ctx *ctx);
+
+/* The sandboxed resolver, for host modules that open files on a guest's
+ * behalf with the same rules as path_open (lunatic::sqlite's VFS).
+ *
+ * lwasi_open_beneath opens `path` (relative; absolute paths give -EPERM)
+ * beneath directory descriptor dirfd with open(2) flags `flags` (O_NOFOLLOW
+ * applies to the last component only; symbolic links are followed only
+ * while they stay beneath). Returns a host fd the caller owns, or a
+ * negative host errno; escaping gives -EPERM. Thread-safe.
+ *
+ * lwasi_open_parent splits `path` for a call that acts on its last
+ * component: opens the parent beneath dirfd (O_PATH) and points *last at
+ * the final name inside path ("." when the path ends in "." or "..").
+ * Returns the parent fd (the caller closes it) or a negative host errno. */
+int lwasi_open_beneath(int dirfd, const char *path, int flags, mode_t mode);
+int lwasi_open_parent(int dirfd, char *path, const char **last);
+
+/* Preopened directory i (0-based, in configuration order) of a share: its
+ * guest name and its host descriptor, both owned by the share and valid
+ * while the caller holds a reference to it. Returns 0, or -1 when there
+ * is no preopen i. */
+int lwasi_shared_preopen(const lwasi_shared *sh, uint32_t i, const char **name, int *fd);
 
 /* The table of the 46 wasi_snapshot_preview1 host functions, created on
  * first use (thread-safe) and alive until exit; NULL when out of memory. */

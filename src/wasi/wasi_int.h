@@ -202,15 +202,7 @@ int lwasi_iovecs(lw_exec *x, uint32_t iovs, uint32_t n, struct iovec *out, int m
 /* Copies a guest path into a NUL-terminated host buffer. Returns 0 or a
  * WASI errno (FAULT, INVAL for a NUL byte, NAMETOOLONG). */
 int lwasi_path_copy(lw_exec *x, uint32_t ptr, uint32_t len, char *out, size_t size);
-/* Opens `path` beneath directory descriptor dirfd with open flags `flags`
- * (O_NOFOLLOW applies to the last component only). Returns a host fd or a
- * negative host errno; escaping gives -EPERM. */
-int lwasi_open_beneath(int dirfd, const char *path, int flags, mode_t mode);
-/* Splits `path` for a call that acts on its last component: opens the
- * parent beneath dirfd (O_PATH) and points *last at the final name ("."
- * when the path ends in "." or ".."). Returns the parent fd (to close) or a
- * negative host errno. */
-int lwasi_open_parent(int dirfd, char *path, const char **last);
+/* lwasi_open_beneath and lwasi_open_parent are declared in wasi.h. */
 
 /* Host functions, by file. */
 #define WASI_FN(name)                                                      \
