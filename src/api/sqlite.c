@@ -34,7 +34,8 @@
  * with no hand-over per call: a point read costs a few microseconds, the
  * cost of moving a call to another thread and back. A call that runs long
  * instead hands the worker's queue to a fresh thread (lt_hand_off) once it
- * has run SQ_HANDOFF_NS, noticed by SQLite's progress handler every
+ * has run SQ_HANDOFF_NS doing real work, noticed by SQLite's progress
+ * handler every
  * PROGRESS_OPS virtual machine instructions and by the VFS around I/O
  * and sleeps (sqlite_vfs.c); the call finishes on the old thread, which
  * ends the process's slice (LW_YIELD) and then ends. SQLite cannot
@@ -71,6 +72,12 @@ _Thread_local sq_call *sq_cur;
 typedef struct sq_conn {
     int refs;                 /* the table's + one per statement */
     sqlite3 *db;
+    /* the guest's lunatic_alloc and an execution context to run it on,
+     * found and made at the first allocating call (alloc_busy: in use by
+     * a call that is running it, so a nested one makes its own) */
+    lw_func *alloc_fn;
+    lw_exec *alloc_x;
+    bool alloc_busy;
     bool err_set;             /* our own error, reported by last_error */
     int err_code;
     char err_msg[200];
@@ -90,6 +97,7 @@ static void conn_release(sq_conn *c)
 {
     if (c && --c->refs == 0) {
         sqlite3_close_v2(c->db);
+        lw_exec_free(c->alloc_x);
         free(c);
     }
 }
@@ -142,9 +150,12 @@ static void conn_clear(sq_conn *c)
 
 /* ---- calls -------------------------------------------------------------------------- */
 
+/* A call's clock starts at its first check, not here: most calls never
+ * get one, and a clock read is a fifth of a short call's overhead. The
+ * first SQ_HANDOFF_WORK units before it are not timed (tens of us). */
 static void call_begin(sq_call *c, lt_process *p)
 {
-    *c = (sq_call){.p = p, .start = lt_now_ns(), .prev = sq_cur};
+    *c = (sq_call){.p = p, .prev = sq_cur};
     sq_cur = c;
 }
 
@@ -167,10 +178,16 @@ void sq_hand_off_now(void)
     }
 }
 
-bool sq_long_call_check(void)
+bool sq_long_call_check(uint32_t work)
 {
     sq_call *c = sq_cur;
-    if (!c || lt_now_ns() - c->start < SQ_HANDOFF_NS)
+    if (!c)
+        return false;
+    c->work += work;
+    int64_t now = lt_now_ns();
+    if (!c->start)
+        c->start = now;
+    if (c->work < SQ_HANDOFF_WORK || now - c->start < SQ_HANDOFF_NS)
         return false;
     sq_hand_off_now();
     if (!c->doomed && lt_process_doomed(c->p))
@@ -179,7 +196,7 @@ bool sq_long_call_check(void)
 }
 
 /* SQLite's progress handler: nonzero interrupts the statement. */
-static int progress(void *ud) { return sq_long_call_check(); }
+static int progress(void *ud) { return sq_long_call_check(1); }
 
 /* ---- guest memory ---------------------------------------------------------------------- */
 
@@ -199,22 +216,43 @@ static const char *guest_str(lw_exec *x, const char *fn, const char *what, uint3
     return s;
 }
 
-/* Calls the guest's lunatic_alloc(len) on a nested execution context of
- * the same instance. 0 with the guest pointer in *out, or LW_TRAP. */
-static int guest_alloc(lw_exec *x, const char *fn, uint32_t len, uint32_t *out)
+/* The guest's lunatic_alloc export, or NULL after a trap naming fn. */
+static lw_func *alloc_export(lw_exec *x, const char *fn)
 {
     lw_extern ex;
     static const uint8_t i32[1] = {LW_I32};
     if (lw_instance_export(lw_exec_instance(x), "lunatic_alloc", &ex) != 0 ||
-        ex.kind != LW_EXTERN_FUNC || lw_func_type(ex.u.func) != lw_functype_get(1, i32, 1, i32))
-        return lapi_trapf(x, "%s: the module does not export lunatic_alloc (i32) -> i32", fn);
-    lw_exec *y = lw_exec_new(0);
+        ex.kind != LW_EXTERN_FUNC || lw_func_type(ex.u.func) != lw_functype_get(1, i32, 1, i32)) {
+        lapi_trapf(x, "%s: the module does not export lunatic_alloc (i32) -> i32", fn);
+        return NULL;
+    }
+    return ex.u.func;
+}
+
+/* Calls the guest's lunatic_alloc(len) on a nested execution context of
+ * the same instance: conn's (kept from call to call), or a fresh one when
+ * there is no connection or its context is busy (the guest's allocator
+ * itself called an allocating function). 0 with the guest pointer in
+ * *out, or LW_TRAP. */
+static int guest_alloc(lw_exec *x, sq_conn *conn, const char *fn, uint32_t len, uint32_t *out)
+{
+    bool mine = conn && !conn->alloc_busy;
+    lw_func *f = mine && conn->alloc_fn ? conn->alloc_fn : alloc_export(x, fn);
+    if (!f)
+        return LW_TRAP;
+    lw_exec *y = mine && conn->alloc_x ? conn->alloc_x : lw_exec_new(0);
     if (!y)
         return lapi_trapf(x, "%s: out of memory", fn);
+    if (mine) {
+        conn->alloc_fn = f;
+        conn->alloc_x = y;
+        conn->alloc_busy = true;
+        conn->refs++; /* the guest code may drop the statement we came from */
+    }
     lw_exec_set_user(y, lw_exec_user(x));
     lw_exec_set_budget(y, ALLOC_SLICE);
     lw_val a = len;
-    int st = lw_exec_call(y, ex.u.func, &a);
+    int st = lw_exec_call(y, f, &a);
     for (int n = 1; st == LW_YIELD && n < ALLOC_SLICES; n++)
         st = lw_exec_resume(y);
     int r = LW_TRAP;
@@ -230,20 +268,31 @@ static int guest_alloc(lw_exec *x, const char *fn, uint32_t len, uint32_t *out)
     } else {
         lapi_trapf(x, "%s: lunatic_alloc did not return", fn);
     }
-    lw_exec_free(y);
+    if (mine) {
+        conn->alloc_busy = false;
+        if (st != LW_OK) {
+            /* a context stopped half-way is not reused */
+            conn->alloc_x = NULL;
+            lw_exec_free(y);
+        }
+        conn_release(conn);
+    } else {
+        lw_exec_free(y);
+    }
     return r;
 }
 
 /* The end of an allocating call: b's bytes into a lunatic_alloc'ed guest
  * buffer, its length (u32) at len_ptr, the pointer as the result. Frees b. */
-static int alloc_result(lw_exec *x, lw_val *args, const char *fn, sq_buf *b, uint32_t len_ptr)
+static int alloc_result(lw_exec *x, lw_val *args, sq_conn *conn, const char *fn, sq_buf *b,
+                        uint32_t len_ptr)
 {
     if (b->oom || b->len > UINT32_MAX) {
         sq_buf_free(b);
         return lapi_trapf(x, "%s: out of memory", fn);
     }
     uint32_t n = (uint32_t)b->len, ptr = 0;
-    if (guest_alloc(x, fn, n, &ptr) != 0) {
+    if (guest_alloc(x, conn, fn, n, &ptr) != 0) {
         sq_buf_free(b);
         return LW_TRAP;
     }
@@ -662,7 +711,7 @@ static int sqlite_last_error(lw_exec *x, void *env, lw_val *args)
         sq_encode_error(&b, code != SQLITE_OK, (uint32_t)code,
                         code != SQLITE_OK ? sqlite3_errmsg(conn->db) : NULL);
     }
-    return alloc_result(x, args, FN("last_error"), &b, len_ptr);
+    return alloc_result(x, args, conn, FN("last_error"), &b, len_ptr);
 }
 
 /* read_column(i64 stmt, col, len_ptr) -> i32: bincode SqliteValue. */
@@ -676,7 +725,7 @@ static int sqlite_read_column(lw_exec *x, void *env, lw_val *args)
     sq_encode_column(&b, s->st, col);
     if (!s->st || col < 0)
         conn_err(s->conn, SQLITE_RANGE, "column index out of range");
-    return alloc_result(x, args, FN("read_column"), &b, A32(2));
+    return alloc_result(x, args, s->conn, FN("read_column"), &b, A32(2));
 }
 
 /* read_row(i64 stmt, len_ptr) -> i32: bincode SqliteRow, every column of
@@ -691,7 +740,7 @@ static int sqlite_read_row(lw_exec *x, void *env, lw_val *args)
     sq_buf_u64(&b, (uint64_t)n);
     for (int i = 0; i < n; i++)
         sq_encode_column(&b, s->st, i);
-    return alloc_result(x, args, FN("read_row"), &b, A32(1));
+    return alloc_result(x, args, s->conn, FN("read_row"), &b, A32(1));
 }
 
 /* column_name(i64 stmt, col, len_ptr) -> i32: the name as raw UTF-8 (not
@@ -709,7 +758,7 @@ static int sqlite_column_name(lw_exec *x, void *env, lw_val *args)
         sq_buf_bytes(&b, name, strlen(name));
     else
         conn_err(s->conn, SQLITE_RANGE, "column index out of range");
-    return alloc_result(x, args, FN("column_name"), &b, A32(2));
+    return alloc_result(x, args, s->conn, FN("column_name"), &b, A32(2));
 }
 
 /* column_names(i64 stmt, len_ptr) -> i32: bincode Vec<String>. */
@@ -725,7 +774,7 @@ static int sqlite_column_names(lw_exec *x, void *env, lw_val *args)
         const char *name = sqlite3_column_name(s->st, i);
         sq_buf_str(&b, name ? name : "", name ? strlen(name) : 0);
     }
-    return alloc_result(x, args, FN("column_names"), &b, A32(1));
+    return alloc_result(x, args, s->conn, FN("column_names"), &b, A32(1));
 }
 
 #define M "lunatic::sqlite"

@@ -95,7 +95,8 @@ bool sq_utf8_valid(const uint8_t *s, size_t n);
 
 typedef struct sq_call {
     lt_process *p;
-    int64_t start;            /* lt_now_ns at entry */
+    int64_t start;            /* lt_now_ns at the first check, 0 before */
+    uint32_t work;            /* units of work done so far (see sq_long_call_check) */
     bool handed_off;          /* the worker's queues went to another thread */
     bool doomed;              /* a kill is queued: SQLite was interrupted */
     struct sq_call *prev;     /* the call this one is nested in (lunatic_alloc) */
@@ -103,12 +104,17 @@ typedef struct sq_call {
 
 extern _Thread_local sq_call *sq_cur;
 
-/* Called from SQLite's callbacks while a call runs long: after
- * SQ_HANDOFF_NS of it, hands the worker's queues to another thread (once
- * per call), and tells whether the process is doomed (a kill is queued),
- * in which case the caller makes SQLite stop. */
+/* Called from SQLite's callbacks with the work done since the last call
+ * (a progress callback: 1000 VM instructions; a file read or write: one
+ * page): once the call has run SQ_HANDOFF_NS and done SQ_HANDOFF_WORK
+ * units of work, hands the worker's queues to another thread (once per
+ * call), and tells whether the process is doomed (a kill is queued), in
+ * which case the caller makes SQLite stop. Both conditions, because on a
+ * busy machine the OS may preempt a short call for longer than
+ * SQ_HANDOFF_NS: time alone would hand off calls that do little. */
 #define SQ_HANDOFF_NS 1000000
-bool sq_long_call_check(void);
+#define SQ_HANDOFF_WORK 10
+bool sq_long_call_check(uint32_t work);
 /* Hands the worker off now, before something that blocks (a lock wait). */
 void sq_hand_off_now(void);
 

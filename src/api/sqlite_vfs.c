@@ -41,8 +41,9 @@
  * (process.c frees the resource tables first).
  *
  * Files are wrapped (sq_file) to time the I/O: a write, read or sync that
- * brings the call past SQ_HANDOFF_NS hands the worker off, and a sync is
- * preceded by a hand-off when the previous one took long (a slow disk).
+ * brings a call doing much I/O past SQ_HANDOFF_NS hands the worker off,
+ * and a sync is preceded by a hand-off where syncs take longer than that
+ * on average (a slow disk).
  * xSleep, which SQLite's busy handler and lock retries call, hands off
  * before sleeping more than half a millisecond, and stops sleeping early
  * for a process about to be killed.
@@ -317,13 +318,14 @@ static int lun_delete(sqlite3_vfs *vfs, const char *name, int sync_dir)
 
 /* ---- the lunatic VFS: timing --------------------------------------------------- */
 
-/* How long the last sync took, in ns (any connection). */
-static _Atomic int64_t last_sync_ns;
+/* How long syncs take, in ns: a moving average over every connection's
+ * (3/4 old, 1/4 new). */
+static _Atomic int64_t sync_ns;
 
 static void io_check(void)
 {
     if (sq_cur)
-        (void)sq_long_call_check();
+        (void)sq_long_call_check(1);
 }
 
 static int lun_sleep(sqlite3_vfs *vfs, int us)
@@ -385,11 +387,12 @@ static int f_truncate(sqlite3_file *f, sqlite3_int64 size)
 
 static int f_sync(sqlite3_file *f, int flags)
 {
-    if (sq_cur && atomic_load_explicit(&last_sync_ns, memory_order_relaxed) > SQ_HANDOFF_NS / 2)
+    int64_t avg = atomic_load_explicit(&sync_ns, memory_order_relaxed);
+    if (sq_cur && avg > SQ_HANDOFF_NS)
         sq_hand_off_now(); /* this disk syncs slowly: do not wait on it here */
     int64_t t0 = lt_now_ns();
     int rc = REAL(f)->pMethods->xSync(REAL(f), flags);
-    atomic_store_explicit(&last_sync_ns, lt_now_ns() - t0, memory_order_relaxed);
+    atomic_store_explicit(&sync_ns, (avg * 3 + (lt_now_ns() - t0)) / 4, memory_order_relaxed);
     io_check();
     return rc;
 }
@@ -486,6 +489,9 @@ static void vfs_setup(void)
     /* URI names could pick another VFS; this fails (SQLITE_MISUSE) if the
      * library was initialized already, and sqlite.c then forbids ATTACH */
     uris_off = sqlite3_config(SQLITE_CONFIG_URI, 0) == SQLITE_OK;
+    /* no memory statistics: they take a global mutex at every allocation,
+     * and the runtime never reads them */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     if (sqlite3_initialize() != SQLITE_OK)
         return;
     unix_vfs = sqlite3_vfs_find("unix");

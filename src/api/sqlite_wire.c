@@ -127,6 +127,15 @@ static long utf8_seq(const uint8_t *s, size_t n)
 bool sq_utf8_valid(const uint8_t *s, size_t n)
 {
     for (size_t i = 0; i < n;) {
+        /* ASCII, eight bytes at a time: most text is */
+        if (n - i >= 8) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (!(w & 0x8080808080808080ull)) {
+                i += 8;
+                continue;
+            }
+        }
         long k = utf8_seq(s + i, n - i);
         if (k < 0)
             return false;

@@ -10,6 +10,7 @@
  * that used up its budget goes to the back of its worker's queue, so a
  * guest spinning in `loop {}` shares its core fairly.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -381,6 +382,9 @@ void lt_sched_stop(lt_runtime *rt)
         pthread_join(s->workers[i].thread, NULL);
     for (unsigned i = 0; i < s->ndetached; i++)
         pthread_join(s->detached[i].thread, NULL);
+    if (rt->log_debug && atomic_load(&s->handoffs))
+        fprintf(stderr, "[debug] %u hand-offs of a worker's queues to a new thread\n",
+                atomic_load(&s->handoffs));
     free(s->detached);
     s->detached = NULL;
     s->ndetached = s->detached_cap = 0;
