@@ -37,8 +37,10 @@ int main(void)
     }
     uint64_t took = now_ms() - t0;
     EXPECT(n == N, "the long query's result", "%llu", (unsigned long long)n);
-    EXPECT(took > 200, "it took long enough to matter", "%llu ms", (unsigned long long)took);
-    EXPECT(worst < 150, "the other process never waited long", "worst gap %llu ms over %llu ms, %llu wakes",
+    /* without the hand-off the gap is the whole query (seconds); with it,
+     * what a loaded machine (or ASan) adds to a 5 ms sleep */
+    EXPECT(took > 1000, "it took long enough to matter", "%llu ms", (unsigned long long)took);
+    EXPECT(worst < 500, "the other process never waited long", "worst gap %llu ms over %llu ms, %llu wakes",
            (unsigned long long)worst, (unsigned long long)took, (unsigned long long)wakes);
     return 0;
 }
