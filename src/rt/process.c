@@ -61,6 +61,8 @@ int lt_charge(lt_process *p, uint32_t reductions)
 
 bool lt_process_doomed(lt_process *p)
 {
+    if (atomic_load_explicit(&p->rt->sched.stopping, memory_order_relaxed))
+        return true; /* the runtime is shutting down: it waits for this slice */
     bool doomed = false;
     lt_spin_lock(&p->lock);
     for (lt_signal *s = p->in_head; s && !doomed; s = s->next)

@@ -204,9 +204,9 @@ int lt_charge(lt_process *p, uint32_t reductions);
 int lt_again(lt_process *p);
 
 /* Whether a signal already queued to p will end it once handled (a kill,
- * or the failure of a link while die_when_link_dies): a host call that
- * runs long on p's thread polls it to stop early. Call only from the
- * thread running p. */
+ * or the failure of a link while die_when_link_dies), or the runtime is
+ * stopping (it waits for the slice p runs): a host call that runs long on
+ * p's thread polls it to stop early. Call only from the thread running p. */
 bool lt_process_doomed(lt_process *p);
 
 /* Logs a failure of p like the original ("Process <name or id> failed,

@@ -2,7 +2,8 @@
  * database consistent: killed while parked inside BEGIN ... (its
  * connection closes and rolls back), and killed while one long statement
  * runs (the statement is interrupted, then rolled back). A runaway query
- * can be killed at all: the kill interrupts it. */
+ * can be killed at all: the kill interrupts it; and the program can end
+ * while one runs. */
 #include "sql_test.h"
 
 #define T_READY 1
@@ -76,5 +77,10 @@ int main(void)
     kill_after("bulk", 300, 5000);
     consistent(c, "a killed long statement left nothing behind");
     kill_after("runaway", 100, 5000);
+    /* the program ends while a runaway query runs: the runtime stops it
+     * (t-sqlite.sh's timeout fails a runtime that waits for it) */
+    lg_spawn("runaway", LG_ARGS(LG_I64(lg_self())));
+    recv_u64(T_READY);
+    lg_sleep_ms(50);
     return 0;
 }
