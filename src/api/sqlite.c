@@ -209,7 +209,7 @@ static const char *guest_str(lw_exec *x, const char *fn, const char *what, uint3
         lapi_trapf(x, "%s: %s out of bounds", fn, what);
         return NULL;
     }
-    if (!sq_utf8_valid((const uint8_t *)s, len)) {
+    if (!lw_utf8_valid((const uint8_t *)s, len)) {
         lapi_trapf(x, "%s: %s is not valid UTF-8", fn, what);
         return NULL;
     }

@@ -88,9 +88,6 @@ int sq_bind_list_begin(sq_reader *r, const void *data, size_t len, uint64_t *cou
                        size_t errsize);
 int sq_bind_next(sq_reader *r, sq_bind_pair *out, char *err, size_t errsize);
 
-/* Whether s[0..n) is valid UTF-8. */
-bool sq_utf8_valid(const uint8_t *s, size_t n);
-
 /* ---- the call in progress (sqlite.c) ------------------------------------ */
 
 typedef struct sq_call {

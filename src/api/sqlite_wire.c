@@ -91,7 +91,8 @@ void sq_buf_free(sq_buf *b)
 
 /* The length of the valid UTF-8 sequence at s[0..n), or, when there is
  * none, -(length of the maximal prefix of one), at least -1: the unit that
- * Rust's from_utf8_lossy replaces by one U+FFFD. */
+ * Rust's from_utf8_lossy replaces by one U+FFFD. (Validation is the
+ * engine's lw_utf8_valid; this is only for replacing.) */
 static long utf8_seq(const uint8_t *s, size_t n)
 {
     uint8_t c = s[0];
@@ -124,30 +125,10 @@ static long utf8_seq(const uint8_t *s, size_t n)
     return i == need ? (long)need : -(long)i;
 }
 
-bool sq_utf8_valid(const uint8_t *s, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        /* ASCII, eight bytes at a time: most text is */
-        if (n - i >= 8) {
-            uint64_t w;
-            memcpy(&w, s + i, 8);
-            if (!(w & 0x8080808080808080ull)) {
-                i += 8;
-                continue;
-            }
-        }
-        long k = utf8_seq(s + i, n - i);
-        if (k < 0)
-            return false;
-        i += (size_t)k;
-    }
-    return true;
-}
-
 /* Appends s as a bincode String, invalid sequences replaced by U+FFFD. */
 static void buf_str_lossy(sq_buf *b, const uint8_t *s, size_t n)
 {
-    if (sq_utf8_valid(s, n)) {
+    if (lw_utf8_valid(s, n)) {
         sq_buf_str(b, s, n);
         return;
     }
@@ -298,7 +279,7 @@ int sq_bind_next(sq_reader *r, sq_bind_pair *o, char *err, size_t errsize)
         const uint8_t *p;
         if (!rd_bytes(r, &p, &o->name_len))
             return rd_fail(err, errsize, "truncated key name", at);
-        if (!sq_utf8_valid(p, o->name_len))
+        if (!lw_utf8_valid(p, o->name_len))
             return rd_fail(err, errsize, "key name is not UTF-8", at);
         o->name = (const char *)p;
         break;
@@ -319,7 +300,7 @@ int sq_bind_next(sq_reader *r, sq_bind_pair *o, char *err, size_t errsize)
     case SQ_BIND_TEXT:
         if (!rd_bytes(r, &o->data, &o->data_len))
             return rd_fail(err, errsize, "truncated blob or text", at);
-        if (tag == SQ_BIND_TEXT && !sq_utf8_valid(o->data, o->data_len))
+        if (tag == SQ_BIND_TEXT && !lw_utf8_valid(o->data, o->data_len))
             return rd_fail(err, errsize, "text is not UTF-8", at);
         break;
     case SQ_BIND_DOUBLE:

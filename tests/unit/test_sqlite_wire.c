@@ -180,13 +180,25 @@ static void test_bind_list(void)
     CHECK(sq_bind_list_begin(&r, bad, sizeof bad, &n, err, sizeof err) < 0, "huge count accepted");
 }
 
-static void test_utf8(void)
+/* Text that is not UTF-8 is sent lossy: each maximal invalid part becomes
+ * one U+FFFD, as Rust's String::from_utf8_lossy does. */
+static void test_lossy(void)
 {
-    CHECK(sq_utf8_valid((const uint8_t *)"h\xc3\xa9 \xf0\x9f\x98\x80", 8), "valid text refused");
-    CHECK(!sq_utf8_valid((const uint8_t *)"\xc0\x80", 2), "overlong NUL accepted");
-    CHECK(!sq_utf8_valid((const uint8_t *)"\xed\xa0\x80", 3), "surrogate accepted");
-    CHECK(!sq_utf8_valid((const uint8_t *)"\xe2\x82", 2), "truncated sequence accepted");
-    CHECK(!sq_utf8_valid((const uint8_t *)"\xf4\x90\x80\x80", 4), "code point above U+10FFFF accepted");
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    sqlite3_open(":memory:", &db);
+    /* 61 | e2 82 (truncated 3-byte) | 62 | ed a0 80 (surrogate: 3 parts) | f0 9f 98 80 */
+    sqlite3_prepare_v2(db, "SELECT CAST(x'61e28262eda080f09f9880' AS TEXT)", -1, &st, NULL);
+    sqlite3_step(st);
+    sq_buf b = {0};
+    sq_encode_column(&b, st, 0);
+    check_bytes("from_utf8_lossy", &b,
+                BYTES(0x02, 0x00, 0x00, 0x00, 0x12, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x61,
+                      0xef, 0xbf, 0xbd, 0x62, 0xef, 0xbf, 0xbd, 0xef, 0xbf, 0xbd, 0xef, 0xbf, 0xbd,
+                      0xf0, 0x9f, 0x98, 0x80));
+    sq_buf_free(&b);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
 }
 
 /* sq_resolve: the longest preopen whose guest name prefixes the path. */
@@ -245,7 +257,7 @@ int main(void)
     test_values();
     test_names_errors();
     test_bind_list();
-    test_utf8();
+    test_lossy();
     test_resolve();
     return check_report();
 }
