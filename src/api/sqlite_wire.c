@@ -209,7 +209,9 @@ static int rd_fail(char *err, size_t errsize, const char *what, size_t pos)
     return -1;
 }
 
-static bool rd_take(sq_reader *r, size_t n, const uint8_t **out)
+/* The readers load little-endian values with memcpy: every host this
+ * runtime supports is little-endian (the engine assumes it too). */
+static inline bool rd_take(sq_reader *r, size_t n, const uint8_t **out)
 {
     if (n > r->len - r->pos)
         return false;
@@ -218,34 +220,49 @@ static bool rd_take(sq_reader *r, size_t n, const uint8_t **out)
     return true;
 }
 
-static bool rd_u32(sq_reader *r, uint32_t *v)
+static inline bool rd_u32(sq_reader *r, uint32_t *v)
 {
     const uint8_t *p;
     if (!rd_take(r, 4, &p))
         return false;
-    *v = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    memcpy(v, p, 4);
     return true;
 }
 
-static bool rd_u64(sq_reader *r, uint64_t *v)
+static inline bool rd_u64(sq_reader *r, uint64_t *v)
 {
     const uint8_t *p;
     if (!rd_take(r, 8, &p))
         return false;
-    *v = 0;
-    for (int i = 7; i >= 0; i--)
-        *v = *v << 8 | p[i];
+    memcpy(v, p, 8);
     return true;
 }
 
 /* A u64 length and that many bytes. */
-static bool rd_bytes(sq_reader *r, const uint8_t **p, size_t *n)
+static inline bool rd_bytes(sq_reader *r, const uint8_t **p, size_t *n)
 {
     uint64_t len;
     if (!rd_u64(r, &len) || len > r->len - r->pos)
         return false;
     *n = (size_t)len;
     return rd_take(r, (size_t)len, p);
+}
+
+/* lw_utf8_valid, with ASCII checked eight bytes at a time first: most
+ * bound text is ASCII, and this is on every bind's path. */
+static bool text_valid(const uint8_t *s, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (w & 0x8080808080808080ull)
+            return lw_utf8_valid(s + i, n - i);
+    }
+    for (; i < n; i++)
+        if (s[i] & 0x80)
+            return lw_utf8_valid(s + i, n - i);
+    return true;
 }
 
 int sq_bind_list_begin(sq_reader *r, const void *data, size_t len, uint64_t *count, char *err,
@@ -263,7 +280,13 @@ int sq_bind_list_begin(sq_reader *r, const void *data, size_t len, uint64_t *cou
 
 int sq_bind_next(sq_reader *r, sq_bind_pair *o, char *err, size_t errsize)
 {
-    memset(o, 0, sizeof *o);
+    o->index = 0;
+    o->name = NULL;
+    o->name_len = 0;
+    o->i = 0;
+    o->d = 0;
+    o->data = NULL;
+    o->data_len = 0;
     size_t at = r->pos;
     uint32_t tag;
     if (!rd_u32(r, &tag))
@@ -279,7 +302,7 @@ int sq_bind_next(sq_reader *r, sq_bind_pair *o, char *err, size_t errsize)
         const uint8_t *p;
         if (!rd_bytes(r, &p, &o->name_len))
             return rd_fail(err, errsize, "truncated key name", at);
-        if (!lw_utf8_valid(p, o->name_len))
+        if (!text_valid(p, o->name_len))
             return rd_fail(err, errsize, "key name is not UTF-8", at);
         o->name = (const char *)p;
         break;
@@ -291,7 +314,6 @@ int sq_bind_next(sq_reader *r, sq_bind_pair *o, char *err, size_t errsize)
     at = r->pos;
     if (!rd_u32(r, &tag))
         return rd_fail(err, errsize, "truncated value", at);
-    const uint8_t *p;
     uint64_t v;
     switch (tag) {
     case SQ_BIND_NULL:
@@ -300,7 +322,7 @@ int sq_bind_next(sq_reader *r, sq_bind_pair *o, char *err, size_t errsize)
     case SQ_BIND_TEXT:
         if (!rd_bytes(r, &o->data, &o->data_len))
             return rd_fail(err, errsize, "truncated blob or text", at);
-        if (tag == SQ_BIND_TEXT && !lw_utf8_valid(o->data, o->data_len))
+        if (tag == SQ_BIND_TEXT && !text_valid(o->data, o->data_len))
             return rd_fail(err, errsize, "text is not UTF-8", at);
         break;
     case SQ_BIND_DOUBLE:
@@ -308,12 +330,13 @@ int sq_bind_next(sq_reader *r, sq_bind_pair *o, char *err, size_t errsize)
             return rd_fail(err, errsize, "truncated double", at);
         memcpy(&o->d, &v, 8);
         break;
-    case SQ_BIND_INT:
-        if (!rd_take(r, 4, &p))
+    case SQ_BIND_INT: {
+        uint32_t u;
+        if (!rd_u32(r, &u))
             return rd_fail(err, errsize, "truncated int", at);
-        o->i = (int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                         (uint32_t)p[3] << 24);
+        o->i = (int32_t)u;
         break;
+    }
     case SQ_BIND_INT64:
         if (!rd_u64(r, &v))
             return rd_fail(err, errsize, "truncated int64", at);
