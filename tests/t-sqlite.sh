@@ -8,7 +8,8 @@
 #   t1       --threads 1
 # except handoff, which is about one worker thread and runs only in t1.
 # Extra checks: files.c's symlinks are planted before it runs and nothing
-# may appear outside its data/ directory; errors.c's traps must be logged
+# may appear outside its data/ directory; guestname.c runs with
+# --dir store::/db and its database must be in store/; errors.c's traps must be logged
 # with the function's name. Each run has a 60 s timeout. SQLITE_ONLY="a b"
 # restricts the programs. Last line: "N passed, M failed".
 set -u
@@ -55,11 +56,14 @@ run() {
         ln -s ../outside.db "$dir/data/link.db"
         ln -s "$dir/outside2.db" "$dir/data/abs.db"
         ln -s .. "$dir/data/up" ;;
+    guestname)
+        mkdir "$dir/store" ;;
     esac
     local env=() args=()
+    [ "$n" = guestname ] && args=(--dir store::/db)
     case $mode in
     red1) env=(LUNATIC_REDUCTIONS=1) ;;
-    t1) args=(--threads 1) ;;
+    t1) args+=(--threads 1) ;;
     esac
     (cd "$dir" && env "${env[@]}" timeout 60 "$LUNATIC" run "${args[@]}" "$OUT/$n.wasm") >"$out" 2>"$err"
     status=$?
@@ -87,6 +91,11 @@ for n in "${progs[@]}"; do
             fi
             if [ ! -s "$dir/data/app.db" ] || [ ! -s "$dir/data/att.db" ]; then
                 bad "$what: the databases are not in data/"
+                continue
+            fi ;;
+        guestname)
+            if [ ! -s "$dir/store/named.db" ]; then
+                bad "$what: the database is not in store/"
                 continue
             fi ;;
         errors)
