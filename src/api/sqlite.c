@@ -27,22 +27,25 @@
  * the connection made one, else SQLite's sqlite3_errcode/errmsg.
  * An unknown id is MISUSE (21) where the call reports a code (execute,
  * sqlite3_step, last_error, and a statement prepared on it), and traps
- * like the original where it cannot. Guest memory out of bounds and
- * strings that are not UTF-8 trap (ABI.md 1.2).
+ * like the original where it cannot. (So this module bends api.h's rule
+ * that a guest mistake traps, as issue 10 asks: SQLite's own answer to
+ * misuse is a code, and a guest can use one.) Guest memory out of bounds
+ * and strings that are not UTF-8 trap (ABI.md 1.2).
  *
  * Long calls. SQLite runs on the worker thread that runs the process,
  * with no hand-over per call: a point read costs a few microseconds, the
  * cost of moving a call to another thread and back. A call that runs long
  * instead hands the worker's queue to a fresh thread (lt_hand_off) once it
  * has run SQ_HANDOFF_NS doing real work, noticed by SQLite's progress
- * handler every
- * PROGRESS_OPS virtual machine instructions and by the VFS around I/O
- * and sleeps (sqlite_vfs.c); the call finishes on the old thread, which
- * ends the process's slice (LW_YIELD) and then ends. SQLite cannot
- * suspend a statement half-way and continue it later, so a progress
- * handler alone could only abort long queries, not yield. The same checks
- * interrupt a call (SQLITE_INTERRUPT) when the process is about to be
- * killed, so a runaway query can be killed.
+ * handler every PROGRESS_OPS virtual machine instructions and by the VFS
+ * around I/O and sleeps (sqlite_vfs.c); the call finishes on the old
+ * thread, which ends the process's slice (LW_YIELD) and then ends. SQLite
+ * cannot suspend a statement half-way and continue it later, so a
+ * progress handler alone could only abort long queries, not yield; and a
+ * pool of threads running the calls while the process waits would add two
+ * hand-overs to every call. The same checks interrupt a call
+ * (SQLITE_INTERRUPT) when the process is about to be killed or the
+ * runtime stops, so a runaway query can be killed.
  *
  * Allocating calls (last_error, read_column, read_row, column_name,
  * column_names) build their whole result first, then call the guest's
