@@ -23,12 +23,6 @@ static _Thread_local lt_worker *current_worker;
  * slice it runs. */
 static _Thread_local bool detached;
 
-/* A thread that gave its worker away, to be joined once done. */
-typedef struct lt_detached {
-    pthread_t thread;
-    bool done;
-} lt_detached;
-
 lt_worker *lt_current_worker(void) { return current_worker; }
 
 /* ---- run queues ---------------------------------------------------------- */
@@ -266,28 +260,15 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&rt->sched.idle_lock);
     }
     if (detached) {
+        /* the last use of rt by this thread: lt_sched_stop may free it
+         * as soon as the lock is released */
         lt_sched *s = &rt->sched;
-        pthread_t self = pthread_self();
         pthread_mutex_lock(&s->hand_lock);
-        for (unsigned i = 0; i < s->ndetached; i++)
-            if (pthread_equal(s->detached[i].thread, self))
-                s->detached[i].done = true;
+        if (--s->ndetached == 0)
+            pthread_cond_broadcast(&s->hand_cond);
         pthread_mutex_unlock(&s->hand_lock);
     }
     return NULL;
-}
-
-/* Under hand_lock: joins the detached threads that are done. */
-static void reap_detached(lt_sched *s)
-{
-    unsigned k = 0;
-    for (unsigned i = 0; i < s->ndetached; i++) {
-        if (s->detached[i].done)
-            pthread_join(s->detached[i].thread, NULL);
-        else
-            s->detached[k++] = s->detached[i];
-    }
-    s->ndetached = k;
 }
 
 static int start_thread(lt_worker *w, pthread_t *t)
@@ -312,20 +293,12 @@ int lt_hand_off(lt_process *p)
     int r = -1;
     if (atomic_load(&s->stopping))
         goto out;
-    reap_detached(s);
-    if (s->ndetached == s->detached_cap) {
-        unsigned cap = s->detached_cap ? s->detached_cap * 2 : 4;
-        lt_detached *d = realloc(s->detached, cap * sizeof *d);
-        if (!d)
-            goto out;
-        s->detached = d;
-        s->detached_cap = cap;
-    }
     pthread_t t;
     if (start_thread(w, &t) != 0)
         goto out;
-    s->detached[s->ndetached++] = (lt_detached){pthread_self(), false};
+    s->ndetached++;
     w->thread = t;
+    pthread_detach(pthread_self());
     detached = true;
     atomic_fetch_add_explicit(&s->handoffs, 1, memory_order_relaxed);
     r = 0;
@@ -345,6 +318,7 @@ int lt_sched_start(lt_runtime *rt, unsigned nworkers, uint64_t reductions)
     pthread_mutex_init(&s->idle_lock, NULL);
     pthread_cond_init(&s->idle_cond, NULL);
     pthread_mutex_init(&s->hand_lock, NULL);
+    pthread_cond_init(&s->hand_cond, NULL);
     s->workers = calloc(nworkers, sizeof *s->workers);
     if (!s->workers)
         return -1;
@@ -380,15 +354,15 @@ void lt_sched_stop(lt_runtime *rt)
     pthread_mutex_unlock(&s->idle_lock);
     for (unsigned i = 0; i < s->nworkers; i++)
         pthread_join(s->workers[i].thread, NULL);
-    for (unsigned i = 0; i < s->ndetached; i++)
-        pthread_join(s->detached[i].thread, NULL);
+    pthread_mutex_lock(&s->hand_lock);
+    while (s->ndetached)
+        pthread_cond_wait(&s->hand_cond, &s->hand_lock);
+    pthread_mutex_unlock(&s->hand_lock);
     if (rt->log_debug && atomic_load(&s->handoffs))
         fprintf(stderr, "[debug] %u hand-offs of a worker's queues to a new thread\n",
                 atomic_load(&s->handoffs));
-    free(s->detached);
-    s->detached = NULL;
-    s->ndetached = s->detached_cap = 0;
     pthread_mutex_destroy(&s->hand_lock);
+    pthread_cond_destroy(&s->hand_cond);
     free(s->workers);
     s->workers = NULL;
     s->nworkers = 0;

@@ -37,14 +37,16 @@ typedef struct lt_sched {
     pthread_cond_t idle_cond;
     atomic_int sleeping;         /* workers waiting on idle_cond */
     atomic_bool stopping;
-    /* Hand-offs (lt_hand_off): under hand_lock, each worker's current
-     * thread (lt_worker.thread) and the threads that gave their worker
-     * away and finish a slice on their own, joined when they are done
-     * (at the next hand-off) or at stop. */
+    /* Hand-offs (lt_hand_off), under hand_lock: each worker's current
+     * thread (lt_worker.thread), and how many threads that gave their
+     * worker away still finish a slice on their own. Those are detached
+     * (pthread_detach: a program may exit without stopping the runtime,
+     * and nobody would join them); stop waits on hand_cond until the
+     * last has said it is done, which is its last use of the runtime. */
     pthread_mutex_t hand_lock;
-    struct lt_detached *detached;
-    unsigned ndetached, detached_cap;
-    atomic_uint handoffs;        /* how many so far (tests, benchmarks) */
+    pthread_cond_t hand_cond;
+    unsigned ndetached;
+    atomic_uint handoffs;        /* how many so far (LUNATIC_LOG=debug) */
 } lt_sched;
 
 /* Starts nworkers threads running rt's processes. 0, or -1 (nothing
