@@ -4,7 +4,8 @@
 # build-tsan/ (through the Makefile's own variables: BUILD, CC, OPT,
 # EXTRA_CFLAGS, LDFLAGS), then runs those two, every process guest
 # program (tests/proc, including the stress_* ones) under t-proc.sh in the
-# modes default, red1 and t4, and the networking tests (t-net.sh).
+# modes default, red1 and t4, the networking tests (t-net.sh) and the
+# SQLite tests (t-sqlite.sh).
 #
 # TSan writes its reports to build-tsan/tsan-logs/<program>.<pid> (not to
 # the programs' stderr, which t-proc.sh compares); each program is one
@@ -122,6 +123,19 @@ else
     pass=$((pass + p)); fail=$((fail + f))
 fi
 races t-net
+
+# ---- SQLite (tests/t-sqlite.sh: connections on worker threads, hand-offs) ----
+echo "== t-sqlite.sh"
+out=$(TSAN_OPTIONS="$TSAN_BASE log_path=$LOGS/t-sqlite" BUILD=$B bash tests/t-sqlite.sh 2>&1)
+printf '%s\n' "$out" | grep -E '^(FAIL|     )' | head -n 30
+line=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n 1)
+if [ -z "$line" ]; then
+    bad "t-sqlite.sh printed no result line"
+else
+    p=${line%% passed*}; f=${line#*, }; f=${f%% failed*}
+    pass=$((pass + p)); fail=$((fail + f))
+fi
+races t-sqlite
 
 # ---- every distinct report -------------------------------------------------------------
 if ls "$LOGS"/* >/dev/null 2>&1; then
