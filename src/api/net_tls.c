@@ -106,6 +106,13 @@ static SSL_CTX *server_ctx(const char *cert, size_t cert_len, const char *key, s
     return ctx;
 }
 
+/* What TLS work costs the caller's slice, in reductions (a slice is
+ * 20,000): making a server context (PEM parsing, key checks) takes about
+ * 0.75 ms here, a handshake's key exchange about as much. Charged like a
+ * spawn, so that a loop of them yields instead of holding its worker for
+ * thousands of calls. */
+#define TLS_SETUP_REDUCTIONS 20000
+
 /* tls_bind(addr_type, addr_ptr, port, flow_info, scope_id, id_ptr, cert_ptr,
  * cert_len, key_ptr, key_len) -> i32 */
 int networking_tls_bind(lw_exec *x, void *env, lw_val *args)
@@ -121,19 +128,21 @@ int networking_tls_bind(lw_exec *x, void *env, lw_val *args)
         return lapi_trapf(x, "%s: id pointer out of bounds", fn);
     char msg[300];
     SSL_CTX *ctx = server_ctx(cert, A32(7), key, A32(9), msg, sizeof msg);
-    if (!ctx)
-        return net_fail_msg(x, args, A32(5), msg, fn);
+    if (!ctx) {
+        int r = net_fail_msg(x, args, A32(5), msg, fn);
+        return r == LW_OK ? lt_charge(lt_self(x), TLS_SETUP_REDUCTIONS) : r;
+    }
     net_sock *s;
     int r = net_bind(x, args, NET_TLS_LISTENER, fn, &s);
     if (r != LW_OK || !s) {
         SSL_CTX_free(ctx);
-        return r;
+        return r == LW_OK ? lt_charge(lt_self(x), TLS_SETUP_REDUCTIONS) : r;
     }
     s->ctx = ctx;
     if (net_put(x, s, A32(5), fn) != LW_OK)
         return LW_TRAP;
     SET_RESULT32(LAPI_OK);
-    return LW_OK;
+    return lt_charge(lt_self(x), TLS_SETUP_REDUCTIONS);
 }
 
 /* tls_local_addr(listener_id, id_ptr) -> i32 */
@@ -473,8 +482,12 @@ int networking_tls_connect(lw_exec *x, void *env, lw_val *args)
         c->s = NULL;
     lt_job_release(p->job);
     p->job = NULL;
-    if (ok)
-        return net_put(x, s, A32(4), fn) != LW_OK ? LW_TRAP : (SET_RESULT32(LAPI_OK), LW_OK);
+    if (ok) {
+        if (net_put(x, s, A32(4), fn) != LW_OK)
+            return LW_TRAP;
+        SET_RESULT32(LAPI_OK);
+        return lt_charge(p, TLS_SETUP_REDUCTIONS);
+    }
     if (err == -1) {
         SET_RESULT32(LAPI_TIMEOUT);
         return LW_OK;
@@ -486,16 +499,20 @@ int networking_tls_connect(lw_exec *x, void *env, lw_val *args)
 
 /* Runs one non-blocking SSL call under the stream's lock (handles of one
  * stream may run on two workers at once): returns its SSL_get_error code
- * (SSL_ERROR_NONE with *n bytes), *why set for an error. */
-static int tls_io(net_sock *s, bool write, void *buf, size_t len, size_t *n, char *why, size_t size)
+ * (SSL_ERROR_NONE with *n bytes), *why set for an error, *handshake set
+ * when this call completed the server's handshake. */
+static int tls_io(net_sock *s, bool write, void *buf, size_t len, size_t *n, char *why, size_t size,
+                  bool *handshake)
 {
     pthread_mutex_lock(&s->tls_lock);
     ERR_clear_error();
     errno = 0;
     int r = write ? SSL_write_ex(s->ssl, buf, len, n) : SSL_read_ex(s->ssl, buf, len, n);
     int e = r == 1 ? SSL_ERROR_NONE : SSL_get_error(s->ssl, r);
-    if (e == SSL_ERROR_NONE || e == SSL_ERROR_ZERO_RETURN)
+    if ((e == SSL_ERROR_NONE || e == SSL_ERROR_ZERO_RETURN) && !s->handshaken) {
         s->handshaken = true;
+        *handshake = true;
+    }
     else if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
         handshake_error(s->ssl, e, why, size);
     pthread_mutex_unlock(&s->tls_lock);
@@ -513,10 +530,12 @@ static int tls_rw(lw_exec *x, lw_val *args, bool write, void *buf, size_t len, n
     for (;;) {
         size_t n = 0;
         char why[400];
-        int e = tls_io(s, write, buf, len, &n, why, sizeof why);
+        bool handshake = false;
+        int e = tls_io(s, write, buf, len, &n, why, sizeof why, &handshake);
         if (e == SSL_ERROR_NONE || e == SSL_ERROR_ZERO_RETURN) {
             net_done(p);
-            return net_ok(x, args, opaque_ptr, e == SSL_ERROR_NONE ? n : 0, fn);
+            int r = net_ok(x, args, opaque_ptr, e == SSL_ERROR_NONE ? n : 0, fn);
+            return r == LW_OK && handshake ? lt_charge(p, TLS_SETUP_REDUCTIONS) : r;
         }
         if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
             int w = net_wait(p, s, e == SSL_ERROR_WANT_READ ? EPOLLIN : EPOLLOUT, timeout);
