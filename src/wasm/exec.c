@@ -49,6 +49,23 @@ void lw_exec_free(lw_exec *x)
 void lw_exec_set_budget(lw_exec *x, uint64_t reductions) { x->budget = reductions; }
 void lw_exec_set_fuel(lw_exec *x, uint64_t fuel) { x->fuel = fuel; }
 uint64_t lw_exec_fuel(const lw_exec *x) { return x->fuel; }
+
+uint64_t lw_exec_reductions(const lw_exec *x)
+{
+    return atomic_load_explicit(&x->reductions, memory_order_relaxed);
+}
+
+size_t lw_exec_host_bytes(const lw_exec *x)
+{
+    size_t n = sizeof *x;
+    if (x->stack != x->inline_stack)
+        n += (size_t)x->stack_cap * sizeof *x->stack;
+    if (x->frames != x->inline_frames)
+        n += (size_t)x->frames_cap * sizeof *x->frames;
+    if (x->ti)
+        n += sizeof *x->ti;
+    return n;
+}
 void lw_exec_set_user(lw_exec *x, void *user) { x->user = user; }
 void *lw_exec_user(const lw_exec *x) { return x->user; }
 

@@ -577,3 +577,26 @@ lw_memory *lw_instance_memory(lw_instance *inst)
 
 void lw_instance_set_user(lw_instance *inst, void *user) { inst->user = user; }
 void *lw_instance_user(const lw_instance *inst) { return inst->user; }
+
+uint64_t lw_instance_memory_bytes(const lw_instance *inst)
+{
+    return inst->module->nmems && inst->mem ? inst->mem->size : 0;
+}
+
+size_t lw_instance_host_bytes(const lw_instance *inst) { return inst->block_size; }
+
+const char *lw_func_export_name(const lw_func *f, uint32_t *len)
+{
+    if (f->kind != FUNC_WASM)
+        return NULL;
+    const lw_module *m = f->u.w.inst->module;
+    uint32_t idx = f->u.w.code->funcidx;
+    for (uint32_t i = 0; i < m->nexports; i++) {
+        const lw_exportdecl *e = &m->exports[i];
+        if (e->kind == LW_EXTERN_FUNC && e->index == idx) {
+            *len = e->name_len;
+            return e->name;
+        }
+    }
+    return NULL;
+}

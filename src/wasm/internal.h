@@ -263,6 +263,10 @@ struct lw_exec {
 
     uint64_t budget;           /* reductions per run, 0 = unlimited */
     uint64_t fuel;             /* remaining, UINT64_MAX = unlimited */
+    /* Charges made by every run so far. Written only by the thread that
+     * runs x, once per run; an atomic so that other threads may read it
+     * while x runs (lw_exec_reductions). */
+    _Atomic uint64_t reductions;
     uint32_t nresults;
 
     lw_trapkind trap;

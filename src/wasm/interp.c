@@ -774,12 +774,15 @@ do_trap:
 
 save:
     x->pc = pc;
-done:
-    if (x->fuel != UINT64_MAX && !(status == LW_TRAP && trap == LW_TRAP_OUT_OF_FUEL)) {
-        /* a yield's stopping charge (reds == -1) is counted */
-        uint64_t used = (uint64_t)(limit - reds);
+done:;
+    /* a yield's stopping charge (reds == -1) is counted */
+    uint64_t used = (uint64_t)(limit - reds);
+    if (x->fuel != UINT64_MAX && !(status == LW_TRAP && trap == LW_TRAP_OUT_OF_FUEL))
         x->fuel = used >= x->fuel ? 0 : x->fuel - used;
-    }
+    /* only this thread writes it: a plain add, published for readers */
+    atomic_store_explicit(&x->reductions,
+                          atomic_load_explicit(&x->reductions, memory_order_relaxed) + used,
+                          memory_order_relaxed);
     x->state = status;
     return status;
 }

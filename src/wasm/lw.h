@@ -213,6 +213,13 @@ int lw_instance_export(lw_instance *inst, const char *name, lw_extern *out);
 int lw_instance_export_n(lw_instance *inst, const char *name, size_t len, lw_extern *out);
 /* The instance's (first) memory, or NULL. */
 lw_memory *lw_instance_memory(lw_instance *inst);
+/* The size in bytes of inst's memory (0 without one). Unlike
+ * lw_instance_memory it copies no deferred data in, so an observer may
+ * ask while nobody runs the instance without touching its pages. */
+uint64_t lw_instance_memory_bytes(const lw_instance *inst);
+/* Host memory of the instance block (tables, globals, function objects;
+ * not the linear memory). */
+size_t lw_instance_host_bytes(const lw_instance *inst);
 /* User data slot, e.g. the owning process. */
 void lw_instance_set_user(lw_instance *inst, void *user);
 void *lw_instance_user(const lw_instance *inst);
@@ -245,6 +252,10 @@ typedef int (*lw_host_fn)(lw_exec *x, void *env, lw_val *args);
 lw_func *lw_func_new_host(const lw_functype *type, lw_host_fn fn, void *env);
 void lw_func_free(lw_func *f);   /* host functions only */
 const lw_functype *lw_func_type(const lw_func *f);
+/* The name of an export of f's module that is f (the first one), with its
+ * length in *len, owned by the module; NULL for a host function or one
+ * that is not exported. */
+const char *lw_func_export_name(const lw_func *f, uint32_t *len);
 
 /* ---- Memories, tables, globals (standalone or exported) ------------------ */
 
@@ -285,6 +296,11 @@ void lw_exec_set_budget(lw_exec *x, uint64_t reductions);
  * LW_TRAP_OUT_OF_FUEL. UINT64_MAX = unlimited (the default). */
 void lw_exec_set_fuel(lw_exec *x, uint64_t fuel);
 uint64_t lw_exec_fuel(const lw_exec *x);
+/* Reductions charged by every run of x so far. Any thread may read it
+ * while another runs x (it is updated once per run, atomically). */
+uint64_t lw_exec_reductions(const lw_exec *x);
+/* Host memory held by x: the struct, its stacks once they have grown. */
+size_t lw_exec_host_bytes(const lw_exec *x);
 
 /* Starts calling f with args (f's params). Returns a status (see top). */
 int lw_exec_call(lw_exec *x, lw_func *f, const lw_val *args);
