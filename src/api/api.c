@@ -104,6 +104,7 @@ void lapi_wait_end(lt_process *p)
 {
     lt_disarm(p);
     p->wait_started = false;
+    p->wait_kind = LT_WAIT_NONE;
     p->wait_deadline = -1;
     p->wait_seq++;
     lt_mailbox_scan_from_head(&p->mailbox);

@@ -208,8 +208,13 @@ static int message_receive(lw_exec *x, void *env, lw_val *args)
     const uint8_t *tags = lapi_mem(x, A32(0), (uint64_t)n * 8);
     if (!tags)
         return lapi_trap(x, "receive: tags out of bounds");
-    if (lapi_wait_begin(p, A64(2)))
+    if (lapi_wait_begin(p, A64(2))) {
         lt_mailbox_scan_from_head(&p->mailbox);
+        /* for observers: the tags stay where they are while it waits */
+        p->wait_kind = LT_WAIT_RECEIVE;
+        p->wait_tags_ptr = A32(0);
+        p->wait_ntags = n;
+    }
     return take_match(p, tags, n, A64(2), args, true);
 }
 
@@ -227,6 +232,10 @@ static int message_send_receive_skip_search(lw_exec *x, void *env, lw_val *args)
         m->read_ptr = 0;
         lt_mailbox_scan_from_tail(&p->mailbox);
         lt_send(p->env, A64(0), m);
+        p->wait_kind = LT_WAIT_RECEIVE;
+        p->wait_tags_ptr = LT_TAGS_INLINE;
+        p->wait_ntags = 1;
+        p->wait_tag = (int64_t)A64(1);
     }
     uint8_t tag[8];
     memcpy(tag, &args[1], 8);

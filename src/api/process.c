@@ -412,7 +412,8 @@ static int process_sleep_ms(lw_exec *x, void *env, lw_val *args)
     SELF;
     if (A64(0) == 0) /* sleep(0) gives the others a turn (not in a start function) */
         return p->started ? LW_YIELD : LW_OK;
-    lapi_wait_begin(p, A64(0));
+    if (lapi_wait_begin(p, A64(0)))
+        p->wait_kind = LT_WAIT_SLEEP;
     /* no deadline (u64::MAX, or too far to represent): sleep for ever */
     if (p->wait_deadline >= 0 && lapi_wait_expired(p)) {
         lapi_wait_end(p);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "rt/config.h"
+#include "rt/stats.h"
 
 lt_config *lt_config_new(void)
 {
@@ -20,6 +21,7 @@ lt_config *lt_config_new(void)
     atomic_init(&c->refs, 1);
     c->max_memory = UINT32_MAX;
     pthread_mutex_init(&c->wasi_lock, NULL);
+    lt_stat_add(LT_STAT_CONFIGS_CREATED, 1);
     return c;
 }
 
@@ -81,6 +83,7 @@ void lt_config_release(lt_config *c)
         lwasi_shared_release(c->wasi);
     pthread_mutex_destroy(&c->wasi_lock);
     free(c);
+    lt_stat_add(LT_STAT_CONFIGS_DROPPED, 1);
 }
 
 /* The WASI share reflects args, env, preopens and stdio: drop it when one

@@ -13,6 +13,7 @@
 #include "rt/runtime.h"
 #include "rt/sched.h"
 #include "rt/signal.h"
+#include "rt/stats.h"
 
 #define KEY_EMPTY 0
 #define KEY_GONE UINT64_MAX
@@ -30,6 +31,7 @@ lt_env *lt_env_get(lt_runtime *rt, uint64_t id)
             pthread_mutex_init(&e->shards[i].lock, NULL);
         e->next = rt->envs;
         rt->envs = e;
+        lt_stat_add(LT_STAT_ENVS_CREATED, 1);
     }
     pthread_mutex_unlock(&rt->env_lock);
     return e;
@@ -106,6 +108,7 @@ int lt_env_insert(lt_env *e, lt_process *p)
     s->count++;
     pthread_mutex_unlock(&s->lock);
     atomic_fetch_add(&e->nprocs, 1);
+    lt_stat_add(p->native ? LT_STAT_SPAWNED_NATIVE : LT_STAT_SPAWNED_WASM, 1);
     return 0;
 }
 
@@ -123,8 +126,10 @@ void lt_env_remove(lt_env *e, lt_process *p)
     p->state = LT_PS_DEAD;
     lt_spin_unlock(&p->lock);
     pthread_mutex_unlock(&s->lock);
-    if (i >= 0)
+    if (i >= 0) {
         atomic_fetch_sub(&e->nprocs, 1);
+        lt_stat_add(LT_STAT_PROCS_OUT, 1);
+    }
 }
 
 bool lt_env_exists(lt_env *e, uint64_t pid)
@@ -134,6 +139,27 @@ bool lt_env_exists(lt_env *e, uint64_t pid)
     bool found = find(s, pid) >= 0;
     pthread_mutex_unlock(&s->lock);
     return found;
+}
+
+void lt_env_each(lt_env *e, uint64_t pid, void (*fn)(lt_process *p, void *ud), void *ud)
+{
+    if (pid) {
+        lt_shard *s = shard_of(e, pid);
+        pthread_mutex_lock(&s->lock);
+        int64_t i = find(s, pid);
+        if (i >= 0)
+            fn(s->vals[i], ud);
+        pthread_mutex_unlock(&s->lock);
+        return;
+    }
+    for (int k = 0; k < LT_SHARDS; k++) {
+        lt_shard *s = &e->shards[k];
+        pthread_mutex_lock(&s->lock);
+        for (uint32_t i = 0; i < s->cap; i++)
+            if (s->keys[i] != KEY_EMPTY && s->keys[i] != KEY_GONE)
+                fn(s->vals[i], ud);
+        pthread_mutex_unlock(&s->lock);
+    }
 }
 
 int lt_send(lt_env *e, uint64_t pid, lt_signal *sig)
@@ -151,6 +177,8 @@ int lt_send(lt_env *e, uint64_t pid, lt_signal *sig)
         return -1;
     }
     lt_process *p = s->vals[i];
+    if (sig->kind != LT_SIG_WAKE)
+        lt_stat_add(p->native ? LT_STAT_SIGNALS_SENT_NATIVE : LT_STAT_SIGNALS_SENT_WASM, 1);
     sig->next = NULL;
     lt_spin_lock(&p->lock);
     if (p->in_tail)
@@ -182,13 +210,16 @@ void lt_env_free_all(lt_runtime *rt)
         for (int i = 0; i < LT_SHARDS; i++) {
             lt_shard *sh = &e->shards[i];
             for (uint32_t k = 0; k < sh->cap; k++)
-                if (sh->keys[k] != KEY_EMPTY && sh->keys[k] != KEY_GONE)
+                if (sh->keys[k] != KEY_EMPTY && sh->keys[k] != KEY_GONE) {
                     lt_process_destroy(sh->vals[k]);
+                    lt_stat_add(LT_STAT_PROCS_OUT, 1);
+                }
             free(sh->keys);
             free(sh->vals);
             pthread_mutex_destroy(&sh->lock);
         }
         free(e);
+        lt_stat_add(LT_STAT_ENVS_FREED, 1);
     }
     rt->envs = NULL;
 }

@@ -43,6 +43,10 @@ int lt_env_insert(lt_env *e, lt_process *p);
 /* Removes p and marks it dead under its shard's lock. */
 void lt_env_remove(lt_env *e, lt_process *p);
 bool lt_env_exists(lt_env *e, uint64_t pid);
+/* Calls fn for every process of e (or only for pid, when not 0), each
+ * under its shard's lock: fn may take p->lock and read p, but must not
+ * call back into the table (no lt_send). For observers (snapshot.c). */
+void lt_env_each(lt_env *e, uint64_t pid, void (*fn)(lt_process *p, void *ud), void *ud);
 /* Delivers signal s to pid and wakes it if it waits; takes ownership of s
  * (freed when there is no such process). 0, or -1 when pid does not
  * exist. */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "rt/mailbox.h"
+#include "rt/stats.h"
 
 void lt_mailbox_push(lt_mailbox *mb, lt_signal *m)
 {
@@ -14,6 +15,7 @@ void lt_mailbox_push(lt_mailbox *mb, lt_signal *m)
         mb->head = m;
     mb->tail = m;
     mb->len++;
+    mb->bytes += m->len;
 }
 
 /* Unlinks m; prev is the message before it or NULL. */
@@ -29,6 +31,8 @@ static void unlink_after(lt_mailbox *mb, lt_signal *prev, lt_signal *m)
         mb->scan_after = prev;
     m->next = NULL;
     mb->len--;
+    mb->bytes -= m->len;
+    lt_stat_add(LT_STAT_MAILBOX_OUT, 1);
 }
 
 lt_signal *lt_mailbox_pop(lt_mailbox *mb)
@@ -79,6 +83,8 @@ lt_signal *lt_mailbox_take_match(lt_mailbox *mb, const void *tags, uint32_t ntag
 
 void lt_mailbox_free(lt_mailbox *mb)
 {
+    if (mb->len)
+        lt_stat_add(LT_STAT_MAILBOX_OUT, mb->len);
     for (lt_signal *s = mb->head; s;) {
         lt_signal *n = s->next;
         lt_signal_free(s);

@@ -13,6 +13,10 @@
  * messages already skipped are never scanned again during that receive,
  * and nothing is ever reordered — a message stays where it is until a
  * receive takes it, also when a receive times out.
+ *
+ * Every message that leaves a mailbox (taken or freed) is counted in the
+ * runtime's metrics (LT_STAT_MAILBOX_OUT); what enters is counted where it
+ * is delivered (process.c), by kind.
  */
 #ifndef LUNATIC_RT_MAILBOX_H
 #define LUNATIC_RT_MAILBOX_H
@@ -23,6 +27,7 @@ typedef struct lt_mailbox {
     lt_signal *head, *tail;
     lt_signal *scan_after;  /* the last message the current receive examined */
     uint32_t len;           /* messages */
+    uint64_t bytes;         /* their data bytes */
 } lt_mailbox;
 
 /* Appends a message (a signal of kind LT_SIG_MESSAGE); the mailbox owns it. */

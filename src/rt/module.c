@@ -6,10 +6,13 @@
 #include <string.h>
 
 #include "rt/module.h"
+#include "rt/stats.h"
 
 lt_module *lt_module_compile(const lw_host_table *const *hosts, size_t nhosts,
                              const uint8_t *bytes, size_t len, char *err, size_t errsize)
 {
+    static atomic_uint_fast64_t next_id = 1;
+    int64_t t0 = lt_now_ns();
     lw_error werr;
     lw_module *wm = lw_module_new(bytes, len, &werr);
     if (!wm) {
@@ -29,6 +32,9 @@ lt_module *lt_module_compile(const lw_host_table *const *hosts, size_t nhosts,
     m->wasm = wm;
     m->imports = imports;
     m->nimports = n;
+    m->id = atomic_fetch_add(&next_id, 1);
+    lt_stat_add(LT_STAT_MODULES_COMPILED, 1);
+    lt_hist_record(LT_HIST_COMPILE, (uint64_t)(lt_now_ns() - t0));
     return m;
 fail:
     free(imports);
@@ -58,6 +64,16 @@ int lt_module_check_entry(const lt_module *m, const char *name, char *err, size_
     return -1;
 }
 
+int lt_module_set_name(lt_module *m, const char *name)
+{
+    char *copy = strdup(name);
+    if (!copy)
+        return -1;
+    free(m->name);
+    m->name = copy;
+    return 0;
+}
+
 void lt_module_retain(lt_module *m) { atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed); }
 
 void lt_module_release(lt_module *m)
@@ -66,5 +82,7 @@ void lt_module_release(lt_module *m)
         return;
     lw_module_release(m->wasm);
     free(m->imports);
+    free(m->name);
     free(m);
+    lt_stat_add(LT_STAT_MODULES_DROPPED, 1);
 }

@@ -15,6 +15,8 @@ struct lt_module {
     lw_module *wasm;
     lw_extern *imports;         /* one per import of wasm, in order */
     uint32_t nimports;
+    uint64_t id;                /* counts from 1 in the process, for observers */
+    char *name;                 /* what observers call it (lt_module_set_name), or NULL */
 };
 
 /* Compiles bytes and resolves every import against the host modules
@@ -23,6 +25,10 @@ struct lt_module {
  * import, out of memory). */
 lt_module *lt_module_compile(const lw_host_table *const *hosts, size_t nhosts,
                              const uint8_t *bytes, size_t len, char *err, size_t errsize);
+/* Names m for observers (snapshot.h), e.g. after its file. Call before
+ * spawning from it: the name is read without a lock afterwards. 0, or -1
+ * when out of memory. */
+int lt_module_set_name(lt_module *m, const char *name);
 void lt_module_retain(lt_module *m);
 /* Drops a reference; the last one frees it. NULL is ignored. */
 void lt_module_release(lt_module *m);

@@ -13,6 +13,7 @@
 #include "rt/poller.h"
 #include "rt/process.h"
 #include "rt/runtime.h"
+#include "rt/stats.h"
 #include "rt/timer.h"
 
 /* A process waiting for an fd. */
@@ -120,6 +121,7 @@ static void wake_all(fd_waiter *w, uint32_t n)
 int lt_poll_wait(lt_runtime *rt, lt_process *p, int fd, uint32_t events)
 {
     lt_poller *po = &rt->poller;
+    p->wait_kind = LT_WAIT_IO;   /* for observers; p is the caller: its own field */
     struct lt_fdwait *e = entry(po, fd, true);
     if (!e)
         return -1;
@@ -257,6 +259,7 @@ static void *poller_main(void *arg)
     lt_runtime *rt = arg;
     lt_poller *po = &rt->poller;
     struct epoll_event evs[256];
+    lt_stats_attach();
     while (!atomic_load(&po->stopping)) {
         int timeout = -1;
         int64_t next = lt_timers_next(&rt->timers);
@@ -278,6 +281,7 @@ static void *poller_main(void *arg)
         }
         lt_timers_fire_due(&rt->timers, lt_now_ns());
     }
+    lt_stats_detach();
     return NULL;
 }
 

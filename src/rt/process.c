@@ -22,6 +22,7 @@
 #include "rt/registry.h"
 #include "rt/runtime.h"
 #include "rt/sched.h"
+#include "rt/stats.h"
 #include "rt/timer.h"
 
 /* One unit of fuel in a config is 100,000 Wasm instructions in the
@@ -93,6 +94,9 @@ void lt_add_link(lt_process *p, uint64_t pid, bool has_tag, int64_t tag)
         p->linkcap = cap;
     }
     p->links[p->nlinks++] = (lt_link){pid, tag, has_tag};
+    /* a link has two ends: it counts once, at the lower pid's */
+    if (p->pid < pid)
+        lt_stat_add(LT_STAT_LINKS_UP, 1);
 }
 
 static void remove_link(lt_process *p, uint64_t pid)
@@ -100,6 +104,8 @@ static void remove_link(lt_process *p, uint64_t pid)
     for (uint32_t i = 0; i < p->nlinks; i++) {
         if (p->links[i].pid == pid) {
             p->links[i] = p->links[--p->nlinks];
+            if (p->pid < pid)
+                lt_stat_add(LT_STAT_LINKS_DOWN, 1);
             return;
         }
     }
@@ -197,6 +203,7 @@ static lt_process *process_alloc(lt_runtime *rt, lt_env *env)
     p->armed_deadline = -1;
     p->io_fd = -1;
     p->state = LT_PS_QUEUED;
+    p->born = lt_ticks();
     return p;
 }
 
@@ -214,6 +221,11 @@ static void process_free(lt_process *p)
         lt_poll_cancel(p->rt, p, p->io_fd);
     lt_job_release(p->job);
     lt_signal_free(p->scratch);
+    uint32_t up = 0;
+    for (uint32_t i = 0; i < p->nlinks; i++)
+        up += p->pid < p->links[i].pid;
+    if (up)
+        lt_stat_add(LT_STAT_LINKS_DOWN, up);
     free(p->links);
     free(p->monitors);
     lt_idtab_free(&p->configs, (void (*)(void *))lt_config_release);
@@ -415,8 +427,51 @@ static void record_done(lt_process *p, int status)
     lt_runtime_record_exit(p->rt, d);
 }
 
+/* May one more failure be reported now? A token bucket: LT_LOG_BURST at
+ * once, then LT_LOG_RATE a second. *suppressed gets how many were dropped
+ * since the last one allowed (to say so). */
+static bool log_allowed(lt_runtime *rt, uint64_t *suppressed)
+{
+    int64_t now = lt_now_ns();
+    lt_spin_lock(&rt->log_lock);
+    double t = rt->log_tokens + (double)(now - rt->log_refilled) * LT_LOG_RATE / 1e9;
+    rt->log_refilled = now;
+    rt->log_tokens = t > LT_LOG_BURST ? LT_LOG_BURST : t;
+    bool ok = rt->log_tokens >= 1;
+    if (ok) {
+        rt->log_tokens -= 1;
+        *suppressed = rt->log_suppressed;
+        rt->log_suppressed = 0;
+    } else {
+        rt->log_suppressed++;
+    }
+    lt_spin_unlock(&rt->log_lock);
+    return ok;
+}
+
 void lt_log_failure(lt_process *p, const char *what)
 {
+    /* Levels (README, "Logging"). A failure (a trap, a native process
+     * failing) is a warning, as in the original. A kill (by `kill`, or by a
+     * failing link) is routine, as Erlang's `killed` and `shutdown` exits
+     * that its logger does not report: a supervisor taking down 10,000
+     * children must not write 10,000 lines. It is info, except for a
+     * process the embedder waits for (lunatic run's main process, a test),
+     * whose end is the program's outcome. proc_exit(n != 0) is debug: the
+     * program chose it, and its stderr stays what it wrote. */
+    lt_runtime *rt = p->rt;
+    int level = p->killed ? (p->watched ? LT_LOG_WARN : LT_LOG_INFO)
+                : what    ? LT_LOG_WARN
+                          : LT_LOG_DEBUG;
+    if (rt->log_level < level)
+        return;
+    /* Below debug level, failure reports are rate limited: 10,000 workers
+     * failing on one bug would otherwise bury the first, useful report. A
+     * waited-for process is always reported. */
+    uint64_t suppressed = 0;
+    if (level == LT_LOG_WARN && !p->killed && !p->watched && rt->log_level < LT_LOG_DEBUG &&
+        !log_allowed(rt, &suppressed))
+        return;
     char namebuf[200];
     const char *name = p->registry ? lt_registry_name_of(p->registry, p->pid, namebuf, sizeof namebuf)
                                    : NULL;
@@ -431,20 +486,30 @@ void lt_log_failure(lt_process *p, const char *what)
     int fd = p->config && p->config->stderr_fd > 0 ? p->config->stderr_fd : 2;
     char line[4096];
     int n = 0;
-    if (p->killed)
-        n = snprintf(line, sizeof line, "lunatic: Process %s was killed, notifying: %u links\n",
-                     name, p->nlinks);
-    else if (!what && p->rt->log_debug)
+    if (suppressed)
         n = snprintf(line, sizeof line,
-                     "[debug] Process %s exited with status %d, notifying: %u links\n", name,
-                     p->exit_code, p->nlinks);
-    else if (what)
-        n = snprintf(line, sizeof line, "lunatic: Process %s failed, notifying: %u links: %s\n",
-                     name, p->nlinks, what);
-    if (n > (int)sizeof line - 1) {
-        n = (int)sizeof line - 1;
-        line[n - 1] = '\n';
+                     "lunatic: %llu more process failures were not reported (more than %d at "
+                     "once; LUNATIC_LOG=debug reports every one)\n",
+                     (unsigned long long)suppressed, LT_LOG_BURST);
+    if (n < 0 || n >= (int)sizeof line)
+        n = 0;
+    int m = 0;
+    char *rest = line + n;
+    size_t room = sizeof line - (size_t)n;
+    if (p->killed)
+        m = snprintf(rest, room, "%sProcess %s was killed, notifying: %u links\n",
+                     level == LT_LOG_WARN ? "lunatic: " : "[info] ", name, p->nlinks);
+    else if (!what)
+        m = snprintf(rest, room, "[debug] Process %s exited with status %d, notifying: %u links\n",
+                     name, p->exit_code, p->nlinks);
+    else
+        m = snprintf(rest, room, "lunatic: Process %s failed, notifying: %u links: %s\n", name,
+                     p->nlinks, what);
+    if (m > (int)room - 1) {
+        m = (int)room - 1;
+        rest[m - 1] = '\n';
     }
+    n += m > 0 ? m : 0;
     if (n > 0) {
         ssize_t w = write(fd, line, (size_t)n);
         (void)w;
@@ -484,6 +549,10 @@ static void finish(lt_process *p, lt_reason reason, int status, const char *what
     adopt_late_watchers(p);
     p->reason = reason;
     p->exit_code = status;
+    lt_stat_add(reason == LT_REASON_NORMAL ? LT_STAT_EXIT_NORMAL
+                : p->killed                ? LT_STAT_EXIT_KILLED
+                                           : LT_STAT_EXIT_FAILURE, 1);
+    lt_hist_record(LT_HIST_LIFETIME, (uint64_t)lt_ticks_to_ns(p->rt, lt_ticks() - p->born));
     if (reason != LT_REASON_NORMAL)
         lt_log_failure(p, what);
     if (p->registry)
@@ -519,6 +588,7 @@ static void finish(lt_process *p, lt_reason reason, int status, const char *what
 static bool handle_signals(lt_process *p, lt_signal *s, bool *relevant)
 {
     bool alive = true;
+    uint64_t received = 0;   /* counted once per batch: one add, not one per signal */
     while (s) {
         lt_signal *next = s->next;
         s->next = NULL;
@@ -536,8 +606,17 @@ static bool handle_signals(lt_process *p, lt_signal *s, bool *relevant)
             lt_spin_unlock(&p->lock);
             break;
         }
+        received++;
         switch (s->kind) {
         case LT_SIG_MESSAGE:
+            if (s->msgkind == LT_MSG_DATA) {
+                lt_hist_record(LT_HIST_MSG_SIZE, s->len);
+                if (s->nres)
+                    lt_hist_record(LT_HIST_MSG_RESOURCES, s->nres);
+            } else {
+                lt_stat_add(s->msgkind == LT_MSG_LINK_DIED ? LT_STAT_MSG_LINK_DIED
+                                                           : LT_STAT_MSG_PROCESS_DIED, 1);
+            }
             lt_mailbox_push(&p->mailbox, s);
             *relevant = true;
             s = NULL;
@@ -566,6 +645,7 @@ static bool handle_signals(lt_process *p, lt_signal *s, bool *relevant)
             }
             s->kind = LT_SIG_MESSAGE;
             s->msgkind = LT_MSG_LINK_DIED;
+            lt_stat_add(LT_STAT_MSG_LINK_DIED, 1);
             lt_mailbox_push(&p->mailbox, s);
             *relevant = true;
             s = NULL;
@@ -581,11 +661,13 @@ static bool handle_signals(lt_process *p, lt_signal *s, bool *relevant)
             s->msgkind = LT_MSG_PROCESS_DIED;
             s->has_tag = 0;
             s->tag = 0;
+            lt_stat_add(LT_STAT_MSG_PROCESS_DIED, 1);
             lt_mailbox_push(&p->mailbox, s);
             *relevant = true;
             s = NULL;
             break;
         case LT_SIG_WAKE:
+            received--; /* the runtime's own, not a signal between processes */
             if ((uint64_t)s->tag == p->wait_seq)
                 *relevant = true;
             break;
@@ -594,6 +676,8 @@ static bool handle_signals(lt_process *p, lt_signal *s, bool *relevant)
             lt_signal_free(s);
         s = next;
     }
+    if (received)
+        lt_stat_add(LT_STAT_SIGNALS_RECEIVED, received);
     return alive;
 }
 
@@ -618,6 +702,7 @@ static void park(lt_process *p)
         return;
     }
     if (wi && wi->active) {
+        p->wait_kind = wi->nfds ? LT_WAIT_IO : LT_WAIT_SLEEP;
         bool registered = true;
         for (int i = 0; i < wi->nfds; i++)
             if (lt_poll_wait(rt, p, wi->fds[i].fd, (uint32_t)wi->fds[i].events) < 0)
@@ -669,12 +754,15 @@ static void run_native(lt_process *p)
         r = p->native(p, &msg, p->native_ud);
         lt_signal_free(m);
     }
-    if (r == LT_NATIVE_DONE)
+    if (r == LT_NATIVE_DONE) {
         finish(p, LT_REASON_NORMAL, 0, NULL);
-    else if (r != LT_NATIVE_CONTINUE)
+    } else if (r != LT_NATIVE_CONTINUE) {
         finish(p, LT_REASON_FAILURE, LT_STATUS_FAILED, "native process failed");
-    else
+    } else {
+        p->wait_kind = LT_WAIT_RECEIVE;   /* any message */
+        p->wait_ntags = 0;
         park(p);
+    }
 }
 
 void lt_process_run(lt_process *p)
@@ -722,6 +810,9 @@ void lt_process_run(lt_process *p)
     } else {
         st = lw_exec_resume(p->x);
     }
+    uint64_t reds = lw_exec_reductions(p->x);
+    lt_stat_add(LT_STAT_REDUCTIONS, reds - p->reds_seen);
+    p->reds_seen = reds;
     if (st != LW_SUSPEND)
         lt_disarm(p); /* a blocking call (WASI's too) is over */
     switch (st) {

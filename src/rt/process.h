@@ -40,6 +40,15 @@
 
 enum { LT_PS_QUEUED, LT_PS_RUNNING, LT_PS_WAITING, LT_PS_DEAD };
 
+/* What a waiting process waits for (p->wait_kind), for observers
+ * (snapshot.h): set when a blocking call starts, cleared when it ends. */
+typedef enum lt_waitkind {
+    LT_WAIT_NONE,       /* nothing known (another blocking call) */
+    LT_WAIT_RECEIVE,    /* a message: any, or one with a tag of its set */
+    LT_WAIT_SLEEP,      /* a deadline only */
+    LT_WAIT_IO          /* a file descriptor (lt_poll_fd) */
+} lt_waitkind;
+
 typedef struct lt_link {
     uint64_t pid;
     int64_t tag;
@@ -100,6 +109,7 @@ struct lt_process {
     bool exited_in_start;       /* proc_exit ran in the start function */
     bool wait_started;          /* the blocking host call has set its deadline */
     bool again;                 /* the host call yields and goes on (lt_again) */
+    uint8_t wait_kind;          /* lt_waitkind of the current wait */
     uint32_t nparams;
     uint64_t slice_work;        /* reductions charged by host calls this slice */
     lt_mailbox mailbox;
@@ -117,6 +127,14 @@ struct lt_process {
     lt_timer *wake_timer;       /* that timer (a reference), cancelled when the wait ends */
     int io_fd;                  /* a registered fd the process may wait on (lt_poll_wait), -1 */
     struct lt_job *job;         /* blocking work it waits for or last waited for (blocking.h) */
+    /* a receive's tags: wait_ntags i64 values at wait_tags_ptr in guest
+     * memory, or (wait_tags_ptr == LT_TAGS_INLINE) the one in wait_tag */
+    uint32_t wait_tags_ptr, wait_ntags;
+    int64_t wait_tag;
+
+    /* observed from other threads (snapshot.c, stats.h) */
+    int64_t born;               /* lt_ticks at spawn; immutable */
+    uint64_t reds_seen;         /* lw_exec_reductions already counted in the stats */
 
     /* Wasm */
     lt_module *module;
@@ -145,6 +163,8 @@ struct lt_process {
     int exit_code;
     lt_reason reason;
 };
+
+#define LT_TAGS_INLINE UINT32_MAX
 
 /* Exit statuses (lt_runtime_wait): 0 for a normal end, the proc_exit
  * code, or these. */

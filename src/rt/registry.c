@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "rt/registry.h"
+#include "rt/stats.h"
 
 typedef struct entry {
     char *name;
@@ -45,6 +46,8 @@ void lt_registry_release(lt_registry *r)
         return;
     for (size_t i = 0; i < r->n; i++)
         free(r->e[i].name);
+    if (r->n)
+        lt_stat_add(LT_STAT_NAMES_REMOVED, r->n);
     free(r->e);
     pthread_mutex_destroy(&r->lock);
     free(r);
@@ -64,6 +67,7 @@ static entry *find(lt_registry *r, const char *name, size_t len)
 int lt_registry_put(lt_registry *r, const char *name, size_t len, uint64_t node, uint64_t pid)
 {
     int ret = -1;
+    lt_stat_add(LT_STAT_REGISTRY_WRITE, 1);
     pthread_mutex_lock(&r->lock);
     entry *e = find(r, name, len);
     if (!e) {
@@ -83,6 +87,7 @@ int lt_registry_put(lt_registry *r, const char *name, size_t len, uint64_t node,
         e = &r->e[r->n++];
         e->name = copy;
         e->len = len;
+        lt_stat_add(LT_STAT_NAMES_ADDED, 1);
     }
     e->node = node;
     e->pid = pid;
@@ -94,6 +99,7 @@ out:
 
 int lt_registry_get(lt_registry *r, const char *name, size_t len, uint64_t *node, uint64_t *pid)
 {
+    lt_stat_add(LT_STAT_REGISTRY_READ, 1);
     pthread_mutex_lock(&r->lock);
     entry *e = find(r, name, len);
     if (e) {
@@ -108,10 +114,12 @@ static void remove_at(lt_registry *r, size_t i)
 {
     free(r->e[i].name);
     r->e[i] = r->e[--r->n];
+    lt_stat_add(LT_STAT_NAMES_REMOVED, 1);
 }
 
 void lt_registry_remove(lt_registry *r, const char *name, size_t len)
 {
+    lt_stat_add(LT_STAT_REGISTRY_DELETION, 1);
     pthread_mutex_lock(&r->lock);
     entry *e = find(r, name, len);
     if (e)
@@ -152,4 +160,14 @@ const char *lt_registry_name_of(lt_registry *r, uint64_t pid, char *buf, size_t 
     }
     pthread_mutex_unlock(&r->lock);
     return found;
+}
+
+void lt_registry_each(lt_registry *r,
+                      void (*fn)(const char *name, size_t len, uint64_t node, uint64_t pid, void *ud),
+                      void *ud)
+{
+    pthread_mutex_lock(&r->lock);
+    for (size_t i = 0; i < r->n; i++)
+        fn(r->e[i].name, r->e[i].len, r->e[i].node, r->e[i].pid, ud);
+    pthread_mutex_unlock(&r->lock);
 }

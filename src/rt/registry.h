@@ -24,6 +24,11 @@ void lt_registry_remove_pid(lt_registry *r, uint64_t pid);
 /* The first name pointing at pid, quoted and shortened as the original
  * prints it, in buf; NULL if none (for failure logs). */
 const char *lt_registry_name_of(lt_registry *r, uint64_t pid, char *buf, size_t size);
+/* Calls fn for every name of r (name not NUL-terminated), under r's
+ * lock: fn must not use r. For observers (snapshot.c). */
+void lt_registry_each(lt_registry *r,
+                      void (*fn)(const char *name, size_t len, uint64_t node, uint64_t pid, void *ud),
+                      void *ud);
 void lt_registry_lock(lt_registry *r);
 void lt_registry_unlock(lt_registry *r);
 

@@ -18,6 +18,17 @@ int64_t lt_now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+int lt_log_level_parse(const char *v)
+{
+    static const char *const names[] = {"off", "error", "warn", "info", "debug", "trace"};
+    if (!v)
+        return LT_LOG_WARN;
+    for (int l = LT_LOG_TRACE; l >= LT_LOG_OFF; l--)
+        if (strcasestr(v, names[l]))
+            return l;
+    return LT_LOG_WARN;
+}
+
 lt_runtime *lt_runtime_new(const lt_runtime_opts *o)
 {
     if (o->nhosts > sizeof ((lt_runtime *)0)->hosts / sizeof (lw_host_table *))
@@ -37,7 +48,8 @@ lt_runtime *lt_runtime_new(const lt_runtime_opts *o)
     const char *log = getenv("LUNATIC_LOG");
     if (!log)
         log = getenv("RUST_LOG");
-    rt->log_debug = log && (strstr(log, "debug") || strstr(log, "trace"));
+    rt->log_level = lt_log_level_parse(log);
+    rt->log_tokens = LT_LOG_BURST;
     pthread_mutex_init(&rt->env_lock, NULL);
     pthread_mutex_init(&rt->done_lock, NULL);
     pthread_cond_init(&rt->done_cond, NULL);

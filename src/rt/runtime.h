@@ -48,8 +48,27 @@ struct lt_runtime {
 
     const lw_host_table *hosts[8];
     size_t nhosts;
-    bool log_debug;              /* LUNATIC_LOG / RUST_LOG asks for debug lines */
+    /* Logging (process.c, lt_log_failure): the level from LUNATIC_LOG or
+     * RUST_LOG (LT_LOG_*, default LT_LOG_WARN), and a token bucket that
+     * limits failure reports, under log_lock. */
+    int log_level;
+    atomic_int log_lock;
+    double log_tokens;
+    int64_t log_refilled;        /* lt_now_ns of the last refill */
+    uint64_t log_suppressed;     /* reports dropped since the last one written */
 };
+
+/* Failure reports beyond LT_LOG_BURST at once are limited to LT_LOG_RATE
+ * a second (below debug level; see lt_log_failure). */
+#define LT_LOG_BURST 100
+#define LT_LOG_RATE 10
+
+/* Log levels, as env_logger's (the original's logger). */
+enum { LT_LOG_OFF, LT_LOG_ERROR, LT_LOG_WARN, LT_LOG_INFO, LT_LOG_DEBUG, LT_LOG_TRACE };
+
+/* The most verbose level a LUNATIC_LOG / RUST_LOG value names ("debug",
+ * "lunatic=info,other=warn", ...); LT_LOG_WARN for NULL or none. */
+int lt_log_level_parse(const char *v);
 
 /* Starts a runtime. NULL when it cannot (threads, epoll, memory). */
 lt_runtime *lt_runtime_new(const lt_runtime_opts *o);

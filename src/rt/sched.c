@@ -17,6 +17,7 @@
 #include "rt/process.h"
 #include "rt/runtime.h"
 #include "rt/sched.h"
+#include "rt/stats.h"
 
 static _Thread_local lt_worker *current_worker;
 /* This thread gave its worker to another (lt_hand_off): it ends after the
@@ -141,6 +142,21 @@ static int64_t steal_after(lt_runtime *rt)
     return t > 0 ? t : 1;
 }
 
+int64_t lt_ticks_to_ns(lt_runtime *rt, int64_t ticks)
+{
+    int64_t q = atomic_load_explicit(&rt->sched.ns_per_mticks, memory_order_relaxed);
+    if (!q) {
+        int64_t dn = lt_now_ns() - rt->sched.ns0, dt = lt_ticks() - rt->sched.ticks0;
+        if (dn < 1000000 || dt <= 0)
+            return ticks;
+        q = (int64_t)((double)dn * (1 << 20) / (double)dt);
+        if (q < 1)
+            q = 1;
+        atomic_store_explicit(&rt->sched.ns_per_mticks, q, memory_order_relaxed);
+    }
+    return (int64_t)((double)ticks * (double)q / (1 << 20));
+}
+
 static bool worth_stealing(lt_worker *v, int64_t *now)
 {
     unsigned n = atomic_load_explicit(&v->qlen, memory_order_relaxed);
@@ -204,6 +220,7 @@ static void *worker_main(void *arg)
     lt_worker *w = arg;
     lt_runtime *rt = w->rt;
     current_worker = w;
+    lt_stats_attach();
     unsigned idle = 0;
     while (!atomic_load(&rt->sched.stopping)) {
         lt_process *p = queue_pop(w);
@@ -259,6 +276,7 @@ static void *worker_main(void *arg)
         atomic_fetch_sub(&rt->sched.sleeping, 1);
         pthread_mutex_unlock(&rt->sched.idle_lock);
     }
+    lt_stats_detach();
     if (detached) {
         /* the last use of rt by this thread: lt_sched_stop may free it
          * as soon as the lock is released */
@@ -358,7 +376,7 @@ void lt_sched_stop(lt_runtime *rt)
     while (s->ndetached)
         pthread_cond_wait(&s->hand_cond, &s->hand_lock);
     pthread_mutex_unlock(&s->hand_lock);
-    if (rt->log_debug && atomic_load(&s->handoffs))
+    if (rt->log_level >= LT_LOG_DEBUG && atomic_load(&s->handoffs))
         fprintf(stderr, "[debug] %u hand-offs of a worker's queues to a new thread\n",
                 atomic_load(&s->handoffs));
     pthread_mutex_destroy(&s->hand_lock);

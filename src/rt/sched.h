@@ -33,6 +33,8 @@ typedef struct lt_sched {
      * 1 ms or more later, so that starting costs nothing */
     atomic_int_fast64_t steal_after;
     int64_t ticks0, ns0;
+    /* ns per 2^20 ticks, learnt like steal_after (0 until then) */
+    atomic_int_fast64_t ns_per_mticks;
     pthread_mutex_t idle_lock;
     pthread_cond_t idle_cond;
     atomic_int sleeping;         /* workers waiting on idle_cond */
@@ -54,6 +56,11 @@ typedef struct lt_sched {
 int lt_sched_start(lt_runtime *rt, unsigned nworkers, uint64_t reductions);
 /* Stops the workers (each finishes the slice it runs) and joins them. */
 void lt_sched_stop(lt_runtime *rt);
+/* A duration in lt_ticks as nanoseconds (the ticks' rate is learnt from
+ * the runtime's start; within the first millisecond a tick counts as 1 ns
+ * on x86, where it is shorter: durations come out too long, never
+ * negative). */
+int64_t lt_ticks_to_ns(lt_runtime *rt, int64_t ticks);
 /* The worker running the calling thread, or NULL outside the workers. */
 lt_worker *lt_current_worker(void);
 /* Makes a QUEUED process runnable: on the current worker's queue (or

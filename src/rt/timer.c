@@ -14,6 +14,7 @@
 #include "rt/process.h"
 #include "rt/runtime.h"
 #include "rt/signal.h"
+#include "rt/stats.h"
 #include "rt/timer.h"
 
 enum { TIMER_WAKE, TIMER_SEND };
@@ -112,8 +113,11 @@ int lt_timers_init(lt_timers *ts)
 void lt_timers_free(lt_timers *ts)
 {
     /* what is left: send_after timers, stale wake timers */
-    for (uint32_t i = 0; i < ts->n; i++)
+    for (uint32_t i = 0; i < ts->n; i++) {
+        if (ts->heap[i]->kind == TIMER_SEND)
+            lt_stat_add(LT_STAT_TIMERS_CANCELED, 1);
         lt_timer_release(ts->heap[i]);
+    }
     free(ts->heap);
     ts->heap = NULL;
     ts->n = ts->cap = 0;
@@ -137,6 +141,8 @@ static void add_timer(lt_runtime *rt, lt_timer *t)
         /* out of memory: the timer never fires; drop the heap's reference */
         pthread_mutex_unlock(&ts->lock);
         atomic_store(&t->state, T_CANCELLED);
+        if (t->kind == TIMER_SEND)
+            lt_stat_add(LT_STAT_TIMERS_CANCELED, 1);
         lt_timer_release(t);
         return;
     }
@@ -190,6 +196,7 @@ lt_timer *lt_timer_send_after(lt_runtime *rt, lt_env *env, uint64_t pid, lt_sign
     t->env = env;
     t->pid = pid;
     t->msg = msg;
+    lt_stat_add(LT_STAT_TIMERS_STARTED, 1);
     add_timer(rt, t);
     return t;
 }
@@ -207,6 +214,8 @@ int lt_timer_cancel(lt_runtime *rt, lt_timer *t)
     int expect = T_PENDING;
     if (!atomic_compare_exchange_strong(&t->state, &expect, T_CANCELLED))
         return 0;
+    if (t->kind == TIMER_SEND)
+        lt_stat_add(LT_STAT_TIMERS_CANCELED, 1);
     lt_timers *ts = &rt->timers;
     pthread_mutex_lock(&ts->lock);
     bool removed = t->in_heap;
@@ -230,6 +239,7 @@ static void fire(lt_timer *t)
     if (t->kind == TIMER_SEND) {
         lt_signal *m = t->msg;
         t->msg = NULL;
+        lt_stat_add(LT_STAT_TIMERS_COMPLETED, 1);
         lt_send(t->env, t->pid, m);
     } else {
         lt_send_wake(t->env, t->pid, t->seq);
