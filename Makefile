@@ -23,11 +23,14 @@ WASM_SRC := $(wildcard src/wasm/*.c)
 WASI_SRC := $(wildcard src/wasi/*.c)
 RT_SRC   := $(wildcard src/rt/*.c)
 API_SRC  := $(wildcard src/api/*.c)
+OBS_SRC  := $(wildcard src/obs/*.c)
 EMBED_SRC := $(wildcard src/embed/*.c)
 CLI_SRC  := $(wildcard src/cli/*.c)
-LIB_SRC  := $(WASM_SRC) $(WASI_SRC) $(RT_SRC) $(API_SRC) $(EMBED_SRC)
+LIB_SRC  := $(WASM_SRC) $(WASI_SRC) $(RT_SRC) $(API_SRC) $(OBS_SRC) $(EMBED_SRC)
 
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+# The dashboard page is compiled in: a C array generated from the HTML.
+GEN_OBJ  := $(BUILD)/gen/dashboard_html.o
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(GEN_OBJ)
 # The runtime and what it stands on, without the host API and above: the
 # runtime's own unit tests (tests/unit/test_rt*.c) link only this.
 RT_LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(WASM_SRC) $(WASI_SRC) $(RT_SRC))
@@ -48,6 +51,12 @@ $(BUILD)/librt.a: $(RT_LIB_OBJ)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/gen/dashboard_html.c: src/obs/dashboard.html scripts/embed-file.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed-file.sh lobs_dashboard_html $< >$@.tmp && mv $@.tmp $@
+$(BUILD)/gen/dashboard_html.o: $(BUILD)/gen/dashboard_html.c
+	$(CC) $(CFLAGS) -c -o $@ $<
 
 # Unit tests: each tests/unit/test_*.c is a program linked with the library.
 UNIT_SRC := $(wildcard tests/unit/test_*.c)

@@ -116,11 +116,98 @@ void lunatic_link(lunatic_runtime *rt, uint64_t env_id, uint64_t a, uint64_t b, 
 void lunatic_monitor(lunatic_runtime *rt, uint64_t env_id, uint64_t watcher, uint64_t target);
 int lunatic_exists(lunatic_runtime *rt, uint64_t env_id, uint64_t pid);
 
+/* Names m for observers (the dashboard, the process table), e.g. after its
+ * file; by default a module is "#N", N counting compiles from 1. Call
+ * before spawning from m. 0, or -1 when out of memory. */
+int lunatic_module_set_name(lunatic_module *m, const char *name);
+
 /* Blocks until pid, spawned by lunatic_spawn or lunatic_spawn_native, has
  * finished, and returns its exit status: 0 for a normal end, its proc_exit
  * code, or LUNATIC_STATUS_FAILED / LUNATIC_STATUS_KILLED. Each process
  * spawned through this API is waited for at most once. */
 enum { LUNATIC_STATUS_FAILED = 134, LUNATIC_STATUS_KILLED = 137 };
 int lunatic_wait(lunatic_runtime *rt, uint64_t env_id, uint64_t pid);
+
+/* ---- observing a runtime -------------------------------------------------------
+ * Metrics (docs/ABI.md §3.3) are process-wide: every runtime adds to the
+ * same ones, and guests add their own through lunatic::metrics. */
+
+/* Turns the runtime's own metrics on or off for the whole process (on by
+ * default; off, the runtime records none and exporters show only guest
+ * metrics). Call before creating runtimes. */
+void lunatic_metrics_enable(int on);
+/* Every metric in the Prometheus text exposition format 0.0.4, each
+ * series labelled node_id="<node_id>". Returns a NUL-terminated string
+ * the caller frees, or NULL when out of memory. */
+char *lunatic_metrics_prometheus(uint64_t node_id);
+
+/* A snapshot of the live processes: what the dashboard and SIGUSR1 show.
+ * Taking one costs the processes nothing but a short hold of the locks
+ * that guard their tables (see src/rt/snapshot.h). */
+enum { LUNATIC_PROC_RUNNING, LUNATIC_PROC_RUNNABLE, LUNATIC_PROC_WAITING };
+enum { LUNATIC_WAIT_NONE, LUNATIC_WAIT_RECEIVE, LUNATIC_WAIT_SLEEP, LUNATIC_WAIT_IO };
+typedef struct lunatic_link_info {
+    uint64_t pid;
+    int64_t tag;                 /* 0: none */
+} lunatic_link_info;
+typedef struct lunatic_process_info {
+    uint64_t env, pid;
+    int state;                   /* LUNATIC_PROC_* */
+    int wait;                    /* LUNATIC_WAIT_* while waiting */
+    int native;                  /* a native process (else Wasm) */
+    int detailed;                /* 0: it was running at that instant, and only env, pid,
+                                  * state, native, reductions, age, names, module and
+                                  * function are known */
+    int die_when_link_dies;
+    uint32_t ntags;              /* a receive's tag set (0: any message) */
+    const int64_t *tags;         /* its first min(ntags, 8) tags */
+    int64_t timeout_ms;          /* left of the wait's timeout; -1: none */
+    uint32_t mailbox_len;
+    uint64_t mailbox_bytes;
+    uint64_t memory_bytes;       /* linear memory */
+    uint64_t host_bytes;         /* the runtime's own memory for it (an estimate) */
+    uint64_t reductions;         /* function calls and loop iterations run */
+    uint64_t age_ms;
+    uint32_t nlinks, nmonitors, nmonitoring;
+    const lunatic_link_info *links;   /* with lists: its links */
+    const uint64_t *monitors;         /* with lists: who monitors it */
+    const uint64_t *monitoring;       /* with lists: whom it monitors */
+    uint32_t nnames;             /* registered names that point at it */
+    const char *const *names;    /* the first min(nnames, 8) */
+    const char *module;          /* lunatic_module_set_name, or "#N" */
+    const char *function;        /* the function it was spawned with; "" if native */
+} lunatic_process_info;
+typedef struct lunatic_snapshot {
+    size_t n;                    /* processes listed, sorted by (env, pid) */
+    const lunatic_process_info *procs;
+    /* every live process (of env_id, if given) */
+    uint64_t total, running, runnable, waiting;
+    uint64_t mailbox_len, mailbox_bytes, memory_bytes;
+} lunatic_snapshot;
+/* Takes a snapshot of environment env_id's processes (0: every
+ * environment's), or only of pid (0: all). With lists, links and monitors
+ * are listed too. NULL when out of memory; free with lunatic_snapshot_free.
+ * Strings and arrays live as long as the snapshot. */
+lunatic_snapshot *lunatic_snapshot_new(lunatic_runtime *rt, uint64_t env_id, uint64_t pid,
+                                       int lists);
+void lunatic_snapshot_free(lunatic_snapshot *s);
+/* Writes the process table (one line per process, with totals) to fd.
+ * 0, or -1 when out of memory. */
+int lunatic_print_processes(lunatic_runtime *rt, int fd);
+
+/* An HTTP server observing rt from a thread of its own (never a worker):
+ * GET /metrics always; with LUNATIC_SERVE_DASHBOARD also the dashboard at
+ * / and the processes as JSON at /api/processes and /api/processes/PID.
+ * addr: "HOST:PORT", "[IPV6]:PORT", or ":PORT" / "PORT" for default_host
+ * (NULL: 127.0.0.1). NULL with a one-line reason in err. Stop it before
+ * freeing rt. */
+enum { LUNATIC_SERVE_DASHBOARD = 1 };
+typedef struct lunatic_server lunatic_server;
+lunatic_server *lunatic_server_start(lunatic_runtime *rt, const char *addr,
+                                     const char *default_host, int flags, uint64_t node_id,
+                                     char *err, size_t errsize);
+/* "HOST:PORT" as bound, with the real port (owned by s). */
+const char *lunatic_server_address(const lunatic_server *s);
+void lunatic_server_stop(lunatic_server *s);
 
 #endif

@@ -2,14 +2,19 @@
 # The layering rule: each layer of src/ includes only its own headers and
 # those of the layers below it. From the bottom:
 #   wasm (the engine) < wasi < rt (the process runtime) < api (lunatic::*
-#   host modules) < embed (include/lunatic.h, the embedding API) < cli
+#   host modules) < obs (observability: the Prometheus exporter, process
+#   snapshots as JSON and tables, the dashboard's HTTP server) < embed
+#   (include/lunatic.h, the embedding API) < cli
+# obs reads the runtime (its metrics store and snapshots) and is offered
+# to embedders and the CLI through the embedding API, so it sits between
+# the runtime's layers and embed; it needs nothing from api but may use it.
 # One check per source file; ends with "N passed, M failed".
 set -u
 cd "$(dirname "$0")/.."
 rank() {
     case $1 in
-    wasm) echo 0 ;; wasi) echo 1 ;; rt) echo 2 ;; api) echo 3 ;;
-    embed | lunatic.h) echo 4 ;; cli) echo 5 ;; *) echo 99 ;;
+    wasm) echo 0 ;; wasi) echo 1 ;; rt) echo 2 ;; api) echo 3 ;; obs) echo 4 ;;
+    embed | lunatic.h) echo 5 ;; cli) echo 6 ;; *) echo 99 ;;
     esac
 }
 pass=0; fail=0

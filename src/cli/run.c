@@ -17,9 +17,17 @@
  * workers (default: one per core);
  * LUNATIC_REDUCTIONS=N sets the reduction budget per slice (1 stops every
  * process at every call and loop iteration: a stress mode for tests).
+ *
+ * Observing it (README, "Observing a running program"): --prometheus
+ * [--prometheus-http ADDR] serves GET /metrics (default 0.0.0.0:9927, as
+ * the original); --dashboard ADDR serves the dashboard, /api/processes and
+ * /metrics (a bare port binds 127.0.0.1); SIGUSR1 prints the process
+ * table on stderr; LUNATIC_METRICS=off turns the runtime's own metrics off.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,7 +62,39 @@ static void usage(void)
             "  --no-host-env            do not pass on the host's environment\n"
             "  --max-memory SIZE        linear memory limit of the main process (e.g. 64M)\n"
             "  --max-fuel UNITS         fuel of the main process, in units of 100,000 instructions\n"
-            "  --threads N              worker threads (default: one per core)\n");
+            "  --threads N              worker threads (default: one per core)\n"
+            "  --prometheus             serve GET /metrics (Prometheus) on 0.0.0.0:9927\n"
+            "  --prometheus-http ADDR   ... on ADDR instead (implies --prometheus)\n"
+            "  --dashboard ADDR         serve the dashboard, /api/processes and /metrics on ADDR\n"
+            "                           (HOST:PORT; a bare PORT or :PORT binds 127.0.0.1)\n");
+}
+
+/* SIGUSR1 prints the process table, like Erlang's i(). The signal is
+ * blocked in every thread (the runtime's inherit the mask) and taken by
+ * this one thread with sigwait, so printing runs outside any signal
+ * handler. */
+static void *sigusr1_thread(void *arg)
+{
+    lunatic_runtime *rt = arg;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    for (;;) {
+        int sig;
+        if (sigwait(&set, &sig) == 0 && sig == SIGUSR1 && lunatic_print_processes(rt, 2) < 0)
+            log_error("cannot print the process table: out of memory");
+    }
+    return NULL;
+}
+
+/* Blocks SIGUSR1 in the calling thread (before the runtime's threads
+ * start, so that they inherit it). */
+static void block_sigusr1(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
 /* The value of option name at argv[*i], given as "--name VALUE" (then *i
@@ -89,8 +129,9 @@ static bool env_overridden(const char *entry, char **envs, int n)
 
 int cli_run(int argc, char **argv)
 {
-    int i = 1, bench = 0, nenvs = 0, host_env = 1;
+    int i = 1, bench = 0, nenvs = 0, host_env = 1, prometheus = 0;
     unsigned threads = 0;
+    const char *prom_addr = "0.0.0.0:9927", *dash_addr = NULL;
     char **envs = calloc((size_t)argc, sizeof *envs);
     lunatic_config *cfg = lunatic_config_new();
     if (!cfg || !envs) {
@@ -116,6 +157,13 @@ int cli_run(int argc, char **argv)
         } else if ((v = opt_value(argc, argv, &i, "--max-fuel", &missing))) {
             bad = cli_parse_size(v, &n) < 0;
             lunatic_config_set_max_fuel(cfg, n);
+        } else if ((v = opt_value(argc, argv, &i, "--prometheus-http", &missing))) {
+            prom_addr = v;   /* the original requires --prometheus too; we imply it */
+            prometheus = 1;
+        } else if ((v = opt_value(argc, argv, &i, "--dashboard", &missing))) {
+            dash_addr = v;
+        } else if (!strcmp(a, "--prometheus")) {
+            prometheus = 1;
         } else if (!strcmp(a, "--no-host-env")) {
             host_env = 0;
         } else if (!strcmp(a, "--bench")) {
@@ -159,6 +207,8 @@ int cli_run(int argc, char **argv)
         goto out;
     }
     log_debug("compiled %s (%zu bytes) in %.3f ms", file, len, now_ms() - t0);
+    const char *slash = strrchr(file, '/');
+    lunatic_module_set_name(mod, slash ? slash + 1 : file);
     if (lunatic_module_check_entry(mod, "_start", err, sizeof err) < 0) {
         log_error("%s: %s", file, err);
         goto out;
@@ -181,10 +231,39 @@ int cli_run(int argc, char **argv)
     envs = NULL;
 
     lunatic_options opt = cli_runtime_options(threads);
+    const char *metrics = getenv("LUNATIC_METRICS");
+    if (metrics && (!strcmp(metrics, "off") || !strcmp(metrics, "0") || !strcmp(metrics, "false")))
+        lunatic_metrics_enable(0);
+    block_sigusr1();
     lunatic_runtime *rt = lunatic_runtime_new(&opt);
     if (!rt) {
         log_error("cannot start the runtime");
         goto out;
+    }
+    pthread_t sigthread;
+    if (pthread_create(&sigthread, NULL, sigusr1_thread, rt) == 0)
+        pthread_detach(sigthread);
+    /* The servers live until the program ends, like the runtime (which
+     * `lunatic run` does not free either: exit ends everything). */
+    if (prometheus) {
+        lunatic_server *s = lunatic_server_start(rt, prom_addr, "0.0.0.0", 0, 0, err, sizeof err);
+        if (!s) {
+            log_error("--prometheus-http: %s", err);
+            status = EXIT_USAGE;
+            goto out;
+        }
+        fprintf(stderr, "lunatic: Prometheus metrics at http://%s/metrics\n",
+                lunatic_server_address(s));
+    }
+    if (dash_addr) {
+        lunatic_server *s = lunatic_server_start(rt, dash_addr, "127.0.0.1",
+                                                 LUNATIC_SERVE_DASHBOARD, 0, err, sizeof err);
+        if (!s) {
+            log_error("--dashboard: %s", err);
+            status = EXIT_USAGE;
+            goto out;
+        }
+        fprintf(stderr, "lunatic: dashboard at http://%s/\n", lunatic_server_address(s));
     }
     uint64_t pid = lunatic_spawn(rt, 1, mod, cfg, "_start", NULL, 0, err, sizeof err);
     if (!pid) {

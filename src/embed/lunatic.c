@@ -8,13 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "api/api.h"
 #include "lunatic.h"
+#include "obs/obs.h"
 #include "rt/config.h"
 #include "rt/env.h"
 #include "rt/module.h"
 #include "rt/process.h"
 #include "rt/runtime.h"
+#include "rt/snapshot.h"
+#include "rt/stats.h"
 #include "wasi/wasi.h"
 
 /* The host modules of every runtime: WASI and lunatic::*. 0, or -1 when
@@ -63,6 +68,8 @@ lunatic_module *lunatic_module_new(const uint8_t *wasm, size_t len, char *err, s
 }
 
 void lunatic_module_release(lunatic_module *m) { lt_module_release(m); }
+
+int lunatic_module_set_name(lunatic_module *m, const char *name) { return lt_module_set_name(m, name); }
 
 int lunatic_module_check_entry(const lunatic_module *m, const char *name, char *err,
                                size_t errsize)
@@ -237,4 +244,154 @@ int lunatic_exists(lunatic_runtime *rt, uint64_t env_id, uint64_t pid)
 int lunatic_wait(lunatic_runtime *rt, uint64_t env_id, uint64_t pid)
 {
     return lt_runtime_wait(rt, env_id, pid);
+}
+
+/* ---- observing ---------------------------------------------------------------------- */
+
+void lunatic_metrics_enable(int on) { lt_stats_set_enabled(on != 0); }
+
+char *lunatic_metrics_prometheus(uint64_t node_id)
+{
+    char id[24];
+    snprintf(id, sizeof id, "%llu", (unsigned long long)node_id);
+    lobs_buf b = {0};
+    lobs_render_prometheus(&b, id);
+    lobs_buf_add(&b, "", 0);   /* an empty store still gives a string */
+    if (b.oom) {
+        lobs_buf_free(&b);
+        return NULL;
+    }
+    return b.data;
+}
+
+/* The public snapshot beside the runtime's, whose storage it points into. */
+typedef struct snapshot {
+    lunatic_snapshot pub;
+    lt_snapshot *s;
+    lunatic_process_info *infos;
+    const char **names;        /* LT_SNAP_NAMES per process */
+    lunatic_link_info *links;  /* every process's, one after the other */
+} snapshot;
+
+lunatic_snapshot *lunatic_snapshot_new(lunatic_runtime *rt, uint64_t env_id, uint64_t pid,
+                                       int lists)
+{
+    lt_snapopts o = {.env = env_id, .pid = pid, .lists = lists != 0};
+    snapshot *w = calloc(1, sizeof *w);
+    lt_snapshot *s = w ? lt_snapshot_take(rt, &o) : NULL;
+    if (!s) {
+        free(w);
+        return NULL;
+    }
+    w->s = s;
+    size_t nlinks = 0;
+    for (size_t i = 0; i < s->n; i++)
+        nlinks += s->procs[i].links ? s->procs[i].nlinks : 0;
+    w->infos = calloc(s->n ? s->n : 1, sizeof *w->infos);
+    w->names = calloc(s->n ? s->n * LT_SNAP_NAMES : 1, sizeof *w->names);
+    w->links = calloc(nlinks ? nlinks : 1, sizeof *w->links);
+    if (!w->infos || !w->names || !w->links) {
+        lunatic_snapshot_free(&w->pub);
+        return NULL;
+    }
+    lunatic_link_info *link = w->links;
+    for (size_t i = 0; i < s->n; i++) {
+        const lt_procinfo *in = &s->procs[i];
+        lunatic_process_info *out = &w->infos[i];
+        const char **names = w->names + i * LT_SNAP_NAMES;
+        for (uint32_t k = 0; k < in->nnames && k < LT_SNAP_NAMES; k++)
+            names[k] = in->names[k];
+        *out = (lunatic_process_info){
+            .env = in->env, .pid = in->pid, .state = in->state, .wait = in->wait,
+            .native = in->native, .detailed = in->detailed,
+            .die_when_link_dies = in->die_when_link_dies, .ntags = in->ntags, .tags = in->tags,
+            .timeout_ms = in->timeout_ns < 0 ? -1 : (in->timeout_ns + 999999) / 1000000,
+            .mailbox_len = in->mailbox_len, .mailbox_bytes = in->mailbox_bytes,
+            .memory_bytes = in->memory_bytes, .host_bytes = in->host_bytes,
+            .reductions = in->reductions, .age_ms = (uint64_t)in->age_ns / 1000000,
+            .nlinks = in->links ? in->nlinks : 0, .nmonitors = in->monitors ? in->nmonitors : 0,
+            .nmonitoring = in->nmonitoring,
+            .links = link,
+            .monitors = in->monitors, .monitoring = in->monitoring, .nnames = in->nnames,
+            .names = names, .module = in->module, .function = in->function};
+        for (uint32_t k = 0; in->links && k < in->nlinks; k++)
+            *link++ = (lunatic_link_info){in->links[k].pid, in->links[k].tag};
+        if (!lists) {
+            out->links = NULL;
+            out->nlinks = in->nlinks;
+            out->nmonitors = in->nmonitors;
+        }
+    }
+    w->pub = (lunatic_snapshot){.n = s->n, .procs = w->infos, .total = s->total,
+                                .running = s->running, .runnable = s->runnable,
+                                .waiting = s->waiting, .mailbox_len = s->mailbox_len,
+                                .mailbox_bytes = s->mailbox_bytes, .memory_bytes = s->memory_bytes};
+    return &w->pub;
+}
+
+void lunatic_snapshot_free(lunatic_snapshot *pub)
+{
+    if (!pub)
+        return;
+    snapshot *w = (snapshot *)(void *)pub;   /* pub is its first member */
+    lt_snapshot_free(w->s);
+    free(w->infos);
+    free(w->names);
+    free(w->links);
+    free(w);
+}
+
+int lunatic_print_processes(lunatic_runtime *rt, int fd)
+{
+    lt_snapopts o = {0};
+    lt_snapshot *s = lt_snapshot_take(rt, &o);
+    if (!s)
+        return -1;
+    lobs_buf b = {0};
+    lobs_table_snapshot(&b, s);
+    lt_snapshot_free(s);
+    int r = b.oom ? -1 : 0;
+    for (size_t off = 0; !b.oom && off < b.len;) {
+        ssize_t w = write(fd, b.data + off, b.len - off);
+        if (w <= 0) {
+            r = -1;
+            break;
+        }
+        off += (size_t)w;
+    }
+    lobs_buf_free(&b);
+    return r;
+}
+
+struct lunatic_server {
+    lobs_server *s;
+};
+
+lunatic_server *lunatic_server_start(lunatic_runtime *rt, const char *addr,
+                                     const char *default_host, int flags, uint64_t node_id,
+                                     char *err, size_t errsize)
+{
+    lunatic_server *ls = malloc(sizeof *ls);
+    if (!ls) {
+        snprintf(err, errsize, "out of memory");
+        return NULL;
+    }
+    lobs_server_opts o = {.addr = addr, .default_host = default_host ? default_host : "127.0.0.1",
+                          .dashboard = (flags & LUNATIC_SERVE_DASHBOARD) != 0, .node_id = node_id};
+    ls->s = lobs_server_start(rt, &o, err, errsize);
+    if (!ls->s) {
+        free(ls);
+        return NULL;
+    }
+    return ls;
+}
+
+const char *lunatic_server_address(const lunatic_server *s) { return lobs_server_address(s->s); }
+
+void lunatic_server_stop(lunatic_server *s)
+{
+    if (!s)
+        return;
+    lobs_server_stop(s->s);
+    free(s);
 }
