@@ -4,6 +4,10 @@
 set -e
 export DEBIAN_FRONTEND=noninteractive
 pkgs="build-essential clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt libjansson-dev libssl-dev openssl libsqlite3-dev"
+# The observability tests (tests/t-obs.sh, t-dashboard.sh): curl and python3
+# as clients, promtool (package prometheus) to validate /metrics, and a real
+# browser for the dashboard.
+pkgs="$pkgs curl python3 prometheus chromium"
 # Benchmarks compare against these peers; pass --bench to install them too.
 [ "${1:-}" = "--bench" ] && pkgs="$pkgs nodejs erlang-base hyperfine wrk"
 missing=""

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # tsan.sh - the runtime under ThreadSanitizer. Builds the library, the CLI,
-# test_embed and test_engine_threads with -fsanitize=thread -O1 -g into
+# and the unit tests that use threads (test_embed, test_engine_threads;
+# test_observe and test_obs, which read processes, metrics and HTTP
+# clients from other threads) with -fsanitize=thread -O1 -g into
 # build-tsan/ (through the Makefile's own variables: BUILD, CC, OPT,
-# EXTRA_CFLAGS, LDFLAGS), then runs those two, every process guest
-# program (tests/proc, including the stress_* ones) under t-proc.sh in the
-# modes default, red1 and t4, the networking tests (t-net.sh) and the
-# SQLite tests (t-sqlite.sh).
+# EXTRA_CFLAGS, LDFLAGS), then runs them, every process guest program
+# (tests/proc, including the stress_* ones) under t-proc.sh in the modes
+# default, red1 and t4, the networking tests (t-net.sh), the SQLite tests
+# (t-sqlite.sh) and the observability endpoints (t-obs.sh: HTTP clients,
+# SIGUSR1, snapshots).
 #
 # TSan writes its reports to build-tsan/tsan-logs/<program>.<pid> (not to
 # the programs' stderr, which t-proc.sh compares); each program is one
@@ -31,7 +34,7 @@ if [ -z "${TSAN_SKIP_BUILD:-}" ]; then
     echo "== building $B with $CC -fsanitize=thread -O1 -g"
     if ! make -j"$(nproc)" BUILD="$B" CC="$CC" OPT=-O1 EXTRA_CFLAGS="-fsanitize=thread" \
             LDFLAGS="-fsanitize=thread" "$B/lunatic" "$B/tests/test_embed" "$B/tests/test_engine_threads" \
-            >"$B.make.log" 2>&1; then
+            "$B/tests/test_observe" "$B/tests/test_obs" >"$B.make.log" 2>&1; then
         tail -n 20 "$B.make.log"
         bad "build ($B.make.log)"
         echo "$pass passed, $fail failed"
@@ -62,7 +65,7 @@ races() {
 }
 
 # ---- unit tests that use threads -------------------------------------------------------
-for t in test_embed test_engine_threads; do
+for t in test_embed test_engine_threads test_observe test_obs; do
     echo "== $t"
     out=$(TSAN_OPTIONS="$TSAN_BASE log_path=$LOGS/$t" timeout -k 5 300 "$B/tests/$t" 2>/dev/null)
     rc=$?
@@ -136,6 +139,19 @@ else
     pass=$((pass + p)); fail=$((fail + f))
 fi
 races t-sqlite
+
+# ---- observability (tests/t-obs.sh: HTTP clients, scrapes, snapshots, SIGUSR1) ----------
+echo "== t-obs.sh"
+out=$(TSAN_OPTIONS="$TSAN_BASE log_path=$LOGS/t-obs" BUILD=$B bash tests/t-obs.sh 2>&1)
+printf '%s\n' "$out" | grep -E '^(FAIL|     )' | head -n 30
+line=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n 1)
+if [ -z "$line" ]; then
+    bad "t-obs.sh printed no result line"
+else
+    p=${line%% passed*}; f=${line#*, }; f=${f%% failed*}
+    pass=$((pass + p)); fail=$((fail + f))
+fi
+races t-obs
 
 # ---- every distinct report -------------------------------------------------------------
 if ls "$LOGS"/* >/dev/null 2>&1; then
