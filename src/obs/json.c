@@ -121,7 +121,6 @@ bool lobs_json_snapshot(lobs_buf *b, const lt_snapshot *s, uint64_t one_pid)
         u64_field(b, "exited", t.c[LT_STAT_EXIT_NORMAL] + t.c[LT_STAT_EXIT_FAILURE] +
                                    t.c[LT_STAT_EXIT_KILLED]);
         u64_field(b, "failed", t.c[LT_STAT_EXIT_FAILURE]);
-        u64_field(b, "reductions", t.c[LT_STAT_REDUCTIONS]);
         lobs_buf_str(b, "}");
     } else {
         lobs_buf_str(b, "null");

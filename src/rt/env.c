@@ -178,7 +178,7 @@ int lt_send(lt_env *e, uint64_t pid, lt_signal *sig)
     }
     lt_process *p = s->vals[i];
     if (sig->kind != LT_SIG_WAKE)
-        lt_stat_add(p->native ? LT_STAT_SIGNALS_SENT_NATIVE : LT_STAT_SIGNALS_SENT_WASM, 1);
+        lt_stat_add(LT_STAT_SIGNALS_SENT_WASM + (p->native != NULL), 1);   /* NATIVE follows WASM */
     sig->next = NULL;
     lt_spin_lock(&p->lock);
     if (p->in_tail)

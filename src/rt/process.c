@@ -610,7 +610,7 @@ static bool handle_signals(lt_process *p, lt_signal *s, bool *relevant)
         switch (s->kind) {
         case LT_SIG_MESSAGE:
             if (s->msgkind == LT_MSG_DATA) {
-                lt_hist_record(LT_HIST_MSG_SIZE, s->len);
+                lt_stat_msg_size(s->len);
                 if (s->nres)
                     lt_hist_record(LT_HIST_MSG_RESOURCES, s->nres);
             } else {
@@ -810,9 +810,6 @@ void lt_process_run(lt_process *p)
     } else {
         st = lw_exec_resume(p->x);
     }
-    uint64_t reds = lw_exec_reductions(p->x);
-    lt_stat_add(LT_STAT_REDUCTIONS, reds - p->reds_seen);
-    p->reds_seen = reds;
     if (st != LW_SUSPEND)
         lt_disarm(p); /* a blocking call (WASI's too) is over */
     switch (st) {

@@ -134,7 +134,6 @@ struct lt_process {
 
     /* observed from other threads (snapshot.c, stats.h) */
     int64_t born;               /* lt_ticks at spawn; immutable */
-    uint64_t reds_seen;         /* lw_exec_reductions already counted in the stats */
 
     /* Wasm */
     lt_module *module;

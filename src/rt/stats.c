@@ -24,6 +24,8 @@
 #define MS 1000000ull
 #define SEC 1000000000ull
 
+/* (LT_HIST_MSG_SIZE's bounds are 16 * 4^k: lt_stat_msg_size computes the
+ * bucket from them.) */
 const uint64_t lt_hist_bounds[LT_HIST_COUNT][LT_HIST_NB] = {
     [LT_HIST_MSG_SIZE] = {16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304,
                           16777216, INF},
@@ -41,10 +43,10 @@ _Thread_local lt_stats *lt_stats_self;
 static pthread_mutex_t blocks_lock = PTHREAD_MUTEX_INITIALIZER;
 static lt_stats *blocks;         /* every attached or returned block */
 static lt_stats shared;          /* threads without a block of their own */
-static atomic_bool enabled = true;
+atomic_bool lt_stats_on = true;
 
-void lt_stats_set_enabled(bool on) { atomic_store(&enabled, on); }
-bool lt_stats_enabled(void) { return atomic_load_explicit(&enabled, memory_order_relaxed); }
+void lt_stats_set_enabled(bool on) { atomic_store(&lt_stats_on, on); }
+bool lt_stats_enabled(void) { return atomic_load_explicit(&lt_stats_on, memory_order_relaxed); }
 
 void lt_stats_attach(void)
 {
@@ -78,14 +80,11 @@ void lt_stats_detach(void)
 
 void lt_stat_add_shared(lt_stat s, uint64_t v)
 {
-    if (lt_stats_enabled())
-        atomic_fetch_add_explicit(&shared.c[s], v, memory_order_relaxed);
+    atomic_fetch_add_explicit(&shared.c[s], v, memory_order_relaxed);
 }
 
 void lt_hist_add_shared(lt_hist h, size_t bucket, uint64_t v)
 {
-    if (!lt_stats_enabled())
-        return;
     atomic_fetch_add_explicit(&shared.h[h].b[bucket], 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&shared.h[h].sum, v, memory_order_relaxed);
 }
@@ -186,9 +185,6 @@ static const family families[] = {
       {"killed", {LT_STAT_EXIT_KILLED, NONE, NONE}, {NONE, NONE}}}},
     {"lunatic.process.lifetime", "How long each process lived, from spawn to end", "seconds",
      H(LT_HIST_LIFETIME, 1e-9)},
-    {"lunatic.process.reductions",
-     "Reductions (function calls and loop iterations) run by Wasm processes since startup", NULL, C,
-     ONE(LT_STAT_REDUCTIONS)},
     {"lunatic.process.modules.compiled", "Number of modules compiled since startup", NULL, C,
      ONE(LT_STAT_MODULES_COMPILED)},
     {"lunatic.process.modules.dropped", "Number of modules freed since startup", NULL, C,

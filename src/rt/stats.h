@@ -56,7 +56,6 @@ typedef enum lt_stat {
     LT_STAT_REGISTRY_DELETION,    /* remove calls */
     LT_STAT_NAMES_ADDED,          /* names that came to exist */
     LT_STAT_NAMES_REMOVED,        /* names that went (remove, death, registry freed) */
-    LT_STAT_REDUCTIONS,           /* reductions run by Wasm processes */
     LT_STAT_DATA_MESSAGES,        /* not recorded: the count of LT_HIST_MSG_SIZE */
     LT_STAT_COUNT
 } lt_stat;
@@ -99,7 +98,10 @@ void lt_stats_detach(void);
 void lt_stats_set_enabled(bool on);
 bool lt_stats_enabled(void);
 
-/* The out-of-line halves of the recorders below (shared block). */
+/* The out-of-line halves of the recorders below (shared block), called
+ * while recording is on (lt_stats_on is lt_stats_enabled's flag: checked
+ * inline, so that off costs the hot paths no call). */
+extern atomic_bool lt_stats_on;
 void lt_stat_add_shared(lt_stat s, uint64_t v);
 void lt_hist_add_shared(lt_hist h, size_t bucket, uint64_t v);
 
@@ -115,7 +117,7 @@ static inline void lt_stat_add(lt_stat s, uint64_t v)
     lt_stats *b = lt_stats_self;
     if (__builtin_expect(b != NULL, 1))
         lt_stat_cell_add(&b->c[s], v);
-    else
+    else if (atomic_load_explicit(&lt_stats_on, memory_order_relaxed))
         lt_stat_add_shared(s, v);
 }
 
@@ -129,8 +131,32 @@ static inline void lt_hist_record(lt_hist h, uint64_t v)
     if (__builtin_expect(b != NULL, 1)) {
         lt_stat_cell_add(&b->h[h].b[i], 1);
         lt_stat_cell_add(&b->h[h].sum, v);
-    } else {
+    } else if (atomic_load_explicit(&lt_stats_on, memory_order_relaxed)) {
         lt_hist_add_shared(h, i, v);
+    }
+}
+
+/* Records a data message of len bytes in LT_HIST_MSG_SIZE, whose bounds
+ * are 16 * 4^k: the bucket comes from the bit length, not a search (this
+ * runs for every message delivered). */
+static inline size_t lt_msg_size_bucket(uint64_t len)
+{
+    if (len <= 16)
+        return 0;
+    unsigned bits = 64u - (unsigned)__builtin_clzll(len - 1);   /* ceil(log2(len)) */
+    size_t i = (bits - 3) / 2;
+    return i < LT_HIST_NB - 1 ? i : LT_HIST_NB - 1;
+}
+
+static inline void lt_stat_msg_size(uint64_t len)
+{
+    lt_stats *b = lt_stats_self;
+    if (__builtin_expect(b != NULL, 1)) {
+        size_t i = lt_msg_size_bucket(len);
+        lt_stat_cell_add(&b->h[LT_HIST_MSG_SIZE].b[i], 1);
+        lt_stat_cell_add(&b->h[LT_HIST_MSG_SIZE].sum, len);
+    } else if (atomic_load_explicit(&lt_stats_on, memory_order_relaxed)) {
+        lt_hist_add_shared(LT_HIST_MSG_SIZE, lt_msg_size_bucket(len), len);
     }
 }
 

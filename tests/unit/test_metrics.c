@@ -276,6 +276,29 @@ static void test_stats(void)
     lt_stats_set_enabled(true);
 }
 
+/* The message-size bucket computed from bit lengths is the one the bounds
+ * say. */
+static void test_size_buckets(void)
+{
+    int bad = 0;
+    for (int shift = 0; shift < 64; shift++) {
+        uint64_t base = 1ull << shift;
+        uint64_t vals[] = {base - 1, base, base + 1};
+        for (int k = 0; k < 3; k++) {
+            uint64_t v = vals[k];
+            size_t want = 0;
+            while (v > lt_hist_bounds[LT_HIST_MSG_SIZE][want])
+                want++;
+            if (lt_msg_size_bucket(v) != want) {
+                if (!bad++)
+                    CHECK(0, "size %llu: bucket %zu, bounds say %zu", (unsigned long long)v,
+                          lt_msg_size_bucket(v), want);
+            }
+        }
+    }
+    CHECK(bad == 0, "%d sizes in the wrong bucket", bad);
+}
+
 int main(void)
 {
     test_counter_gauge();
@@ -284,5 +307,6 @@ int main(void)
     test_threads();
     test_limit();
     test_stats();
+    test_size_buckets();
     return check_report();
 }
