@@ -24,6 +24,10 @@
 #                       (default: MemAvailable minus 1 GiB)
 #   OUT=dir             build and log directory (default build/bench/proc)
 #   NO_ERLANG=1 / NO_OURS=1          skip a runtime
+#   NO_METRICS_OFF=1    skip the runs of ours with its metrics off
+#                       (LUNATIC_METRICS=off; by default each shape also runs
+#                       that way, and a second table shows what recording
+#                       the runtime's metrics costs, measured in this run)
 #
 # Memory figures are the OS resident set of the runtime's OS process
 # (/proc/PID/status): Erlang reads its own VmRSS/VmHWM; for ours this script
@@ -222,6 +226,7 @@ measure() {
         esac
     else
         cmd=("$LUNATIC" run)
+        [ "$r" = ours_off ] && cmd=(env LUNATIC_METRICS=off "$LUNATIC" run)
         case $s in
             spawn) cmd+=("$OUT/spawn.wasm" "$SPAWN_N" "$HOLD_MS") ;;
             million) cmd+=("$OUT/spawn.wasm" "$MILLION_N" "$HOLD_MS" million_) ;;
@@ -232,7 +237,7 @@ measure() {
         esac
     fi
     local sample=0
-    [ "$r" = ours ] && { [ $s = spawn ] || [ $s = million ]; } && sample=1
+    [ "$r" != erlang ] && { [ $s = spawn ] || [ $s = million ]; } && sample=1
     run_one "$n" $sample "${cmd[@]}"
     local want
     case $s in
@@ -274,6 +279,7 @@ LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 RUNNERS=""
 [ $have_erl = 1 ] && RUNNERS+=" erlang"
 [ $have_ours = 1 ] && RUNNERS+=" ours"
+[ $have_ours = 1 ] && [ -z "${NO_METRICS_OFF:-}" ] && RUNNERS+=" ours_off"
 say "shapes: $SHAPES; runners:${RUNNERS:- none}; best of $RUNS (million: 1 run)"
 for s in $SHAPES; do
     rounds=$RUNS
@@ -354,6 +360,37 @@ for s in $SHAPES; do
     esac
 done
 [ $have_ours = 1 ] || say "(ours: n/a — ${OURS_WHY:-skipped})"
+
+# ---- what the runtime's metrics cost: ours with them off and on, same run ------------
+# mrow LABEL METRIC DIR UNIT: cost = on / off for "lower is better", off / on
+# otherwise (>1: recording made it slower; runs vary by several percent)
+mrow() {
+    local off=${RES[ours_off.$2]:-} on=${RES[ours.$2]:-} cost="n/a"
+    if [ -n "$off" ] && [ -n "$on" ]; then
+        cost=$(awk -v a="$off" -v b="$on" -v d="$3" 'BEGIN{ if (d=="lower") r = (a>0 ? b/a : 0); else r = (b>0 ? a/b : 0); printf "%.3f", r }')
+    fi
+    printf '%-34s %-13s %10s %10s %7s\n' "$1" "$4" "$(fmt "$off")" "$(fmt "$on")" "$cost"
+    printf 'metrics_off.%s\t%s\t%s\n' "$2" "${off:-n/a}" "${on:-n/a}" >>"$TSV"
+}
+if [ -z "${NO_METRICS_OFF:-}" ] && [ $have_ours = 1 ]; then
+    say ""
+    say "Runtime metrics: ours with LUNATIC_METRICS=off and with them on (the default), same run"
+    say "cost = on relative to off (>1: recording made it slower)"
+    printf '%-34s %-13s %10s %10s %7s\n' shape metric off on cost
+    for s in $SHAPES; do
+        case $s in
+            spawn) mrow "spawn $SPAWN_N idle" spawn_us lower "us/spawn" ;;
+            ring) mrow "ring $RING_N procs, $RING_M hops" ring_hops_per_s higher "hops/s" ;;
+            pingpong) mrow "ping-pong, $PP_M round trips" pingpong_rtt_us lower "us/rtt" ;;
+            selective) mrow "selective recv, $SEL_Q queued" selective_us lower "us/receive" ;;
+            million) mrow "$MILLION_N idle at once" million_spawn_us lower "us/spawn" ;;
+            parspawn)
+                for k in $PARSPAWN_K; do
+                    mrow "parspawn $PARSPAWN_N, $k spawner$([ "$k" = 1 ] || echo s)" parspawn${k}_mps higher "M spawns/s"
+                done ;;
+        esac
+    done
+fi
 if [ -n "$FAILURES" ]; then
     say ""
     say "FAILURES / NOTES"
