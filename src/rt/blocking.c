@@ -65,6 +65,7 @@ int lt_job_submit(lt_runtime *rt, lt_process *p, lt_job *j)
     j->pid = p->pid;
     j->seq = p->wait_seq;
     j->next = NULL;
+    p->wait_kind = LT_WAIT_IO;   /* for observers: it waits for blocking work */
     atomic_store(&j->done, false);
     pthread_mutex_lock(&pool->lock);
     /* a thread for it unless an idle one is left over for it */

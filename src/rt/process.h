@@ -46,7 +46,7 @@ typedef enum lt_waitkind {
     LT_WAIT_NONE,       /* nothing known (another blocking call) */
     LT_WAIT_RECEIVE,    /* a message: any, or one with a tag of its set */
     LT_WAIT_SLEEP,      /* a deadline only */
-    LT_WAIT_IO          /* a file descriptor (lt_poll_fd) */
+    LT_WAIT_IO          /* a file descriptor (lt_poll_wait) or blocking work (blocking.h) */
 } lt_waitkind;
 
 typedef struct lt_link {
