@@ -72,11 +72,12 @@ void lobs_table_snapshot(lobs_buf *b, const lt_snapshot *s)
     char mem[16];
     size_text(mem, sizeof mem, s->memory_bytes);
     lobs_buf_printf(b,
-                    "lunatic: %llu processes (%llu running, %llu runnable, %llu waiting), %llu "
-                    "messages in mailboxes, %s of linear memory\n",
-                    (unsigned long long)s->total, (unsigned long long)s->running,
+                    "lunatic: %llu process%s (%llu running, %llu runnable, %llu waiting), %llu "
+                    "message%s in mailboxes, %s of linear memory\n",
+                    (unsigned long long)s->total, s->total == 1 ? "" : "es",
+                    (unsigned long long)s->running,
                     (unsigned long long)s->runnable, (unsigned long long)s->waiting,
-                    (unsigned long long)s->mailbox_len, mem);
+                    (unsigned long long)s->mailbox_len, s->mailbox_len == 1 ? "" : "s", mem);
     lobs_buf_printf(b, "%4s %8s %-20s %-22s %8s %8s %7s %11s %5s %4s %7s  %s\n", "ENV", "PID", "NAME",
                     "STATE", "MAILBOX", "BYTES", "MEMORY", "REDUCTIONS", "LINKS", "MONS", "AGE",
                     "FUNCTION");

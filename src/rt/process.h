@@ -228,8 +228,10 @@ int lt_again(lt_process *p);
  * p's thread polls it to stop early. Call only from the thread running p. */
 bool lt_process_doomed(lt_process *p);
 
-/* Logs a failure of p like the original ("Process <name or id> failed,
- * notifying: N links: <what>"), or a kill, on its stderr. */
+/* Logs the end of p on its stderr, at the level README's "Logging" gives
+ * it: a failure like the original ("Process <name or id> failed,
+ * notifying: N links: <what>", warn, rate limited), a kill (info; warn if
+ * p is watched), a proc_exit(n != 0) (what NULL; debug). */
 void lt_log_failure(lt_process *p, const char *what);
 
 #endif
