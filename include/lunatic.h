@@ -191,8 +191,8 @@ typedef struct lunatic_snapshot {
 lunatic_snapshot *lunatic_snapshot_new(lunatic_runtime *rt, uint64_t env_id, uint64_t pid,
                                        int lists);
 void lunatic_snapshot_free(lunatic_snapshot *s);
-/* Writes the process table (one line per process, with totals) to fd.
- * 0, or -1 when out of memory. */
+/* Writes the process table (one line per process, the first 10,000 pids at
+ * most, with totals over all) to fd. 0, or -1 when out of memory. */
 int lunatic_print_processes(lunatic_runtime *rt, int fd);
 
 /* An HTTP server observing rt from a thread of its own (never a worker):

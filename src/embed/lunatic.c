@@ -343,7 +343,9 @@ void lunatic_snapshot_free(lunatic_snapshot *pub)
 
 int lunatic_print_processes(lunatic_runtime *rt, int fd)
 {
-    lt_snapopts o = {0};
+    /* a million processes would be a million lines: the table stops at
+     * the first 10,000 pids and says how many more there are */
+    lt_snapopts o = {.limit = 10000, .sort = LT_SNAP_BY_PID};
     lt_snapshot *s = lt_snapshot_take(rt, &o);
     if (!s)
         return -1;
