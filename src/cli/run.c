@@ -132,6 +132,7 @@ int cli_run(int argc, char **argv)
     int i = 1, bench = 0, nenvs = 0, host_env = 1, prometheus = 0;
     unsigned threads = 0;
     const char *prom_addr = "0.0.0.0:9927", *dash_addr = NULL;
+    lunatic_server *prom = NULL, *dash = NULL;
     char **envs = calloc((size_t)argc, sizeof *envs);
     lunatic_config *cfg = lunatic_config_new();
     if (!cfg || !envs) {
@@ -243,27 +244,26 @@ int cli_run(int argc, char **argv)
     pthread_t sigthread;
     if (pthread_create(&sigthread, NULL, sigusr1_thread, rt) == 0)
         pthread_detach(sigthread);
-    /* The servers live until the program ends, like the runtime (which
-     * `lunatic run` does not free either: exit ends everything). */
+    /* The servers serve until the main process ends. */
     if (prometheus) {
-        lunatic_server *s = lunatic_server_start(rt, prom_addr, "0.0.0.0", 0, 0, err, sizeof err);
-        if (!s) {
+        prom = lunatic_server_start(rt, prom_addr, "0.0.0.0", 0, 0, err, sizeof err);
+        if (!prom) {
             log_error("--prometheus-http: %s", err);
             status = EXIT_USAGE;
             goto out;
         }
         fprintf(stderr, "lunatic: Prometheus metrics at http://%s/metrics\n",
-                lunatic_server_address(s));
+                lunatic_server_address(prom));
     }
     if (dash_addr) {
-        lunatic_server *s = lunatic_server_start(rt, dash_addr, "127.0.0.1",
-                                                 LUNATIC_SERVE_DASHBOARD, 0, err, sizeof err);
-        if (!s) {
+        dash = lunatic_server_start(rt, dash_addr, "127.0.0.1", LUNATIC_SERVE_DASHBOARD, 0, err,
+                                    sizeof err);
+        if (!dash) {
             log_error("--dashboard: %s", err);
             status = EXIT_USAGE;
             goto out;
         }
-        fprintf(stderr, "lunatic: dashboard at http://%s/\n", lunatic_server_address(s));
+        fprintf(stderr, "lunatic: dashboard at http://%s/\n", lunatic_server_address(dash));
     }
     uint64_t pid = lunatic_spawn(rt, 1, mod, cfg, "_start", NULL, 0, err, sizeof err);
     if (!pid) {
@@ -274,6 +274,9 @@ int cli_run(int argc, char **argv)
     log_debug("main process finished with status %d after %.3f ms", status, now_ms() - t0);
 
 out:
+    /* (the runtime itself is not freed: exit ends the other processes) */
+    lunatic_server_stop(prom);
+    lunatic_server_stop(dash);
     free(envs);
     lunatic_module_release(mod);
     lunatic_config_release(cfg);

@@ -69,7 +69,10 @@ lunatic_module *lunatic_module_new(const uint8_t *wasm, size_t len, char *err, s
 
 void lunatic_module_release(lunatic_module *m) { lt_module_release(m); }
 
-int lunatic_module_set_name(lunatic_module *m, const char *name) { return lt_module_set_name(m, name); }
+int lunatic_module_set_name(lunatic_module *m, const char *name)
+{
+    return lt_module_set_name(m, name);
+}
 
 int lunatic_module_check_entry(const lunatic_module *m, const char *name, char *err,
                                size_t errsize)

@@ -99,9 +99,15 @@ void lobs_buf_u64(lobs_buf *b, uint64_t v) { lobs_buf_printf(b, "%llu", (unsigne
 static size_t utf8_len(const uint8_t *s, size_t n)
 {
     uint8_t c = s[0];
-    size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
-    if (!len || len > n || (len == 2 && c < 0xc2) || (c == 0xf4 && len == 4 && s[1] > 0x8f) || c > 0xf4)
-        return 0;
+    size_t len = c < 0x80             ? 1
+                 : (c & 0xe0) == 0xc0 ? 2
+                 : (c & 0xf0) == 0xe0 ? 3
+                 : (c & 0xf8) == 0xf0 ? 4
+                                      : 0;
+    if (!len || len > n || (len == 2 && c < 0xc2) || c > 0xf4)
+        return 0;   /* not a lead byte, cut short, overlong in two bytes, or > U+10FFFF */
+    if (c == 0xf4 && s[1] > 0x8f)
+        return 0;   /* > U+10FFFF */
     for (size_t k = 1; k < len; k++)
         if ((s[k] & 0xc0) != 0x80)
             return 0;

@@ -463,7 +463,8 @@ static void accept_all(lobs_http *h)
         c->in = in;
         c->inlen = 0;
         c->outoff = 0;
-        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)c->gen << 32 | (uint32_t)slot};
+        struct epoll_event ev = {.events = EPOLLIN,
+                                 .data.u64 = (uint64_t)c->gen << 32 | (uint32_t)slot};
         if (epoll_ctl(h->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
             free(in);
             c->in = NULL;
@@ -553,7 +554,8 @@ static int split_addr(const char *addr, const char *default_host, char *host, si
     } else {
         const char *colon = strrchr(addr, ':');
         if (!colon || strchr(addr, ':') != colon) {
-            snprintf(err, errsize, "address '%s': use HOST:PORT (IPv6 in brackets: [::1]:9927)", addr);
+            snprintf(err, errsize, "address '%s': use HOST:PORT (IPv6 in brackets: [::1]:9927)",
+                     addr);
             return -1;
         }
         hl = (size_t)(colon - addr);
@@ -572,7 +574,8 @@ static int split_addr(const char *addr, const char *default_host, char *host, si
     snprintf(port, psize, "%s", p);
     return 0;
 bad:
-    snprintf(err, errsize, "address '%s': use HOST:PORT, [IPV6]:PORT, :PORT or PORT", addr ? addr : "");
+    snprintf(err, errsize, "address '%s': use HOST:PORT, [IPV6]:PORT, :PORT or PORT",
+             addr ? addr : "");
     return -1;
 }
 
@@ -603,7 +606,8 @@ static int listen_on(lobs_http *h, const char *host, const char *port, char *err
     }
     int e = 0;
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                        ai->ai_protocol);
         if (fd < 0) {
             e = errno;
             continue;

@@ -52,7 +52,8 @@ static void process(lobs_buf *b, const lt_procinfo *in, bool lists)
     u64_field(b, "reductions", in->reductions);
     u64_field(b, "age_ms", (uint64_t)(in->age_ns / 1000000));
     if (in->detailed) {
-        lobs_buf_printf(b, ",\"wait\":%s", in->state == LT_SNAP_WAITING ? wait_name(in->wait) : "null");
+        lobs_buf_printf(b, ",\"wait\":%s",
+                        in->state == LT_SNAP_WAITING ? wait_name(in->wait) : "null");
         if (in->state == LT_SNAP_WAITING && in->wait == LT_WAIT_RECEIVE) {
             lobs_buf_printf(b, ",\"ntags\":%u,\"tags\":[", in->ntags);
             for (uint32_t i = 0; i < in->ntags && i < LT_SNAP_TAGS; i++)
@@ -99,7 +100,8 @@ bool lobs_json_snapshot(lobs_buf *b, const lt_snapshot *s, uint64_t one_pid)
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     lobs_buf_printf(b, "{\"time_ms\":%llu,\"totals\":{",
-                    (unsigned long long)now.tv_sec * 1000 + (unsigned long long)now.tv_nsec / 1000000);
+                    (unsigned long long)now.tv_sec * 1000 +
+                        (unsigned long long)now.tv_nsec / 1000000);
     lobs_buf_printf(b, "\"processes\":%llu", (unsigned long long)s->total);
     u64_field(b, "running", s->running);
     u64_field(b, "runnable", s->runnable);
@@ -115,7 +117,8 @@ bool lobs_json_snapshot(lobs_buf *b, const lt_snapshot *s, uint64_t one_pid)
         lt_stats_totals t;
         lt_stats_read(&t);
         lobs_buf_printf(b, "{\"messages\":%llu",
-                        (unsigned long long)(t.c[LT_STAT_DATA_MESSAGES] + t.c[LT_STAT_MSG_LINK_DIED]));
+                        (unsigned long long)(t.c[LT_STAT_DATA_MESSAGES] +
+                                             t.c[LT_STAT_MSG_LINK_DIED]));
         u64_field(b, "signals", t.c[LT_STAT_SIGNALS_SENT_WASM] + t.c[LT_STAT_SIGNALS_SENT_NATIVE]);
         u64_field(b, "spawned", t.c[LT_STAT_SPAWNED_WASM] + t.c[LT_STAT_SPAWNED_NATIVE]);
         u64_field(b, "exited", t.c[LT_STAT_EXIT_NORMAL] + t.c[LT_STAT_EXIT_FAILURE] +

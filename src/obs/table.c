@@ -53,9 +53,11 @@ static void state_text(char *out, size_t n, const lt_procinfo *in)
         if (in->ntags) {
             k += snprintf(out + k, n - (size_t)k, " [");
             for (uint32_t i = 0; i < in->ntags && i < LT_SNAP_TAGS && (size_t)k < n; i++)
-                k += snprintf(out + k, n - (size_t)k, "%s%lld", i ? "," : "", (long long)in->tags[i]);
+                k += snprintf(out + k, n - (size_t)k, "%s%lld", i ? "," : "",
+                              (long long)in->tags[i]);
             if ((size_t)k < n)
-                k += snprintf(out + k, n - (size_t)k, "%s]", in->ntags > LT_SNAP_TAGS ? ",..." : "");
+                k += snprintf(out + k, n - (size_t)k, "%s]",
+                              in->ntags > LT_SNAP_TAGS ? ",..." : "");
         }
         break;
     case LT_WAIT_SLEEP: k = snprintf(out, n, "sleep"); break;
@@ -78,8 +80,8 @@ void lobs_table_snapshot(lobs_buf *b, const lt_snapshot *s)
                     (unsigned long long)s->running,
                     (unsigned long long)s->runnable, (unsigned long long)s->waiting,
                     (unsigned long long)s->mailbox_len, s->mailbox_len == 1 ? "" : "s", mem);
-    lobs_buf_printf(b, "%4s %8s %-20s %-22s %8s %8s %7s %11s %5s %4s %7s  %s\n", "ENV", "PID", "NAME",
-                    "STATE", "MAILBOX", "BYTES", "MEMORY", "REDUCTIONS", "LINKS", "MONS", "AGE",
+    lobs_buf_printf(b, "%4s %8s %-20s %-22s %8s %8s %7s %11s %5s %4s %7s  %s\n", "ENV", "PID",
+                    "NAME", "STATE", "MAILBOX", "BYTES", "MEMORY", "REDUCTIONS", "LINKS", "MONS", "AGE",
                     "FUNCTION");
     for (size_t i = 0; i < s->n; i++) {
         const lt_procinfo *in = &s->procs[i];

@@ -53,7 +53,10 @@ typedef struct walk {
 
 /* ---- registries ------------------------------------------------------------------ */
 
-static size_t ptr_hash(const void *p, size_t cap) { return ((uintptr_t)p >> 4) * 0x9e3779b97f4a7c15ull & (cap - 1); }
+static size_t ptr_hash(const void *p, size_t cap)
+{
+    return ((uintptr_t)p >> 4) * 0x9e3779b97f4a7c15ull & (cap - 1);
+}
 
 /* Retains r once per snapshot; false when out of memory (names are then
  * not resolved for that process). Called under a shard lock, while r's
@@ -190,7 +193,8 @@ static void read_details(walk *w, lt_process *p, rec *r)
         return;
     if (p->nlinks && (in->links = malloc(p->nlinks * sizeof *in->links))) {
         for (uint32_t i = 0; i < p->nlinks; i++)
-            in->links[i] = (lt_snaplink){p->links[i].pid, p->links[i].has_tag ? p->links[i].tag : 0};
+            in->links[i] = (lt_snaplink){p->links[i].pid,
+                                         p->links[i].has_tag ? p->links[i].tag : 0};
     } else if (p->nlinks) {
         w->oom = true;
         in->nlinks = 0;
