@@ -108,7 +108,7 @@ int lt_env_insert(lt_env *e, lt_process *p)
     s->count++;
     pthread_mutex_unlock(&s->lock);
     atomic_fetch_add(&e->nprocs, 1);
-    lt_stat_add(p->native ? LT_STAT_SPAWNED_NATIVE : LT_STAT_SPAWNED_WASM, 1);
+    lt_stat_add(p->is_native ? LT_STAT_SPAWNED_NATIVE : LT_STAT_SPAWNED_WASM, 1);
     return 0;
 }
 
@@ -178,7 +178,7 @@ int lt_send(lt_env *e, uint64_t pid, lt_signal *sig)
     }
     lt_process *p = s->vals[i];
     if (sig->kind != LT_SIG_WAKE)
-        lt_stat_add(LT_STAT_SIGNALS_SENT_WASM + (p->native != NULL), 1);   /* NATIVE follows WASM */
+        lt_stat_add(LT_STAT_SIGNALS_SENT_WASM + p->is_native, 1);   /* NATIVE follows WASM */
     sig->next = NULL;
     lt_spin_lock(&p->lock);
     if (p->in_tail)

@@ -399,6 +399,7 @@ int lt_spawn_native(lt_runtime *rt, lt_env *env, lt_native_fn fn, void *ud,
         return -1;
     p->watched = watched;
     p->native = fn;
+    p->is_native = true;
     p->registry = lt_registry_new();
     if (!p->registry || (watched && !(p->done = calloc(1, sizeof *p->done))) ||
         lt_env_insert(env, p) < 0) {
@@ -588,7 +589,10 @@ static void finish(lt_process *p, lt_reason reason, int status, const char *what
 static bool handle_signals(lt_process *p, lt_signal *s, bool *relevant)
 {
     bool alive = true;
-    uint64_t received = 0;   /* counted once per batch: one add, not one per signal */
+    /* Counting: a message is counted as it enters the mailbox (the data
+     * message's size histogram, LinkDied, ProcessDied); the other signals,
+     * rarer, each in their case (LT_STAT_SIGNALS_CONTROL). Signals received
+     * is their sum, so the message path adds nothing for it. */
     while (s) {
         lt_signal *next = s->next;
         s->next = NULL;
@@ -606,7 +610,8 @@ static bool handle_signals(lt_process *p, lt_signal *s, bool *relevant)
             lt_spin_unlock(&p->lock);
             break;
         }
-        received++;
+        if (s->kind != LT_SIG_MESSAGE && s->kind != LT_SIG_PROCESS_DIED && s->kind != LT_SIG_WAKE)
+            lt_stat_add(LT_STAT_SIGNALS_CONTROL, 1);   /* a LinkDied that becomes a message too */
         switch (s->kind) {
         case LT_SIG_MESSAGE:
             if (s->msgkind == LT_MSG_DATA) {
@@ -645,7 +650,7 @@ static bool handle_signals(lt_process *p, lt_signal *s, bool *relevant)
             }
             s->kind = LT_SIG_MESSAGE;
             s->msgkind = LT_MSG_LINK_DIED;
-            lt_stat_add(LT_STAT_MSG_LINK_DIED, 1);
+            lt_stat_add(LT_STAT_MSG_LINK_DIED, 1);   /* (counted received above) */
             lt_mailbox_push(&p->mailbox, s);
             *relevant = true;
             s = NULL;
@@ -666,8 +671,7 @@ static bool handle_signals(lt_process *p, lt_signal *s, bool *relevant)
             *relevant = true;
             s = NULL;
             break;
-        case LT_SIG_WAKE:
-            received--; /* the runtime's own, not a signal between processes */
+        case LT_SIG_WAKE:   /* the runtime's own, not a signal between processes */
             if ((uint64_t)s->tag == p->wait_seq)
                 *relevant = true;
             break;
@@ -676,8 +680,6 @@ static bool handle_signals(lt_process *p, lt_signal *s, bool *relevant)
             lt_signal_free(s);
         s = next;
     }
-    if (received)
-        lt_stat_add(LT_STAT_SIGNALS_RECEIVED, received);
     return alive;
 }
 

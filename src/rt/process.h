@@ -101,6 +101,10 @@ struct lt_process {
     atomic_int lock;            /* guards in_head/in_tail, state, notified */
     uint8_t state;
     bool notified;
+    /* native != NULL, immutable: here, on the line lt_send touches anyway,
+     * so that counting signals by the target's kind costs a sender no
+     * cache miss on a cold target (a ring of 10,000 processes showed it) */
+    bool is_native;
     lt_signal *in_head, *in_tail;
 
     /* owned by the running worker */

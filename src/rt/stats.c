@@ -121,20 +121,20 @@ void lt_stats_read(lt_stats_totals *t)
 
 /* ---- families ---------------------------------------------------------------------- */
 
-#define NONE (-1)
+#define NONE LT_STAT_NONE   /* 0: what the table's omitted entries are */
 #define MAXSERIES 3
 
 /* One series: value = sum of plus - sum of minus (counters and gauges), or
  * histogram hist. */
 typedef struct series {
     const char *label_value;
-    int8_t plus[3], minus[2];
+    int8_t plus[4], minus[2];
 } series;
 
 typedef struct family {
     const char *name, *help, *unit;
     lt_metric_kind kind;
-    int8_t hist;                /* LT_HIST_*; NONE for counters and gauges */
+    int8_t hist;                /* LT_HIST_* for histograms (else unused) */
     double scale;               /* histogram: recorded unit -> exported unit */
     const char *label;
     series s[MAXSERIES];
@@ -144,22 +144,24 @@ typedef struct family {
 #define F_COUNTER LT_METRIC_COUNTER, NONE, 1, NULL
 #define F_GAUGE LT_METRIC_GAUGE, NONE, 1, NULL
 #define F_HIST(h, scale) \
-    LT_METRIC_HISTOGRAM, h, scale, NULL, {{NULL, {NONE, NONE, NONE}, {NONE, NONE}}}
-#define ONE(st) {{NULL, {st, NONE, NONE}, {NONE, NONE}}}
-#define DIFF(a, b) {{NULL, {a, NONE, NONE}, {b, NONE}}}
+    LT_METRIC_HISTOGRAM, h, scale, NULL, {{NULL, {NONE, NONE, NONE, NONE}, {NONE, NONE}}}
+#define ONE(st) {{NULL, {st, NONE, NONE, NONE}, {NONE, NONE}}}
+#define DIFF(a, b) {{NULL, {a, NONE, NONE, NONE}, {b, NONE}}}
 
 static const family families[] = {
     {"lunatic.process.signals.send", "Number of signals sent to processes since startup", NULL,
      LT_METRIC_COUNTER, NONE, 1, "process_kind",
-     {{"wasm", {LT_STAT_SIGNALS_SENT_WASM, NONE, NONE}, {NONE, NONE}},
-      {"native", {LT_STAT_SIGNALS_SENT_NATIVE, NONE, NONE}, {NONE, NONE}}}},
+     {{"wasm", {LT_STAT_SIGNALS_SENT_WASM, NONE, NONE, NONE}, {NONE, NONE}},
+      {"native", {LT_STAT_SIGNALS_SENT_NATIVE, NONE, NONE, NONE}, {NONE, NONE}}}},
     {"lunatic.process.signals.received", "Number of signals received by processes since startup",
-     NULL, F_COUNTER, ONE(LT_STAT_SIGNALS_RECEIVED)},
+     NULL, F_COUNTER,
+     {{NULL, {LT_STAT_DATA_MESSAGES, LT_STAT_MSG_PROCESS_DIED, LT_STAT_SIGNALS_CONTROL, NONE},
+       {NONE, NONE}}}},
     {"lunatic.process.messages.send", "Number of messages sent to processes since startup", NULL,
-     F_COUNTER, {{NULL, {LT_STAT_DATA_MESSAGES, LT_STAT_MSG_LINK_DIED, NONE}, {NONE, NONE}}}},
+     F_COUNTER, {{NULL, {LT_STAT_DATA_MESSAGES, LT_STAT_MSG_LINK_DIED, NONE, NONE}, {NONE, NONE}}}},
     {"lunatic.process.messages.outstanding",
      "Current number of messages that are ready to be consumed, in all mailboxes", NULL, F_GAUGE,
-     {{NULL, {LT_STAT_DATA_MESSAGES, LT_STAT_MSG_LINK_DIED, LT_STAT_MSG_PROCESS_DIED},
+     {{NULL, {LT_STAT_DATA_MESSAGES, LT_STAT_MSG_LINK_DIED, LT_STAT_MSG_PROCESS_DIED, NONE},
        {LT_STAT_MAILBOX_OUT, NONE}}}},
     {"lunatic.process.links.alive", "Number of links currently alive", NULL, F_GAUGE,
      DIFF(LT_STAT_LINKS_UP, LT_STAT_LINKS_DOWN)},
@@ -175,18 +177,18 @@ static const family families[] = {
      NULL, F_COUNTER, ONE(LT_STAT_MSG_LINK_DIED)},
     {"lunatic.process.environment.processes", "Number of currently registered processes", NULL,
      F_GAUGE,
-     {{NULL, {LT_STAT_SPAWNED_WASM, LT_STAT_SPAWNED_NATIVE, NONE}, {LT_STAT_PROCS_OUT, NONE}}}},
+     {{NULL, {LT_STAT_SPAWNED_WASM, LT_STAT_SPAWNED_NATIVE, NONE, NONE}, {LT_STAT_PROCS_OUT, NONE}}}},
     {"lunatic.process.environments", "Number of currently active environments", NULL, F_GAUGE,
      DIFF(LT_STAT_ENVS_CREATED, LT_STAT_ENVS_FREED)},
     {"lunatic.process.spawned", "Number of processes spawned since startup", NULL,
      LT_METRIC_COUNTER, NONE, 1, "process_kind",
-     {{"wasm", {LT_STAT_SPAWNED_WASM, NONE, NONE}, {NONE, NONE}},
-      {"native", {LT_STAT_SPAWNED_NATIVE, NONE, NONE}, {NONE, NONE}}}},
+     {{"wasm", {LT_STAT_SPAWNED_WASM, NONE, NONE, NONE}, {NONE, NONE}},
+      {"native", {LT_STAT_SPAWNED_NATIVE, NONE, NONE, NONE}, {NONE, NONE}}}},
     {"lunatic.process.exited", "Number of processes that ended since startup, by how they ended",
      NULL, LT_METRIC_COUNTER, NONE, 1, "reason",
-     {{"normal", {LT_STAT_EXIT_NORMAL, NONE, NONE}, {NONE, NONE}},
-      {"failure", {LT_STAT_EXIT_FAILURE, NONE, NONE}, {NONE, NONE}},
-      {"killed", {LT_STAT_EXIT_KILLED, NONE, NONE}, {NONE, NONE}}}},
+     {{"normal", {LT_STAT_EXIT_NORMAL, NONE, NONE, NONE}, {NONE, NONE}},
+      {"failure", {LT_STAT_EXIT_FAILURE, NONE, NONE, NONE}, {NONE, NONE}},
+      {"killed", {LT_STAT_EXIT_KILLED, NONE, NONE, NONE}, {NONE, NONE}}}},
     {"lunatic.process.lifetime", "How long each process lived, from spawn to end", "seconds",
      F_HIST(LT_HIST_LIFETIME, 1e-9)},
     {"lunatic.process.modules.compiled", "Number of modules compiled since startup", NULL,
@@ -215,7 +217,7 @@ static const family families[] = {
      F_COUNTER,
      ONE(LT_STAT_TIMERS_CANCELED)},
     {"lunatic.timers.active", "Number of send_after timers pending", NULL, F_GAUGE,
-     {{NULL, {LT_STAT_TIMERS_STARTED, NONE, NONE},
+     {{NULL, {LT_STAT_TIMERS_STARTED, NONE, NONE, NONE},
        {LT_STAT_TIMERS_COMPLETED, LT_STAT_TIMERS_CANCELED}}}},
     {"lunatic.registry.write", "Number of registry puts since startup", NULL, F_COUNTER,
      ONE(LT_STAT_REGISTRY_WRITE)},
@@ -239,7 +241,7 @@ bool lt_stats_is_family(const char *name, size_t len)
 static int64_t series_value(const series *s, const lt_stats_totals *t)
 {
     int64_t v = 0;
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         if (s->plus[i] != NONE)
             v += (int64_t)t->c[s->plus[i]];
     for (int i = 0; i < 2; i++)

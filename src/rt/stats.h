@@ -28,9 +28,11 @@
 #include "rt/base.h"
 
 typedef enum lt_stat {
+    LT_STAT_NONE,                 /* never recorded: 0 means "none" in stats.c's tables */
     LT_STAT_SIGNALS_SENT_WASM,    /* signals sent, by the target's kind (not wakes) */
     LT_STAT_SIGNALS_SENT_NATIVE,
-    LT_STAT_SIGNALS_RECEIVED,     /* signals handled by their target (not wakes) */
+    LT_STAT_SIGNALS_CONTROL,      /* signals other than messages handled by their target
+                                   * (kill, link, monitor, LinkDied, ...; not wakes) */
     LT_STAT_MSG_LINK_DIED,        /* LinkDied messages put in mailboxes */
     LT_STAT_MSG_PROCESS_DIED,     /* ProcessDied messages put in mailboxes */
     LT_STAT_MAILBOX_OUT,          /* messages that left a mailbox (taken or freed) */
