@@ -15,7 +15,9 @@
 #     slow one, 500 idle connections) get errors or are closed, while the
 #     guest keeps working;
 #   - LUNATIC_METRICS=off leaves only the guest's metrics; a bad address is
-#     a usage error.
+#     a usage error;
+#   - logging (tests/obs/storm.c): kills are info, not shown by default;
+#     failures are warnings, rate limited, all shown at debug.
 # Needs curl, python3 and promtool (scripts/setup.sh installs them). Every
 # wait is bounded; only the lunatic processes started here are stopped, by
 # pid. Last line: "N passed, M failed".
@@ -245,6 +247,38 @@ if LUNATIC_METRICS=off start --prometheus-http 127.0.0.1:0 "$GUEST" 2; then
     fi
     finish "metrics off"
 fi
+
+# ---- log levels and the rate limit of failure reports (README, "Logging") --------------
+STORM=$B/obs-tests/storm.wasm
+if [ ! -e "$STORM" ] || [ tests/obs/storm.c -nt "$STORM" ] || [ sdk/lunatic_guest.h -nt "$STORM" ]; then
+    scripts/wasm-cc -O2 -Wall -Wextra -Werror -I sdk -o "$STORM" tests/obs/storm.c 2>"$TMP/cc.err" ||
+        bad "build tests/obs/storm.c" "$(head -n 10 "$TMP/cc.err")"
+fi
+# storm MODE N [LEVEL]: runs it with LUNATIC_LOG=LEVEL (unset: the default);
+# its stderr in $TMP/log
+storm() {
+    if [ -n "${3:-}" ]; then
+        LUNATIC_LOG=$3 timeout 60 "$LUNATIC" run "$STORM" "$1" "$2" >"$TMP/log.out" 2>"$TMP/log"
+    else
+        env -u LUNATIC_LOG -u RUST_LOG timeout 60 "$LUNATIC" run "$STORM" "$1" "$2" >"$TMP/log.out" 2>"$TMP/log"
+    fi
+    local st=$?
+    [ $st = 0 ] && grep -qx done "$TMP/log.out" || bad "storm $1 $2 ${3:-} ran" "exit $st: $(head -c 300 "$TMP/log")"
+}
+storm fail 300
+n=$(grep -c 'failed, notifying' "$TMP/log")
+dropped=$(sed -n 's/^lunatic: \([0-9]*\) more process failures were not reported.*/\1/p' "$TMP/log")
+if [ "$n" -ge 100 ] && [ "$n" -le 130 ] && [ -n "$dropped" ] && [ $((n + dropped)) = 301 ]; then
+    ok "301 failures at once: $n reported, then one line for the $dropped not reported"
+else
+    bad "failures are rate limited" "$n reported, '$dropped' said dropped: $(head -n 3 "$TMP/log")"
+fi
+storm fail 300 debug
+expect "LUNATIC_LOG=debug reports every failure" "$(grep -c 'failed, notifying' "$TMP/log")" 301
+storm kill 300
+expect "300 kills are not logged at the default level" "$(grep -c 'was killed' "$TMP/log")" 0
+storm kill 300 info
+expect "LUNATIC_LOG=info logs them" "$(grep -c '^\[info\] Process [0-9]* was killed, notifying: 0 links$' "$TMP/log")" 300
 
 # ---- usage errors ----------------------------------------------------------------------
 "$LUNATIC" run --prometheus-http nonsense "$GUEST" </dev/null >/dev/null 2>"$TMP/err"
