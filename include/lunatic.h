@@ -43,6 +43,13 @@ lunatic_runtime *lunatic_runtime_new(const lunatic_options *opt);
  * caller still holds stay valid. */
 void lunatic_runtime_free(lunatic_runtime *rt);
 
+/* Stops running processes: each worker finishes the slice it runs, then
+ * nothing runs any more; the processes stay until lunatic_runtime_free.
+ * For a program that exits without freeing the runtime: call this first,
+ * so that exit handlers (e.g. OpenSSL's cleanup) never run beside guest
+ * code. Other calls on rt remain valid (a spawned process never runs). */
+void lunatic_runtime_stop(lunatic_runtime *rt);
+
 /* Compiles a module and resolves its imports against the host modules
  * (WASI and every lunatic::* module). The bytes are not kept. NULL with a
  * one-line reason in err. The module may be spawned on any runtime. */

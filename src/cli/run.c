@@ -272,9 +272,13 @@ int cli_run(int argc, char **argv)
     }
     status = lunatic_wait(rt, 1, pid);
     log_debug("main process finished with status %d after %.3f ms", status, now_ms() - t0);
+    /* The other processes end with the program, as in the original; they
+     * must stop running first, or exit's handlers (OpenSSL's cleanup)
+     * would free what a worker is still using. The runtime is not freed:
+     * exit is faster than destroying a million processes. */
+    lunatic_runtime_stop(rt);
 
 out:
-    /* (the runtime itself is not freed: exit ends the other processes) */
     lunatic_server_stop(prom);
     lunatic_server_stop(dash);
     free(envs);

@@ -728,6 +728,7 @@ int cli_test(int argc, char **argv)
     spawn_tests(&s, rt);
     if (collect(&s, rt) == 0)
         status = summarize(&s, t0);
+    lunatic_runtime_stop(rt); /* before exit's handlers run (see run.c) */
 
 out:
     for (size_t i = 0; i < s.ntests; i++)

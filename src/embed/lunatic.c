@@ -54,6 +54,7 @@ lunatic_runtime *lunatic_runtime_new(const lunatic_options *opt)
 }
 
 void lunatic_runtime_free(lunatic_runtime *rt) { lt_runtime_free(rt); }
+void lunatic_runtime_stop(lunatic_runtime *rt) { lt_runtime_stop(rt); }
 
 /* ---- modules and configs ---------------------------------------------------------- */
 

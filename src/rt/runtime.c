@@ -82,7 +82,7 @@ void lt_runtime_free(lt_runtime *rt)
 {
     if (!rt)
         return;
-    lt_sched_stop(rt);
+    lt_sched_free(rt);
     lt_pool_free(&rt->pool);   /* its jobs wake processes: before they go */
     lt_poller_stop(rt);
     lt_env_free_all(rt);
@@ -97,6 +97,8 @@ void lt_runtime_free(lt_runtime *rt)
     pthread_cond_destroy(&rt->done_cond);
     free(rt);
 }
+
+void lt_runtime_stop(lt_runtime *rt) { lt_sched_stop(rt); }
 
 void lt_runtime_record_exit(lt_runtime *rt, lt_done *d)
 {

@@ -72,6 +72,11 @@ int lt_log_level_parse(const char *v);
 
 /* Starts a runtime. NULL when it cannot (threads, epoll, memory). */
 lt_runtime *lt_runtime_new(const lt_runtime_opts *o);
+/* Stops running processes: each worker finishes the slice it runs and
+ * ends, and no process runs again. What is alive stays alive (and
+ * reachable) until lt_runtime_free. For a program about to exit: its exit
+ * handlers (OpenSSL's among them) then never run beside guest code. */
+void lt_runtime_stop(lt_runtime *rt);
 /* Stops everything, destroys the processes still alive without notifying
  * anyone, and frees the runtime. */
 void lt_runtime_free(lt_runtime *rt);

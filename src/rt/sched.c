@@ -352,7 +352,7 @@ int lt_sched_start(lt_runtime *rt, unsigned nworkers, uint64_t reductions)
         pthread_mutex_unlock(&s->hand_lock);
         if (r != 0) {
             s->nworkers = i;   /* stop the ones that started */
-            lt_sched_stop(rt);
+            lt_sched_free(rt);
             return -1;
         }
     }
@@ -365,8 +365,10 @@ void lt_sched_stop(lt_runtime *rt)
     /* under hand_lock: no hand-off starts after this, so the threads
      * read below are the last ones */
     pthread_mutex_lock(&s->hand_lock);
-    atomic_store(&s->stopping, true);
+    bool first = !atomic_exchange(&s->stopping, true);
     pthread_mutex_unlock(&s->hand_lock);
+    if (!first)
+        return; /* stopped before (lt_runtime_stop, then lt_runtime_free) */
     pthread_mutex_lock(&s->idle_lock);
     pthread_cond_broadcast(&s->idle_cond);
     pthread_mutex_unlock(&s->idle_lock);
@@ -379,6 +381,12 @@ void lt_sched_stop(lt_runtime *rt)
     if (rt->log_level >= LT_LOG_DEBUG && atomic_load(&s->handoffs))
         fprintf(stderr, "[debug] %u hand-offs of a worker's queues to a new thread\n",
                 atomic_load(&s->handoffs));
+}
+
+void lt_sched_free(lt_runtime *rt)
+{
+    lt_sched *s = &rt->sched;
+    lt_sched_stop(rt);
     pthread_mutex_destroy(&s->hand_lock);
     pthread_cond_destroy(&s->hand_cond);
     free(s->workers);

@@ -56,6 +56,9 @@ typedef struct lt_sched {
 int lt_sched_start(lt_runtime *rt, unsigned nworkers, uint64_t reductions);
 /* Stops the workers (each finishes the slice it runs) and joins them. */
 void lt_sched_stop(lt_runtime *rt);
+/* Stops (if not yet) and frees the workers. Processes queued afterwards
+ * (a late wake from the poller) stay queued: nothing runs them. */
+void lt_sched_free(lt_runtime *rt);
 /* A duration in lt_ticks as nanoseconds (the ticks' rate is learnt from
  * the runtime's start; within the first millisecond a tick counts as 1 ns
  * on x86, where it is shorter: durations come out too long, never
