@@ -31,7 +31,7 @@ LOG=$OUT/logs
 mkdir -p "$LOG"
 die() { echo "run.sh: $*" >&2; exit 2; }
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-[ "$(ulimit -n)" -ge $((IDLE * 2 + 1000)) ] || die "ulimit -n $(ulimit -n) is too low for IDLE=$IDLE"
+[ "$(ulimit -n)" -ge $((IDLE + 500)) ] || die "ulimit -n $(ulimit -n) is too low for IDLE=$IDLE"
 [ -x "$LUNATIC" ] || die "$LUNATIC not found (make)"
 
 # ---- build ------------------------------------------------------------------------
