@@ -61,7 +61,7 @@ start() {
     SPID=$!
     SPORT=""
     for _ in $(seq 200); do
-        SPORT=$(grep -oE '(port |127\.0\.0\.1:)[0-9]+' "$out" | grep -oE '[0-9]+$' | head -n 1)
+        SPORT=$(grep -soE '(port |127\.0\.0\.1:)[0-9]+' "$out" | grep -oE '[0-9]+$' | head -n 1)
         [ -n "$SPORT" ] && break
         sleep 0.05
     done

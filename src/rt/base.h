@@ -44,13 +44,16 @@ static inline int64_t lt_ticks(void) { return lt_now_ns(); }
 static inline void lt_cpu_relax(void) {}
 #endif
 
-/* A test-and-test-and-set spinlock, for sections of a few instructions. */
+/* A test-and-test-and-set spinlock, for sections of a few instructions.
+ * A holder preempted inside one (more threads than cores: workers, the
+ * poller, the blocking pool) would keep a waiter spinning for the rest of
+ * its time slice, so after a few hundred pauses the waiter gives its core
+ * away. */
+void lt_spin_wait(atomic_int *l);
 static inline void lt_spin_lock(atomic_int *l)
 {
-    while (atomic_exchange_explicit(l, 1, memory_order_acquire)) {
-        while (atomic_load_explicit(l, memory_order_relaxed))
-            lt_cpu_relax();
-    }
+    while (atomic_exchange_explicit(l, 1, memory_order_acquire))
+        lt_spin_wait(l);
 }
 static inline void lt_spin_unlock(atomic_int *l) { atomic_store_explicit(l, 0, memory_order_release); }
 

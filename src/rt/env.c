@@ -186,9 +186,11 @@ int lt_send(lt_env *e, uint64_t pid, lt_signal *sig)
     else
         p->in_head = sig;
     p->in_tail = sig;
-    lt_wake_locked(p);
+    bool wake = lt_wake_locked(p);
     lt_spin_unlock(&p->lock);
     pthread_mutex_unlock(&s->lock);
+    if (wake)
+        lt_schedule(p->rt, p);
     return 0;
 }
 

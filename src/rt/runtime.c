@@ -3,6 +3,7 @@
  * workers, stop them, and keep the exit statuses of watched processes.
  */
 #include <malloc.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -16,6 +17,16 @@ int64_t lt_now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void lt_spin_wait(atomic_int *l)
+{
+    for (int spins = 0; atomic_load_explicit(l, memory_order_relaxed); spins++) {
+        if (spins < 256)
+            lt_cpu_relax();
+        else
+            sched_yield();
+    }
 }
 
 int lt_log_level_parse(const char *v)

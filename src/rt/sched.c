@@ -102,14 +102,15 @@ void lt_schedule(lt_runtime *rt, lt_process *p)
         wake_sleeper(rt);
 }
 
-void lt_wake_locked(lt_process *p)
+bool lt_wake_locked(lt_process *p)
 {
     if (p->state == LT_PS_WAITING) {
         p->state = LT_PS_QUEUED;
-        lt_schedule(p->rt, p);
-    } else if (p->state == LT_PS_RUNNING) {
-        p->notified = true;
+        return true;
     }
+    if (p->state == LT_PS_RUNNING)
+        p->notified = true;
+    return false;
 }
 
 /* A worker steals only from a worker that would not get to its queue

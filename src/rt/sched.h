@@ -69,9 +69,15 @@ lt_worker *lt_current_worker(void);
 /* Makes a QUEUED process runnable: on the current worker's queue (or
  * worker 0's from outside the workers). */
 void lt_schedule(lt_runtime *rt, lt_process *p);
-/* Wakes p if it waits (a signal, timer or I/O event arrived). Call with
- * p->lock held. */
-void lt_wake_locked(lt_process *p);
+/* Marks p woken if it waits (a signal, timer or I/O event arrived); call
+ * with p->lock held. Returns true when p went from WAITING to QUEUED: the
+ * caller then calls lt_schedule(p) after releasing its locks. Queueing
+ * under p->lock made the process's own worker spin on that lock while the
+ * sender pushed, and signalled a sleeping worker's condition variable; on
+ * a busy machine the sender was preempted in between (perf on the HTTP
+ * benchmark: lt_process_run spinning on p->lock). A QUEUED process on no
+ * queue yet is safe: nothing runs it, so nothing frees it. */
+bool lt_wake_locked(lt_process *p);
 /* For a host call that runs long or is about to block on the thread of
  * the worker running p (a long SQLite query, a lock wait): gives that
  * worker's run queues to a new thread, so the processes queued there keep
