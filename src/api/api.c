@@ -61,12 +61,39 @@ uint64_t lapi_error_new(lt_process *p, const char *fmt, ...)
 
 int lapi_trapf(lw_exec *x, const char *fmt, ...)
 {
-    char msg[256];
+    char msg[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     return lapi_trap(x, msg);
+}
+
+int lapi_oom(lw_exec *x, const char *what)
+{
+    lt_process *p = lt_self(x);
+    const char *sep = what ? ": " : "";
+    what = what ? what : "";
+    if (!p || !p->acct.refused)
+        return lapi_trapf(x, "%s%sout of memory", what, sep);
+    p->acct.refused = false;
+    return lapi_trapf(x,
+                      "%s%sout of memory: over the process's memory limit of %llu bytes (%llu "
+                      "in messages and host objects, %llu in linear memory)",
+                      what, sep, (unsigned long long)p->acct.limit,
+                      (unsigned long long)lt_account_held(&p->acct),
+                      (unsigned long long)atomic_load(&p->acct.linear));
+}
+
+int lapi_module_add(lt_process *p, lt_module *m, uint64_t *id)
+{
+    if (lt_account_charge(&p->acct, m->bytes) < 0)
+        return -1;
+    if (lt_idtab_add(&p->modules, m, id) < 0) {
+        lt_account_release(&p->acct, m->bytes);
+        return -1;
+    }
+    return 0;
 }
 
 const char *lapi_str(lw_exec *x, uint32_t ptr, uint32_t len)

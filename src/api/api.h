@@ -52,6 +52,25 @@ static inline int lapi_trap(lw_exec *x, const char *msg)
 
 /* lapi_trap with a formatted message. */
 int lapi_trapf(lw_exec *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Traps "<what>: out of memory" (what may be NULL), saying so when it is
+ * the process's memory limit that refused (account.h) rather than the
+ * machine. */
+int lapi_oom(lw_exec *x, const char *what);
+
+/* The scratch message (ABI.md §1.8) is charged to the process's memory
+ * account (account.h) while it holds it: replaces it with m (NULL: none),
+ * releasing and freeing the old one. m must be charged already. */
+static inline void lapi_scratch_set(lt_process *p, lt_signal *m)
+{
+    if (p->scratch) {
+        lt_account_release(&p->acct, lt_signal_bytes(p->scratch));
+        lt_signal_free(p->scratch);
+    }
+    p->scratch = m;
+}
+/* Puts m in p's module table and charges it: 0 with *id, or -1 when out of
+ * memory or over the limit (m is not taken then). */
+int lapi_module_add(lt_process *p, lt_module *m, uint64_t *id);
 
 /* A checked pointer into guest memory, or NULL. */
 static inline void *lapi_mem(lw_exec *x, uint32_t ptr, uint64_t len)

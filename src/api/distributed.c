@@ -64,7 +64,7 @@ static int distributed_copy_lookup_nodes_results(lw_exec *x, void *env, lw_val *
     uint32_t error_ptr = A32(3);
     uint64_t err = lapi_error_new(lt_self(x), "Query %llu doesn't exist", (unsigned long long)query_id);
     if (err == UINT64_MAX)
-        return lapi_trap(x, "out of memory");
+        return lapi_oom(x, NULL);
     if (lapi_put_u64(x, error_ptr, err) != 0)
         return lapi_trap(x, "lunatic::distributed::copy_lookup_nodes_results: error_ptr out of bounds");
     SET_RESULT32(-1);

@@ -337,12 +337,12 @@ int networking_resolve(lw_exec *x, void *env, lw_val *args)
         if (k == 1) {
             uint64_t id;
             if (net_dns_new(p, &lit, 1, &id) < 0)
-                return lapi_trapf(x, "%s: out of memory", fn);
+                return lapi_oom(x, fn);
             return net_ok(x, args, ptr, id, fn);
         }
         r = calloc(1, sizeof *r);
         if (!r)
-            return lapi_trapf(x, "%s: out of memory", fn);
+            return lapi_oom(x, fn);
         r->job.free = resolving_free;
         atomic_init(&r->job.refs, 1);
         lt_job_release(p->job);
@@ -374,7 +374,7 @@ int networking_resolve(lw_exec *x, void *env, lw_val *args)
     if (!addrs)
         ret = net_fail_msg(x, args, ptr, msg, fn);
     else if (net_dns_new(p, addrs, n, &id) < 0)
-        ret = lapi_trapf(x, "%s: out of memory", fn);
+        ret = lapi_oom(x, fn);
     else
         ret = net_ok(x, args, ptr, id, fn);
     lt_job_release(p->job);

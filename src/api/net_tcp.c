@@ -30,7 +30,7 @@ static int addr_result(lw_exec *x, lw_val *args, int fd, bool peer, uint32_t ptr
         return net_fail(x, args, ptr, errno, fn);
     uint64_t id;
     if (net_dns_new(lt_self(x), &a, 1, &id) < 0)
-        return lapi_trapf(x, "%s: out of memory", fn);
+        return lapi_oom(x, fn);
     return net_ok(x, args, ptr, id, fn);
 }
 
@@ -127,7 +127,7 @@ int net_accept(lw_exec *x, lw_val *args, net_kind lkind, net_kind skind, const c
         net_sock *s = net_sock_new(p->rt, skind, fd);
         if (!s || net_dns_new(p, &peer, 1, &iter) < 0) {
             net_sock_release(s);
-            return lapi_trapf(x, "%s: out of memory", fn);
+            return lapi_oom(x, fn);
         }
         lapi_put_u64(x, A32(2), iter);
         *out = s;

@@ -163,7 +163,7 @@ int networking_tls_accept(lw_exec *x, void *env, lw_val *args)
     net_sock *l = net_get(x, NET_TLS_LISTENER, A64(0), fn);
     if (!l || !(s->ssl = SSL_new(l->ctx)) || SSL_set_fd(s->ssl, s->fd) != 1) {
         net_sock_release(s);
-        return l ? lapi_trapf(x, "%s: out of memory", fn) : LW_TRAP;
+        return l ? lapi_oom(x, fn) : LW_TRAP;
     }
     SSL_set_accept_state(s->ssl);
     return net_put(x, s, A32(1), fn);
@@ -439,7 +439,7 @@ int networking_tls_connect(lw_exec *x, void *env, lw_val *args)
         if (!c || !(c->host = strndup(host, A32(1)))) {
             free(c);
             SSL_CTX_free(ctx);
-            return lapi_trapf(x, "%s: out of memory", fn);
+            return lapi_oom(x, fn);
         }
         c->ctx = ctx;
         c->port = (uint16_t)A32(2);

@@ -49,7 +49,7 @@ int networking_udp_peer_addr(lw_exec *x, void *env, lw_val *args)
     if (!lapi_mem(x, A32(1), 8))
         return lapi_trapf(x, "%s: id pointer out of bounds", fn);
     if (net_dns_new(lt_self(x), &a, 1, &id) < 0)
-        return lapi_trapf(x, "%s: out of memory", fn);
+        return lapi_oom(x, fn);
     return net_ok(x, args, A32(1), id, fn);
 }
 
@@ -73,7 +73,7 @@ static int udp_recv(lw_exec *x, lw_val *args, bool from, const char *fn)
             if (from) {
                 uint64_t id;
                 if (net_dns_new(p, &a, 1, &id) < 0)
-                    return lapi_trapf(x, "%s: out of memory", fn);
+                    return lapi_oom(x, fn);
                 lapi_put_u64(x, A32(4), id);
             }
             return net_ok(x, args, A32(3), (uint64_t)n, fn);

@@ -88,7 +88,7 @@ int net_put(lw_exec *x, net_sock *s, uint32_t ptr, const char *fn)
     }
     if (!t || lt_idtab_add(t, s, &id) < 0) {
         net_sock_release(s);
-        return lapi_trapf(x, "%s: out of memory", fn);
+        return lapi_oom(x, fn);
     }
     lapi_put_u64(x, ptr, id);
     return LW_OK;
@@ -124,7 +124,7 @@ int net_fail(lw_exec *x, lw_val *args, uint32_t ptr, int err, const char *fn)
 {
     uint64_t id = net_os_error(lt_self(x), err);
     if (id == UINT64_MAX)
-        return lapi_trapf(x, "%s: out of memory", fn);
+        return lapi_oom(x, fn);
     return put_result(x, args, ptr, id, LAPI_ERR, fn);
 }
 
@@ -132,7 +132,7 @@ int net_fail_msg(lw_exec *x, lw_val *args, uint32_t ptr, const char *msg, const 
 {
     uint64_t id = lapi_error_new(lt_self(x), "%s", msg);
     if (id == UINT64_MAX)
-        return lapi_trapf(x, "%s: out of memory", fn);
+        return lapi_oom(x, fn);
     return put_result(x, args, ptr, id, LAPI_ERR, fn);
 }
 
@@ -197,10 +197,14 @@ static int push(lw_exec *x, lw_val *args, net_kind kind, uint32_t reskind, const
     net_sock *s = net_take(x, kind, A64(0), fn);
     if (!s)
         return LW_TRAP;
-    uint64_t index;
-    if (lt_message_add_resource(m, reskind, s, net_sock_drop, &index) < 0) {
+    uint64_t index, growth = lt_message_res_growth(m);
+    lt_account *acct = &lt_self(x)->acct;
+    if (lt_account_charge(acct, growth) < 0 ||
+        lt_message_add_resource(m, reskind, s, net_sock_drop, &index) < 0) {
+        if (!acct->refused)
+            lt_account_release(acct, growth);
         net_sock_release(s);
-        return lapi_trapf(x, "%s: out of memory", fn);
+        return lapi_oom(x, fn);
     }
     SET_RESULT64(index);
     return LW_OK;
@@ -220,7 +224,7 @@ static int take(lw_exec *x, lw_val *args, net_kind kind, uint32_t reskind, const
     uint64_t id;
     if (!t || lt_idtab_add(t, s, &id) < 0) {
         net_sock_release(s);
-        return lapi_trapf(x, "%s: out of memory", fn);
+        return lapi_oom(x, fn);
     }
     SET_RESULT64(id);
     return LW_OK;
@@ -268,7 +272,7 @@ static int clone_handle(lw_exec *x, lw_val *args, net_kind kind, const char *fn)
     net_sock_retain(s);
     if (lt_idtab_add(&lt_self(x)->res->tab[net_reskind(kind)], s, &id) < 0) {
         net_sock_release(s);
-        return lapi_trapf(x, "%s: out of memory", fn);
+        return lapi_oom(x, fn);
     }
     SET_RESULT64(id);
     return LW_OK;

@@ -57,9 +57,9 @@ static int compiled(lw_exec *x, lw_val *args, lt_module *m, const char *err)
         return LW_OK;
     }
     uint64_t id;
-    if (lt_idtab_add(&p->modules, m, &id) < 0) {
+    if (lapi_module_add(p, m, &id) < 0) {
         lt_module_release(m);
-        return lapi_trap(x, "out of memory");
+        return lapi_oom(x, "compile_module");
     }
     lapi_put_u64(x, A32(2), id);
     SET_RESULT32(LAPI_OK);
@@ -76,6 +76,12 @@ static int process_compile_module(lw_exec *x, void *env, lw_val *args)
     const uint8_t *data = lapi_mem(x, A32(0), A32(1));
     if (!data || !lapi_mem(x, A32(2), 8))
         return lapi_trap(x, "compile_module: buffer out of bounds");
+    /* the module will be charged its size (lt_module.bytes): refuse a
+     * compile that could not be kept before paying for it */
+    if (!p->wait_started && !lt_account_fits(&p->acct, 2 * (uint64_t)A32(1))) {
+        p->acct.refused = true;
+        return lapi_oom(x, "compile_module");
+    }
     compiling *c = (compiling *)p->job;
     if (p->wait_started && c && c->job.free == compiling_free) {
         /* woken: the pool may be done */
@@ -97,7 +103,7 @@ static int process_compile_module(lw_exec *x, void *env, lw_val *args)
     c = calloc(1, sizeof *c);
     if (!c || !(c->bytes = malloc(A32(1)))) {
         free(c);
-        return lapi_trap(x, "out of memory");
+        return lapi_oom(x, NULL);
     }
     memcpy(c->bytes, data, A32(1));
     c->len = A32(1);
@@ -127,6 +133,7 @@ static int process_drop_module(lw_exec *x, void *env, lw_val *args)
     lt_module *m = lt_idtab_take(&p->modules, A64(0));
     if (!m)
         return lapi_trap(x, "drop_module: unknown module id");
+    lt_account_release(&p->acct, m->bytes);
     lt_module_release(m);
     return LW_OK;
 }
@@ -152,7 +159,7 @@ static int process_create_config(lw_exec *x, void *env, lw_val *args)
         c = NULL;
     }
     if (!c)
-        return lapi_trap(x, "out of memory");
+        return lapi_oom(x, NULL);
     SET_RESULT64(id);
     return LW_OK;
 }
@@ -163,6 +170,7 @@ static int process_drop_config(lw_exec *x, void *env, lw_val *args)
     lt_config *c = lt_idtab_take(&p->configs, A64(0));
     if (!c)
         return lapi_trap(x, "drop_config: unknown config id");
+    lt_account_release(&p->acct, c->charged);
     lt_config_release(c);
     return LW_OK;
 }
@@ -187,12 +195,11 @@ lt_config *lapi_config_mut(lw_exec *x, uint64_t id)
         return c;
     lt_config *copy = lt_config_clone(c);
     if (!copy) {
-        lapi_trap(x, "out of memory");
+        lapi_oom(x, NULL);
         return NULL;
     }
-    lt_idtab_take(&p->configs, id);
-    /* keep the id: put the copy back under the same id */
-    lt_idtab_readd(&p->configs, id, copy);
+    /* the copy takes the id (and the charges) over */
+    lt_idtab_swap(&p->configs, id, copy);
     lt_config_release(c);
     return copy;
 }
@@ -273,7 +280,7 @@ static int decode_params(lw_exec *x, uint32_t ptr, uint32_t len, lw_val *buf, lw
         return 0;
     lw_val *v = n <= PARAMS_BUF ? buf : calloc(n, sizeof *v);
     if (!v)
-        return lapi_trap(x, "out of memory"), -1;
+        return lapi_oom(x, NULL), -1;
     for (uint32_t i = 0; i < n; i++) {
         const uint8_t *r = b + 17 * i;
         uint64_t lo;
@@ -454,7 +461,7 @@ static int process_link(lw_exec *x, void *env, lw_val *args)
 {
     SELF;
     if (lt_link_pids(p->env, p->pid, A64(1), (int64_t)A64(0)) < 0)
-        return lapi_trap(x, "out of memory");
+        return lapi_oom(x, NULL);
     return LW_OK;
 }
 
@@ -477,7 +484,7 @@ static int process_monitor(lw_exec *x, void *env, lw_val *args)
 {
     SELF;
     if (lt_monitor_pid(p->env, p->pid, A64(0)) < 0)
-        return lapi_trap(x, "out of memory");
+        return lapi_oom(x, NULL);
     return LW_OK;
 }
 

@@ -245,7 +245,7 @@ static int guest_alloc(lw_exec *x, sq_conn *conn, const char *fn, uint32_t len, 
         return LW_TRAP;
     lw_exec *y = mine && conn->alloc_x ? conn->alloc_x : lw_exec_new(0);
     if (!y)
-        return lapi_trapf(x, "%s: out of memory", fn);
+        return lapi_oom(x, fn);
     if (mine) {
         conn->alloc_fn = f;
         conn->alloc_x = y;
@@ -292,7 +292,7 @@ static int alloc_result(lw_exec *x, lw_val *args, sq_conn *conn, const char *fn,
 {
     if (b->oom || b->len > UINT32_MAX) {
         sq_buf_free(b);
-        return lapi_trapf(x, "%s: out of memory", fn);
+        return lapi_oom(x, fn);
     }
     uint32_t n = (uint32_t)b->len, ptr = 0;
     if (guest_alloc(x, conn, fn, n, &ptr) != 0) {
@@ -387,7 +387,7 @@ static int sqlite_open(lw_exec *x, void *env, lw_val *args)
     if (!conn || !t || lt_idtab_add(t, conn, &id) < 0) {
         free(conn);
         sqlite3_close_v2(db);
-        return lapi_trapf(x, "%s: out of memory", FN("open"));
+        return lapi_oom(x, FN("open"));
     }
     conn->refs = 1;
     conn->db = db;
@@ -395,7 +395,7 @@ static int sqlite_open(lw_exec *x, void *env, lw_val *args)
     return st;
 fail:
     if (err == UINT64_MAX)
-        return lapi_trapf(x, "%s: out of memory", FN("open"));
+        return lapi_oom(x, FN("open"));
     return open_result(x, args, out, err, LAPI_ERR);
 }
 
@@ -414,7 +414,7 @@ static int sqlite_query_prepare(lw_exec *x, void *env, lw_val *args)
     lt_idtab *t = tab(p, LT_RK_SQLITE_STMT);
     if (!s || !t) {
         free(s);
-        return lapi_trapf(x, "%s: out of memory", FN("query_prepare"));
+        return lapi_oom(x, FN("query_prepare"));
     }
     sq_conn *conn = conn_get(p, A64(0));
     int st = LW_OK;
@@ -441,7 +441,7 @@ static int sqlite_query_prepare(lw_exec *x, void *env, lw_val *args)
     uint64_t id;
     if (lt_idtab_add(t, s, &id) < 0) {
         stmt_drop(s);
-        return lapi_trapf(x, "%s: out of memory", FN("query_prepare"));
+        return lapi_oom(x, FN("query_prepare"));
     }
     SET_RESULT64(id);
     return st;
@@ -470,7 +470,7 @@ static int sqlite_execute(lw_exec *x, void *env, lw_val *args)
     }
     char *z = malloc((size_t)len + 1);
     if (!z)
-        return lapi_trapf(x, "%s: out of memory", FN("execute"));
+        return lapi_oom(x, FN("execute"));
     memcpy(z, sql, len);
     z[len] = 0;
     sq_call c;

@@ -11,8 +11,17 @@ lt_config *lapi_config_mut(lw_exec *x, uint64_t id); /* process.c */
 
 static int add(lw_exec *x, lt_config *c, lt_cfglist which, const char *s, size_t len)
 {
-    if (lt_config_add(c, which, s, len) < 0)
-        return lapi_trap(x, "out of memory");
+    /* charged to the process: the copy (two for a preopen: host path and
+     * name) and its list slots */
+    lt_process *p = lt_self(x);
+    uint64_t cost = 2 * ((uint64_t)len + 1) + 2 * sizeof(char *);
+    if (lt_account_charge(&p->acct, cost) < 0)
+        return lapi_oom(x, NULL);
+    if (lt_config_add(c, which, s, len) < 0) {
+        lt_account_release(&p->acct, cost);
+        return lapi_oom(x, NULL);
+    }
+    c->charged += cost;
     return LW_OK;
 }
 

@@ -51,6 +51,7 @@ lt_config *lt_config_clone(const lt_config *c)
     n->can_compile = c->can_compile;
     n->can_create_configs = c->can_create_configs;
     n->can_spawn = c->can_spawn;
+    n->charged = c->charged;
     if (lt_config_set_stdio(n, c->stdout_fd, c->stderr_fd) < 0 ||
         copy_strings(n, LT_CFG_ARG, c->args, c->nargs) < 0 ||
         copy_strings(n, LT_CFG_ENV, c->envs, c->nenvs) < 0 ||

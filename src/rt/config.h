@@ -31,6 +31,10 @@ struct lt_config {
      * owned by the config (duplicates, >= 3), 0 = the host's fd 1 / 2.
      * Clones and configs created by a process using it inherit them. */
     int stdout_fd, stderr_fd;
+    /* what its lists were charged to the memory account of the process
+     * whose table holds it (account.h; api/wasi.c), released when that
+     * process drops it; a clone takes the charge over */
+    uint64_t charged;
     lwasi_shared *wasi;         /* built on first spawn, then shared */
     pthread_mutex_t wasi_lock;
 };

@@ -180,17 +180,30 @@ int lt_send(lt_env *e, uint64_t pid, lt_signal *sig)
     if (sig->kind != LT_SIG_WAKE)
         lt_stat_add(LT_STAT_SIGNALS_SENT_WASM + p->is_native, 1);   /* NATIVE follows WASM */
     sig->next = NULL;
+    /* The target's memory account (account.h): a data message that does
+     * not fit is dropped and the target dies of it; other signals (a
+     * kill, a LinkDied) always get through. */
+    uint64_t bytes = lt_signal_bytes(sig);
+    bool refuse = sig->kind == LT_SIG_MESSAGE && !lt_account_fits(&p->acct, bytes);
+    if (!refuse)
+        lt_account_deliver(&p->acct, bytes);
     lt_spin_lock(&p->lock);
-    if (p->in_tail)
-        p->in_tail->next = sig;
-    else
-        p->in_head = sig;
-    p->in_tail = sig;
+    if (refuse) {
+        p->over_limit = true;
+    } else {
+        if (p->in_tail)
+            p->in_tail->next = sig;
+        else
+            p->in_head = sig;
+        p->in_tail = sig;
+    }
     bool wake = lt_wake_locked(p);
     lt_spin_unlock(&p->lock);
     pthread_mutex_unlock(&s->lock);
     if (wake)
         lt_schedule(p->rt, p);
+    if (refuse)
+        lt_signal_free(sig);
     return 0;
 }
 

@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 
+#include "rt/account.h"
 #include "rt/idtab.h"
 
 #define ID_EMPTY UINT64_MAX
@@ -45,16 +46,27 @@ static int rebuild(lt_idtab *t, uint32_t cap)
     return 0;
 }
 
+void lt_idtab_charge_to(lt_idtab *t, lt_account *acct, uint32_t cost)
+{
+    t->acct = acct;
+    t->cost = cost;
+}
+
 /* Puts val under id, growing the table first if needed. */
 static int insert(lt_idtab *t, uint64_t id, void *val)
 {
+    if (t->acct && lt_account_charge(t->acct, t->cost) < 0)
+        return -1;
     /* used includes tombstones, so probes stay short until the rebuild */
     if ((t->used + 1) * 4 > t->cap * 3) {
         uint32_t cap = 8;
         while (cap < (t->live + 1) * 2)
             cap *= 2;
-        if (rebuild(t, cap) < 0)
+        if (rebuild(t, cap) < 0) {
+            if (t->acct)
+                lt_account_release(t->acct, t->cost);
             return -1;
+        }
     }
     uint32_t s = slot_of(id, t->cap);
     while (t->ids[s] < ID_GONE)
@@ -100,10 +112,20 @@ void *lt_idtab_take(lt_idtab *t, uint64_t id)
         return NULL;
     t->ids[s] = ID_GONE;
     t->live--;
+    if (t->acct)
+        lt_account_release(t->acct, t->cost);
     return t->vals[s];
 }
 
-int lt_idtab_readd(lt_idtab *t, uint64_t id, void *val) { return insert(t, id, val); }
+void *lt_idtab_swap(lt_idtab *t, uint64_t id, void *val)
+{
+    int64_t s = find(t, id);
+    if (s < 0)
+        return NULL;
+    void *old = t->vals[s];
+    t->vals[s] = val;
+    return old;
+}
 
 void lt_idtab_filter(lt_idtab *t, bool (*fn)(uint64_t id, void *val, void *ud), void *ud)
 {
@@ -111,6 +133,8 @@ void lt_idtab_filter(lt_idtab *t, bool (*fn)(uint64_t id, void *val, void *ud), 
         if (t->ids[i] < ID_GONE && fn(t->ids[i], t->vals[i], ud)) {
             t->ids[i] = ID_GONE;
             t->live--;
+            if (t->acct)
+                lt_account_release(t->acct, t->cost);
         }
 }
 
@@ -121,6 +145,8 @@ void lt_idtab_free(lt_idtab *t, void (*drop)(void *))
     for (uint32_t i = 0; i < t->cap; i++)
         if (t->ids[i] < ID_GONE && drop)
             drop(t->vals[i]);
+    if (t->acct)
+        lt_account_release(t->acct, (uint64_t)t->cost * t->live);
     free(t->ids);
     free(t->vals);
     t->ids = NULL;

@@ -12,23 +12,35 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+typedef struct lt_account lt_account;
+
 typedef struct lt_idtab {
     uint64_t next_id;
     uint32_t used, live, cap; /* slots used (tombstones included), entries, slots */
+    uint32_t cost;            /* bytes charged to acct per entry */
     uint64_t *ids;
     void **vals;
+    lt_account *acct;         /* the owner's memory account (account.h), or NULL */
 } lt_idtab;
 
+/* Charges each entry of t to acct at cost bytes from now on: an add that
+ * would take acct over its limit fails as if out of memory. An estimate
+ * per kind of entry (what the object and its table slots hold), so that a
+ * process cannot hold host memory without bound through a table (a
+ * million configs were 176 MB, FINDINGS 2). */
+void lt_idtab_charge_to(lt_idtab *t, lt_account *acct, uint32_t cost);
+
 /* Adds val under the next id, written to *id. 0, or -1 when out of memory
- * (nothing added). */
+ * or over the account's limit (nothing added). */
 int lt_idtab_add(lt_idtab *t, void *val, uint64_t *id);
 /* The value under id, or NULL. */
 void *lt_idtab_get(const lt_idtab *t, uint64_t id);
 /* Removes id and returns its value (ownership passes to the caller), or
  * NULL if absent. */
 void *lt_idtab_take(lt_idtab *t, uint64_t id);
-/* Puts a taken id back with a (new) value. 0, or -1 when out of memory. */
-int lt_idtab_readd(lt_idtab *t, uint64_t id, void *val);
+/* Puts val under id in place of its value, which it returns (the caller
+ * owns it then); NULL, with nothing changed, if id is absent. */
+void *lt_idtab_swap(lt_idtab *t, uint64_t id, void *val);
 /* Calls fn(id, val, ud) for every entry, in no particular order; an entry
  * for which fn returns true is removed (fn then owns its value). */
 void lt_idtab_filter(lt_idtab *t, bool (*fn)(uint64_t id, void *val, void *ud), void *ud);

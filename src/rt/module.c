@@ -32,6 +32,7 @@ lt_module *lt_module_compile(const lw_host_table *const *hosts, size_t nhosts,
     m->wasm = wm;
     m->imports = imports;
     m->nimports = n;
+    m->bytes = 2 * (uint64_t)len + sizeof *m + n * sizeof *imports;
     m->id = atomic_fetch_add(&next_id, 1);
     lt_stat_add(LT_STAT_MODULES_COMPILED, 1);
     lt_hist_record(LT_HIST_COMPILE, (uint64_t)(lt_now_ns() - t0));

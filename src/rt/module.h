@@ -17,6 +17,9 @@ struct lt_module {
     uint32_t nimports;
     uint64_t id;                /* counts from 1 in the process, for observers */
     char *name;                 /* what observers call it (lt_module_set_name), or NULL */
+    /* what a process holding it is charged (account.h): an estimate,
+     * twice its binary (the interpreter's code and the data segments) */
+    uint64_t bytes;
 };
 
 /* Compiles bytes and resolves every import against the host modules

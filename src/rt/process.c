@@ -34,10 +34,24 @@
 
 lt_process *lt_self(lw_exec *x) { return lw_exec_user(x); }
 
+/* What an entry of each resource table is charged to its process's
+ * memory account (idtab.h): rough sizes of the objects behind them as they
+ * are allocated here, the library's share included (an OpenSSL stream
+ * holds ~40 KiB of buffers, an SQLite connection its page cache). */
+static const uint32_t restab_cost[LT_RK_COUNT] = {
+    [LT_RK_DNS] = 512,           [LT_RK_TCP_LISTENER] = 256, [LT_RK_TCP_STREAM] = 512,
+    [LT_RK_TLS_LISTENER] = 8192, [LT_RK_TLS_STREAM] = 49152, [LT_RK_UDP] = 256,
+    [LT_RK_SQLITE_CONN] = 65536, [LT_RK_SQLITE_STMT] = 4096, [LT_RK_LOOKUP] = 256,
+};
+
 lt_idtab *lt_process_restab(lt_process *p, lt_reskind k, void (*drop)(void *))
 {
-    if (!p->res && !(p->res = calloc(1, sizeof *p->res)))
-        return NULL;
+    if (!p->res) {
+        if (!(p->res = calloc(1, sizeof *p->res)))
+            return NULL;
+        for (int i = 0; i < LT_RK_COUNT; i++)
+            lt_idtab_charge_to(&p->res->tab[i], &p->acct, restab_cost[i]);
+    }
     if (!p->res->drop[k])
         p->res->drop[k] = drop;
     return &p->res->tab[k];
@@ -64,8 +78,8 @@ bool lt_process_doomed(lt_process *p)
 {
     if (atomic_load_explicit(&p->rt->sched.stopping, memory_order_relaxed))
         return true; /* the runtime is shutting down: it waits for this slice */
-    bool doomed = false;
     lt_spin_lock(&p->lock);
+    bool doomed = p->over_limit;
     for (lt_signal *s = p->in_head; s && !doomed; s = s->next)
         doomed = s->kind == LT_SIG_KILL ||
                  (s->kind == LT_SIG_LINK_DIED && s->reason != LT_REASON_NORMAL &&
@@ -190,11 +204,36 @@ int lt_monitor_pid(lt_env *env, uint64_t watcher, uint64_t target)
 
 /* ---- creation -------------------------------------------------------------- */
 
+/* Charges for the entries of a process's own tables (idtab.h): a config
+ * with its lists' slots (the strings are charged as they are added,
+ * api/wasi.c), a module reference (the module itself: lt_module.bytes),
+ * an error message (at most 512 bytes), a timer (its message stays
+ * charged to the sender until the handle goes: api/timer.c). */
+enum { CONFIG_COST = sizeof(lt_config) + 64, MODULE_REF_COST = 64, ERROR_COST = 576,
+       TIMER_COST = 160 };
+
+/* The engine asks before memory.grow (lw_limits.memory_growing): linear
+ * memory and what the account holds share one limit. */
+static int memory_growing(void *ud, uint64_t from, uint64_t to)
+{
+    lt_process *p = ud;
+    if (to > from && !lt_account_fits(&p->acct, to - from)) {
+        p->acct.refused = true;
+        return -1;
+    }
+    atomic_store_explicit(&p->acct.linear, to, memory_order_relaxed);
+    return 0;
+}
+
 static lt_process *process_alloc(lt_runtime *rt, lt_env *env)
 {
     lt_process *p = lw_obj_alloc(sizeof *p);
     if (!p)
         return NULL;
+    lt_idtab_charge_to(&p->configs, &p->acct, CONFIG_COST);
+    lt_idtab_charge_to(&p->modules, &p->acct, MODULE_REF_COST);
+    lt_idtab_charge_to(&p->errors, &p->acct, ERROR_COST);
+    lt_idtab_charge_to(&p->timers, &p->acct, TIMER_COST);
     p->rt = rt;
     p->env = env;
     p->pid = atomic_fetch_add(&env->next_pid, 1);
@@ -319,9 +358,14 @@ int lt_spawn_wasm(lt_runtime *rt, lt_env *env, lt_module *m, lt_config *c,
     uint64_t max_memory = c->max_memory;
     if (o->memory_cap && (max_memory == 0 || max_memory > o->memory_cap))
         max_memory = o->memory_cap;
-    lw_limits lim = {.max_memory_bytes = max_memory, .max_table_elems = 100000, .defer_data = 1};
+    p->acct.limit = max_memory ? max_memory : (uint64_t)65536 * 65536; /* 4 GiB, as the engine */
+    lw_limits lim = {.max_memory_bytes = max_memory, .max_table_elems = 100000, .defer_data = 1,
+                     .memory_growing = memory_growing, .growing_ud = p};
     lw_error werr;
     p->inst = lw_instance_new(m->wasm, m->imports, m->nimports, &lim, &werr);
+    if (p->inst)
+        atomic_store_explicit(&p->acct.linear, lw_instance_memory_bytes(p->inst),
+                              memory_order_relaxed);
     p->x = lw_exec_new(0);
     if (!p->inst || !p->x)
         return spawn_failed(p, err, errsize, p->inst ? "out of memory" : werr.msg);
@@ -676,8 +720,10 @@ static bool handle_signals(lt_process *p, lt_signal *s, bool *relevant)
                 *relevant = true;
             break;
         }
-        if (s && s->kind != LT_SIG_MESSAGE)
+        if (s && s->kind != LT_SIG_MESSAGE) {
+            lt_account_drop_delivered(&p->acct, lt_signal_bytes(s));
             lt_signal_free(s);
+        }
         s = next;
     }
     return alive;
@@ -754,6 +800,7 @@ static void run_native(lt_process *p)
         lt_native_msg msg = {.kind = m->msgkind, .tag = m->has_tag ? m->tag : 0, .pid = m->pid,
                              .data = m->buf, .len = m->len};
         r = p->native(p, &msg, p->native_ud);
+        lt_account_drop_delivered(&p->acct, lt_signal_bytes(m));
         lt_signal_free(m);
     }
     if (r == LT_NATIVE_DONE) {
@@ -774,6 +821,7 @@ void lt_process_run(lt_process *p)
     p->notified = false;
     lt_signal *in = p->in_head;
     p->in_head = p->in_tail = NULL;
+    bool over_limit = p->over_limit;
     lt_spin_unlock(&p->lock);
 
     bool relevant = !p->started || p->resume;
@@ -781,6 +829,16 @@ void lt_process_run(lt_process *p)
     p->slice_work = 0;
     if (!handle_signals(p, in, &relevant)) {
         finish(p, LT_REASON_FAILURE, LT_STATUS_KILLED, NULL);
+        return;
+    }
+    if (over_limit) {
+        char why[256];
+        snprintf(why, sizeof why,
+                 "mailbox limit exceeded: a message did not fit in the process's memory limit "
+                 "of %llu bytes (%llu in messages and host objects, %llu in linear memory)",
+                 (unsigned long long)p->acct.limit, (unsigned long long)lt_account_held(&p->acct),
+                 (unsigned long long)atomic_load(&p->acct.linear));
+        finish(p, LT_REASON_FAILURE, LT_STATUS_FAILED, why);
         return;
     }
     if (p->native) {

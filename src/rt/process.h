@@ -11,7 +11,8 @@
  * Locking contract.
  *  - env.h: a shard's lock covers lookup + append to the inbox, and
  *    removal of a dying process.
- *  - p->lock (a spinlock) guards in_head/in_tail, state and notified.
+ *  - p->lock (a spinlock) guards in_head/in_tail, state, notified and
+ *    over_limit.
  *    Everything else in a process belongs to the worker running it (state
  *    RUNNING), or to nobody while it is queued or waiting.
  *  - A run queue has its own spinlock; a process is in at most one queue
@@ -31,6 +32,7 @@
 #ifndef LUNATIC_RT_PROCESS_H
 #define LUNATIC_RT_PROCESS_H
 
+#include "rt/account.h"
 #include "rt/base.h"
 #include "rt/idtab.h"
 #include "rt/mailbox.h"
@@ -98,14 +100,18 @@ struct lt_process {
     uint16_t home;              /* the worker that ran it last (sched.c) */
     int64_t queued_at;          /* when it joined that queue (lt_ticks) */
 
-    atomic_int lock;            /* guards in_head/in_tail, state, notified */
+    atomic_int lock;            /* guards in_head/in_tail, state, notified, over_limit */
     uint8_t state;
     bool notified;
     /* native != NULL, immutable: here, on the line lt_send touches anyway,
      * so that counting signals by the target's kind costs a sender no
      * cache miss on a cold target (a ring of 10,000 processes showed it) */
     bool is_native;
+    /* a data message was refused for the limit (lt_send): it dies with
+     * "mailbox limit exceeded" when it next handles its signals */
+    bool over_limit;
     lt_signal *in_head, *in_tail;
+    lt_account acct;            /* its memory (account.h); senders charge it */
 
     /* owned by the running worker */
     bool started, watched, die_when_link_dies, killed;

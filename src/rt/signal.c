@@ -33,14 +33,38 @@ lt_signal *lt_message_new(int64_t tag, uint64_t capacity)
     return m;
 }
 
+/* The capacity a buffer of m grows to for len more bytes (0: no such). */
+static uint64_t grown_cap(const lt_signal *m, uint64_t len)
+{
+    if (len > UINT64_MAX / 4 - m->len)
+        return 0;
+    uint64_t cap = m->cap ? m->cap : 64;
+    while (cap < m->len + len)
+        cap *= 2;
+    return cap;
+}
+
+uint64_t lt_message_growth(const lt_signal *m, uint64_t len)
+{
+    if (m->len + len <= m->cap && len <= UINT64_MAX / 4)
+        return 0;
+    uint64_t cap = grown_cap(m, len);
+    return cap ? cap - m->cap : UINT64_MAX;
+}
+
+uint64_t lt_message_res_growth(const lt_signal *m)
+{
+    if (m->nres < m->rescap)
+        return 0;
+    return (uint64_t)(m->rescap ? m->rescap : 4) * sizeof *m->res;
+}
+
 int lt_message_write(lt_signal *m, const void *data, uint64_t len)
 {
-    if (len > UINT64_MAX / 2 - m->len)
-        return -1;
-    if (m->len + len > m->cap) {
-        uint64_t cap = m->cap ? m->cap : 64;
-        while (cap < m->len + len)
-            cap *= 2;
+    if (m->len + len > m->cap || len > UINT64_MAX / 4) {
+        uint64_t cap = grown_cap(m, len);
+        if (!cap)
+            return -1;
         uint8_t *b = realloc(m->buf, cap);
         if (!b)
             return -1;

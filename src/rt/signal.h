@@ -57,6 +57,19 @@ struct lt_signal {
     lt_msgres *res;
 };
 
+/* The bytes a signal holds, as its holder's memory account counts them
+ * (account.h). Only a message being built grows, and its writer charges
+ * the growth first (lt_message_growth). */
+static inline uint64_t lt_signal_bytes(const lt_signal *s)
+{
+    return sizeof *s + s->cap + (uint64_t)s->rescap * sizeof *s->res;
+}
+/* What lt_signal_bytes(m) grows by when len bytes are written (0 when
+ * they fit, UINT64_MAX when no size could hold them). */
+uint64_t lt_message_growth(const lt_signal *m, uint64_t len);
+/* What it grows by when one more resource is added. */
+uint64_t lt_message_res_growth(const lt_signal *m);
+
 /* A zeroed signal of that kind; NULL when out of memory. */
 lt_signal *lt_signal_new(lt_sigkind kind);
 /* An empty data message with tag (0 = none) and room for capacity bytes

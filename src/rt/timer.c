@@ -30,7 +30,11 @@ struct lt_timer {
     lt_env *env;
     uint64_t pid, seq;
     lt_signal *msg;
+    uint64_t charged;           /* lt_timer_set_charged */
 };
+
+void lt_timer_set_charged(lt_timer *t, uint64_t bytes) { t->charged = bytes; }
+uint64_t lt_timer_charged(const lt_timer *t) { return t->charged; }
 
 /* ---- the heap (all under ts->lock) ------------------------------------------- */
 

@@ -46,5 +46,9 @@ int lt_timer_cancel(lt_runtime *rt, lt_timer *t);
 bool lt_timer_done(const lt_timer *t);
 /* Drops a reference. NULL is ignored. */
 void lt_timer_release(lt_timer *t);
+/* What the creator's memory account (account.h) holds for t: its message,
+ * from send_after until the creator drops its handle (api/timer.c). */
+void lt_timer_set_charged(lt_timer *t, uint64_t bytes);
+uint64_t lt_timer_charged(const lt_timer *t);
 
 #endif

@@ -65,6 +65,20 @@ int64_t lw_memory_grow_internal(lw_memory *mem, uint32_t delta)
     return old;
 }
 
+int64_t lw_instance_grow_memory(lw_instance *inst, uint32_t delta)
+{
+    lw_memory *mem = inst->mem;
+    if (!inst->memory_growing || delta == 0 || (uint64_t)mem->pages + delta > mem->max_pages)
+        return lw_memory_grow_internal(mem, delta);
+    uint64_t from = mem->size, to = ((uint64_t)mem->pages + delta) * LW_PAGE_SIZE;
+    if (inst->memory_growing(inst->growing_ud, from, to) != 0)
+        return -1;
+    int64_t r = lw_memory_grow_internal(mem, delta);
+    if (r < 0)
+        inst->memory_growing(inst->growing_ud, to, from);
+    return r;
+}
+
 lw_memory *lw_memory_new(uint32_t min_pages, uint32_t max_pages, int has_max)
 {
     lw_memory *mem = malloc(sizeof *mem);
@@ -351,6 +365,10 @@ lw_instance *lw_instance_new(lw_module *m, const lw_extern *imports, uint32_t ni
     inst->max_memory_bytes = limits && limits->max_memory_bytes ? limits->max_memory_bytes
                                                                 : (uint64_t)LW_MAX_PAGES * LW_PAGE_SIZE;
     inst->max_table_elems = limits && limits->max_table_elems ? limits->max_table_elems : 10000000u;
+    if (limits) {
+        inst->memory_growing = limits->memory_growing;
+        inst->growing_ud = limits->growing_ud;
+    }
     inst->mem = &inst->own_mem;
     lw_module_retain(m);
 

@@ -215,6 +215,8 @@ struct lw_instance {
     uint64_t max_memory_bytes;
     uint32_t max_table_elems;
     uint32_t block_size;       /* bytes of this allocation (lw_obj_alloc) */
+    int (*memory_growing)(void *ud, uint64_t from, uint64_t to);   /* lw_limits */
+    void *growing_ud;
 };
 
 /* The object pool is bypassed (plain malloc) under ASan and TSan; its test
@@ -333,6 +335,8 @@ int lw_error_set(lw_error *err, size_t off, const char *fmt, ...)
 int lw_cexpr_eval(const lw_instance *inst, const lw_cexpr *e, lw_val *out);
 int lw_table_grow_internal(lw_table *t, uint32_t delta, uint64_t init, uint32_t limit);
 int64_t lw_memory_grow_internal(lw_memory *mem, uint32_t delta);
+/* memory.grow of the instance's memory 0, asking its memory_growing hook. */
+int64_t lw_instance_grow_memory(lw_instance *inst, uint32_t delta);
 
 /* dump.c: prints internal code to stderr (LUNATIC_DUMP_CODE=1). */
 void lw_dump_code(const lw_module *m, const lw_code *c);

@@ -573,7 +573,7 @@ L_MEMORY_SIZE:
     pc += 2;
     NEXT();
 L_MEMORY_GROW:
-    S(1).i32 = (int32_t)lw_memory_grow_internal(inst->mem, S(2).u32);
+    S(1).i32 = (int32_t)lw_instance_grow_memory(inst, S(2).u32);
     RELOAD_MEM();
     pc += 3;
     NEXT();

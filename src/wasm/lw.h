@@ -189,6 +189,14 @@ typedef struct lw_limits {
      * once) with a start function, an imported memory or an offset read
      * from a global. */
     int defer_data;
+    /* Asked before memory.grow takes the instance's memory from `from` to
+     * `to` bytes (a larger size) and, if the grow then fails for lack of
+     * address space, told again with the two swapped: nonzero refuses the
+     * grow (memory.grow returns -1). For an embedder that counts other
+     * memory against the same limit (wasmtime's ResourceLimiter). NULL:
+     * only max_memory_bytes applies. */
+    int (*memory_growing)(void *ud, uint64_t from, uint64_t to);
+    void *growing_ud;
 } lw_limits;
 
 /* Instantiates m. imports[i] satisfies import i (in module order) and must

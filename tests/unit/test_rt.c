@@ -61,7 +61,11 @@ static void test_idtab(void)
     CHECK(lt_idtab_add(&t, &vals[0], &id) == 0 && id == N, "a new id after removals: %llu",
           (unsigned long long)id);
     CHECK(lt_idtab_take(&t, N) == &vals[0] && lt_idtab_take(&t, N) == NULL, "take twice");
-    CHECK(lt_idtab_readd(&t, N, &vals[1]) == 0 && lt_idtab_get(&t, N) == &vals[1], "readd");
+    CHECK(lt_idtab_swap(&t, N, &vals[1]) == NULL && lt_idtab_get(&t, N) == NULL,
+          "swap of a removed id changes nothing");
+    CHECK(lt_idtab_swap(&t, 1, &vals[2]) == &vals[1] && lt_idtab_get(&t, 1) == &vals[2] &&
+              lt_idtab_len(&t) == N + 1 - (N + 2) / 3 - 1,
+          "swap replaces a value in place");
     CHECK(lt_idtab_get(&t, UINT64_MAX) == NULL && lt_idtab_get(&t, UINT64_MAX - 1) == NULL,
           "the marker ids are never found");
     /* churn: many adds and takes keep the table small (tombstones go) */
@@ -82,6 +86,42 @@ static void test_idtab(void)
     uint32_t left = lt_idtab_len(&t);
     lt_idtab_free(&t, count_drop);
     CHECK(dropped == (int)left && t.cap == 0, "free drops the %u left (%d)", left, dropped);
+}
+
+/* ---- memory accounts ------------------------------------------------------------ */
+
+static void test_account(void)
+{
+    lt_account a = {.limit = 10000};
+    atomic_store(&a.linear, 4000);
+    lt_idtab t = {0};
+    lt_idtab_charge_to(&t, &a, 1000);
+    uint64_t id;
+    int added = 0;
+    while (lt_idtab_add(&t, &added, &id) == 0)
+        added++;
+    CHECK(added == 6 && lt_account_held(&a) == 6000 && a.refused,
+          "a table charges its entries up to the limit (%d entries, %lld bytes)", added,
+          (long long)lt_account_held(&a));
+    CHECK(lt_idtab_take(&t, 0) && lt_account_held(&a) == 5000, "a take releases its charge");
+    CHECK(lt_idtab_swap(&t, 1, &t) && lt_account_held(&a) == 5000, "a swap charges nothing");
+    lt_idtab_free(&t, NULL);
+    CHECK(lt_account_held(&a) == 0, "freeing the table releases the rest");
+    /* what a message's growth is charged matches what it then holds */
+    lt_signal *m = lt_message_new(0, 0);
+    uint64_t held = lt_signal_bytes(m), bad = 0;
+    for (int i = 0; i < 200; i++) {
+        char buf[700] = {0};
+        uint64_t g = lt_message_growth(m, sizeof buf);
+        if (lt_message_write(m, buf, sizeof buf) < 0)
+            break;
+        held += g;
+        bad += held != lt_signal_bytes(m);
+    }
+    CHECK(bad == 0 && m->len == 200 * 700, "message growth is what lt_signal_bytes adds (%llu off)",
+          (unsigned long long)bad);
+    CHECK(lt_message_growth(m, UINT64_MAX - 5) == UINT64_MAX, "a length no buffer holds");
+    lt_signal_free(m);
 }
 
 /* ---- the mailbox ---------------------------------------------------------------- */
@@ -355,6 +395,7 @@ static void test_timers(void)
 int main(void)
 {
     test_idtab();
+    test_account();
     test_mailbox();
     test_env();
     test_timers();
