@@ -313,8 +313,13 @@ WASI_FN(path_open)
     int wr = (base & (WR_FD_WRITE | WR_FD_ALLOCATE | WR_FD_FILESTAT_SET_SIZE)) != 0 ||
              (fdflags & WFD_APPEND);
     int fl = O_LARGEFILE;
+    /* With O_DIRECTORY only fd_write asks for write access, as in wasmtime
+     * (which opens for writing exactly when fd_write is requested): on a
+     * directory it then fails with ISDIR from the kernel, as it does
+     * without O_DIRECTORY; the other write rights (allocate, set_size) and
+     * APPEND leave a directory open read-only. */
     if (oflags & WO_DIRECTORY)
-        wr = 0;
+        wr = (base & WR_FD_WRITE) != 0;
     fl |= wr ? (rd ? O_RDWR : O_WRONLY) : O_RDONLY;
     if (oflags & WO_CREAT)
         fl |= O_CREAT;

@@ -21,6 +21,16 @@ static __wasi_fd_t open_file(const char *path, __wasi_oflags_t of, __wasi_rights
     return fd;
 }
 
+/* path_open(".") with oflags and rights: the errno (the fd is closed). */
+static __wasi_errno_t open_dir(__wasi_oflags_t of, __wasi_rights_t r)
+{
+    __wasi_fd_t fd;
+    __wasi_errno_t e = __wasi_path_open(3, 0, ".", of, r, 0, 0, &fd);
+    if (!e && __wasi_fd_close(fd))
+        failures++;
+    return e;
+}
+
 int main(void)
 {
     __wasi_prestat_t pre;
@@ -75,6 +85,22 @@ int main(void)
     EXPECT("open with O_DIRECTORY|CREAT",
            __wasi_path_open(3, 0, "x", __WASI_OFLAGS_DIRECTORY | __WASI_OFLAGS_CREAT, 0, 0, 0, &r),
            __WASI_ERRNO_INVAL);
+    /* A directory is never opened for writing: fd_write in rights_base
+     * gives ISDIR with or without O_DIRECTORY, as in wasmtime (which asks
+     * the OS for write access exactly when fd_write is requested); other
+     * rights open it. */
+    EXPECT("dir, O_DIRECTORY, fd_write", open_dir(__WASI_OFLAGS_DIRECTORY, __WASI_RIGHTS_FD_WRITE),
+           __WASI_ERRNO_ISDIR);
+    EXPECT("dir, O_DIRECTORY, fd_read|fd_write",
+           open_dir(__WASI_OFLAGS_DIRECTORY, __WASI_RIGHTS_FD_READ | __WASI_RIGHTS_FD_WRITE),
+           __WASI_ERRNO_ISDIR);
+    EXPECT("dir, fd_write", open_dir(0, __WASI_RIGHTS_FD_WRITE), __WASI_ERRNO_ISDIR);
+    EXPECT("dir, fd_read|fd_write", open_dir(0, __WASI_RIGHTS_FD_READ | __WASI_RIGHTS_FD_WRITE),
+           __WASI_ERRNO_ISDIR);
+    EXPECT("dir, O_DIRECTORY, fd_read", open_dir(__WASI_OFLAGS_DIRECTORY, __WASI_RIGHTS_FD_READ), 0);
+    EXPECT("dir, O_DIRECTORY, fd_readdir",
+           open_dir(__WASI_OFLAGS_DIRECTORY, __WASI_RIGHTS_FD_READDIR | __WASI_RIGHTS_PATH_OPEN), 0);
+    EXPECT("dir, fd_read", open_dir(0, __WASI_RIGHTS_FD_READ), 0);
     EXPECT("fd_readdir on a file", __wasi_fd_readdir(1, (uint8_t *)name, 4, 0, &n),
            __WASI_ERRNO_NOTCAPABLE);
     __wasi_timestamp_t t;

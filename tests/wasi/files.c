@@ -66,6 +66,9 @@ int main(void)
     SHOW("excl create", open("a.txt", O_CREAT | O_EXCL | O_WRONLY, 0644) >= 0);
     SHOW("open missing", open("nope.txt", O_RDONLY) >= 0);
     SHOW("open dir for write", open(".", O_WRONLY) >= 0);
+    SHOW("open dir for write, O_DIRECTORY", open(".", O_WRONLY | O_DIRECTORY) >= 0);
+    SHOW("open dir read-write, O_DIRECTORY", open(".", O_RDWR | O_DIRECTORY) >= 0);
+    SHOW("open dir read-only, O_DIRECTORY", (fd = open(".", O_RDONLY | O_DIRECTORY)) >= 0 && close(fd) == 0);
     SHOW("open file as dir", open("a.txt", O_RDONLY | O_DIRECTORY) >= 0);
 
     /* append mode */
