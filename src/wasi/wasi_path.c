@@ -403,11 +403,21 @@ WASI_FN(path_unlink_file)
 }
 
 /* path_symlink(old_path, old_len, dirfd, new_path, new_len) -> errno
- * The link text is stored as given; following it is checked later. */
+ * A relative link text is stored as given (following it is checked
+ * later). An absolute one is refused with PERM, as wasmtime (cap-std)
+ * does: we would never follow it, but another program on the host
+ * could, out of the sandbox. */
 WASI_FN(path_symlink)
 {
     GET_PATH(target, A32(0), A32(1));
-    WITH_PARENT(A32(2), WR_PATH_SYMLINK, A32(3), A32(4), pfd, last);
+    GET_FD(d, A32(2), WR_PATH_SYMLINK);
+    GET_PATH(path, A32(3), A32(4));
+    if (target[0] == '/')
+        RETURN_ERRNO(WE_PERM);
+    const char *last;
+    int pfd = lwasi_open_parent(d->host, path, &last);
+    if (pfd < 0)
+        RETURN_ERRNO(lwasi_errno(-pfd));
     RETURN_ERRNO(done(pfd, symlinkat(target, pfd, last)));
 }
 
