@@ -5,7 +5,8 @@
 #   make BUILD=build-asan SAN=1 test    the same under ASan+UBSan
 #   make CC=clang        build with clang
 #   make check           what CI runs: -Werror builds with gcc and clang, the
-#                        test suite, and the test suite under ASan+UBSan
+#                        test suite, the test suite under ASan+UBSan, and the
+#                        process tests under ThreadSanitizer (tests/tsan.sh)
 CC      ?= cc
 BUILD   ?= build
 SAN     ?= 0
@@ -85,6 +86,7 @@ check:
 	$(MAKE) BUILD=build-werror-clang CC=clang EXTRA_CFLAGS=-Werror all
 	$(MAKE) BUILD=build test
 	$(MAKE) BUILD=build-asan SAN=1 test
+	bash tests/tsan.sh
 
 clean:
 	rm -rf build build-*

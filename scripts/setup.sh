@@ -3,7 +3,9 @@
 # machine (run as root). Safe to run again.
 set -e
 export DEBIAN_FRONTEND=noninteractive
-pkgs="build-essential clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt libjansson-dev libssl-dev openssl libsqlite3-dev"
+# libclang-rt-14-dev: clang's sanitizer runtimes (tests/tsan.sh builds with
+# clang -fsanitize=thread; clang only recommends the package).
+pkgs="build-essential clang lld wasi-libc libclang-rt-14-dev-wasm32 libclang-rt-14-dev wabt libjansson-dev libssl-dev openssl libsqlite3-dev"
 # The observability tests (tests/t-obs.sh, t-dashboard.sh): curl and python3
 # as clients, promtool (package prometheus) to validate /metrics, and a real
 # browser for the dashboard.
