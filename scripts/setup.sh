@@ -4,14 +4,15 @@
 set -e
 export DEBIAN_FRONTEND=noninteractive
 # libclang-rt-14-dev: clang's sanitizer runtimes (tests/tsan.sh builds with
-# clang -fsanitize=thread; clang only recommends the package).
-pkgs="build-essential clang lld wasi-libc libclang-rt-14-dev-wasm32 libclang-rt-14-dev wabt libjansson-dev libssl-dev openssl libsqlite3-dev"
+# clang -fsanitize=thread; clang only recommends the package). nodejs: V8,
+# the reference tests/t-fuzz-diff.sh compares the engine with.
+pkgs="build-essential clang lld wasi-libc libclang-rt-14-dev-wasm32 libclang-rt-14-dev wabt libjansson-dev libssl-dev openssl libsqlite3-dev nodejs"
 # The observability tests (tests/t-obs.sh, t-dashboard.sh): curl and python3
 # as clients, promtool (package prometheus) to validate /metrics, and a real
 # browser for the dashboard.
 pkgs="$pkgs curl python3 prometheus chromium"
 # Benchmarks compare against these peers; pass --bench to install them too.
-[ "${1:-}" = "--bench" ] && pkgs="$pkgs nodejs erlang-base hyperfine wrk"
+[ "${1:-}" = "--bench" ] && pkgs="$pkgs erlang-base hyperfine wrk"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
