@@ -62,7 +62,10 @@ typedef struct pool {
     uint64_t v[POOL];
     uint32_t n;
 } pool;
-static pool pids, configs, modules, errors, timers, netids;
+static pool pids, configs, modules, errors, timers;
+static pool dns_iters, tcp_listeners, tcp_streams, tls_listeners, tls_streams, udp_sockets, dbids;
+static pool *const net_pools[] = {&dns_iters, &tcp_listeners, &tcp_streams, &tls_listeners,
+                                  &tls_streams, &udp_sockets};
 
 static void remember(pool *p, uint64_t id)
 {
@@ -87,6 +90,14 @@ static uint64_t pick(const pool *p)
     case 6: return 1ull << 63;
     default: return rnd();
     }
+}
+
+/* A resource id of the kind in p; sometimes one of another kind. */
+static uint64_t pick2(const pool *p)
+{
+    if (chance(15))
+        p = net_pools[below(sizeof net_pools / sizeof net_pools[0])];
+    return pick(p);
 }
 
 /* A pid: mostly ones we know (never the main process by accident). */
@@ -433,10 +444,12 @@ static void op_message_take_module(void)
     RES("%llu", ULL(id));
     remember(&modules, id);
 }
-#define PUSH_TAKE(kind)                                                            \
+/* Resources travel in messages: a pushed one leaves this process (sent
+ * with the message), a taken one joins its pool. */
+#define PUSH_TAKE(kind, pl)                                                        \
     static void op_message_push_##kind(void)                                       \
     {                                                                              \
-        uint64_t id = pick(&netids);                                               \
+        uint64_t id = pick2(&pl);                                                  \
         SAY("message_push_" #kind "(%llu)\n", PID, ULL(id));                       \
         RES("%llu", ULL(lgi_message_push_##kind(id)));                             \
     }                                                                              \
@@ -444,11 +457,13 @@ static void op_message_take_module(void)
     {                                                                              \
         uint64_t i = chance(70) ? below(4) : rnd_u64();                            \
         SAY("message_take_" #kind "(%llu)\n", PID, ULL(i));                        \
-        RES("%llu", ULL(lgi_message_take_##kind(i)));                              \
+        uint64_t id = lgi_message_take_##kind(i);                                  \
+        RES("%llu", ULL(id));                                                      \
+        remember(&pl, id);                                                         \
     }
-PUSH_TAKE(tcp_stream)
-PUSH_TAKE(tls_stream)
-PUSH_TAKE(udp_socket)
+PUSH_TAKE(tcp_stream, tcp_streams)
+PUSH_TAKE(tls_stream, tls_streams)
+PUSH_TAKE(udp_socket, udp_sockets)
 static void op_message_send(void)
 {
     uint64_t pid = pick_pid();
@@ -728,157 +743,323 @@ static void op_timer_cancel_timer(void)
     RES("%u", lgi_timer_cancel_timer(id));
 }
 
-/* lunatic::networking */
+/* lunatic::networking
+ *
+ * Everything stays on the loopback interface: addresses written for the
+ * host are 127.0.0.1 or ::1 wherever the pointer is our memory, and the
+ * ports connected or sent to are our own listeners' and sockets' (or 9,
+ * where nothing listens), so that the fuzzer never talks to another
+ * program on the machine. Binds use port 0 (or a port we already hold).
+ *
+ * Calls that can block for ever (accept, udp_receive, udp_receive_from:
+ * no timeout) are made by children only: a child may stay blocked until
+ * the run ends (or a kill), but the main process must finish. Before a
+ * read, peek or write the main process sets that timeout on the id. */
 
-/* A socket address: type 4 or 6 (sometimes not), the bytes in scratch. */
-static void rnd_addr(uint32_t *type, uint32_t *ptr, uint32_t *port)
+static uint32_t ports[8], nports;   /* ports of our listeners and sockets */
+
+static void remember_port(uint32_t p)
+{
+    if (!p)
+        return;
+    if (nports < 8)
+        ports[nports++] = p;
+    else
+        ports[below(8)] = p;
+}
+
+/* A port to connect or send to: one of ours, 9 or 0. */
+static uint32_t peer_port(void)
+{
+    if (nports && chance(80))
+        return ports[below(nports)];
+    return chance(50) ? 9 : 0;
+}
+
+/* A port to bind: 0 (any), one we hold (in use), or 65536 (truncated to
+ * 16 bits: 0). */
+static uint32_t bind_port(void)
+{
+    uint32_t r = below(10);
+    if (r < 7)
+        return 0;
+    if (r < 9 && nports)
+        return ports[below(nports)];
+    return 65536;
+}
+
+/* An address for the host: type 4 or 6 (sometimes neither), the loopback
+ * address wherever the pointer lets us write it. */
+static void rnd_addr(uint32_t *type, uint32_t *ptr)
 {
     static const uint8_t lo4[4] = {127, 0, 0, 1};
-    uint32_t t = chance(90) ? (chance(60) ? 4 : 6) : (uint32_t)rnd();
+    static const uint8_t lo6[16] = {[15] = 1};
+    uint32_t t = chance(90) ? (chance(70) ? 4 : 6) : (uint32_t)rnd();
     uint32_t n = t == 6 ? 16 : 4, p = ptr_for(n);
-    if (in_scratch(p, n)) {
-        if (t == 4)
-            memcpy((void *)(uintptr_t)p, lo4, 4);
-        else
-            for (uint32_t i = 0; i < 16; i++)
-                ((uint8_t *)(uintptr_t)p)[i] = (uint8_t)(i == 15);
-    }
+    if (writable(p, 16))
+        memcpy((void *)(uintptr_t)p, t == 6 ? lo6 : lo4, t == 6 ? 16 : 4);
+    else if (writable(p, n))
+        memcpy((void *)(uintptr_t)p, lo4, 4);
+    else if (chance(90))   /* mostly a valid pointer after all */
+        memcpy((void *)(uintptr_t)(p = scratch_ptr(16)), t == 6 ? lo6 : lo4, t == 6 ? 16 : 4);
     *type = t;
     *ptr = p;
-    *port = chance(80) ? below(2) ? 0 : 1024 + below(60000) : (uint32_t)rnd();
 }
+
+/* Reads the port of a DNS iterator's next address (0 if none). */
+static uint32_t iter_port(uint64_t iter)
+{
+    uint32_t type = 0;
+    uint8_t addr[16];
+    uint16_t port = 0;
+    uint32_t flow = 0, scope = 0;
+    if (lgi_networking_resolve_next(iter, &type, addr, &port, &flow, &scope) != 0)
+        return 0;
+    return port;
+}
+
+/* main: a short timeout on id before a call that could wait (the setter
+ * traps on an unknown id, as the call itself would) */
+static int careful(void) { return self_pid == main_pid; }
+static uint64_t short_ms(void) { return 1 + below(20); }
+
 static void op_networking_resolve(void)
 {
-    uint32_t nl, name = rnd_str(&nl), out = out_ptr();
-    uint64_t t = rnd_timeout();
+    static const char *const hosts[] = {"localhost:4242", "127.0.0.1:0", "[::1]:9", "127.0.0.1",
+                                        "1.2.3.4:99999", ":80", "localhost:", "[::1:9"};
+    uint32_t nl, name, out = out_ptr();
+    if (chance(60)) {
+        const char *h = hosts[below(sizeof hosts / sizeof hosts[0])];
+        nl = (uint32_t)strlen(h);
+        name = scratch_ptr(nl);
+        memcpy((void *)(uintptr_t)name, h, nl);
+    } else {
+        name = rnd_str(&nl);   /* no port: refused without a lookup */
+    }
+    uint64_t t = short_ms();
     SAY("networking_resolve(%#x, %u, %llu, %#x)\n", PID, name, nl, ULL(t), out);
     outcome(lgi_networking_resolve((const char *)(uintptr_t)name, nl, t, (uint64_t *)(uintptr_t)out), out,
-            &netids);
+            &dns_iters);
 }
-#define NET_ID_VOID(fn)                                                      \
-    static void op_networking_##fn(void)                                     \
-    {                                                                        \
-        uint64_t id = pick(&netids);                                         \
-        SAY("networking_" #fn "(%llu)\n", PID, ULL(id));                     \
-        lgi_networking_##fn(id);                                             \
-        RES("%s", "done");                                                   \
-    }
-#define NET_ID_U64(fn)                                                       \
-    static void op_networking_##fn(void)                                     \
-    {                                                                        \
-        uint64_t id = pick(&netids);                                         \
-        SAY("networking_" #fn "(%llu)\n", PID, ULL(id));                     \
-        RES("%llu", ULL(lgi_networking_##fn(id)));                           \
-    }
-#define NET_ID_SET(fn)                                                       \
-    static void op_networking_##fn(void)                                     \
-    {                                                                        \
-        uint64_t id = pick(&netids), v = rnd_u64();                          \
-        SAY("networking_" #fn "(%llu, %llu)\n", PID, ULL(id), ULL(v));      \
-        lgi_networking_##fn(id, v);                                          \
-        RES("%s", "done");                                                   \
-    }
-#define NET_ID_OUT(fn)                                                       \
-    static void op_networking_##fn(void)                                     \
-    {                                                                        \
-        uint64_t id = pick(&netids);                                         \
-        uint32_t out = out_ptr();                                           \
-        SAY("networking_" #fn "(%llu, %#x)\n", PID, ULL(id), out);          \
-        outcome(lgi_networking_##fn(id, (uint64_t *)(uintptr_t)out), out,   \
-                &netids);                                                    \
-    }
-#define NET_ID_2OUT(fn)                                                                      \
-    static void op_networking_##fn(void)                                                     \
-    {                                                                                        \
-        uint64_t id = pick(&netids);                                                         \
-        uint32_t out = out_ptr(), out2 = ptr_for(8);                                        \
-        SAY("networking_" #fn "(%llu, %#x, %#x)\n", PID, ULL(id), out, out2);               \
-        outcome(lgi_networking_##fn(id, (uint64_t *)(uintptr_t)out, (uint64_t *)(uintptr_t)out2), \
-                out, &netids);                                                               \
-    }
-#define NET_ID_BUF(fn)                                                                       \
-    static void op_networking_##fn(void)                                                     \
-    {                                                                                        \
-        uint64_t id = pick(&netids);                                                         \
-        uint32_t n = rnd_len(), p = ptr_for(n), out = out_ptr();                            \
-        SAY("networking_" #fn "(%llu, %#x, %u, %#x)\n", PID, ULL(id), p, n, out);           \
-        outcome(lgi_networking_##fn(id, (void *)(uintptr_t)p, n, (uint64_t *)(uintptr_t)out), \
-                out, NULL);                                                                  \
-    }
-#define NET_ID_IOV(fn)                                                                       \
-    static void op_networking_##fn(void)                                                     \
-    {                                                                                        \
-        uint64_t id = pick(&netids);                                                         \
-        uint32_t n = chance(80) ? below(4) : rnd_len();                                      \
-        uint32_t p = ptr_for(n > 8192 ? 65536 : 8 * n), out = out_ptr();                   \
-        if (in_scratch(p, 8ull * n))                                                          \
-            for (uint32_t i = 0; i < n; i++) {                                               \
-                uint32_t rec[2] = {ptr_for(16), chance(80) ? 16 : rnd_len()};                \
-                memcpy((void *)(uintptr_t)(p + 8 * i), rec, 8);                              \
-            }                                                                                \
-        SAY("networking_" #fn "(%llu, %#x, %u, %#x)\n", PID, ULL(id), p, n, out);           \
-        outcome(lgi_networking_##fn(id, (const void *)(uintptr_t)p, n, (uint64_t *)(uintptr_t)out), \
-                out, NULL);                                                                  \
-    }
-NET_ID_VOID(drop_dns_iterator)
 static void op_networking_resolve_next(void)
 {
-    uint64_t id = pick(&netids);
+    uint64_t id = pick2(&dns_iters);
     uint32_t t = ptr_for(4), a = ptr_for(16), port = ptr_for(2), fl = ptr_for(4), sc = ptr_for(4);
     SAY("networking_resolve_next(%llu, %#x, %#x, %#x, %#x, %#x)\n", PID, ULL(id), t, a, port, fl, sc);
     RES("%u", lgi_networking_resolve_next(id, (uint32_t *)(uintptr_t)t, (uint8_t *)(uintptr_t)a,
                                           (uint16_t *)(uintptr_t)port, (uint32_t *)(uintptr_t)fl,
                                           (uint32_t *)(uintptr_t)sc));
 }
-#define NET_BIND(fn)                                                                          \
+
+#define NET_ID_VOID(fn, pl)                                                  \
+    static void op_networking_##fn(void)                                     \
+    {                                                                        \
+        uint64_t id = pick2(&pl);                                            \
+        SAY("networking_" #fn "(%llu)\n", PID, ULL(id));                     \
+        lgi_networking_##fn(id);                                             \
+        RES("%s", "done");                                                   \
+    }
+#define NET_ID_U64(fn, pl, keep)                                             \
+    static void op_networking_##fn(void)                                     \
+    {                                                                        \
+        uint64_t id = pick2(&pl);                                            \
+        SAY("networking_" #fn "(%llu)\n", PID, ULL(id));                     \
+        uint64_t r = lgi_networking_##fn(id);                                \
+        RES("%llu", ULL(r));                                                 \
+        if (keep)                                                            \
+            remember(&pl, r);                                                \
+    }
+#define NET_ID_SET(fn, pl)                                                   \
+    static void op_networking_##fn(void)                                     \
+    {                                                                        \
+        uint64_t id = pick2(&pl), v = chance(50) ? short_ms() : rnd_u64();  \
+        if (careful() && (v == 0 || v > 20))                                 \
+            v = short_ms(); /* none (0, u64::MAX) or long: not in main */    \
+        SAY("networking_" #fn "(%llu, %llu)\n", PID, ULL(id), ULL(v));      \
+        lgi_networking_##fn(id, v);                                          \
+        RES("%s", "done");                                                   \
+    }
+#define NET_ID_OUT(fn, pl, opl)                                              \
+    static void op_networking_##fn(void)                                     \
+    {                                                                        \
+        uint64_t id = pick2(&pl);                                            \
+        uint32_t out = out_ptr();                                            \
+        SAY("networking_" #fn "(%llu, %#x)\n", PID, ULL(id), out);          \
+        outcome(lgi_networking_##fn(id, (uint64_t *)(uintptr_t)out), out,   \
+                &opl);                                                       \
+    }
+
+/* accept: children only (no timeout), see above */
+#define NET_ACCEPT(fn, pl, opl)                                                              \
+    static void op_networking_##fn(void)                                                     \
+    {                                                                                        \
+        uint64_t id = pick2(&pl);                                                            \
+        uint32_t out = out_ptr(), out2 = out_ptr();                                          \
+        if (careful()) {                                                                     \
+            SAY("networking_" #fn "(%llu) skipped in main: no timeout\n", PID, ULL(id));     \
+            return;                                                                          \
+        }                                                                                    \
+        SAY("networking_" #fn "(%llu, %#x, %#x)\n", PID, ULL(id), out, out2);               \
+        uint32_t r = lgi_networking_##fn(id, (uint64_t *)(uintptr_t)out, (uint64_t *)(uintptr_t)out2); \
+        outcome(r, out, &opl);                                                               \
+        if (r == 0 && writable(out2, 8))                                                     \
+            remember(&dns_iters, get_u64(out2));                                             \
+    }
+
+/* read, peek: in main after a short timeout set by `setter` */
+#define NET_READ(fn, pl, setter)                                                             \
+    static void op_networking_##fn(void)                                                     \
+    {                                                                                        \
+        uint64_t id = pick2(&pl);                                                            \
+        uint32_t n = rnd_len(), p = ptr_for(n), out = out_ptr();                             \
+        if (writable(p, 1) && n > 65536)                                                     \
+            n = 65536;                                                                       \
+        if (careful())                                                                       \
+            lgi_networking_##setter(id, short_ms());                                         \
+        SAY("networking_" #fn "(%llu, %#x, %u, %#x)\n", PID, ULL(id), p, n, out);           \
+        outcome(lgi_networking_##fn(id, (void *)(uintptr_t)p, n, (uint64_t *)(uintptr_t)out), \
+                out, NULL);                                                                  \
+    }
+
+/* vectored write: a few small buffers (some bad) */
+#define NET_WRITE(fn, pl, setter)                                                            \
+    static void op_networking_##fn(void)                                                     \
+    {                                                                                        \
+        uint64_t id = pick2(&pl);                                                            \
+        uint32_t n = chance(85) ? below(5) : rnd_len();                                      \
+        uint32_t p = ptr_for(n > 8192 ? 65536 : 8 * n), out = out_ptr();                     \
+        if (in_scratch(p, 8ull * n))                                                         \
+            for (uint32_t i = 0; i < n; i++) {                                               \
+                uint32_t len = chance(90) ? below(300) : rnd_len();                          \
+                uint32_t rec[2] = {ptr_for(len), len};                                       \
+                memcpy((void *)(uintptr_t)(p + 8 * i), rec, 8);                              \
+            }                                                                                \
+        if (careful())                                                                       \
+            lgi_networking_##setter(id, short_ms());                                         \
+        SAY("networking_" #fn "(%llu, %#x, %u, %#x)\n", PID, ULL(id), p, n, out);           \
+        outcome(lgi_networking_##fn(id, (const void *)(uintptr_t)p, n, (uint64_t *)(uintptr_t)out), \
+                out, NULL);                                                                  \
+    }
+
+#define NET_BIND(fn, opl)                                                                     \
     static void op_networking_##fn(void)                                                      \
     {                                                                                         \
-        uint32_t t, a, port, out = out_ptr();                                                \
-        rnd_addr(&t, &a, &port);                                                              \
-        uint32_t fl = (uint32_t)rnd_u64(), sc = (uint32_t)rnd_u64();                          \
+        uint32_t t, a, port = bind_port(), out = out_ptr();                                   \
+        rnd_addr(&t, &a);                                                                     \
+        uint32_t fl = chance(80) ? 0 : (uint32_t)rnd_u64(), sc = chance(80) ? 0 : (uint32_t)rnd_u64(); \
         SAY("networking_" #fn "(%u, %#x, %u, %u, %u, %#x)\n", PID, t, a, port, fl, sc, out); \
         outcome(lgi_networking_##fn(t, (const uint8_t *)(uintptr_t)a, port, fl, sc,           \
                                     (uint64_t *)(uintptr_t)out),                              \
-                out, &netids);                                                                \
+                out, &opl);                                                                   \
     }
-NET_BIND(tcp_bind)
-NET_ID_VOID(drop_tcp_listener)
-NET_ID_OUT(tcp_local_addr)
-NET_ID_2OUT(tcp_accept)
+
+NET_ID_VOID(drop_dns_iterator, dns_iters)
+NET_BIND(tcp_bind, tcp_listeners)
+NET_ID_VOID(drop_tcp_listener, tcp_listeners)
+NET_ID_OUT(tcp_local_addr, tcp_listeners, dns_iters)
+NET_ACCEPT(tcp_accept, tcp_listeners, tcp_streams)
 static void op_networking_tcp_connect(void)
 {
-    uint32_t t, a, port, out = out_ptr();
-    rnd_addr(&t, &a, &port);
-    uint64_t to = rnd_timeout();
+    uint32_t t, a, port = peer_port(), out = out_ptr();
+    rnd_addr(&t, &a);
+    uint64_t to = careful() || chance(50) ? short_ms() : chance(50) ? 0 : UINT64_MAX;
     SAY("networking_tcp_connect(%u, %#x, %u, 0, 0, %llu, %#x)\n", PID, t, a, port, ULL(to), out);
     outcome(lgi_networking_tcp_connect(t, (const uint8_t *)(uintptr_t)a, port, 0, 0, to,
                                        (uint64_t *)(uintptr_t)out),
-            out, &netids);
+            out, &tcp_streams);
 }
-NET_ID_OUT(tcp_peer_addr)
-NET_ID_VOID(drop_tcp_stream)
-NET_ID_U64(clone_tcp_stream)
-NET_ID_IOV(tcp_write_vectored)
-NET_ID_BUF(tcp_read)
-NET_ID_BUF(tcp_peek)
-NET_ID_OUT(tcp_flush)
-NET_ID_SET(set_read_timeout)
-NET_ID_SET(set_write_timeout)
-NET_ID_SET(set_peek_timeout)
-NET_ID_U64(get_read_timeout)
-NET_ID_U64(get_write_timeout)
-NET_ID_U64(get_peek_timeout)
+NET_ID_OUT(tcp_peer_addr, tcp_streams, dns_iters)
+NET_ID_VOID(drop_tcp_stream, tcp_streams)
+NET_ID_U64(clone_tcp_stream, tcp_streams, 1)
+NET_WRITE(tcp_write_vectored, tcp_streams, set_write_timeout)
+NET_READ(tcp_read, tcp_streams, set_read_timeout)
+NET_READ(tcp_peek, tcp_streams, set_peek_timeout)
+NET_ID_OUT(tcp_flush, tcp_streams, errors)
+NET_ID_SET(set_read_timeout, tcp_streams)
+NET_ID_SET(set_write_timeout, tcp_streams)
+NET_ID_SET(set_peek_timeout, tcp_streams)
+NET_ID_U64(get_read_timeout, tcp_streams, 0)
+NET_ID_U64(get_write_timeout, tcp_streams, 0)
+NET_ID_U64(get_peek_timeout, tcp_streams, 0)
 
-/* A PEM block (or garbage) in scratch. */
-static uint32_t rnd_pem(uint32_t *len, const char *label)
+/* A connected TCP pair on the loopback: bind, local_addr, connect, accept
+ * (the connection is queued, so accept does not wait). Every id is kept. */
+static void op_net_tcp_pair(void)
 {
-    uint32_t p = scratch_ptr(512);
+    static uint64_t o[5];   /* ids the host writes */
+    uint32_t port = 0;
+    int v6 = chance(30);
+    static const uint8_t lo4[4] = {127, 0, 0, 1};
+    static const uint8_t lo6[16] = {[15] = 1};
+    const uint8_t *lo = v6 ? lo6 : lo4;
+    SAY("net_tcp_pair(v%d)\n", PID, v6 ? 6 : 4);
+    if (lgi_networking_tcp_bind(v6 ? 6 : 4, lo, 0, 0, 0, &o[0]) != 0) {
+        remember(&errors, o[0]);
+        RES("%s", "bind failed");
+        return;
+    }
+    uint64_t listener = o[0];
+    remember(&tcp_listeners, listener);
+    if (lgi_networking_tcp_local_addr(listener, &o[1]) == 0) {
+        remember(&dns_iters, o[1]);
+        port = iter_port(o[1]);
+    }
+    remember_port(port);
+    if (lgi_networking_tcp_connect(v6 ? 6 : 4, lo, port, 0, 0, 20, &o[2]) != 0) {
+        RES("connect to %u failed", port);
+        return;
+    }
+    remember(&tcp_streams, o[2]);
+    uint32_t r = lgi_networking_tcp_accept(listener, &o[3], &o[4]);
+    if (r == 0) {
+        remember(&tcp_streams, o[3]);
+        remember(&dns_iters, o[4]);
+    }
+    RES("listener %llu port %u streams %llu %llu (accept %u)", ULL(listener), port, ULL(o[2]),
+        ULL(o[3]), r);
+}
+
+/* A UDP pair: two sockets, the first connected to the second. */
+static void op_net_udp_pair(void)
+{
+    static uint64_t o[4];   /* ids the host writes */
+    static const uint8_t lo4[4] = {127, 0, 0, 1};
+    SAY("net_udp_pair()\n", PID);
+    if (lgi_networking_udp_bind(4, lo4, 0, 0, 0, &o[0]) != 0 ||
+        lgi_networking_udp_bind(4, lo4, 0, 0, 0, &o[1]) != 0) {
+        RES("%s", "bind failed");
+        return;
+    }
+    remember(&udp_sockets, o[0]);
+    remember(&udp_sockets, o[1]);
+    uint32_t port = 0;
+    if (lgi_networking_udp_local_addr(o[1], &o[2]) == 0) {
+        remember(&dns_iters, o[2]);
+        port = iter_port(o[2]);
+    }
+    remember_port(port);
+    uint32_t r = lgi_networking_udp_connect(o[0], 4, lo4, port, 0, 0, 5, &o[3]);
+    RES("sockets %llu %llu port %u connect %u", ULL(o[0]), ULL(o[1]), port, r);
+}
+
+/* TLS: the certificate and key of a self-signed "localhost" CA made by
+ * build.sh (tls_cert, tls_key in mods.h), or PEM-looking garbage. */
+static uint32_t rnd_pem(uint32_t *len, int key)
+{
+    uint32_t p = scratch_ptr(4096);
     char *s = (char *)(uintptr_t)p;
+    const char *real = key ? tls_key : tls_cert;
+    const char *label = key ? "PRIVATE KEY" : "CERTIFICATE";
     int n;
-    if (chance(60))
-        n = snprintf(s, 512, "-----BEGIN %s-----\nTUlJQg==\n-----END %s-----\n", label, label);
-    else if (chance(50))
-        n = snprintf(s, 512, "-----BEGIN %s-----\n", label);
+    uint32_t r = below(10);
+    if (r < 6)
+        n = snprintf(s, 4096, "%s", real);
+    else if (r < 7)
+        n = snprintf(s, 4096, "-----BEGIN %s-----\nTUlJQg==\n-----END %s-----\n", label, label);
+    else if (r < 8)
+        n = snprintf(s, 4096, "-----BEGIN %s-----\n", label);
+    else if (r < 9)
+        n = snprintf(s, 4096, "%.*s", (int)below((uint32_t)strlen(real)), real);   /* cut */
     else
         n = (int)below(100);
     *len = (uint32_t)n;
@@ -890,100 +1071,147 @@ static uint32_t rnd_pem(uint32_t *len, const char *label)
 }
 static void op_networking_tls_bind(void)
 {
-    uint32_t t, a, port, out = out_ptr(), cl, kl;
-    rnd_addr(&t, &a, &port);
-    uint32_t cert = rnd_pem(&cl, "CERTIFICATE");
-    uint32_t key = rnd_pem(&kl, "PRIVATE KEY");
+    uint32_t t, a, port = bind_port(), out = out_ptr(), cl, kl;
+    rnd_addr(&t, &a);
+    uint32_t cert = rnd_pem(&cl, 0);
+    uint32_t key = rnd_pem(&kl, 1);
     SAY("networking_tls_bind(%u, %#x, %u, 0, 0, %#x, %#x, %u, %#x, %u)\n", PID, t, a, port, out, cert, cl, key,
         kl);
-    outcome(lgi_networking_tls_bind(t, (const uint8_t *)(uintptr_t)a, port, 0, 0, (uint64_t *)(uintptr_t)out,
-                                    (const char *)(uintptr_t)cert, cl, (const char *)(uintptr_t)key, kl),
-            out, &netids);
+    uint32_t r = lgi_networking_tls_bind(t, (const uint8_t *)(uintptr_t)a, port, 0, 0, (uint64_t *)(uintptr_t)out,
+                                         (const char *)(uintptr_t)cert, cl, (const char *)(uintptr_t)key, kl);
+    outcome(r, out, &tls_listeners);
+    /* learn its port: a tls_connect (from any process) may reach it */
+    uint64_t it;
+    if (r == 0 && writable(out, 8) && lgi_networking_tls_local_addr(get_u64(out), &it) == 0) {
+        remember_port(iter_port(it));
+        remember(&dns_iters, it);
+    }
 }
-NET_ID_VOID(drop_tls_listener)
-NET_ID_OUT(tls_local_addr)
-NET_ID_2OUT(tls_accept)
+NET_ID_VOID(drop_tls_listener, tls_listeners)
+NET_ID_OUT(tls_local_addr, tls_listeners, dns_iters)
+NET_ACCEPT(tls_accept, tls_listeners, tls_streams)
 static void op_networking_tls_connect(void)
 {
-    uint32_t hl, host = rnd_str(&hl), out = out_ptr();
-    uint32_t port = (uint32_t)rnd_u64(), n = chance(70) ? below(3) : rnd_len();
+    static const char *const hosts[] = {"localhost", "127.0.0.1", "::1", "not-localhost"};
+    uint32_t hl, host, out = out_ptr();
+    if (chance(80)) {
+        const char *h = hosts[below(4)];
+        hl = (uint32_t)strlen(h);
+        host = scratch_ptr(hl);
+        memcpy((void *)(uintptr_t)host, h, hl);
+    } else {
+        host = rnd_str(&hl);
+    }
+    uint32_t port = peer_port(), n = chance(80) ? below(3) : rnd_len();
     uint32_t certs = ptr_for(n > 8192 ? 65536 : 8 * n);
     if (in_scratch(certs, 8ull * n))
         for (uint32_t i = 0; i < n; i++) {
             uint32_t rec[2];
-            rec[0] = rnd_pem(&rec[1], "CERTIFICATE");
+            rec[0] = rnd_pem(&rec[1], 0);
+            if (chance(20)) {   /* {len, ptr}, as lunatic-rs writes them */
+                uint32_t x = rec[0];
+                rec[0] = rec[1];
+                rec[1] = x;
+            }
             memcpy((void *)(uintptr_t)(certs + 8 * i), rec, 8);
         }
-    uint64_t to = rnd_timeout();
+    uint64_t to = careful() || chance(70) ? short_ms() : 0;
     SAY("networking_tls_connect(%#x, %u, %u, %llu, %#x, %#x, %u)\n", PID, host, hl, port, ULL(to), out, certs,
         n);
     outcome(lgi_networking_tls_connect((const char *)(uintptr_t)host, hl, port, to, (uint64_t *)(uintptr_t)out,
                                        (const void *)(uintptr_t)certs, n),
-            out, &netids);
+            out, &tls_streams);
 }
-NET_ID_VOID(drop_tls_stream)
-NET_ID_U64(clone_tls_stream)
-NET_ID_IOV(tls_write_vectored)
-NET_ID_BUF(tls_read)
-NET_ID_OUT(tls_flush)
-NET_ID_SET(set_tls_read_timeout)
-NET_ID_SET(set_tls_write_timeout)
-NET_ID_U64(get_tls_read_timeout)
-NET_ID_U64(get_tls_write_timeout)
-NET_BIND(udp_bind)
-NET_ID_OUT(udp_local_addr)
-NET_ID_OUT(udp_peer_addr)
-NET_ID_VOID(drop_udp_socket)
-NET_ID_BUF(udp_receive)
+NET_ID_VOID(drop_tls_stream, tls_streams)
+NET_ID_U64(clone_tls_stream, tls_streams, 1)
+NET_WRITE(tls_write_vectored, tls_streams, set_tls_write_timeout)
+NET_READ(tls_read, tls_streams, set_tls_read_timeout)
+NET_ID_OUT(tls_flush, tls_streams, errors)
+NET_ID_SET(set_tls_read_timeout, tls_streams)
+NET_ID_SET(set_tls_write_timeout, tls_streams)
+NET_ID_U64(get_tls_read_timeout, tls_streams, 0)
+NET_ID_U64(get_tls_write_timeout, tls_streams, 0)
+NET_BIND(udp_bind, udp_sockets)
+NET_ID_OUT(udp_local_addr, udp_sockets, dns_iters)
+NET_ID_OUT(udp_peer_addr, udp_sockets, dns_iters)
+NET_ID_VOID(drop_udp_socket, udp_sockets)
+/* udp_receive(_from): children only (no timeout) */
+static void op_networking_udp_receive(void)
+{
+    uint64_t id = pick2(&udp_sockets);
+    uint32_t n = rnd_len(), p = ptr_for(n), out = out_ptr();
+    if (writable(p, 1) && n > 65536)
+        n = 65536;
+    if (careful()) {
+        SAY("networking_udp_receive(%llu) skipped in main: no timeout\n", PID, ULL(id));
+        return;
+    }
+    SAY("networking_udp_receive(%llu, %#x, %u, %#x)\n", PID, ULL(id), p, n, out);
+    outcome(lgi_networking_udp_receive(id, (void *)(uintptr_t)p, n, (uint64_t *)(uintptr_t)out), out, NULL);
+}
 static void op_networking_udp_receive_from(void)
 {
-    uint64_t id = pick(&netids);
-    uint32_t n = rnd_len(), p = ptr_for(n), out = out_ptr(), it = ptr_for(8);
+    uint64_t id = pick2(&udp_sockets);
+    uint32_t n = rnd_len(), p = ptr_for(n), out = out_ptr(), it = out_ptr();
+    if (writable(p, 1) && n > 65536)
+        n = 65536;
+    if (careful()) {
+        SAY("networking_udp_receive_from(%llu) skipped in main: no timeout\n", PID, ULL(id));
+        return;
+    }
     SAY("networking_udp_receive_from(%llu, %#x, %u, %#x, %#x)\n", PID, ULL(id), p, n, out, it);
-    outcome(lgi_networking_udp_receive_from(id, (void *)(uintptr_t)p, n, (uint64_t *)(uintptr_t)out,
-                                            (uint64_t *)(uintptr_t)it),
-            out, NULL);
+    uint32_t r = lgi_networking_udp_receive_from(id, (void *)(uintptr_t)p, n, (uint64_t *)(uintptr_t)out,
+                                                 (uint64_t *)(uintptr_t)it);
+    outcome(r, out, NULL);
+    if (r == 0 && writable(it, 8))
+        remember(&dns_iters, get_u64(it));
 }
 static void op_networking_udp_connect(void)
 {
-    uint64_t id = pick(&netids), to = rnd_timeout();
-    uint32_t t, a, port, out = out_ptr();
-    rnd_addr(&t, &a, &port);
+    uint64_t id = pick2(&udp_sockets), to = rnd_timeout();
+    uint32_t t, a, port = peer_port(), out = out_ptr();
+    rnd_addr(&t, &a);
     SAY("networking_udp_connect(%llu, %u, %#x, %u, 0, 0, %llu, %#x)\n", PID, ULL(id), t, a, port, ULL(to), out);
     outcome(lgi_networking_udp_connect(id, t, (const uint8_t *)(uintptr_t)a, port, 0, 0, to,
                                        (uint64_t *)(uintptr_t)out),
             out, NULL);
 }
-NET_ID_U64(clone_udp_socket)
+NET_ID_U64(clone_udp_socket, udp_sockets, 1)
 static void op_networking_set_udp_socket_broadcast(void)
 {
-    uint64_t id = pick(&netids);
-    uint32_t v = below(3);
+    uint64_t id = pick2(&udp_sockets);
+    uint32_t v = chance(80) ? below(2) : (uint32_t)rnd();
     SAY("networking_set_udp_socket_broadcast(%llu, %u)\n", PID, ULL(id), v);
     lgi_networking_set_udp_socket_broadcast(id, v);
     RES("%s", "done");
 }
-NET_ID_U64(get_udp_socket_broadcast)
+NET_ID_U64(get_udp_socket_broadcast, udp_sockets, 0)
 static void op_networking_set_udp_socket_ttl(void)
 {
-    uint64_t id = pick(&netids);
-    uint32_t v = (uint32_t)rnd_u64();
+    uint64_t id = pick2(&udp_sockets);
+    uint32_t v = chance(60) ? below(256) : (uint32_t)rnd_u64();
     SAY("networking_set_udp_socket_ttl(%llu, %u)\n", PID, ULL(id), v);
     lgi_networking_set_udp_socket_ttl(id, v);
     RES("%s", "done");
 }
-NET_ID_U64(get_udp_socket_ttl)
+NET_ID_U64(get_udp_socket_ttl, udp_sockets, 0)
 static void op_networking_udp_send_to(void)
 {
-    uint64_t id = pick(&netids);
-    uint32_t n = rnd_len(), p = ptr_for(n), t, a, port, out = out_ptr();
-    rnd_addr(&t, &a, &port);
+    uint64_t id = pick2(&udp_sockets);
+    uint32_t n = chance(80) ? below(2000) : rnd_len(), p = ptr_for(n), t, a, port = peer_port(), out = out_ptr();
+    rnd_addr(&t, &a);
     SAY("networking_udp_send_to(%llu, %#x, %u, %u, %#x, %u, 0, 0, %#x)\n", PID, ULL(id), p, n, t, a, port, out);
     outcome(lgi_networking_udp_send_to(id, (const void *)(uintptr_t)p, n, t, (const uint8_t *)(uintptr_t)a, port,
                                        0, 0, (uint64_t *)(uintptr_t)out),
             out, NULL);
 }
-NET_ID_BUF(udp_send)
+static void op_networking_udp_send(void)
+{
+    uint64_t id = pick2(&udp_sockets);
+    uint32_t n = chance(80) ? below(2000) : rnd_len(), p = ptr_for(n), out = out_ptr();
+    SAY("networking_udp_send(%llu, %#x, %u, %#x)\n", PID, ULL(id), p, n, out);
+    outcome(lgi_networking_udp_send(id, (const void *)(uintptr_t)p, n, (uint64_t *)(uintptr_t)out), out, NULL);
+}
 
 /* lunatic::wasi */
 static void op_wasi_config_add_environment_variable(void)
@@ -1087,7 +1315,7 @@ static void op_distributed_test_root_cert(void)
 }
 static void op_distributed_default_server_certificates(void)
 {
-    uint32_t cl, kl, c = rnd_pem(&cl, "CERTIFICATE"), k = rnd_pem(&kl, "PRIVATE KEY"), p = ptr_for(4);
+    uint32_t cl, kl, c = rnd_pem(&cl, 0), k = rnd_pem(&kl, 1), p = ptr_for(4);
     SAY("distributed_default_server_certificates(%#x, %u, %#x, %u, %#x)\n", PID, c, cl, k, kl, p);
     RES("%u", lgi_distributed_default_server_certificates((const char *)(uintptr_t)c, cl,
                                                           (const char *)(uintptr_t)k, kl,
@@ -1095,8 +1323,8 @@ static void op_distributed_default_server_certificates(void)
 }
 static void op_distributed_sign_node(void)
 {
-    uint32_t cl, kl, sl, c = rnd_pem(&cl, "CERTIFICATE"), k = rnd_pem(&kl, "PRIVATE KEY");
-    uint32_t s = rnd_pem(&sl, "CERTIFICATE REQUEST"), p = ptr_for(4);
+    uint32_t cl, kl, sl, c = rnd_pem(&cl, 0), k = rnd_pem(&kl, 1);
+    uint32_t s = rnd_pem(&sl, 0), p = ptr_for(4);
     SAY("distributed_sign_node(%#x, %u, %#x, %u, %#x, %u, %#x)\n", PID, c, cl, k, kl, s, sl, p);
     RES("%u", lgi_distributed_sign_node((const char *)(uintptr_t)c, cl, (const char *)(uintptr_t)k, kl,
                                         (const char *)(uintptr_t)s, sl, (uint32_t *)(uintptr_t)p));
@@ -1130,19 +1358,19 @@ static void op_sqlite_open(void)
 {
     uint32_t l, s = rnd_str(&l), out = out_ptr();
     SAY("sqlite_open(%#x, %u, %#x)\n", PID, s, l, out);
-    outcome((uint32_t)lgi_sqlite_open((const char *)(uintptr_t)s, l, (uint64_t *)(uintptr_t)out), out, &netids);
+    outcome((uint32_t)lgi_sqlite_open((const char *)(uintptr_t)s, l, (uint64_t *)(uintptr_t)out), out, &dbids);
 }
 #define SQL_ID_RET(fn, fmt, cast)                                                  \
     static void op_sqlite_##fn(void)                                               \
     {                                                                              \
-        uint64_t id = pick(&netids);                                               \
+        uint64_t id = pick(&dbids);                                               \
         SAY("sqlite_" #fn "(%llu)\n", PID, ULL(id));                               \
         RES(fmt, cast(lgi_sqlite_##fn(id)));                                       \
     }
 #define SQL_ID_VOID(fn)                                                            \
     static void op_sqlite_##fn(void)                                               \
     {                                                                              \
-        uint64_t id = pick(&netids);                                               \
+        uint64_t id = pick(&dbids);                                               \
         SAY("sqlite_" #fn "(%llu)\n", PID, ULL(id));                               \
         lgi_sqlite_##fn(id);                                                       \
         RES("%s", "done");                                                         \
@@ -1150,7 +1378,7 @@ static void op_sqlite_open(void)
 #define SQL_ID_STR(fn, fmt, cast)                                                  \
     static void op_sqlite_##fn(void)                                               \
     {                                                                              \
-        uint64_t id = pick(&netids);                                               \
+        uint64_t id = pick(&dbids);                                               \
         uint32_t l, s = rnd_str(&l);                                               \
         SAY("sqlite_" #fn "(%llu, %#x, %u)\n", PID, ULL(id), s, l);                \
         RES(fmt, cast(lgi_sqlite_##fn(id, (const char *)(uintptr_t)s, l)));        \
@@ -1158,7 +1386,7 @@ static void op_sqlite_open(void)
 #define SQL_ID_LEN(fn)                                                             \
     static void op_sqlite_##fn(void)                                               \
     {                                                                              \
-        uint64_t id = pick(&netids);                                               \
+        uint64_t id = pick(&dbids);                                               \
         uint32_t p = ptr_for(4);                                                   \
         SAY("sqlite_" #fn "(%llu, %#x)\n", PID, ULL(id), p);                       \
         RES("%u", lgi_sqlite_##fn(id, (uint32_t *)(uintptr_t)p));                  \
@@ -1166,7 +1394,7 @@ static void op_sqlite_open(void)
 #define SQL_ID_COL_LEN(fn)                                                         \
     static void op_sqlite_##fn(void)                                               \
     {                                                                              \
-        uint64_t id = pick(&netids);                                               \
+        uint64_t id = pick(&dbids);                                               \
         uint32_t c = (uint32_t)rnd_u64(), p = ptr_for(4);                          \
         SAY("sqlite_" #fn "(%llu, %u, %#x)\n", PID, ULL(id), c, p);                \
         RES("%u", lgi_sqlite_##fn(id, c, (uint32_t *)(uintptr_t)p));               \
@@ -1175,7 +1403,7 @@ SQL_ID_STR(query_prepare, "%llu", ULL)
 SQL_ID_STR(execute, "%u", (unsigned))
 static void op_sqlite_bind_value(void)
 {
-    uint64_t id = pick(&netids);
+    uint64_t id = pick(&dbids);
     uint32_t n = rnd_len(), p = ptr_for(n);
     SAY("sqlite_bind_value(%llu, %#x, %u)\n", PID, ULL(id), p, n);
     lgi_sqlite_bind_value(id, (const void *)(uintptr_t)p, n);
@@ -1213,6 +1441,7 @@ static const op_fn ops[] = {
     op_process_monitor, op_process_stop_monitoring, op_process_kill, op_process_exists,
     op_registry_put, op_registry_get, op_registry_remove,
     op_timer_send_after, op_timer_cancel_timer,
+    op_net_tcp_pair, op_net_udp_pair,
     op_networking_resolve, op_networking_drop_dns_iterator, op_networking_resolve_next,
     op_networking_tcp_bind, op_networking_drop_tcp_listener, op_networking_tcp_local_addr,
     op_networking_tcp_accept, op_networking_tcp_connect, op_networking_tcp_peer_addr,
@@ -1256,6 +1485,8 @@ static const op_fn hot[] = {
     op_process_spawn, op_process_create_config, op_process_compile_module, op_process_link,
     op_process_monitor, op_process_kill, op_timer_send_after, op_registry_put, op_error_to_string,
     op_message_read_data, op_process_config_set_max_memory, op_process_config_set_can_spawn_processes,
+    op_net_tcp_pair, op_net_udp_pair, op_message_push_tcp_stream, op_networking_tcp_read,
+    op_networking_tcp_write_vectored, op_networking_udp_send,
 };
 #define NHOT (sizeof hot / sizeof hot[0])
 
