@@ -81,12 +81,17 @@ example: $(BUILD)/lunatic $(BUILD)/examples/hello.wasm $(BUILD)/examples/workers
 	$(BUILD)/lunatic run $(BUILD)/examples/hello.wasm from lunatic
 	$(BUILD)/lunatic run $(BUILD)/examples/workers.wasm 8
 
+# The three test stages all run even when one fails (a failure in the plain
+# run must not hide what ASan or TSan would say); check fails at the end.
 check:
 	$(MAKE) BUILD=build-werror-gcc CC=gcc EXTRA_CFLAGS=-Werror all
 	$(MAKE) BUILD=build-werror-clang CC=clang EXTRA_CFLAGS=-Werror all
-	$(MAKE) BUILD=build test
-	$(MAKE) BUILD=build-asan SAN=1 test
-	bash tests/tsan.sh
+	@st=0; \
+	$(MAKE) BUILD=build test || st=1; \
+	$(MAKE) BUILD=build-asan SAN=1 test || st=1; \
+	bash tests/tsan.sh || st=1; \
+	if [ $$st -ne 0 ]; then echo "make check: some test stage failed (see above)"; fi; \
+	exit $$st
 
 clean:
 	rm -rf build build-*
