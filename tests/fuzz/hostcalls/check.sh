@@ -3,8 +3,8 @@
 #
 #   hc_run SEED COUNT OUTDIR [TIMEOUT]
 #
-# which runs `$b/lunatic run driver.wasm SEED COUNT` (stdout and stderr to
-# OUTDIR/out.txt and OUTDIR/err.txt) and sets hc_verdict to "ok" or to the
+# which runs `$b/lunatic run driver.wasm SEED COUNT` in OUTDIR/cwd (made
+# empty first; stdout and stderr to OUTDIR/out.txt and OUTDIR/err.txt) and sets hc_verdict to "ok" or to the
 # reason the run failed. The seed also picks the runtime's mode, so that a
 # seed always reproduces the same run (up to scheduling): worker threads
 # (default, 1 or 4: seed % 3) and reduction budget (default, 1 or 50:
@@ -25,9 +25,12 @@ hc_run() {
     case $((seed % 3)) in 1) threads=(--threads 1) ;; 2) threads=(--threads 4) ;; esac
     case $((seed / 3 % 3)) in 1) reds=1 ;; 2) reds=50 ;; esac
     hc_mode="${threads[*]:-default threads}, reductions ${reds:-default}"
-    mkdir -p "$out"
-    LUNATIC_REDUCTIONS=$reds timeout -k 5 "$to" "$b/lunatic" run "${threads[@]}" "$driver" "$seed" "$count" \
-        >"$out/out.txt" 2>"$out/err.txt"
+    # in a scratch working directory: "." is the main process's preopen, where
+    # SQLite databases and files the guest names are made
+    rm -rf "$out/cwd"
+    mkdir -p "$out/cwd"
+    (cd "$out/cwd" && LUNATIC_REDUCTIONS=$reds timeout -k 5 "$to" "$b/lunatic" run "${threads[@]}" \
+        "$driver" "$seed" "$count" >"$out/out.txt" 2>"$out/err.txt")
     rc=$?
     first=$(grep -m 1 -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|WARNING: ThreadSanitizer' "$out/err.txt")
     if [ -n "$first" ]; then

@@ -63,7 +63,8 @@ typedef struct pool {
     uint32_t n;
 } pool;
 static pool pids, configs, modules, errors, timers;
-static pool dns_iters, tcp_listeners, tcp_streams, tls_listeners, tls_streams, udp_sockets, dbids;
+static pool dns_iters, tcp_listeners, tcp_streams, tls_listeners, tls_streams, udp_sockets;
+static pool dbconns, dbstmts;
 static pool *const net_pools[] = {&dns_iters, &tcp_listeners, &tcp_streams, &tls_listeners,
                                   &tls_streams, &udp_sockets};
 
@@ -1353,72 +1354,188 @@ static void op_metrics_increment_counter(void)
     RES("%s", "done");
 }
 
-/* lunatic::sqlite */
+/* lunatic::sqlite: mostly in-memory or temporary databases (a file name
+ * opens in the run's working directory, a scratch directory of check.sh);
+ * SQL that works on a table t, garbage, or names of other strings. The
+ * allocating calls get their buffers from the SDK's lunatic_alloc (malloc):
+ * freed. */
 static void op_sqlite_open(void)
 {
-    uint32_t l, s = rnd_str(&l), out = out_ptr();
-    SAY("sqlite_open(%#x, %u, %#x)\n", PID, s, l, out);
-    outcome((uint32_t)lgi_sqlite_open((const char *)(uintptr_t)s, l, (uint64_t *)(uintptr_t)out), out, &dbids);
+    static const char *const paths[] = {":memory:", "", "fuzz.db", "sub/fuzz.db", "/tmp/x.db",
+                                        "../x.db"};
+    uint32_t l, s, out = out_ptr();
+    if (chance(80)) {
+        const char *pth = paths[chance(70) ? below(2) : below(6)];
+        l = (uint32_t)strlen(pth);
+        s = scratch_ptr(l);
+        memcpy((void *)(uintptr_t)s, pth, l);
+    } else {
+        s = rnd_str(&l);
+    }
+    SAY("sqlite_open(%#x \"%.*s\", %u, %#x)\n", PID, s, in_scratch(s, l) && l < 40 ? (int)l : 0,
+        (const char *)(uintptr_t)s, l, out);
+    outcome((uint32_t)lgi_sqlite_open((const char *)(uintptr_t)s, l, (uint64_t *)(uintptr_t)out), out,
+            &dbconns);
 }
-#define SQL_ID_RET(fn, fmt, cast)                                                  \
-    static void op_sqlite_##fn(void)                                               \
-    {                                                                              \
-        uint64_t id = pick(&dbids);                                               \
-        SAY("sqlite_" #fn "(%llu)\n", PID, ULL(id));                               \
-        RES(fmt, cast(lgi_sqlite_##fn(id)));                                       \
+
+/* Some SQL in scratch: statements on t, a pragma, garbage, or any string. */
+static uint32_t rnd_sql(uint32_t *len)
+{
+    static const char *const sql[] = {
+        "CREATE TABLE IF NOT EXISTS t(a INTEGER PRIMARY KEY, b TEXT, c REAL, d BLOB)",
+        "INSERT INTO t(b, c, d) VALUES ('x', 1.5, x'00ff')",
+        "INSERT INTO t VALUES (?, ?, ?, ?)",
+        "INSERT INTO t(a, b) VALUES (:a, @b)",
+        "SELECT * FROM t",
+        "SELECT a, b, c, d, a + c, NULL FROM t WHERE a > ?1",
+        "UPDATE t SET b = b || b",
+        "DELETE FROM t WHERE a % 2 = 0",
+        "DROP TABLE t",
+        "BEGIN; INSERT INTO t(b) VALUES ('y'); COMMIT",
+        "PRAGMA journal_mode = WAL",
+        ("WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 500) "
+         "INSERT INTO t(b) SELECT hex(randomblob(20)) FROM r"),
+        "SELECT * FROM nope",
+        "SELEC garbage (",
+        "",
+    };
+    if (chance(85)) {
+        const char *q = sql[below(sizeof sql / sizeof sql[0])];
+        uint32_t n = (uint32_t)strlen(q), p = scratch_ptr(n);
+        memcpy((void *)(uintptr_t)p, q, n);
+        *len = n;
+        return p;
     }
-#define SQL_ID_VOID(fn)                                                            \
-    static void op_sqlite_##fn(void)                                               \
-    {                                                                              \
-        uint64_t id = pick(&dbids);                                               \
-        SAY("sqlite_" #fn "(%llu)\n", PID, ULL(id));                               \
-        lgi_sqlite_##fn(id);                                                       \
-        RES("%s", "done");                                                         \
+    return rnd_str(len);
+}
+
+/* A bincode BindList, or bytes that try to be one (see ABI.md 2.12): a
+ * u64 count, then per value a key (None, Numeric(u64), String) and a
+ * value tag with its payload. */
+static uint32_t rnd_bindlist(uint32_t *len)
+{
+    uint8_t *b = scratch + 24576, *p = b;
+    if (chance(20)) {   /* random bytes */
+        uint32_t n = below(64);
+        for (uint32_t i = 0; i < n; i++)
+            b[i] = (uint8_t)rnd();
+        *len = n;
+        return (uint32_t)(uintptr_t)b;
     }
-#define SQL_ID_STR(fn, fmt, cast)                                                  \
-    static void op_sqlite_##fn(void)                                               \
-    {                                                                              \
-        uint64_t id = pick(&dbids);                                               \
-        uint32_t l, s = rnd_str(&l);                                               \
-        SAY("sqlite_" #fn "(%llu, %#x, %u)\n", PID, ULL(id), s, l);                \
-        RES(fmt, cast(lgi_sqlite_##fn(id, (const char *)(uintptr_t)s, l)));        \
+    uint64_t n = below(4);
+    memcpy(p, &n, 8), p += 8;
+    for (uint64_t i = 0; i < n; i++) {
+        uint32_t key = below(3);
+        memcpy(p, &key, 4), p += 4;
+        if (key == 1) {
+            uint64_t idx = chance(90) ? 1 + below(4) : rnd_u64();
+            memcpy(p, &idx, 8), p += 8;
+        } else if (key == 2) {
+            uint64_t l = 1;
+            memcpy(p, &l, 8), p += 8;
+            *p++ = chance(50) ? 'a' : 'b';
+        }
+        uint32_t tag = chance(90) ? below(6) : (uint32_t)rnd();
+        memcpy(p, &tag, 4), p += 4;
+        uint64_t v = rnd_u64();
+        switch (tag) {
+        case 0: break;                                  /* Null */
+        case 1: case 2: {                               /* Blob, Text */
+            uint64_t l = chance(90) ? below(16) : v;
+            memcpy(p, &l, 8), p += 8;
+            for (uint64_t k = 0; k < l && k < 16; k++)
+                *p++ = (uint8_t)('a' + k);
+            break;
+        }
+        default: memcpy(p, &v, 8), p += 8; break;      /* Double, Integer, I64 */
+        }
     }
-#define SQL_ID_LEN(fn)                                                             \
-    static void op_sqlite_##fn(void)                                               \
-    {                                                                              \
-        uint64_t id = pick(&dbids);                                               \
-        uint32_t p = ptr_for(4);                                                   \
-        SAY("sqlite_" #fn "(%llu, %#x)\n", PID, ULL(id), p);                       \
-        RES("%u", lgi_sqlite_##fn(id, (uint32_t *)(uintptr_t)p));                  \
-    }
-#define SQL_ID_COL_LEN(fn)                                                         \
-    static void op_sqlite_##fn(void)                                               \
-    {                                                                              \
-        uint64_t id = pick(&dbids);                                               \
-        uint32_t c = (uint32_t)rnd_u64(), p = ptr_for(4);                          \
-        SAY("sqlite_" #fn "(%llu, %u, %#x)\n", PID, ULL(id), c, p);                \
-        RES("%u", lgi_sqlite_##fn(id, c, (uint32_t *)(uintptr_t)p));               \
-    }
-SQL_ID_STR(query_prepare, "%llu", ULL)
-SQL_ID_STR(execute, "%u", (unsigned))
+    *len = (uint32_t)(p - b);
+    if (chance(15))
+        *len = below(*len + 1);   /* cut short */
+    return (uint32_t)(uintptr_t)b;
+}
+
+static void free_guest(uint32_t p)
+{
+    if (p)
+        free((void *)(uintptr_t)p);
+}
+
+static void op_sqlite_query_prepare(void)
+{
+    uint64_t id = pick(&dbconns);
+    uint32_t l, s = rnd_sql(&l);
+    SAY("sqlite_query_prepare(%llu, %#x, %u)\n", PID, ULL(id), s, l);
+    uint64_t r = lgi_sqlite_query_prepare(id, (const char *)(uintptr_t)s, l);
+    RES("%llu", ULL(r));
+    remember(&dbstmts, r);
+}
+static void op_sqlite_execute(void)
+{
+    uint64_t id = pick(&dbconns);
+    uint32_t l, s = rnd_sql(&l);
+    SAY("sqlite_execute(%llu, %#x, %u)\n", PID, ULL(id), s, l);
+    RES("%u", lgi_sqlite_execute(id, (const char *)(uintptr_t)s, l));
+}
 static void op_sqlite_bind_value(void)
 {
-    uint64_t id = pick(&dbids);
-    uint32_t n = rnd_len(), p = ptr_for(n);
+    uint64_t id = pick(&dbstmts);
+    uint32_t n, p = rnd_bindlist(&n);
+    if (chance(10)) {
+        n = rnd_len();
+        p = ptr_for(n);
+    }
     SAY("sqlite_bind_value(%llu, %#x, %u)\n", PID, ULL(id), p, n);
     lgi_sqlite_bind_value(id, (const void *)(uintptr_t)p, n);
     RES("%s", "done");
 }
-SQL_ID_RET(sqlite3_changes, "%u", (unsigned))
-SQL_ID_VOID(statement_reset)
-SQL_ID_RET(sqlite3_step, "%u", (unsigned))
-SQL_ID_VOID(sqlite3_finalize)
-SQL_ID_RET(column_count, "%u", (unsigned))
-SQL_ID_LEN(last_error)
-SQL_ID_COL_LEN(read_column)
-SQL_ID_LEN(read_row)
-SQL_ID_COL_LEN(column_name)
-SQL_ID_LEN(column_names)
+#define SQL_ID_RET(fn, pl)                                                         \
+    static void op_sqlite_##fn(void)                                               \
+    {                                                                              \
+        uint64_t id = pick(&pl);                                                   \
+        SAY("sqlite_" #fn "(%llu)\n", PID, ULL(id));                               \
+        RES("%u", lgi_sqlite_##fn(id));                                            \
+    }
+#define SQL_ID_VOID(fn, pl)                                                        \
+    static void op_sqlite_##fn(void)                                               \
+    {                                                                              \
+        uint64_t id = pick(&pl);                                                   \
+        SAY("sqlite_" #fn "(%llu)\n", PID, ULL(id));                               \
+        lgi_sqlite_##fn(id);                                                       \
+        RES("%s", "done");                                                         \
+    }
+#define SQL_ID_LEN(fn, pl)                                                         \
+    static void op_sqlite_##fn(void)                                               \
+    {                                                                              \
+        uint64_t id = pick(&pl);                                                   \
+        uint32_t p = chance(85) ? scratch_ptr(4) : ptr_for(4);                     \
+        SAY("sqlite_" #fn "(%llu, %#x)\n", PID, ULL(id), p);                       \
+        uint32_t r = lgi_sqlite_##fn(id, (uint32_t *)(uintptr_t)p);                \
+        RES("%#x", r);                                                             \
+        free_guest(r);                                                             \
+    }
+#define SQL_ID_COL_LEN(fn, pl)                                                     \
+    static void op_sqlite_##fn(void)                                               \
+    {                                                                              \
+        uint64_t id = pick(&pl);                                                   \
+        uint32_t c = chance(80) ? below(8) : (uint32_t)rnd_u64();                  \
+        uint32_t p = chance(85) ? scratch_ptr(4) : ptr_for(4);                     \
+        SAY("sqlite_" #fn "(%llu, %u, %#x)\n", PID, ULL(id), c, p);                \
+        uint32_t r = lgi_sqlite_##fn(id, c, (uint32_t *)(uintptr_t)p);             \
+        RES("%#x", r);                                                             \
+        free_guest(r);                                                             \
+    }
+SQL_ID_RET(sqlite3_changes, dbconns)
+SQL_ID_VOID(statement_reset, dbstmts)
+SQL_ID_RET(sqlite3_step, dbstmts)
+SQL_ID_VOID(sqlite3_finalize, dbstmts)
+SQL_ID_RET(column_count, dbstmts)
+SQL_ID_LEN(last_error, dbconns)
+SQL_ID_COL_LEN(read_column, dbstmts)
+SQL_ID_LEN(read_row, dbstmts)
+SQL_ID_COL_LEN(column_name, dbstmts)
+SQL_ID_LEN(column_names, dbstmts)
 
 /* ---- the table ------------------------------------------------------------------- */
 
@@ -1487,6 +1604,7 @@ static const op_fn hot[] = {
     op_message_read_data, op_process_config_set_max_memory, op_process_config_set_can_spawn_processes,
     op_net_tcp_pair, op_net_udp_pair, op_message_push_tcp_stream, op_networking_tcp_read,
     op_networking_tcp_write_vectored, op_networking_udp_send,
+    op_sqlite_open, op_sqlite_query_prepare, op_sqlite_sqlite3_step, op_sqlite_read_row,
 };
 #define NHOT (sizeof hot / sizeof hot[0])
 
@@ -1549,12 +1667,6 @@ LG_EXPORT("idle") void idle(int32_t ms)
 LG_EXPORT("crash") void crash(void)
 {
     lg_trap();
-}
-
-/* The guest allocator the "allocating" host calls use (ABI.md 1.3). */
-LG_EXPORT("lunatic_alloc") uint32_t lunatic_alloc(uint32_t n)
-{
-    return (uint32_t)(uintptr_t)malloc(n);
 }
 
 int main(int argc, char **argv)
