@@ -12,6 +12,9 @@ run_group() {
     local out
     echo "== $name"
     out=$("$@" 2>&1); local rc=$?
+    # every failure with its details (indented lines after FAIL), then the end
+    printf '%s\n' "$out" | awk '/^FAIL/ { d = 1; n++ } d && !/^(FAIL|     )/ { d = 0 }
+                                d && n <= 10 { print }'
     printf '%s\n' "$out" | tail -n 15
     local line p f
     line=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n 1)

@@ -310,52 +310,71 @@ static int decode_params(lw_exec *x, uint32_t ptr, uint32_t len, lw_val *buf, lw
  * 1,600 children in flight spill the caches). */
 #define SPAWN_REDUCTIONS 1000
 
-/* The common part of spawn and get_or_spawn. Returns LAPI_OK with *pid, or
- * LAPI_ERR with an error id in *pid, or -1 after a trap. */
+/* do_spawn's answer when the child's start function needs more slices:
+ * the host call yields (lt_again) and do_spawn goes on when it is made
+ * again. */
+#define SPAWN_AGAIN (-2)
+
+/* The common part of spawn and get_or_spawn. Returns LAPI_OK with *pid,
+ * LAPI_ERR with an error id in *pid, SPAWN_AGAIN, or -1 after a trap. */
 static int do_spawn(lw_exec *x, int64_t link, uint64_t config_id, uint64_t module_id,
                     uint32_t func_ptr, uint32_t func_len, uint32_t params_ptr, uint32_t params_len,
-                    uint64_t *pid)
+                    const lt_spawn_name *name, uint64_t *pid)
 {
     lt_process *p = lt_self(x);
-    if (!p->config->can_spawn)
-        return lapi_trap(x, "spawn: the process may not spawn processes"), -1;
-    /* ABI.md 2.3: not from a start section (which runs inside the spawn
-     * of this very process: spawning there would recurse without end) */
-    if (!p->started)
-        return lapi_trap(x, "spawn: called from the start section"), -1;
-    lt_config *c = config_id == UINT64_MAX ? p->config : lt_idtab_get(&p->configs, config_id);
-    lt_module *m = module_id == UINT64_MAX ? p->module : lt_idtab_get(&p->modules, module_id);
-    if (!c)
-        return lapi_trap(x, "spawn: unknown config id"), -1;
-    if (!m)
-        return lapi_trap(x, "spawn: unknown module id"), -1;
-    const char *func = lapi_str(x, func_ptr, func_len);
-    if (!func)
-        return -1;
-    lw_val buf[PARAMS_BUF], *params;
-    int n = decode_params(x, params_ptr, params_len, buf, &params);
-    if (n < 0)
-        return -1;
     char err[300];
-    /* capabilities only narrow: a config the process made grants nothing
-     * it lacks, and no child gets more memory or fuel than it has */
-    if (c != p->config && lt_config_check_within(p->config, c, err, sizeof err) < 0) {
+    uint64_t child;
+    int r;
+    if (p->spawning) {
+        /* the same call made again: the next slice of the child's start
+         * function (its arguments were checked by the first) */
+        r = lt_spawn_continue(p->spawning, name, &child, err, sizeof err);
+        if (r > 0)
+            return SPAWN_AGAIN;
+        p->spawning = NULL;
+    } else {
+        if (!p->config->can_spawn)
+            return lapi_trap(x, "spawn: the process may not spawn processes"), -1;
+        /* ABI.md 2.3: not from a start section (which runs inside the spawn
+         * of this very process: spawning there would recurse without end) */
+        if (!p->started)
+            return lapi_trap(x, "spawn: called from the start section"), -1;
+        lt_config *c = config_id == UINT64_MAX ? p->config : lt_idtab_get(&p->configs, config_id);
+        lt_module *m = module_id == UINT64_MAX ? p->module : lt_idtab_get(&p->modules, module_id);
+        if (!c)
+            return lapi_trap(x, "spawn: unknown config id"), -1;
+        if (!m)
+            return lapi_trap(x, "spawn: unknown module id"), -1;
+        const char *func = lapi_str(x, func_ptr, func_len);
+        if (!func)
+            return -1;
+        lw_val buf[PARAMS_BUF], *params;
+        int n = decode_params(x, params_ptr, params_len, buf, &params);
+        if (n < 0)
+            return -1;
+        /* capabilities only narrow: a config the process made grants nothing
+         * it lacks, and no child gets more memory or fuel than it has */
+        if (c != p->config && lt_config_check_within(p->config, c, err, sizeof err) < 0) {
+            if (params != buf)
+                free(params);
+            *pid = lapi_error_new(p, "spawn refused: %s", err);
+            return LAPI_ERR;
+        }
+        lt_link to_parent = {.pid = p->pid, .tag = link, .has_tag = true};
+        uint64_t fuel_left = lw_exec_fuel(p->x);
+        lt_spawn_opts o = {.registry = p->registry,
+                           .link = link ? &to_parent : NULL,
+                           .memory_cap = p->config->max_memory,
+                           .fuel_cap = fuel_left == UINT64_MAX ? 0 : fuel_left,
+                           .pending = &p->spawning,
+                           .name = name};
+        r = lt_spawn_wasm(p->rt, p->env, m, c, func, func_len, params, (uint32_t)n, &o, &child,
+                          err, sizeof err);
         if (params != buf)
             free(params);
-        *pid = lapi_error_new(p, "spawn refused: %s", err);
-        return LAPI_ERR;
+        if (r > 0)
+            return SPAWN_AGAIN;
     }
-    lt_link to_parent = {.pid = p->pid, .tag = link, .has_tag = true};
-    uint64_t fuel_left = lw_exec_fuel(p->x);
-    lt_spawn_opts o = {.registry = p->registry,
-                       .link = link ? &to_parent : NULL,
-                       .memory_cap = p->config->max_memory,
-                       .fuel_cap = fuel_left == UINT64_MAX ? 0 : fuel_left};
-    uint64_t child;
-    int r = lt_spawn_wasm(p->rt, p->env, m, c, func, func_len, params, (uint32_t)n, &o, &child,
-                          err, sizeof err);
-    if (params != buf)
-        free(params);
     if (r < 0) {
         *pid = lapi_error_new(p, "%s", err);
         return LAPI_ERR;
@@ -371,7 +390,9 @@ static int process_spawn(lw_exec *x, void *env, lw_val *args)
     if (!lapi_mem(x, A32(7), 8))
         return lapi_trap(x, "spawn: id pointer out of bounds");
     uint64_t pid;
-    int r = do_spawn(x, (int64_t)A64(0), A64(1), A64(2), A32(3), A32(4), A32(5), A32(6), &pid);
+    int r = do_spawn(x, (int64_t)A64(0), A64(1), A64(2), A32(3), A32(4), A32(5), A32(6), NULL, &pid);
+    if (r == SPAWN_AGAIN)
+        return lt_again(lt_self(x));
     if (r < 0)
         return LW_TRAP;
     lapi_put_u64(x, A32(7), pid);
@@ -379,6 +400,9 @@ static int process_spawn(lw_exec *x, void *env, lw_val *args)
     return lt_charge(lt_self(x), SPAWN_REDUCTIONS);
 }
 
+/* The name is reserved in the registry while the child's start function
+ * runs (registry.h), so no lock is held across the spawn; others asking
+ * for the name meanwhile wait, as for the original's write lock. */
 static int process_get_or_spawn(lw_exec *x, void *env, lw_val *args)
 {
     lt_process *p = lt_self(x);
@@ -387,29 +411,34 @@ static int process_get_or_spawn(lw_exec *x, void *env, lw_val *args)
         return LW_TRAP;
     if (!lapi_mem(x, A32(9), 8) || !lapi_mem(x, A32(10), 8))
         return lapi_trap(x, "get_or_spawn: pointer out of bounds");
-    lt_registry_lock(p->registry);
     uint64_t node, pid;
-    int r;
-    if (lt_registry_get(p->registry, name, A32(1), &node, &pid) == 0) {
-        lapi_put_u64(x, A32(9), node);
-        lapi_put_u64(x, A32(10), pid);
-        r = 2;
-    } else {
-        r = do_spawn(x, (int64_t)A64(2), A64(3), A64(4), A32(5), A32(6), A32(7), A32(8), &pid);
-        if (r == LAPI_OK) {
-            lt_registry_put(p->registry, name, A32(1), 0, pid);
-            lapi_put_u64(x, A32(9), 0);
+    if (!p->spawning) {
+        int found = lt_registry_reserve(p->registry, name, A32(1), p->pid, &node, &pid);
+        if (found < 0)
+            return lapi_oom(x, "get_or_spawn");
+        if (found == LT_REG_PENDING)
+            return lt_again(p); /* another process is spawning it */
+        if (found == LT_REG_FOUND) {
+            lapi_put_u64(x, A32(9), node);
             lapi_put_u64(x, A32(10), pid);
-        } else if (r == LAPI_ERR) {
-            /* decision 5: an error id is never registered */
-            lapi_put_u64(x, A32(10), pid);
+            SET_RESULT32(2);
+            return LW_OK;
         }
     }
-    lt_registry_unlock(p->registry);
+    /* the spawn registers the child before it can run (and die) */
+    lt_spawn_name sn = {.name = name, .len = A32(1), .owner = p->pid};
+    int r = do_spawn(x, (int64_t)A64(2), A64(3), A64(4), A32(5), A32(6), A32(7), A32(8), &sn, &pid);
+    if (r == SPAWN_AGAIN)
+        return lt_again(p);
+    if (r != LAPI_OK) /* decision 5: an error id is never registered */
+        lt_registry_settle(p->registry, name, A32(1), p->pid, false, 0);
     if (r < 0)
         return LW_TRAP;
+    if (r == LAPI_OK)
+        lapi_put_u64(x, A32(9), 0);
+    lapi_put_u64(x, A32(10), pid);
     SET_RESULT32(r);
-    return r == 2 ? LW_OK : lt_charge(p, SPAWN_REDUCTIONS); /* 2: found, not spawned */
+    return lt_charge(p, SPAWN_REDUCTIONS);
 }
 
 /* ---- the process itself ------------------------------------------------------------- */

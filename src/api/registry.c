@@ -22,7 +22,10 @@ static int registry_get(lw_exec *x, void *env, lw_val *args)
     if (!name)
         return LW_TRAP;
     uint64_t node, pid;
-    if (lt_registry_get(p->registry, name, A32(1), &node, &pid) < 0) {
+    int r = lt_registry_get(p->registry, name, A32(1), &node, &pid);
+    if (r == LT_REG_PENDING)
+        return lt_again(p); /* a get_or_spawn is spawning it: its answer */
+    if (r == LT_REG_ABSENT) {
         SET_RESULT32(1);
         return LW_OK;
     }

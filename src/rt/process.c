@@ -288,6 +288,8 @@ static void process_free(lt_process *p)
     lt_module_release(p->module);
     lt_config_release(p->config);
     lt_registry_release(p->registry);
+    if (p->spawning)
+        process_free(p->spawning); /* died in the middle of a spawn */
     if (p->params != p->params_inline)
         free(p->params);
     lw_obj_free(p, sizeof *p);
@@ -324,6 +326,46 @@ static int spawn_failed(lt_process *p, char *err, size_t errsize, const char *wh
         snprintf(err, errsize, "%s", why);
     process_free(p);
     return -1;
+}
+
+/* How a run of p's start function ended: 0 done (or proc_exit), 1 it
+ * needs another slice (within START_REDUCTIONS), -1 failed (err says why). */
+static int start_ended(lt_process *p, int st, bool sliced, char *err, size_t errsize)
+{
+    if (st == LW_YIELD && sliced && lw_exec_reductions(p->x) < START_REDUCTIONS)
+        return 1;
+    lw_exec_set_budget(p->x, p->rt->sched.reductions);
+    if (st == LW_OK)
+        return 0;
+    if (st == LW_TRAP && lw_exec_trap_kind(p->x) == LW_TRAP_EXIT) {
+        /* the process ends at its first slice with this exit code */
+        p->exited_in_start = true;
+        p->exit_code = lw_exec_exit_code(p->x);
+        return 0;
+    }
+    char buf[512];
+    if (st == LW_TRAP)
+        lw_exec_trap_format(p->x, buf, sizeof buf);
+    else if (st == LW_YIELD)
+        snprintf(buf, sizeof buf, "it did not finish within %llu reductions",
+                 (unsigned long long)START_REDUCTIONS);
+    else
+        snprintf(buf, sizeof buf, "it blocked");
+    snprintf(err, errsize, "start function failed: %s", buf);
+    return -1;
+}
+
+/* The last step of a spawn: p gets its name, becomes visible and runnable. */
+static int spawn_insert(lt_process *p, const lt_spawn_name *name, uint64_t *pid, char *err,
+                        size_t errsize)
+{
+    if (lt_env_insert(p->env, p) < 0)
+        return spawn_failed(p, err, errsize, "out of memory");
+    if (name)
+        lt_registry_settle(p->registry, name->name, name->len, name->owner, true, p->pid);
+    *pid = p->pid;
+    lt_schedule(p->rt, p);
+    return 0;
 }
 
 int lt_spawn_wasm(lt_runtime *rt, lt_env *env, lt_module *m, lt_config *c,
@@ -379,37 +421,6 @@ int lt_spawn_wasm(lt_runtime *rt, lt_env *env, lt_module *m, lt_config *c,
     if (fuel != UINT64_MAX)
         lw_exec_set_fuel(p->x, fuel);
 
-    /* The start function runs inside spawn, as in the original: a trap
-     * there is a spawn error. */
-    lw_func *start = lw_instance_start_func(p->inst);
-    if (start) {
-        /* It runs on the spawner's worker, so it gets a bound: a start
-         * function that does not finish within it fails the spawn. */
-        lw_exec_set_budget(p->x, START_REDUCTIONS);
-        int st = lw_exec_call(p->x, start, NULL);
-        lw_exec_set_budget(p->x, rt->sched.reductions);
-        if (st == LW_TRAP && lw_exec_trap_kind(p->x) == LW_TRAP_EXIT) {
-            /* the process ends at its first slice with this exit code */
-            p->exited_in_start = true;
-            p->exit_code = lw_exec_exit_code(p->x);
-        } else if (st != LW_OK) {
-            char buf[512];
-            if (st == LW_TRAP)
-                lw_exec_trap_format(p->x, buf, sizeof buf);
-            else if (st == LW_YIELD)
-                snprintf(buf, sizeof buf, "it did not finish within %llu reductions",
-                         (unsigned long long)START_REDUCTIONS);
-            else
-                snprintf(buf, sizeof buf, "it blocked");
-            snprintf(err, errsize, "start function failed: %s", buf);
-            return spawn_failed(p, err, errsize, NULL);
-        }
-    }
-
-    char name[256];
-    size_t n = funclen < sizeof name - 1 ? funclen : sizeof name - 1;
-    memcpy(name, func, n);
-    name[n] = 0;
     lw_extern ex;
     if (lw_instance_export_n(p->inst, func, funclen, &ex) == 0 && ex.kind == LW_EXTERN_FUNC) {
         p->entry = ex.u.func;
@@ -427,11 +438,40 @@ int lt_spawn_wasm(lt_runtime *rt, lt_env *env, lt_module *m, lt_config *c,
     p->watched = o->watched;
     if (o->link)
         lt_add_link(p, o->link->pid, o->link->has_tag, o->link->tag);
-    if (lt_env_insert(env, p) < 0)
-        return spawn_failed(p, err, errsize, "out of memory");
-    *pid = p->pid;
-    lt_schedule(rt, p);
-    return 0;
+
+    /* The start function runs inside spawn, as in the original: a trap
+     * there is a spawn error. */
+    lw_func *start = lw_instance_start_func(p->inst);
+    if (start) {
+        /* It runs on the spawner's worker, so it gets a bound: a start
+         * function that does not finish within it fails the spawn. A
+         * process spawning runs it a slice at a time (o->pending), of at
+         * least 1,000 reductions (with tiny slices, as LUNATIC_REDUCTIONS=1
+         * sets, a start function would take a round of the queue per
+         * reduction). */
+        uint64_t slice = rt->sched.reductions < 1000 ? 1000 : rt->sched.reductions;
+        lw_exec_set_budget(p->x, o->pending ? slice : START_REDUCTIONS);
+        int r = start_ended(p, lw_exec_call(p->x, start, NULL), o->pending, err, errsize);
+        if (r < 0)
+            return spawn_failed(p, err, errsize, NULL);
+        if (r > 0) {
+            *o->pending = p;
+            *pid = p->pid;
+            return 1;
+        }
+    }
+    return spawn_insert(p, o->name, pid, err, errsize);
+}
+
+int lt_spawn_continue(lt_process *p, const lt_spawn_name *name, uint64_t *pid, char *err,
+                      size_t errsize)
+{
+    int r = start_ended(p, lw_exec_resume(p->x), true, err, errsize);
+    if (r < 0)
+        return spawn_failed(p, err, errsize, NULL);
+    if (r > 0)
+        return 1;
+    return spawn_insert(p, name, pid, err, errsize);
 }
 
 int lt_spawn_native(lt_runtime *rt, lt_env *env, lt_native_fn fn, void *ud,

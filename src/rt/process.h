@@ -117,6 +117,9 @@ struct lt_process {
     bool started, watched, die_when_link_dies, killed;
     bool resume;                /* requeued to continue (yield), not to re-check a wait */
     bool exited_in_start;       /* proc_exit ran in the start function */
+    /* A child whose start function this process's spawn call is running in
+     * slices (lt_spawn_continue); owned here until the spawn ends. */
+    lt_process *spawning;
     bool wait_started;          /* the blocking host call has set its deadline */
     bool again;                 /* the host call yields and goes on (lt_again) */
     uint8_t wait_kind;          /* lt_waitkind of the current wait */
@@ -179,6 +182,15 @@ struct lt_process {
  * code, or these. */
 enum { LT_STATUS_FAILED = 134, LT_STATUS_KILLED = 137 };
 
+/* A name the spawner reserved for the child (lt_registry_reserve, by
+ * get_or_spawn): registered to it in the child's registry just before the
+ * child can run, so that its death cannot come before the name. */
+typedef struct lt_spawn_name {
+    const char *name;
+    size_t len;
+    uint64_t owner;
+} lt_spawn_name;
+
 /* What a spawn needs besides the module: */
 typedef struct lt_spawn_opts {
     lt_registry *registry;      /* shared with the child; NULL = a new one */
@@ -188,15 +200,28 @@ typedef struct lt_spawn_opts {
      * gets at most its spawner's limits), 0 = none: memory in bytes, fuel
      * in the engine's charges (what the spawner has left). */
     uint64_t memory_cap, fuel_cap;
+    /* NULL: the module's start function runs to its end inside the call
+     * (bounded by START_REDUCTIONS). Else it runs one slice, and when it
+     * needs more the call returns 1 with the half-spawned child here: the
+     * caller (a process's host call) yields and runs the next slices with
+     * lt_spawn_continue, so a long start function shares the worker and
+     * holds no lock. */
+    lt_process **pending;
+    const lt_spawn_name *name;  /* or NULL */
 } lt_spawn_opts;
 
 /* Spawns a Wasm process running func(params) of m with config c (both
  * retained). The start function runs inside the call. 0 with the pid in
  * *pid (the process may already run, or even be gone, when this returns),
- * or -1 with a reason in err. */
+ * 1 with *o->pending set (see above), or -1 with a reason in err. */
 int lt_spawn_wasm(lt_runtime *rt, lt_env *env, lt_module *m, lt_config *c,
                   const char *func, size_t funclen, const lw_val *params, uint32_t nparams,
                   const lt_spawn_opts *o, uint64_t *pid, char *err, size_t errsize);
+/* The next slice of a pending child's start function: 0 when the child is
+ * spawned (its pid in *pid), 1 when it needs another slice, -1 with a
+ * reason in err when the spawn failed (the child is freed). */
+int lt_spawn_continue(lt_process *child, const lt_spawn_name *name, uint64_t *pid, char *err,
+                      size_t errsize);
 /* Spawns a native process; ud_free (may be NULL) frees ud when it ends.
  * 0 with *pid, or -1 when out of memory (ud is not freed then). */
 int lt_spawn_native(lt_runtime *rt, lt_env *env, lt_native_fn fn, void *ud,

@@ -1,7 +1,8 @@
 /*
  * registry.c - process names (registry.h): an array searched linearly
- * under a recursive mutex (get_or_spawn holds it across its lookup and
- * spawn).
+ * under a mutex, held only for the search and its update. A name that
+ * get_or_spawn is spawning for is a pending entry (its pid: the spawner's)
+ * until the spawn settles.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@ typedef struct entry {
     char *name;
     size_t len;
     uint64_t node, pid;
+    bool pending; /* reserved by get_or_spawn; pid is the spawner's */
 } entry;
 
 struct lt_registry {
@@ -30,11 +32,7 @@ lt_registry *lt_registry_new(void)
     if (!r)
         return NULL;
     atomic_init(&r->refs, 1);
-    pthread_mutexattr_t a;
-    pthread_mutexattr_init(&a);
-    pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
-    pthread_mutex_init(&r->lock, &a);
-    pthread_mutexattr_destroy(&a);
+    pthread_mutex_init(&r->lock, NULL);
     return r;
 }
 
@@ -53,9 +51,6 @@ void lt_registry_release(lt_registry *r)
     free(r);
 }
 
-void lt_registry_lock(lt_registry *r) { pthread_mutex_lock(&r->lock); }
-void lt_registry_unlock(lt_registry *r) { pthread_mutex_unlock(&r->lock); }
-
 static entry *find(lt_registry *r, const char *name, size_t len)
 {
     for (size_t i = 0; i < r->n; i++)
@@ -64,37 +59,42 @@ static entry *find(lt_registry *r, const char *name, size_t len)
     return NULL;
 }
 
+/* A new entry for name (not in r), under r's lock; NULL when out of memory. */
+static entry *add(lt_registry *r, const char *name, size_t len)
+{
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 8;
+        entry *ne = realloc(r->e, cap * sizeof *ne);
+        if (!ne)
+            return NULL;
+        r->e = ne;
+        r->cap = cap;
+    }
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return NULL;
+    memcpy(copy, name, len);
+    copy[len] = 0;
+    entry *e = &r->e[r->n++];
+    *e = (entry){.name = copy, .len = len};
+    lt_stat_add(LT_STAT_NAMES_ADDED, 1);
+    return e;
+}
+
 int lt_registry_put(lt_registry *r, const char *name, size_t len, uint64_t node, uint64_t pid)
 {
-    int ret = -1;
     lt_stat_add(LT_STAT_REGISTRY_WRITE, 1);
     pthread_mutex_lock(&r->lock);
     entry *e = find(r, name, len);
-    if (!e) {
-        if (r->n == r->cap) {
-            size_t cap = r->cap ? r->cap * 2 : 8;
-            entry *ne = realloc(r->e, cap * sizeof *ne);
-            if (!ne)
-                goto out;
-            r->e = ne;
-            r->cap = cap;
-        }
-        char *copy = malloc(len + 1);
-        if (!copy)
-            goto out;
-        memcpy(copy, name, len);
-        copy[len] = 0;
-        e = &r->e[r->n++];
-        e->name = copy;
-        e->len = len;
-        lt_stat_add(LT_STAT_NAMES_ADDED, 1);
+    if (!e)
+        e = add(r, name, len);
+    if (e) {
+        e->node = node;
+        e->pid = pid;
+        e->pending = false; /* a put wins over a spawn in progress (as if after it) */
     }
-    e->node = node;
-    e->pid = pid;
-    ret = 0;
-out:
     pthread_mutex_unlock(&r->lock);
-    return ret;
+    return e ? 0 : -1;
 }
 
 int lt_registry_get(lt_registry *r, const char *name, size_t len, uint64_t *node, uint64_t *pid)
@@ -102,12 +102,35 @@ int lt_registry_get(lt_registry *r, const char *name, size_t len, uint64_t *node
     lt_stat_add(LT_STAT_REGISTRY_READ, 1);
     pthread_mutex_lock(&r->lock);
     entry *e = find(r, name, len);
-    if (e) {
+    int ret = !e ? LT_REG_ABSENT : e->pending ? LT_REG_PENDING : LT_REG_FOUND;
+    if (ret == LT_REG_FOUND) {
         *node = e->node;
         *pid = e->pid;
     }
     pthread_mutex_unlock(&r->lock);
-    return e ? 0 : -1;
+    return ret;
+}
+
+int lt_registry_reserve(lt_registry *r, const char *name, size_t len, uint64_t owner,
+                        uint64_t *node, uint64_t *pid)
+{
+    lt_stat_add(LT_STAT_REGISTRY_READ, 1);
+    pthread_mutex_lock(&r->lock);
+    entry *e = find(r, name, len);
+    int ret;
+    if (e) {
+        ret = e->pending ? LT_REG_PENDING : LT_REG_FOUND;
+        *node = e->node;
+        *pid = e->pid;
+    } else if ((e = add(r, name, len))) {
+        e->pid = owner;
+        e->pending = true;
+        ret = LT_REG_ABSENT;
+    } else {
+        ret = -1;
+    }
+    pthread_mutex_unlock(&r->lock);
+    return ret;
 }
 
 static void remove_at(lt_registry *r, size_t i)
@@ -124,6 +147,24 @@ void lt_registry_remove(lt_registry *r, const char *name, size_t len)
     entry *e = find(r, name, len);
     if (e)
         remove_at(r, (size_t)(e - r->e));
+    pthread_mutex_unlock(&r->lock);
+}
+
+void lt_registry_settle(lt_registry *r, const char *name, size_t len, uint64_t owner, bool ok,
+                        uint64_t pid)
+{
+    pthread_mutex_lock(&r->lock);
+    entry *e = find(r, name, len);
+    /* a put or remove meanwhile took the name over: it stays as they left it */
+    if (e && e->pending && e->pid == owner) {
+        if (ok) {
+            lt_stat_add(LT_STAT_REGISTRY_WRITE, 1);
+            e->pid = pid;
+            e->pending = false;
+        } else {
+            remove_at(r, (size_t)(e - r->e));
+        }
+    }
     pthread_mutex_unlock(&r->lock);
 }
 
@@ -144,7 +185,7 @@ const char *lt_registry_name_of(lt_registry *r, uint64_t pid, char *buf, size_t 
     const char *found = NULL;
     pthread_mutex_lock(&r->lock);
     for (size_t i = 0; i < r->n; i++) {
-        if (r->e[i].pid != pid)
+        if (r->e[i].pid != pid || r->e[i].pending)
             continue;
         /* lunatic-rs names are "type/type/kind/name": show the last part */
         const char *n = r->e[i].name;
@@ -168,6 +209,7 @@ void lt_registry_each(lt_registry *r,
 {
     pthread_mutex_lock(&r->lock);
     for (size_t i = 0; i < r->n; i++)
-        fn(r->e[i].name, r->e[i].len, r->e[i].node, r->e[i].pid, ud);
+        if (!r->e[i].pending)
+            fn(r->e[i].name, r->e[i].len, r->e[i].node, r->e[i].pid, ud);
     pthread_mutex_unlock(&r->lock);
 }

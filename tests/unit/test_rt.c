@@ -1,7 +1,8 @@
 /*
  * test_rt.c - unit tests of the process runtime's internals, linked
  * without the host API (src/api) or the CLI: id tables, the sharded
- * process table, the mailbox's selective receive and the timer heap.
+ * process table, the mailbox's selective receive, the timer heap and the
+ * registry's reservations.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "rt/idtab.h"
 #include "rt/mailbox.h"
 #include "rt/process.h"
+#include "rt/registry.h"
 #include "rt/runtime.h"
 #include "rt/timer.h"
 
@@ -392,6 +394,44 @@ static void test_timers(void)
     free(rt);
 }
 
+/* ---- registry reservations (get_or_spawn) ------------------------------------ */
+
+static void test_registry(void)
+{
+    lt_registry *r = lt_registry_new();
+    uint64_t node = 7, pid = 7;
+    CHECK(lt_registry_reserve(r, "a", 1, 100, &node, &pid) == LT_REG_ABSENT, "reserve a free name");
+    CHECK(lt_registry_get(r, "a", 1, &node, &pid) == LT_REG_PENDING, "a reserved name is pending");
+    CHECK(lt_registry_reserve(r, "a", 1, 200, &node, &pid) == LT_REG_PENDING,
+          "a second reservation waits");
+    lt_registry_settle(r, "a", 1, 200, true, 55); /* not the owner: nothing */
+    CHECK(lt_registry_get(r, "a", 1, &node, &pid) == LT_REG_PENDING, "only the owner settles");
+    lt_registry_settle(r, "a", 1, 100, true, 55);
+    CHECK(lt_registry_get(r, "a", 1, &node, &pid) == LT_REG_FOUND && node == 0 && pid == 55,
+          "settled: registered to the child");
+    CHECK(lt_registry_reserve(r, "a", 1, 300, &node, &pid) == LT_REG_FOUND && pid == 55,
+          "reserve of a registered name finds it");
+
+    CHECK(lt_registry_reserve(r, "b", 1, 100, &node, &pid) == LT_REG_ABSENT, "reserve b");
+    lt_registry_settle(r, "b", 1, 100, false, 0);
+    CHECK(lt_registry_get(r, "b", 1, &node, &pid) == LT_REG_ABSENT, "a failed spawn frees the name");
+
+    CHECK(lt_registry_reserve(r, "c", 1, 100, &node, &pid) == LT_REG_ABSENT, "reserve c");
+    lt_registry_put(r, "c", 1, 0, 66);
+    lt_registry_settle(r, "c", 1, 100, true, 77);
+    CHECK(lt_registry_get(r, "c", 1, &node, &pid) == LT_REG_FOUND && pid == 66,
+          "a put during the spawn wins");
+
+    CHECK(lt_registry_reserve(r, "d", 1, 100, &node, &pid) == LT_REG_ABSENT, "reserve d");
+    char buf[32];
+    CHECK(lt_registry_name_of(r, 100, buf, sizeof buf) == NULL, "a reservation is nobody's name");
+    lt_registry_remove_pid(r, 100);
+    CHECK(lt_registry_get(r, "d", 1, &node, &pid) == LT_REG_ABSENT,
+          "the owner's death frees its reservation");
+    CHECK(lt_registry_get(r, "a", 1, &node, &pid) == LT_REG_FOUND, "and nothing else");
+    lt_registry_release(r);
+}
+
 int main(void)
 {
     test_idtab();
@@ -399,5 +439,6 @@ int main(void)
     test_mailbox();
     test_env();
     test_timers();
+    test_registry();
     return check_report();
 }
