@@ -71,6 +71,9 @@ void lunatic_config_release(lunatic_config *c);
 void lunatic_config_set_max_memory(lunatic_config *c, uint64_t bytes);
 void lunatic_config_set_max_fuel(lunatic_config *c, uint64_t units); /* x100k instructions; 0 = none */
 void lunatic_config_set_permissions(lunatic_config *c, int compile, int create_configs, int spawn);
+/* 0: the process may not open sockets or resolve names (default 1), nor may
+ * any process it spawns or config it creates. */
+void lunatic_config_set_network(lunatic_config *c, int allowed);
 int lunatic_config_add_arg(lunatic_config *c, const char *arg);
 int lunatic_config_add_env(lunatic_config *c, const char *key_eq_value);
 int lunatic_config_add_preopen(lunatic_config *c, const char *dir);

@@ -65,5 +65,18 @@ timeout 60 "$LUNATIC" run --max-memory 64M "$W" grow >"$TMP/grow.out" 2>"$TMP/gr
 if grep -q 'refused$' "$TMP/grow.out"; then ok "grow: $(cat "$TMP/grow.out")"
 else bad "grow: memory.grow refused when messages fill the limit" "$(cat "$TMP/grow.out" "$TMP/grow.err")"; fi
 # and without the messages the same allocation is granted (the limit is not simply too small)
+# What the operator grants: --deny takes permissions from the main process.
+timeout 30 "$LUNATIC" run --deny spawn "$W" self >"$TMP/deny.out" 2>"$TMP/deny.err"
+rc=$?
+if [ $rc = 134 ] && grep -q 'may not spawn processes' "$TMP/deny.err"; then
+    ok "--deny spawn: the main process's first spawn traps"
+else
+    bad "--deny spawn" "status $rc" "$(tail -n 3 "$TMP/deny.err")"
+fi
+timeout 30 "$LUNATIC" run --deny spawn,root "$W" self >"$TMP/deny.out" 2>"$TMP/deny.err"
+rc=$?
+if [ $rc = 2 ] && grep -q "bad value 'spawn,root'" "$TMP/deny.err"; then ok "--deny with an unknown permission: usage error"
+else bad "--deny spawn,root" "status $rc" "$(head -n 2 "$TMP/deny.err")"; fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -61,6 +61,8 @@ run "tcp: read, peek and write timeouts" "$OUT/tcp.wasm" timeouts
 run "tcp: errors, IPv6, peer addresses" "$OUT/tcp.wasm" errors
 run "udp: send/receive, connected or not, options, moved" "$OUT/udp_dns.wasm" udp
 run "dns: localhost, literals, failures, 50 at once" "$OUT/udp_dns.wasm" dns
+run "--deny net: no socket, no DNS, for children too" --deny net "$OUT/deny.wasm" denied
+run "without --deny net the same calls work" "$OUT/deny.wasm" allowed
 
 # connect timeout: a native listener with a full backlog never answers
 "$OUT/peer" blackhole >"$TMP/bh" &

@@ -86,6 +86,14 @@ else bad "--dir HOST::GUEST hides the host path" "$(cat "$TMP/f.out" "$TMP/f.err
 run "$TMP/f" /dev/null "$LUNATIC" run --dir ::/x "$OUT/hello.wasm"
 if [ "$(cat "$TMP/f.rc")" = 2 ] && grep -q "bad value '::/x'" "$TMP/f.err"; then ok "--dir ::GUEST is a usage error"
 else bad "--dir ::GUEST" "status $(cat "$TMP/f.rc")" "$(cat "$TMP/f.err")"; fi
+# --no-cwd: the current directory is not preopened
+(cd "$TMP/data" && "$LUNATIC" run "$OUT/cat.wasm" f.txt >"$TMP/c1.out" 2>&1)
+(cd "$TMP/data" && "$LUNATIC" run --no-cwd "$OUT/cat.wasm" f.txt >"$TMP/c2.out" 2>&1; echo $? >"$TMP/c2.rc")
+if [ "$(cat "$TMP/c1.out")" = "from --dir" ] && [ "$(cat "$TMP/c2.rc")" = 1 ] && grep -q 'cannot open' "$TMP/c2.out"; then
+    ok "--no-cwd: relative paths reach nothing"
+else
+    bad "--no-cwd" "without: $(cat "$TMP/c1.out")" "with: $(cat "$TMP/c2.out") status $(cat "$TMP/c2.rc")"
+fi
 # --env and --no-host-env
 run "$TMP/f" /dev/null "$LUNATIC" run --env WASI_T_ONE=mine --env WASI_T_NEW=new "$OUT/args.wasm"
 if grep -q '^WASI_T_ONE: mine$' "$TMP/f.out" && grep -q '^env: WASI_T_NEW=new$' "$TMP/f.out" &&

@@ -111,6 +111,10 @@ uint64_t net_os_error(lt_process *p, int err);
 int net_fail(lw_exec *x, lw_val *args, uint32_t ptr, int err, const char *fn);
 /* The same with a message instead of an errno. */
 int net_fail_msg(lw_exec *x, lw_val *args, uint32_t ptr, const char *msg, const char *fn);
+/* A process whose config denies networking (`--deny net`) opens no socket
+ * and resolves no name: true after answering the call with an error id
+ * at ptr (or a trap, in *ret). */
+bool net_denied(lw_exec *x, lw_val *args, uint32_t ptr, const char *fn, int *ret);
 /* Finishes a call that succeeded: value at ptr, result 0. */
 int net_ok(lw_exec *x, lw_val *args, uint32_t ptr, uint64_t value, const char *fn);
 

@@ -315,6 +315,9 @@ static void resolving_free(lt_job *j)
 int networking_resolve(lw_exec *x, void *env, lw_val *args)
 {
     const char *fn = NET_FN("resolve");
+    int denied;
+    if (net_denied(x, args, A32(3), fn, &denied))
+        return denied;
     lt_process *p = lt_self(x);
     const char *name = lapi_str(x, A32(0), A32(1));
     if (!name)

@@ -236,7 +236,10 @@ int networking_tcp_bind(lw_exec *x, void *env, lw_val *args)
 {
     const char *fn = NET_FN("tcp_bind");
     net_sock *s;
-    int r = net_bind(x, args, NET_TCP_LISTENER, fn, &s);
+    int r;
+    if (net_denied(x, args, A32(5), fn, &r))
+        return r;
+    r = net_bind(x, args, NET_TCP_LISTENER, fn, &s);
     if (r != LW_OK || !s)
         return r;
     if (net_put(x, s, A32(5), fn) != LW_OK)
@@ -267,6 +270,9 @@ int networking_tcp_accept(lw_exec *x, void *env, lw_val *args)
 int networking_tcp_connect(lw_exec *x, void *env, lw_val *args)
 {
     const char *fn = NET_FN("tcp_connect");
+    int r;
+    if (net_denied(x, args, A32(6), fn, &r))
+        return r;
     net_addr a;
     if (net_guest_addr(x, fn, A32(0), A32(1), A32(2), A32(3), A32(4), &a) != LW_OK)
         return LW_TRAP;

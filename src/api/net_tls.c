@@ -118,6 +118,9 @@ static SSL_CTX *server_ctx(const char *cert, size_t cert_len, const char *key, s
 int networking_tls_bind(lw_exec *x, void *env, lw_val *args)
 {
     const char *fn = NET_FN("tls_bind");
+    int denied;
+    if (net_denied(x, args, A32(5), fn, &denied))
+        return denied;
     const char *cert = lapi_mem(x, A32(6), A32(7)), *key = lapi_mem(x, A32(8), A32(9));
     if (!cert || !key)
         return lapi_trapf(x, "%s: certificate or key out of bounds", fn);
@@ -420,6 +423,9 @@ static int tls_connect_step(lt_process *p, tls_connecting *c, uint64_t timeout, 
 int networking_tls_connect(lw_exec *x, void *env, lw_val *args)
 {
     const char *fn = NET_FN("tls_connect");
+    int r;
+    if (net_denied(x, args, A32(4), fn, &r))
+        return r;
     lt_process *p = lt_self(x);
     const char *host = lapi_str(x, A32(0), A32(1));
     if (!host)

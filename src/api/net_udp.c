@@ -13,7 +13,10 @@ int networking_udp_bind(lw_exec *x, void *env, lw_val *args)
 {
     const char *fn = NET_FN("udp_bind");
     net_sock *s;
-    int r = net_bind(x, args, NET_UDP, fn, &s);
+    int r;
+    if (net_denied(x, args, A32(5), fn, &r))
+        return r;
+    r = net_bind(x, args, NET_UDP, fn, &s);
     if (r != LW_OK || !s)
         return r;
     if (net_put(x, s, A32(5), fn) != LW_OK)

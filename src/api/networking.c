@@ -128,6 +128,14 @@ int net_fail(lw_exec *x, lw_val *args, uint32_t ptr, int err, const char *fn)
     return put_result(x, args, ptr, id, LAPI_ERR, fn);
 }
 
+bool net_denied(lw_exec *x, lw_val *args, uint32_t ptr, const char *fn, int *ret)
+{
+    if (!lt_self(x)->config->no_network)
+        return false;
+    *ret = net_fail_msg(x, args, ptr, "networking is not permitted for this process", fn);
+    return true;
+}
+
 int net_fail_msg(lw_exec *x, lw_val *args, uint32_t ptr, const char *msg, const char *fn)
 {
     uint64_t id = lapi_error_new(lt_self(x), "%s", msg);

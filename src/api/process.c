@@ -148,6 +148,8 @@ static int process_create_config(lw_exec *x, void *env, lw_val *args)
         return LW_OK;
     }
     lt_config *c = lt_config_new();
+    if (c)
+        c->no_network = p->config->no_network; /* capabilities only narrow */
     /* a captured stdout/stderr (test mode) is inherited, as in the original */
     if (c && lt_config_set_stdio(c, p->config->stdout_fd, p->config->stderr_fd) < 0) {
         lt_config_release(c);

@@ -129,24 +129,43 @@ static bool env_overridden(const char *entry, char **envs, int n)
 
 int cli_run(int argc, char **argv)
 {
-    int i = 1, bench = 0, nenvs = 0, host_env = 1, prometheus = 0;
+    int i = 1, bench = 0, nenvs = 0, ndirs = 0, host_env = 1, cwd = 1, prometheus = 0;
+    bool spawn = true, compile = true, configs = true, net = true;
     unsigned threads = 0;
     const char *prom_addr = "0.0.0.0:9927", *dash_addr = NULL;
     lunatic_server *prom = NULL, *dash = NULL;
+    /* --env and --dir values, in order (the directories are opened once
+     * --no-cwd is known: "." comes first unless it is given) */
     char **envs = calloc((size_t)argc, sizeof *envs);
+    const char **dirs = calloc((size_t)argc, sizeof *dirs);
     lunatic_config *cfg = lunatic_config_new();
-    if (!cfg || !envs) {
+    if (!cfg || !envs || !dirs) {
         free(envs);
+        free(dirs);
         lunatic_config_release(cfg);
         return EXIT_LOAD;
     }
-    lunatic_config_add_preopen(cfg, ".");
     for (; i < argc; i++) {
         const char *a = argv[i], *v;
         bool missing = false, bad = false;
         uint64_t n;
         if ((v = opt_value(argc, argv, &i, "--dir", &missing))) {
-            bad = cli_add_dir(cfg, v) < 0;
+            dirs[ndirs++] = v;
+        } else if ((v = opt_value(argc, argv, &i, "--deny", &missing))) {
+            /* a comma-separated list of permissions the main process lacks */
+            for (const char *w = v; *w; w += strcspn(w, ","), w += *w == ',') {
+                size_t wl = strcspn(w, ",");
+                if (wl == 5 && !strncmp(w, "spawn", 5))
+                    spawn = false;
+                else if (wl == 7 && !strncmp(w, "compile", 7))
+                    compile = false;
+                else if (wl == 7 && !strncmp(w, "configs", 7))
+                    configs = false;
+                else if (wl == 3 && !strncmp(w, "net", 3))
+                    net = false;
+                else
+                    bad = true;
+            }
         } else if ((v = opt_value(argc, argv, &i, "--threads", &missing))) {
             threads = (unsigned)atoi(v);
         } else if ((v = opt_value(argc, argv, &i, "--env", &missing))) {
@@ -167,6 +186,8 @@ int cli_run(int argc, char **argv)
             prometheus = 1;
         } else if (!strcmp(a, "--no-host-env")) {
             host_env = 0;
+        } else if (!strcmp(a, "--no-cwd")) {
+            cwd = 0;
         } else if (!strcmp(a, "--bench")) {
             bench = 1; /* the original passes it on to the guest */
         } else if (!strcmp(a, "--")) {
@@ -185,10 +206,20 @@ int cli_run(int argc, char **argv)
                 log_error("%.*s: bad value '%s'", (int)strcspn(a, "="), a, v);
             usage();
             free(envs);
+            free(dirs);
             lunatic_config_release(cfg);
             return EXIT_USAGE;
         }
     }
+    if (cwd)
+        lunatic_config_add_preopen(cfg, ".");
+    for (int k = 0; k < ndirs && i < argc; k++) {
+        if (cli_add_dir(cfg, dirs[k]) < 0) {
+            log_error("--dir: bad value '%s'", dirs[k]);
+            i = argc; /* usage, as for any bad option */
+        }
+    }
+    free(dirs);
     if (i >= argc) {
         usage();
         free(envs);
@@ -215,9 +246,11 @@ int cli_run(int argc, char **argv)
         goto out;
     }
 
-    /* The main process config (ABI 3.2): every permission, argv =
-     * [file, args...] (+ "--bench"), the host environment, "." and --dir. */
-    lunatic_config_set_permissions(cfg, 1, 1, 1);
+    /* The main process config (ABI 3.2): every permission but those of
+     * --deny, argv = [file, args...] (+ "--bench"), the host environment
+     * (and --env), "." (unless --no-cwd) and --dir. */
+    lunatic_config_set_permissions(cfg, compile, configs, spawn);
+    lunatic_config_set_network(cfg, net);
     for (int k = i; k < argc; k++)
         lunatic_config_add_arg(cfg, argv[k]);
     if (bench)

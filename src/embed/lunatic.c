@@ -125,6 +125,8 @@ void lunatic_config_set_permissions(lunatic_config *c, int compile, int create_c
     c->can_spawn = spawn != 0;
 }
 
+void lunatic_config_set_network(lunatic_config *c, int allowed) { c->no_network = !allowed; }
+
 int lunatic_config_add_arg(lunatic_config *c, const char *arg)
 {
     return lt_config_add(c, LT_CFG_ARG, arg, strlen(arg));

@@ -51,6 +51,7 @@ lt_config *lt_config_clone(const lt_config *c)
     n->can_compile = c->can_compile;
     n->can_create_configs = c->can_create_configs;
     n->can_spawn = c->can_spawn;
+    n->no_network = c->no_network;
     n->charged = c->charged;
     if (lt_config_set_stdio(n, c->stdout_fd, c->stderr_fd) < 0 ||
         copy_strings(n, LT_CFG_ARG, c->args, c->nargs) < 0 ||
@@ -177,6 +178,10 @@ int lt_config_check_within(const lt_config *spawner, const lt_config *c, char *w
                      perms[i].name);
             return -1;
         }
+    }
+    if (spawner->no_network && !c->no_network) {
+        snprintf(why, size, "the config grants networking, which the spawning process does not have");
+        return -1;
     }
     for (uint32_t i = 0; i < c->npreopens; i++) {
         char want[PATH_MAX], have[PATH_MAX];

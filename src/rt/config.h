@@ -22,6 +22,10 @@ struct lt_config {
     uint64_t max_memory;
     uint64_t max_fuel;          /* units of 100k instructions; 0 = unlimited */
     bool can_compile, can_create_configs, can_spawn;
+    /* No new sockets and no DNS (`lunatic run --deny net`). Not in the
+     * guest ABI: configs a process creates inherit it from the process's
+     * own, so it only ever spreads down the tree. */
+    bool no_network;
     char **args, **envs;
     uint32_t nargs, nenvs;
     char **preopens;            /* host paths */
