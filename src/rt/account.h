@@ -10,12 +10,13 @@
  * its limit untouched: 2.9 M messages to itself, 1 GB in 4 s, or one
  * message written 64 KiB at a time (tests/fuzz/hostcalls/FINDINGS.md 2).
  *
- * Threads: two counters, so that the message path takes one locked
- * instruction per side: `own` changes only on the process's own worker,
- * `delivered` on any sender's thread (lt_send) and the process's;
- * `linear` is written by the process's own worker (the engine's
- * memory.grow hook); senders read all three; `limit` is set before the
- * process can be reached and never changes.
+ * Threads: the message path takes no locked instruction of its own (one
+ * per message cost ping-pong 15%). `own` and `consumed` change only on the
+ * process's own worker, `delivered` only under the process's lock, which a
+ * sender (lt_send) holds anyway to append to the inbox: each is changed by
+ * a plain load and store. `linear` is written by the process's own worker
+ * (the engine's memory.grow hook); senders read them all; `limit` is set
+ * before the process can be reached and never changes.
  */
 #ifndef LUNATIC_RT_ACCOUNT_H
 #define LUNATIC_RT_ACCOUNT_H
@@ -27,9 +28,10 @@ typedef struct lt_account {
      * changed only by its own thread, by a load and a store (no locked
      * instruction: this is on the message path), read by senders. */
     _Atomic int64_t own;
-    /* Signals delivered to it and not freed yet: added by senders,
-     * released by the process (an atomic add each). */
-    _Atomic int64_t delivered;
+    /* Bytes of the signals delivered to it, ever (senders, under the
+     * process's lock), and of those it has freed (its own thread): the
+     * difference is what its inbox and mailbox hold. */
+    _Atomic uint64_t delivered, consumed;
     _Atomic uint64_t linear;   /* bytes of linear memory (its own thread writes) */
     uint64_t limit;            /* own + delivered + linear may not exceed it; 0 = no limit */
     bool refused;              /* the owner's last refused charge (for its trap message) */
@@ -39,7 +41,8 @@ typedef struct lt_account {
 static inline uint64_t lt_account_held(const lt_account *a)
 {
     int64_t h = atomic_load_explicit(&a->own, memory_order_relaxed) +
-                atomic_load_explicit(&a->delivered, memory_order_relaxed);
+                (int64_t)(atomic_load_explicit(&a->delivered, memory_order_relaxed) -
+                          atomic_load_explicit(&a->consumed, memory_order_relaxed));
     return h > 0 ? (uint64_t)h : 0;
 }
 
@@ -74,17 +77,19 @@ static inline int lt_account_charge(lt_account *a, uint64_t n)
 /* Releases n bytes charged with lt_account_charge (its own thread). */
 static inline void lt_account_release(lt_account *a, uint64_t n) { own_add(a, -(int64_t)n); }
 
-/* A sender delivers a signal of n bytes (any thread; whoever decides to
- * refuse checks lt_account_fits first). */
+/* A sender delivers a signal of n bytes, holding the process's lock
+ * (whoever decides to refuse checks lt_account_fits first). */
 static inline void lt_account_deliver(lt_account *a, uint64_t n)
 {
-    atomic_fetch_add_explicit(&a->delivered, (int64_t)n, memory_order_relaxed);
+    atomic_store_explicit(&a->delivered, atomic_load_explicit(&a->delivered, memory_order_relaxed) + n,
+                          memory_order_relaxed);
 }
 
-/* The process frees a delivered signal of n bytes. */
+/* The process frees a delivered signal of n bytes (its own thread). */
 static inline void lt_account_drop_delivered(lt_account *a, uint64_t n)
 {
-    atomic_fetch_sub_explicit(&a->delivered, (int64_t)n, memory_order_relaxed);
+    atomic_store_explicit(&a->consumed, atomic_load_explicit(&a->consumed, memory_order_relaxed) + n,
+                          memory_order_relaxed);
 }
 
 /* A delivered message of n bytes becomes the process's own (received into

@@ -185,12 +185,11 @@ int lt_send(lt_env *e, uint64_t pid, lt_signal *sig)
      * kill, a LinkDied) always get through. */
     uint64_t bytes = lt_signal_bytes(sig);
     bool refuse = sig->kind == LT_SIG_MESSAGE && !lt_account_fits(&p->acct, bytes);
-    if (!refuse)
-        lt_account_deliver(&p->acct, bytes);
     lt_spin_lock(&p->lock);
     if (refuse) {
         p->over_limit = true;
     } else {
+        lt_account_deliver(&p->acct, bytes);
         if (p->in_tail)
             p->in_tail->next = sig;
         else
