@@ -12,9 +12,13 @@ BUILD   ?= build
 SAN     ?= 0
 OPT     ?= -O2
 
+# erl_interface (Debian's erlang-dev): the newest version installed, found
+# rather than named, so that an erlang-dev upgrade does not break the build.
+EI_DIR  := $(lastword $(sort $(wildcard /usr/lib/erlang/lib/erl_interface-*)))
+
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
-CFLAGS  := -std=gnu11 $(OPT) -g $(WARN) -Isrc -Iinclude -D_GNU_SOURCE $(EXTRA_CFLAGS)
-LDLIBS  := -lm -lpthread -ljansson -lssl -lcrypto -lsqlite3
+CFLAGS  := -std=gnu11 $(OPT) -g $(WARN) -Isrc -Iinclude -D_GNU_SOURCE -pthread $(EXTRA_CFLAGS)
+LDLIBS  := -L$(EI_DIR)/lib -lei -lssl -lcrypto -lsqlite3 -lm -lpthread -ljansson
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
@@ -23,11 +27,12 @@ endif
 WASM_SRC := $(wildcard src/wasm/*.c)
 WASI_SRC := $(wildcard src/wasi/*.c)
 RT_SRC   := $(wildcard src/rt/*.c)
+DIST_SRC := $(wildcard src/dist/*.c)
 API_SRC  := $(wildcard src/api/*.c)
 OBS_SRC  := $(wildcard src/obs/*.c)
 EMBED_SRC := $(wildcard src/embed/*.c)
 CLI_SRC  := $(wildcard src/cli/*.c)
-LIB_SRC  := $(WASM_SRC) $(WASI_SRC) $(RT_SRC) $(API_SRC) $(OBS_SRC) $(EMBED_SRC)
+LIB_SRC  := $(WASM_SRC) $(WASI_SRC) $(RT_SRC) $(DIST_SRC) $(API_SRC) $(OBS_SRC) $(EMBED_SRC)
 
 # The dashboard page is compiled in: a C array generated from the HTML.
 GEN_OBJ  := $(BUILD)/gen/dashboard_html.o
@@ -58,6 +63,9 @@ $(BUILD)/gen/dashboard_html.c: src/obs/dashboard.html scripts/embed-file.sh
 	sh scripts/embed-file.sh lobs_dashboard_html $< >$@.tmp && mv $@.tmp $@
 $(BUILD)/gen/dashboard_html.o: $(BUILD)/gen/dashboard_html.c
 	$(CC) $(CFLAGS) -c -o $@ $<
+
+# Only the distribution layer uses ei's headers.
+$(BUILD)/src/dist/%.o: CFLAGS += -isystem $(EI_DIR)/include
 
 # Unit tests: each tests/unit/test_*.c is a program linked with the library.
 UNIT_SRC := $(wildcard tests/unit/test_*.c)

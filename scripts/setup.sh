@@ -11,6 +11,10 @@ pkgs="build-essential clang lld wasi-libc libclang-rt-14-dev-wasm32 libclang-rt-
 # as clients, promtool (package prometheus) to validate /metrics, and a real
 # browser for the dashboard.
 pkgs="$pkgs curl python3 prometheus chromium"
+# The distribution layer and its tests (tests/t-dist.sh): erlang-dev for
+# erl_interface (ei), erlang-base and erlang-ssl for epmd and the erl nodes
+# the cluster tests talk to (plain and TLS).
+pkgs="$pkgs erlang-dev erlang-base erlang-ssl"
 # Benchmarks compare against these peers; pass --bench to install them too.
 [ "${1:-}" = "--bench" ] && pkgs="$pkgs erlang-base hyperfine wrk"
 missing=""

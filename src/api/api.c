@@ -87,10 +87,10 @@ int lapi_oom(lw_exec *x, const char *what)
 
 int lapi_module_add(lt_process *p, lt_module *m, uint64_t *id)
 {
-    if (lt_account_charge(&p->acct, m->bytes) < 0)
+    if (lt_account_charge(&p->acct, m->cost) < 0)
         return -1;
     if (lt_idtab_add(&p->modules, m, id) < 0) {
-        lt_account_release(&p->acct, m->bytes);
+        lt_account_release(&p->acct, m->cost);
         return -1;
     }
     return 0;

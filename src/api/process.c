@@ -76,9 +76,9 @@ static int process_compile_module(lw_exec *x, void *env, lw_val *args)
     const uint8_t *data = lapi_mem(x, A32(0), A32(1));
     if (!data || !lapi_mem(x, A32(2), 8))
         return lapi_trap(x, "compile_module: buffer out of bounds");
-    /* the module will be charged its size (lt_module.bytes): refuse a
+    /* the module will be charged its size (lt_module.cost): refuse a
      * compile that could not be kept before paying for it */
-    if (!p->wait_started && !lt_account_fits(&p->acct, 2 * (uint64_t)A32(1))) {
+    if (!p->wait_started && !lt_account_fits(&p->acct, 3 * (uint64_t)A32(1))) {
         p->acct.refused = true;
         return lapi_oom(x, "compile_module");
     }
@@ -133,7 +133,7 @@ static int process_drop_module(lw_exec *x, void *env, lw_val *args)
     lt_module *m = lt_idtab_take(&p->modules, A64(0));
     if (!m)
         return lapi_trap(x, "drop_module: unknown module id");
-    lt_account_release(&p->acct, m->bytes);
+    lt_account_release(&p->acct, m->cost);
     lt_module_release(m);
     return LW_OK;
 }
@@ -505,7 +505,7 @@ static int process_unlink(lw_exec *x, void *env, lw_val *args)
         lt_send(p->env, A64(0), a);
     }
     if (b) {
-        b->pid = A64(0);
+        b->pid = lt_pid_of(p->env, A64(0)); /* as the link stored it */
         signal_self(p, b);
     }
     return LW_OK;
@@ -516,6 +516,10 @@ static int process_monitor(lw_exec *x, void *env, lw_val *args)
     SELF;
     if (lt_monitor_pid(p->env, p->pid, A64(0)) < 0)
         return lapi_oom(x, NULL);
+    /* a monitor on another node's process: the distribution layer is told
+     * when p ends, to cancel it (rt/remote.h) */
+    if ((lt_pid_of(p->env, A64(0)) & LT_PID_NODE_MASK) != p->rt->node_bits)
+        p->remote = true;
     return LW_OK;
 }
 

@@ -18,6 +18,16 @@
 #define KEY_EMPTY 0
 #define KEY_GONE UINT64_MAX
 
+lt_env *lt_env_find(lt_runtime *rt, uint64_t id)
+{
+    pthread_mutex_lock(&rt->env_lock);
+    lt_env *e = rt->envs;
+    while (e && e->id != id)
+        e = e->next;
+    pthread_mutex_unlock(&rt->env_lock);
+    return e;
+}
+
 lt_env *lt_env_get(lt_runtime *rt, uint64_t id)
 {
     pthread_mutex_lock(&rt->env_lock);
@@ -26,6 +36,7 @@ lt_env *lt_env_get(lt_runtime *rt, uint64_t id)
         e = e->next;
     if (!e && (e = calloc(1, sizeof *e))) {
         e->id = id;
+        e->rt = rt;
         atomic_init(&e->next_pid, 1);
         for (int i = 0; i < LT_SHARDS; i++)
             pthread_mutex_init(&e->shards[i].lock, NULL);
@@ -132,8 +143,16 @@ void lt_env_remove(lt_env *e, lt_process *p)
     }
 }
 
+uint64_t lt_pid_of(const lt_env *e, uint64_t pid)
+{
+    return pid & LT_PID_NODE_MASK ? pid : pid | e->rt->node_bits;
+}
+
 bool lt_env_exists(lt_env *e, uint64_t pid)
 {
+    pid = lt_pid_of(e, pid);
+    if ((pid & LT_PID_NODE_MASK) != e->rt->node_bits)
+        return false;
     lt_shard *s = shard_of(e, pid);
     pthread_mutex_lock(&s->lock);
     bool found = find(s, pid) >= 0;
@@ -144,6 +163,7 @@ bool lt_env_exists(lt_env *e, uint64_t pid)
 void lt_env_each(lt_env *e, uint64_t pid, void (*fn)(lt_process *p, void *ud), void *ud)
 {
     if (pid) {
+        pid = lt_pid_of(e, pid);
         lt_shard *s = shard_of(e, pid);
         pthread_mutex_lock(&s->lock);
         int64_t i = find(s, pid);
@@ -162,9 +182,28 @@ void lt_env_each(lt_env *e, uint64_t pid, void (*fn)(lt_process *p, void *ud), v
     }
 }
 
+/* A signal for a pid of another node: the distribution layer's. */
+static int send_remote(lt_env *e, uint64_t pid, lt_signal *sig)
+{
+    const lt_runtime *rt = e->rt;
+    if (!rt->remote) {
+        lt_signal_free(sig);
+        return -1;
+    }
+    return rt->remote->route(rt->remote_ud, e, pid, sig);
+}
+
 int lt_send(lt_env *e, uint64_t pid, lt_signal *sig)
 {
-    if (pid == 0 || pid == KEY_GONE) {
+    /* One load and compare on the local path: a pid of this node has this
+     * node's bits (0 outside a cluster), or none at all. */
+    uint64_t bits = e->rt->node_bits;
+    if ((pid & LT_PID_NODE_MASK) != bits) {
+        if (pid & LT_PID_NODE_MASK)
+            return send_remote(e, pid, sig);
+        pid |= bits;
+    }
+    if ((pid & LT_PID_LOCAL_MASK) == 0 || pid == KEY_GONE) {
         lt_signal_free(sig);
         return -1;
     }

@@ -14,6 +14,7 @@
 #include <pthread.h>
 
 #include "rt/base.h"
+#include "rt/remote.h"
 
 #define LT_SHARDS 64
 
@@ -26,6 +27,7 @@ typedef struct lt_shard {
 
 struct lt_env {
     uint64_t id;
+    lt_runtime *rt;
     atomic_uint_fast64_t next_pid;
     atomic_long nprocs;
     lt_shard shards[LT_SHARDS];
@@ -35,6 +37,12 @@ struct lt_env {
 /* The environment with that id, created on first use; NULL when out of
  * memory. Environments live as long as the runtime. */
 lt_env *lt_env_get(lt_runtime *rt, uint64_t id);
+/* The environment with that id if it exists, else NULL (for ids that come
+ * from other nodes: only a spawn creates an environment). */
+lt_env *lt_env_find(lt_runtime *rt, uint64_t id);
+/* pid as this node names it: a pid given without node bits (remote.h)
+ * is one of this node's processes. */
+uint64_t lt_pid_of(const lt_env *e, uint64_t pid);
 /* Frees every environment of rt, destroying the processes still in them
  * (runtime shutdown: the workers have stopped). */
 void lt_env_free_all(lt_runtime *rt);
@@ -42,6 +50,7 @@ void lt_env_free_all(lt_runtime *rt);
 int lt_env_insert(lt_env *e, lt_process *p);
 /* Removes p and marks it dead under its shard's lock. */
 void lt_env_remove(lt_env *e, lt_process *p);
+/* Whether pid is a live process of this node (a remote pid: false). */
 bool lt_env_exists(lt_env *e, uint64_t pid);
 /* Calls fn for every process of e (or only for pid, when not 0), each
  * under its shard's lock: fn may take p->lock and read p, but must not
@@ -49,7 +58,8 @@ bool lt_env_exists(lt_env *e, uint64_t pid);
 void lt_env_each(lt_env *e, uint64_t pid, void (*fn)(lt_process *p, void *ud), void *ud);
 /* Delivers signal s to pid and wakes it if it waits; takes ownership of s
  * (freed when there is no such process). 0, or -1 when pid does not
- * exist. */
+ * exist. A pid of another node goes to the distribution layer
+ * (remote.h): 0 when that node is known, -1 when not. */
 int lt_send(lt_env *e, uint64_t pid, lt_signal *s);
 /* Wakes pid if it still waits for its wait numbered seq (a timer fired,
  * an fd is ready); a stale wake is ignored by the process. */

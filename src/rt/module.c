@@ -5,8 +5,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/sha.h>
+
 #include "rt/module.h"
 #include "rt/stats.h"
+
+uint64_t lt_module_hash(const uint8_t *bytes, size_t len)
+{
+    unsigned char d[SHA256_DIGEST_LENGTH];
+    SHA256(bytes, len, d);
+    uint64_t h = 0;
+    for (int i = 0; i < 8; i++)
+        h = h << 8 | d[i];
+    return h;
+}
 
 lt_module *lt_module_compile(const lw_host_table *const *hosts, size_t nhosts,
                              const uint8_t *bytes, size_t len, char *err, size_t errsize)
@@ -22,7 +34,8 @@ lt_module *lt_module_compile(const lw_host_table *const *hosts, size_t nhosts,
     lt_module *m = calloc(1, sizeof *m);
     uint32_t n = lw_module_num_imports(wm);
     lw_extern *imports = calloc(n ? n : 1, sizeof *imports);
-    if (!m || !imports) {
+    uint8_t *copy = malloc(len ? len : 1);
+    if (!m || !imports || !copy) {
         snprintf(err, errsize, "out of memory");
         goto fail;
     }
@@ -32,12 +45,17 @@ lt_module *lt_module_compile(const lw_host_table *const *hosts, size_t nhosts,
     m->wasm = wm;
     m->imports = imports;
     m->nimports = n;
-    m->bytes = 2 * (uint64_t)len + sizeof *m + n * sizeof *imports;
+    m->cost = 3 * (uint64_t)len + sizeof *m + n * sizeof *imports;
     m->id = atomic_fetch_add(&next_id, 1);
     lt_stat_add(LT_STAT_MODULES_COMPILED, 1);
     lt_hist_record(LT_HIST_COMPILE, (uint64_t)(lt_now_ns() - t0));
+    memcpy(copy, bytes, len);
+    m->bytes = copy;
+    m->len = len;
+    m->hash = lt_module_hash(bytes, len);
     return m;
 fail:
+    free(copy);
     free(imports);
     free(m);
     lw_module_release(wm);
@@ -84,6 +102,7 @@ void lt_module_release(lt_module *m)
     lw_module_release(m->wasm);
     free(m->imports);
     free(m->name);
+    free(m->bytes);
     free(m);
     lt_stat_add(LT_STAT_MODULES_DROPPED, 1);
 }

@@ -2,6 +2,10 @@
  * module.h - compiled modules with their imports resolved once against the
  * runtime's host modules, so that a spawn only instantiates. Refcounted and
  * immutable: any thread may spawn from a module at once.
+ *
+ * A module keeps its bytes and their content hash: the hash is its id
+ * across nodes (lunatic::distributed::module_id), and a node that is asked
+ * to spawn it remotely fetches the bytes from the spawner.
  */
 #ifndef LUNATIC_RT_MODULE_H
 #define LUNATIC_RT_MODULE_H
@@ -17,10 +21,17 @@ struct lt_module {
     uint32_t nimports;
     uint64_t id;                /* counts from 1 in the process, for observers */
     char *name;                 /* what observers call it (lt_module_set_name), or NULL */
+    uint8_t *bytes;             /* the module as compiled from */
+    size_t len;
+    uint64_t hash;              /* the first 8 bytes of the SHA-256 of bytes, big-endian */
     /* what a process holding it is charged (account.h): an estimate,
-     * twice its binary (the interpreter's code and the data segments) */
-    uint64_t bytes;
+     * three times its binary (the interpreter's code, the data segments
+     * and the copy kept in bytes) */
+    uint64_t cost;
 };
+
+/* The content hash of a module's bytes, as lt_module.hash. */
+uint64_t lt_module_hash(const uint8_t *bytes, size_t len);
 
 /* Compiles bytes and resolves every import against the host modules
  * (a runtime's: rt->hosts). One reference; NULL with a one-line reason in

@@ -151,6 +151,14 @@ static void remove_monitor(lt_process *p, uint64_t pid)
     }
 }
 
+/* A link or monitor with a process of another node: the distribution
+ * layer is told when p ends (remote.h). */
+static inline void note_remote(lt_process *p, uint64_t pid)
+{
+    if ((pid & LT_PID_NODE_MASK) != p->rt->node_bits)
+        p->remote = true;
+}
+
 /* ---- links and monitors (any side) ------------------------------------------ */
 
 static lt_signal *link_signal(lt_sigkind kind, uint64_t pid, int64_t tag)
@@ -167,6 +175,9 @@ static lt_signal *link_signal(lt_sigkind kind, uint64_t pid, int64_t tag)
 
 int lt_link_pids(lt_env *env, uint64_t a, uint64_t b, int64_t tag)
 {
+    /* both sides store the other as the node names it, with its node bits */
+    a = lt_pid_of(env, a);
+    b = lt_pid_of(env, b);
     lt_signal *to_b = link_signal(LT_SIG_LINK, a, tag), *to_a = link_signal(LT_SIG_LINK, b, tag);
     if (!to_a || !to_b) {
         lt_signal_free(to_a);
@@ -186,6 +197,8 @@ int lt_link_pids(lt_env *env, uint64_t a, uint64_t b, int64_t tag)
 
 int lt_monitor_pid(lt_env *env, uint64_t watcher, uint64_t target)
 {
+    watcher = lt_pid_of(env, watcher);
+    target = lt_pid_of(env, target);
     lt_signal *s = lt_signal_new(LT_SIG_MONITOR);
     if (!s)
         return -1;
@@ -206,7 +219,7 @@ int lt_monitor_pid(lt_env *env, uint64_t watcher, uint64_t target)
 
 /* Charges for the entries of a process's own tables (idtab.h): a config
  * with its lists' slots (the strings are charged as they are added,
- * api/wasi.c), a module reference (the module itself: lt_module.bytes),
+ * api/wasi.c), a module reference (the module itself: lt_module.cost),
  * an error message (at most 512 bytes), a timer (its message stays
  * charged to the sender until the handle goes: api/timer.c). */
 enum { CONFIG_COST = sizeof(lt_config) + 64, MODULE_REF_COST = 64, ERROR_COST = 576,
@@ -236,7 +249,7 @@ static lt_process *process_alloc(lt_runtime *rt, lt_env *env)
     lt_idtab_charge_to(&p->timers, &p->acct, TIMER_COST);
     p->rt = rt;
     p->env = env;
-    p->pid = atomic_fetch_add(&env->next_pid, 1);
+    p->pid = atomic_fetch_add(&env->next_pid, 1) | rt->node_bits;
     p->die_when_link_dies = true;
     p->wait_deadline = -1;
     p->armed_deadline = -1;
@@ -611,6 +624,8 @@ static void adopt_late_watchers(lt_process *p)
     p->in_head = p->in_tail = NULL;
     while (s) {
         lt_signal *next = s->next;
+        if (s->kind == LT_SIG_MONITOR || s->kind == LT_SIG_LINK)
+            note_remote(p, s->pid);
         if (s->kind == LT_SIG_MONITOR)
             add_monitor(p, s->pid);
         else if (s->kind == LT_SIG_STOP_MONITORING)
@@ -657,8 +672,11 @@ static void finish(lt_process *p, lt_reason reason, int status, const char *what
         if (!s)
             continue;
         s->pid = p->pid;
+        s->reason = (uint8_t)reason; /* a watcher on another node learns it */
         lt_send(p->env, p->monitors[i], s);
     }
+    if (p->remote)
+        p->rt->remote->exited(p->rt->remote_ud, p->env, p->pid);
     if (p->watched)
         record_done(p, status);
     process_free(p);
@@ -719,6 +737,7 @@ static bool handle_signals(lt_process *p, lt_signal *s, bool *relevant)
             break;
         case LT_SIG_LINK:
             lt_add_link(p, s->pid, s->has_tag, s->tag);
+            note_remote(p, s->pid);
             break;
         case LT_SIG_UNLINK:
             remove_link(p, s->pid);
@@ -741,6 +760,7 @@ static bool handle_signals(lt_process *p, lt_signal *s, bool *relevant)
             break;
         case LT_SIG_MONITOR:
             add_monitor(p, s->pid);
+            note_remote(p, s->pid);
             break;
         case LT_SIG_STOP_MONITORING:
             remove_monitor(p, s->pid);

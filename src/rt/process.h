@@ -123,6 +123,7 @@ struct lt_process {
     bool wait_started;          /* the blocking host call has set its deadline */
     bool again;                 /* the host call yields and goes on (lt_again) */
     uint8_t wait_kind;          /* lt_waitkind of the current wait */
+    bool remote;                /* has had a link or monitor with another node (remote.h) */
     uint32_t nparams;
     uint64_t slice_work;        /* reductions charged by host calls this slice */
     lt_mailbox mailbox;
@@ -240,7 +241,8 @@ lt_idtab *lt_process_restab(lt_process *p, lt_reskind k, void (*drop)(void *));
 /* Links a and b (both store `tag`, 0 = none), by signals: a side that
  * does not exist gives the other LinkDied(NoProcess). Monitor: watcher
  * gets ProcessDied when target dies, at once if it does not exist. Both
- * return -1 when out of memory. */
+ * return -1 when out of memory. b and target may be processes of other
+ * nodes (remote.h); a and watcher are of this one. */
 int lt_link_pids(lt_env *env, uint64_t a, uint64_t b, int64_t tag);
 int lt_monitor_pid(lt_env *env, uint64_t watcher, uint64_t target);
 /* Registers p's side of a link at once (the running process itself). */

@@ -11,6 +11,7 @@
 
 #include "rt/registry.h"
 #include "rt/stats.h"
+#include "rt/remote.h"
 
 typedef struct entry {
     char *name;
@@ -133,6 +134,39 @@ int lt_registry_reserve(lt_registry *r, const char *name, size_t len, uint64_t o
     return ret;
 }
 
+/* The part of a lunatic-rs name after its third '/' (the whole name if
+ * it has fewer). */
+static const char *short_name(const char *n)
+{
+    const char *s = n;
+    for (int k = 0; k < 3; k++) {
+        const char *slash = strchr(s, '/');
+        if (!slash)
+            return n;
+        s = slash + 1;
+    }
+    return s;
+}
+
+int lt_registry_get_short(lt_registry *r, const char *name, size_t len, uint64_t *node,
+                          uint64_t *pid)
+{
+    pthread_mutex_lock(&r->lock);
+    entry *e = find(r, name, len);
+    for (size_t i = 0; !e && i < r->n; i++) {
+        const char *s = short_name(r->e[i].name);
+        if (s != r->e[i].name && strlen(s) == len && !memcmp(s, name, len))
+            e = &r->e[i];
+    }
+    int ret = !e ? LT_REG_ABSENT : e->pending ? LT_REG_PENDING : LT_REG_FOUND;
+    if (ret == LT_REG_FOUND) {
+        *node = e->node;
+        *pid = e->pid;
+    }
+    pthread_mutex_unlock(&r->lock);
+    return ret;
+}
+
 static void remove_at(lt_registry *r, size_t i)
 {
     free(r->e[i].name);
@@ -170,9 +204,14 @@ void lt_registry_settle(lt_registry *r, const char *name, size_t len, uint64_t o
 
 void lt_registry_remove_pid(lt_registry *r, uint64_t pid)
 {
+    /* In a cluster pid carries this node's id (remote.h), and guests store
+     * it with that node id (lunatic-rs) or 0; a name given the pid without
+     * its node bits and node 0 names the same process. */
+    uint64_t node = lt_pid_node(pid), local = pid & LT_PID_LOCAL_MASK;
     pthread_mutex_lock(&r->lock);
     for (size_t i = 0; i < r->n;) {
-        if (r->e[i].pid == pid && r->e[i].node == 0)
+        const entry *e = &r->e[i];
+        if (e->pid == pid ? e->node == 0 || e->node == node : e->node == 0 && e->pid == local)
             remove_at(r, i);
         else
             i++;

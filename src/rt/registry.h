@@ -32,6 +32,11 @@ int lt_registry_reserve(lt_registry *r, const char *name, size_t len, uint64_t o
  * the name. Nothing if a put or remove took the name over meanwhile. */
 void lt_registry_settle(lt_registry *r, const char *name, size_t len, uint64_t owner, bool ok,
                         uint64_t pid);
+/* As lt_registry_get (its LT_REG_* codes), also accepting a name
+ * lunatic-rs made: name is then the part after its third '/' (the name
+ * the guest gave). */
+int lt_registry_get_short(lt_registry *r, const char *name, size_t len, uint64_t *node,
+                          uint64_t *pid);
 void lt_registry_remove(lt_registry *r, const char *name, size_t len);
 /* Removes every local name that points at pid (decision 6), and the
  * names pid had reserved. */

@@ -89,13 +89,30 @@ fail_timers:
     return NULL;
 }
 
+int lt_remote_install(lt_runtime *rt, uint16_t node_id, const lt_remote_ops *ops, void *ud)
+{
+    pthread_mutex_lock(&rt->env_lock);
+    bool fresh = rt->envs == NULL; /* no process was ever spawned */
+    pthread_mutex_unlock(&rt->env_lock);
+    if (!fresh || node_id == 0 || rt->remote)
+        return -1;
+    rt->node_bits = (uint64_t)node_id << LT_PID_NODE_SHIFT;
+    rt->remote_ud = ud;
+    rt->remote = ops;
+    return 0;
+}
+
 void lt_runtime_free(lt_runtime *rt)
 {
     if (!rt)
         return;
+    if (rt->remote)
+        rt->remote->stop(rt->remote_ud);
     lt_sched_free(rt);
     lt_pool_free(&rt->pool);   /* its jobs wake processes: before they go */
     lt_poller_stop(rt);
+    if (rt->remote)
+        rt->remote->free(rt->remote_ud);
     lt_env_free_all(rt);
     lt_timers_free(&rt->timers);
     while (rt->done) {

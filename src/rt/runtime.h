@@ -14,6 +14,7 @@
 #include "rt/base.h"
 #include "rt/blocking.h"
 #include "rt/poller.h"
+#include "rt/remote.h"
 #include "rt/sched.h"
 #include "rt/timer.h"
 #include "wasm/host.h"
@@ -56,6 +57,12 @@ struct lt_runtime {
     double log_tokens;
     int64_t log_refilled;        /* lt_now_ns of the last refill */
     uint64_t log_suppressed;     /* reports dropped since the last one written */
+    /* In a cluster (remote.h): this node's id in the node bits of a pid,
+     * and the distribution layer's hooks; 0 and NULL outside one. Set
+     * before the first spawn, read-only afterwards. */
+    uint64_t node_bits;
+    const lt_remote_ops *remote;
+    void *remote_ud;
 };
 
 /* Failure reports beyond LT_LOG_BURST at once are limited to LT_LOG_RATE
@@ -77,8 +84,9 @@ lt_runtime *lt_runtime_new(const lt_runtime_opts *o);
  * reachable) until lt_runtime_free. For a program about to exit: its exit
  * handlers (OpenSSL's among them) then never run beside guest code. */
 void lt_runtime_stop(lt_runtime *rt);
-/* Stops everything, destroys the processes still alive without notifying
- * anyone, and frees the runtime. */
+/* Stops everything (the distribution layer's connections first, so no
+ * signal comes in while the workers stop), destroys the processes still
+ * alive without notifying anyone, and frees the runtime. */
 void lt_runtime_free(lt_runtime *rt);
 /* Records the exit status of a watched process (preallocated record: it
  * cannot fail). */
