@@ -50,6 +50,30 @@ void lunatic_runtime_free(lunatic_runtime *rt);
  * code. Other calls on rt remain valid (a spawned process never runs). */
 void lunatic_runtime_stop(lunatic_runtime *rt);
 
+/* Clusters (ABI.md §3.5): makes rt a node of a cluster on the Erlang
+ * distribution protocol, named NAME@HOST, before it spawns anything. Its
+ * processes can then spawn on, message, link to and monitor processes of
+ * other lunatic nodes and of Erlang/Elixir nodes. Connects to every peer
+ * given and waits until each is up or its first attempt failed (a peer
+ * that is not running yet is retried in the background). 0, or -1 with a
+ * one-line reason in err: a name already registered, EPMD unreachable, a
+ * certificate that cannot be loaded, a peer that refused our cookie or
+ * certificate. The node stops with lunatic_runtime_free. */
+typedef struct lunatic_node_options {
+    const char *name;                /* NAME@HOST */
+    const char *cookie;              /* NULL: ~/.erlang.cookie (made if missing, as Erlang does) */
+    const char *const *peers;        /* NAME@HOST, or NAME@HOST:PORT without EPMD */
+    size_t npeers;
+    const char *const *tags;         /* KEY=VALUE, for lunatic::distributed lookups */
+    size_t ntags;
+    unsigned tick_time;              /* seconds (Erlang's net_ticktime); 0 = 60 */
+    int no_epmd;                     /* do not register with EPMD; listen on port */
+    unsigned port;                   /* 0 = any free port */
+    const char *tls_cert, *tls_key, *tls_ca; /* PEM files: TLS with mutual verification */
+} lunatic_node_options;
+int lunatic_node_start(lunatic_runtime *rt, const lunatic_node_options *o, char *err,
+                       size_t errsize);
+
 /* Compiles a module and resolves its imports against the host modules
  * (WASI and every lunatic::* module). The bytes are not kept. NULL with a
  * one-line reason in err. The module may be spawned on any runtime. */

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The layering rule: each layer of src/ includes only its own headers and
 # those of the layers below it. From the bottom:
-#   wasm (the engine) < wasi < rt (the process runtime) < api (lunatic::*
-#   host modules) < obs (observability: the Prometheus exporter, process
-#   snapshots as JSON and tables, the dashboard's HTTP server) < embed
-#   (include/lunatic.h, the embedding API) < cli
+#   wasm (the engine) < wasi < rt (the process runtime) < dist (the
+#   distribution layer: nodes, connections, signals across nodes) < api
+#   (lunatic::* host modules) < obs (observability: the Prometheus exporter,
+#   process snapshots as JSON and tables, the dashboard's HTTP server) <
+#   embed (include/lunatic.h, the embedding API) < cli
+# dist calls rt, and rt reaches it only through the hooks of rt/remote.h;
+# api (lunatic::distributed) and embed (lunatic_node_start) call dist.
 # obs reads the runtime (its metrics store and snapshots) and is offered
 # to embedders and the CLI through the embedding API, so it sits between
 # the runtime's layers and embed; it needs nothing from api but may use it.
@@ -13,8 +16,8 @@ set -u
 cd "$(dirname "$0")/.."
 rank() {
     case $1 in
-    wasm) echo 0 ;; wasi) echo 1 ;; rt) echo 2 ;; api) echo 3 ;; obs) echo 4 ;;
-    embed | lunatic.h) echo 5 ;; cli) echo 6 ;; *) echo 99 ;;
+    wasm) echo 0 ;; wasi) echo 1 ;; rt) echo 2 ;; dist) echo 3 ;; api) echo 4 ;; obs) echo 5 ;;
+    embed | lunatic.h) echo 6 ;; cli) echo 7 ;; *) echo 99 ;;
     esac
 }
 pass=0; fail=0

@@ -10,12 +10,21 @@
 
 #include "lunatic.h"
 
+#include "lunatic.h"
+
 #define LUNATIC_VERSION "0.13.2"
 
 /* lunatic wast FILE.wast: runs one spec test script (cli/wast.c). */
 int cli_wast(int argc, char **argv);
 /* lunatic run [--dir DIR]... FILE.wasm [ARGS]...  (cli/run.c) */
 int cli_run(int argc, char **argv);
+/* lunatic node --name NAME@HOST [CLUSTER OPTIONS]  (cli/node.c) */
+int cli_node(int argc, char **argv);
+/* Parses the cluster option at argv[*i] (and its value, advancing *i) into
+ * o: 1 if it was one, 0 if not, -1 after a usage error (reported). The
+ * lists in o point into argv; cli_cluster_free frees them. */
+int cli_cluster_option(int argc, char **argv, int *i, lunatic_node_options *o);
+void cli_cluster_free(lunatic_node_options *o);
 /* lunatic test [OPTIONS] FILE.wasm [FILTER] [ARGS]...  (cli/test.c) */
 int cli_test(int argc, char **argv);
 /* Is `lunatic run ARGS` cargo's test runner invocation (ABI.md 3.4:

@@ -26,6 +26,19 @@ static void usage(FILE *f)
             "      --prometheus [--prometheus-http ADDR]  serve /metrics (default 0.0.0.0:9927)\n"
             "      --dashboard ADDR         serve the process dashboard (e.g. 127.0.0.1:9928)\n"
             "  lunatic FILE.wasm [ARGS]...                      same as run\n"
+            "  lunatic node --name NAME@HOST [CLUSTER OPTIONS]  run a node of a cluster (no main\n"
+            "                                 process) until SIGINT/SIGTERM\n"
+            "  lunatic run --name NAME@HOST [CLUSTER OPTIONS] FILE.wasm [ARGS]...\n"
+            "                                 run FILE.wasm as the main process of a node\n"
+            "    CLUSTER OPTIONS (Erlang distribution; ABI.md 3.5):\n"
+            "      --cookie C           the shared secret (default: ~/.erlang.cookie)\n"
+            "      --peer NAME@HOST     connect to a node at start (repeatable); NAME@HOST:PORT\n"
+            "                           for a node without EPMD\n"
+            "      --tag KEY=VALUE      a tag other nodes can look this one up by (repeatable)\n"
+            "      --tick-time S        a peer silent for S seconds is down (default 60)\n"
+            "      --no-epmd --port P   do not register with EPMD; listen on port P\n"
+            "      --tls-cert F --tls-key F --tls-ca F\n"
+            "                           TLS distribution (as inet_tls_dist), mutual verification\n"
             "  lunatic test [OPTIONS] FILE.wasm [FILTER] [ARGS]...\n"
             "                                 run the module's #lunatic_test_ exports, each\n"
             "                                 as its own process, and report as libtest\n"
@@ -60,6 +73,8 @@ int main(int argc, char **argv)
         return cli_wast(argc - 1, argv + 1);
     if (!strcmp(cmd, "test"))
         return cli_test(argc - 1, argv + 1);
+    if (!strcmp(cmd, "node"))
+        return cli_node(argc - 1, argv + 1);
     /* The original accepted `lunatic FILE.wasm`: treat any other first
      * argument as the file to run. */
     if (strcmp(cmd, "run")) {

@@ -23,6 +23,8 @@
  * the original); --dashboard ADDR serves the dashboard, /api/processes and
  * /metrics (a bare port binds 127.0.0.1); SIGUSR1 prints the process
  * table on stderr; LUNATIC_METRICS=off turns the runtime's own metrics off.
+ * --name NAME@HOST and the other cluster options (cli/node.c) make the
+ * runtime a node of a cluster before the main process starts.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -66,7 +68,10 @@ static void usage(void)
             "  --prometheus             serve GET /metrics (Prometheus) on 0.0.0.0:9927\n"
             "  --prometheus-http ADDR   ... on ADDR instead (implies --prometheus)\n"
             "  --dashboard ADDR         serve the dashboard, /api/processes and /metrics on ADDR\n"
-            "                           (HOST:PORT; a bare PORT or :PORT binds 127.0.0.1)\n");
+            "                           (HOST:PORT; a bare PORT or :PORT binds 127.0.0.1)\n"
+            "  --name NAME@HOST [--cookie C] [--peer NAME@HOST]... [--tag K=V]... [--tick-time S]\n"
+            "  [--no-epmd --port P] [--tls-cert F --tls-key F --tls-ca F]\n"
+            "                           run as a node of a cluster (see lunatic --help)\n");
 }
 
 /* SIGUSR1 prints the process table, like Erlang's i(). The signal is
@@ -134,6 +139,7 @@ int cli_run(int argc, char **argv)
     unsigned threads = 0;
     const char *prom_addr = "0.0.0.0:9927", *dash_addr = NULL;
     lunatic_server *prom = NULL, *dash = NULL;
+    lunatic_node_options node = {0};
     /* --env and --dir values, in order (the directories are opened once
      * --no-cwd is known: "." comes first unless it is given) */
     char **envs = calloc((size_t)argc, sizeof *envs);
@@ -149,6 +155,16 @@ int cli_run(int argc, char **argv)
         const char *a = argv[i], *v;
         bool missing = false, bad = false;
         uint64_t n;
+        int c = cli_cluster_option(argc, argv, &i, &node);
+        if (c < 0) {
+            cli_cluster_free(&node);
+            free(envs);
+            free(dirs);
+            lunatic_config_release(cfg);
+            return EXIT_USAGE;
+        }
+        if (c)
+            continue;
         if ((v = opt_value(argc, argv, &i, "--dir", &missing))) {
             dirs[ndirs++] = v;
         } else if ((v = opt_value(argc, argv, &i, "--deny", &missing))) {
@@ -205,6 +221,7 @@ int cli_run(int argc, char **argv)
             else if (v)
                 log_error("%.*s: bad value '%s'", (int)strcspn(a, "="), a, v);
             usage();
+            cli_cluster_free(&node);
             free(envs);
             free(dirs);
             lunatic_config_release(cfg);
@@ -220,8 +237,11 @@ int cli_run(int argc, char **argv)
         }
     }
     free(dirs);
-    if (i >= argc) {
+    if (i >= argc || (!node.name && (node.npeers || node.ntags || node.cookie))) {
+        if (i < argc)
+            log_error("the cluster options need --name NAME@HOST");
         usage();
+        cli_cluster_free(&node);
         free(envs);
         lunatic_config_release(cfg);
         return EXIT_USAGE;
@@ -274,6 +294,12 @@ int cli_run(int argc, char **argv)
         log_error("cannot start the runtime");
         goto out;
     }
+    /* a node before anything else runs on the runtime (the node's id is
+     * in every pid) */
+    if (node.name && lunatic_node_start(rt, &node, err, sizeof err) < 0) {
+        log_error("%s", err);
+        goto out;
+    }
     pthread_t sigthread;
     if (pthread_create(&sigthread, NULL, sigusr1_thread, rt) == 0)
         pthread_detach(sigthread);
@@ -314,6 +340,7 @@ int cli_run(int argc, char **argv)
 out:
     lunatic_server_stop(prom);
     lunatic_server_stop(dash);
+    cli_cluster_free(&node);
     free(envs);
     lunatic_module_release(mod);
     lunatic_config_release(cfg);

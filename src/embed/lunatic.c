@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "dist/dist.h"
 #include "lunatic.h"
 #include "obs/obs.h"
 #include "rt/config.h"
@@ -55,6 +56,17 @@ lunatic_runtime *lunatic_runtime_new(const lunatic_options *opt)
 
 void lunatic_runtime_free(lunatic_runtime *rt) { lt_runtime_free(rt); }
 void lunatic_runtime_stop(lunatic_runtime *rt) { lt_runtime_stop(rt); }
+
+int lunatic_node_start(lunatic_runtime *rt, const lunatic_node_options *o, char *err,
+                       size_t errsize)
+{
+    ld_options d = {
+        .name = o->name, .cookie = o->cookie, .peers = o->peers, .npeers = o->npeers,
+        .tags = o->tags, .ntags = o->ntags, .tick_time = o->tick_time, .no_epmd = o->no_epmd != 0,
+        .port = o->port, .tls_cert = o->tls_cert, .tls_key = o->tls_key, .tls_ca = o->tls_ca,
+    };
+    return ld_start(rt, &d, err, errsize);
+}
 
 /* ---- modules and configs ---------------------------------------------------------- */
 
@@ -161,14 +173,22 @@ uint64_t lunatic_spawn(lunatic_runtime *rt, uint64_t env_id, lunatic_module *m, 
     lt_env *env = lt_env_get(rt, env_id);
     uint64_t pid;
     lt_spawn_opts o = {.watched = true};
-    if (!env) {
+    /* on a node, the environment's registry: Erlang nodes reach the names
+     * registered there */
+    ld_node *node = ld_of(rt);
+    if (node && !(o.registry = ld_env_registry(node, env_id))) {
         snprintf(err, errsize, "out of memory");
         return 0;
     }
-    if (lt_spawn_wasm(rt, env, m, c, func, strlen(func), params, nparams, &o, &pid, err,
-                      errsize) < 0)
+    if (!env) {
+        lt_registry_release(o.registry);
+        snprintf(err, errsize, "out of memory");
         return 0;
-    return pid;
+    }
+    int r = lt_spawn_wasm(rt, env, m, c, func, strlen(func), params, nparams, &o, &pid, err,
+                          errsize);
+    lt_registry_release(o.registry);
+    return r < 0 ? 0 : pid;
 }
 
 /* A native handler with the public signature, called from the runtime's. */
