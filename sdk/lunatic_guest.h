@@ -1014,6 +1014,330 @@ __attribute__((weak, export_name("lunatic_alloc"))) uint32_t lunatic_alloc(uint3
 }
 #endif
 
+/* ---- clusters (ABI.md §3.5) ----------------------------------------------
+ * On a node (lunatic run --name, lunatic node) a pid carries its node: the
+ * top 16 bits are the node id (this node's own id for its processes), so
+ * a pid received from anywhere names one process of the cluster, and
+ * link, monitor, kill and message sends work on it wherever it lives. */
+
+/* The node a pid lives on (0 outside a cluster). */
+static inline uint64_t lg_pid_node(uint64_t pid) { return pid >> 48; }
+
+/* Sends the scratch message to pid, on whichever node it is (as lunatic-rs
+ * does: message::send for this node, distributed::send for another).
+ * 0, or 1 when its node is not connected. */
+static inline uint32_t lg_msg_send_to(uint64_t pid)
+{
+    uint64_t node = lg_pid_node(pid);
+    if (node == 0 || node == lg_node_id()) {
+        lg_msg_send(pid);
+        return 0;
+    }
+    return lgi_distributed_send(node, pid);
+}
+
+/* Spawns func(params) of this module on node with config_id (LG_MINE:
+ * the caller's config, shipped with the request); waits for the answer
+ * (5 s at most). 0 with the pid in *out; 1 (node not found, or the spawn
+ * failed there), 2 (module not found) or LG_TIMEOUT with an error id in
+ * *out. */
+static inline uint32_t lg_spawn_on(uint64_t node, int64_t config_id, const char *func,
+                                   const lg_param *params, size_t n, uint64_t *out)
+{
+    uint8_t buf[17 * LG_MAX_PARAMS];
+    uint32_t len = lg_encode_params(buf, params, n);
+    return lgi_distributed_spawn(node, config_id, lg_module_id(), func, (uint32_t)strlen(func),
+                                 buf, len, out);
+}
+
+/* The nodes whose tags (lunatic node --tag KEY=VALUE) include every pair
+ * of query ("k=v&k2=v2"): up to max ids into out; returns how many were
+ * copied (0 on an error). */
+static inline uint32_t lg_lookup_nodes(const char *query, uint64_t *out, uint32_t max)
+{
+    uint64_t qid = 0, err = 0, count = 0; /* the host writes a u32 count (decision 2) */
+    if (lgi_distributed_exec_lookup_nodes(query, (uint32_t)strlen(query), &qid, &count, &err) != 0) {
+        lgi_error_drop(err);
+        return 0;
+    }
+    int32_t r = lgi_distributed_copy_lookup_nodes_results(qid, out, max, &err);
+    return r < 0 ? 0 : (uint32_t)r;
+}
+
+/* Erlang terms. An Erlang process that sends {lunatic, Tag, Binary} is
+ * received as a data message with that tag and data; any other term
+ * arrives with tag 0 as its external term format bytes behind the 4-byte
+ * marker "ERL\0". A guest sends a term the same way: data starting with
+ * the marker and a term (version byte 131 first) reaches an Erlang process
+ * as that term; other data reaches it as {lunatic, Tag, Binary}. The
+ * helpers below read and write the few kinds of terms such messages need:
+ * tuples, atoms, integers, binaries and pids. */
+#define LG_ETF_MARKER "ERL"
+#define LG_ETF_MARKER_LEN 4
+
+/* The node id of a node named name in its life numbered creation (what
+ * the runtime computes: FNV-1a 64 over the name and the creation's 4
+ * big-endian bytes, then 1 + hash % 65535). */
+static inline uint64_t lg_node_id_of(const char *name, size_t len, uint32_t creation)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (uint8_t)name[i]) * 0x100000001b3ull;
+    for (int i = 3; i >= 0; i--)
+        h = (h ^ (uint8_t)(creation >> (8 * i))) * 0x100000001b3ull;
+    return 1 + h % 65535;
+}
+
+/* A reader over a term; any error sets err and makes every later call
+ * fail. */
+typedef struct lg_etf {
+    const uint8_t *p, *end;
+    int err;
+} lg_etf;
+
+static inline uint64_t lg_etf_be_(const uint8_t *b, int n)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++)
+        v = v << 8 | b[i];
+    return v;
+}
+static inline int lg_etf_need_(lg_etf *r, size_t n)
+{
+    if (r->err || (size_t)(r->end - r->p) < n)
+        return r->err = 1, 0;
+    return 1;
+}
+
+/* Starts reading a received message (its bytes): 0 if they are a marked
+ * Erlang term, -1 if not. */
+static inline int lg_etf_open(lg_etf *r, const void *data, size_t len)
+{
+    const uint8_t *b = (const uint8_t *)data;
+    r->p = b + LG_ETF_MARKER_LEN + 1;
+    r->end = b + len;
+    r->err = !(len > LG_ETF_MARKER_LEN && !memcmp(b, LG_ETF_MARKER, LG_ETF_MARKER_LEN) &&
+               b[LG_ETF_MARKER_LEN] == 131);
+    return r->err ? -1 : 0;
+}
+
+/* A tuple's arity, or -1. */
+static inline int lg_etf_tuple(lg_etf *r)
+{
+    if (!lg_etf_need_(r, 2))
+        return -1;
+    if (r->p[0] == 104) {
+        r->p += 2;
+        return r->p[-1];
+    }
+    if (r->p[0] == 105 && lg_etf_need_(r, 5)) {
+        int a = (int)lg_etf_be_(r->p + 1, 4);
+        r->p += 5;
+        return a;
+    }
+    return r->err = 1, -1;
+}
+
+/* An atom into buf (NUL-terminated); its length, or -1. */
+static inline int lg_etf_atom(lg_etf *r, char *buf, size_t cap)
+{
+    if (!lg_etf_need_(r, 2))
+        return -1;
+    uint8_t t = r->p[0];
+    size_t n, h;
+    if (t == 119 || t == 115) {
+        n = r->p[1];
+        h = 2;
+    } else if ((t == 118 || t == 100) && lg_etf_need_(r, 3)) {
+        n = (size_t)lg_etf_be_(r->p + 1, 2);
+        h = 3;
+    } else {
+        return r->err = 1, -1;
+    }
+    if (!lg_etf_need_(r, h + n) || n >= cap)
+        return r->err = 1, -1;
+    memcpy(buf, r->p + h, n);
+    buf[n] = 0;
+    r->p += h + n;
+    return (int)n;
+}
+
+/* An integer that fits in an int64_t: 0, or -1. */
+static inline int lg_etf_int(lg_etf *r, int64_t *v)
+{
+    if (!lg_etf_need_(r, 2))
+        return -1;
+    uint8_t t = r->p[0];
+    if (t == 97) {
+        *v = r->p[1];
+        r->p += 2;
+        return 0;
+    }
+    if (t == 98 && lg_etf_need_(r, 5)) {
+        *v = (int32_t)lg_etf_be_(r->p + 1, 4);
+        r->p += 5;
+        return 0;
+    }
+    if (t == 110 && lg_etf_need_(r, 3)) {
+        size_t n = r->p[1];
+        if (n > 8 || !lg_etf_need_(r, 3 + n))
+            return r->err = 1, -1;
+        uint64_t m = 0;
+        for (size_t i = 0; i < n; i++)
+            m |= (uint64_t)r->p[3 + i] << (8 * i);
+        if (m > (r->p[2] ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX))
+            return r->err = 1, -1;
+        *v = r->p[2] ? (int64_t)(0 - m) : (int64_t)m;
+        r->p += 3 + n;
+        return 0;
+    }
+    return r->err = 1, -1;
+}
+
+/* A binary: a pointer into the message bytes and its length. 0, or -1. */
+static inline int lg_etf_binary(lg_etf *r, const uint8_t **data, size_t *len)
+{
+    if (!lg_etf_need_(r, 5) || r->p[0] != 109)
+        return r->err = 1, -1;
+    size_t n = (size_t)lg_etf_be_(r->p + 1, 4);
+    if (!lg_etf_need_(r, 5 + n))
+        return -1;
+    *data = r->p + 5;
+    *len = n;
+    r->p += 5 + n;
+    return 0;
+}
+
+/* A pid, as the u64 pid of this runtime (its node id in the top bits):
+ * send to it, link to it, monitor it. 0, or -1 (also for an Erlang pid
+ * whose serial does not fit in 16 bits). */
+static inline int lg_etf_pid(lg_etf *r, uint64_t *pid)
+{
+    char node[256];
+    if (!lg_etf_need_(r, 1) || r->p[0] != 88)
+        return r->err = 1, -1;
+    r->p++;
+    int nl = lg_etf_atom(r, node, sizeof node);
+    if (nl < 0 || !lg_etf_need_(r, 12))
+        return -1;
+    uint32_t num = (uint32_t)lg_etf_be_(r->p, 4), serial = (uint32_t)lg_etf_be_(r->p + 4, 4);
+    uint32_t creation = (uint32_t)lg_etf_be_(r->p + 8, 4);
+    r->p += 12;
+    uint64_t id = lg_node_id_of(node, (size_t)nl, creation);
+    /* a lunatic node keeps the environment in the serial's top bits */
+    *pid = id << 48 | (uint64_t)(serial & 0xffff) << 32 | num;
+    return 0;
+}
+
+/* {lunatic, Tag, Binary}: 0 with the tag and the binary, or -1. */
+static inline int lg_etf_lunatic(lg_etf *r, int64_t *tag, const uint8_t **data, size_t *len)
+{
+    char a[16];
+    if (lg_etf_tuple(r) != 3 || lg_etf_atom(r, a, sizeof a) < 0 || strcmp(a, "lunatic"))
+        return -1;
+    if (lg_etf_int(r, tag) < 0)
+        return -1;
+    return lg_etf_binary(r, data, len);
+}
+
+/* A writer into buf (cap bytes); an overflow sets err. lg_etfw_begin
+ * writes the marker and the version byte: the bytes, once the term is
+ * complete, are a message that reaches an Erlang process as the term. */
+typedef struct lg_etfw {
+    uint8_t *buf;
+    size_t len, cap;
+    int err;
+} lg_etfw;
+
+static inline int lg_etfw_put_(lg_etfw *w, const void *p, size_t n)
+{
+    if (w->err || w->cap - w->len < n)
+        return w->err = 1, -1;
+    memcpy(w->buf + w->len, p, n);
+    w->len += n;
+    return 0;
+}
+static inline void lg_etfw_be_(lg_etfw *w, uint64_t v, int n)
+{
+    uint8_t b[8];
+    for (int i = 0; i < n; i++)
+        b[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+    lg_etfw_put_(w, b, (size_t)n);
+}
+static inline void lg_etfw_begin(lg_etfw *w, void *buf, size_t cap)
+{
+    w->buf = (uint8_t *)buf;
+    w->len = 0;
+    w->cap = cap;
+    w->err = 0;
+    lg_etfw_put_(w, LG_ETF_MARKER, LG_ETF_MARKER_LEN);
+    lg_etfw_put_(w, "\x83", 1);
+}
+static inline void lg_etfw_tuple(lg_etfw *w, uint32_t arity)
+{
+    if (arity < 256) {
+        uint8_t h[2] = {104, (uint8_t)arity};
+        lg_etfw_put_(w, h, 2);
+    } else {
+        lg_etfw_put_(w, "\x69", 1);
+        lg_etfw_be_(w, arity, 4);
+    }
+}
+static inline void lg_etfw_atom(lg_etfw *w, const char *a)
+{
+    size_t n = strlen(a);
+    if (n > 255)
+        return (void)(w->err = 1);
+    uint8_t h[2] = {119, (uint8_t)n};
+    lg_etfw_put_(w, h, 2);
+    lg_etfw_put_(w, a, n);
+}
+static inline void lg_etfw_int(lg_etfw *w, int64_t v)
+{
+    if (v >= 0 && v <= 255) {
+        uint8_t h[2] = {97, (uint8_t)v};
+        lg_etfw_put_(w, h, 2);
+    } else if (v >= INT32_MIN && v <= INT32_MAX) {
+        lg_etfw_put_(w, "\x62", 1);
+        lg_etfw_be_(w, (uint32_t)(int32_t)v, 4);
+    } else {
+        uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+        uint8_t b[11];
+        int n = 0;
+        while (m) {
+            b[3 + n++] = (uint8_t)m;
+            m >>= 8;
+        }
+        b[0] = 110;
+        b[1] = (uint8_t)n;
+        b[2] = v < 0;
+        lg_etfw_put_(w, b, (size_t)(3 + n));
+    }
+}
+static inline void lg_etfw_binary(lg_etfw *w, const void *data, size_t len)
+{
+    lg_etfw_put_(w, "\x6d", 1);
+    lg_etfw_be_(w, len, 4);
+    lg_etfw_put_(w, data, len);
+}
+/* The whole term {lunatic, Tag, Binary} (after lg_etfw_begin). */
+static inline void lg_etfw_lunatic(lg_etfw *w, int64_t tag, const void *data, size_t len)
+{
+    lg_etfw_tuple(w, 3);
+    lg_etfw_atom(w, "lunatic");
+    lg_etfw_int(w, tag);
+    lg_etfw_binary(w, data, len);
+}
+
+/* Sends bytes to pid, on any node: an Erlang process receives
+ * {lunatic, Tag, Binary} (or the term, for bytes an lg_etfw wrote). */
+static inline uint32_t lg_send_to(uint64_t pid, int64_t tag, const void *data, size_t len)
+{
+    lg_msg_create(tag, len);
+    lg_msg_write(data, len);
+    return lg_msg_send_to(pid);
+}
+
 /* ---- trap::catch ------------------------------------------------------- */
 
 typedef int32_t (*lg_catch_fn)(int32_t arg);

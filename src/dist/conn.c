@@ -138,6 +138,9 @@ static int tls_begin(ld_node *n, ld_conn *c)
     if (!c->ssl || SSL_set_fd(c->ssl, c->fd) != 1)
         return -1;
     SSL_set_mode(c->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    /* a peer that exits closes without close_notify, as Erlang nodes do:
+     * that is a closed connection, not an error */
+    SSL_set_options(c->ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
     if (c->initiator) {
         /* the server's certificate must be for the host of its node name */
         const char *host = c->peer->host;
@@ -222,6 +225,9 @@ static void hs_flush(ld_node *n, ld_conn *c)
             return;
         }
         if (w < 0) {
+            /* over TLS a node that refused our certificate has closed */
+            if (c->ssl && c->initiator)
+                c->failed_auth = true;
             ld_conn_close(n, c, c->why[0] ? c->why : "write failed");
             return;
         }
@@ -594,7 +600,16 @@ static void do_read(ld_node *n, ld_conn *c)
             break;
         if (r <= 0) {
             const char *why = r == 0 ? "connection closed" : c->why[0] ? c->why : strerror(errno);
-            if (c->hs == HS_RECV_ACK && r == 0) {
+            if (r < 0 && c->ssl && c->hs < HS_UP) {
+                /* TLS 1.3 tells a client its certificate was refused only
+                 * after the client finished: an alert on the first read */
+                c->failed_auth = true;
+            } else if (r == 0 && c->ssl && c->initiator && c->hs > HS_TLS && c->hs < HS_UP) {
+                /* or it just closes */
+                c->failed_auth = true;
+                why = "the node closed the connection during the handshake (our certificate "
+                      "refused?)";
+            } else if (c->hs == HS_RECV_ACK && r == 0) {
                 /* closing instead of acknowledging is how a node refuses
                  * a wrong digest */
                 c->failed_auth = true;

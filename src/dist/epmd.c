@@ -27,6 +27,8 @@
 int ei_epmd_port_tmo(struct in_addr *inaddr, const char *alive, int *dist, unsigned ms);
 
 #define EPMD_TIMEOUT_MS 3000
+
+static bool epmd_listens(void);
 #define CONNECT_TIMEOUT_MS 3000
 
 static unsigned epmd_port(void)
@@ -48,13 +50,14 @@ int ld_epmd_publish(ld_node *n, char *err, size_t errsize)
         fcntl(fd, F_SETFD, FD_CLOEXEC);
         return fd;
     }
-    if (erl_errno == EIO)
+    int e = erl_errno;
+    if (epmd_listens())
         snprintf(err, errsize, "the name '%s' is already registered with EPMD (is another node "
                  "running under it?)", n->alive);
     else
         snprintf(err, errsize, "cannot reach EPMD on 127.0.0.1:%u (%s): start it with `epmd "
                  "-daemon`, or run without it (--no-epmd --port P, peers as NAME@HOST:PORT)",
-                 epmd_port(), strerror(erl_errno));
+                 epmd_port(), strerror(e));
     return -1;
 }
 
@@ -94,6 +97,18 @@ static int connect_to(const struct in_addr *addr, unsigned port, char *err, size
         return -1;
     }
     return fd;
+}
+
+/* Whether something listens on EPMD's port: tells "no EPMD" from "EPMD
+ * refused the name" when the registration fails. */
+static bool epmd_listens(void)
+{
+    char e[64];
+    struct in_addr lo = {htonl(INADDR_LOOPBACK)};
+    int fd = connect_to(&lo, epmd_port(), e, sizeof e);
+    if (fd >= 0)
+        close(fd);
+    return fd >= 0;
 }
 
 static void attempt(ld_creq *q)

@@ -40,7 +40,8 @@
 
 /* ---- protocol constants -------------------------------------------------- */
 
-/* Distribution flags (the handshake's 64-bit flags field). */
+/* Distribution flags (the handshake's 64-bit flags field; values from
+ * erl_dist_protocol). */
 #define DF_PUBLISHED             0x1ull
 #define DF_EXTENDED_REFERENCES   0x4ull
 #define DF_DIST_MONITOR          0x8ull
@@ -51,14 +52,14 @@
 #define DF_BIT_BINARIES          0x400ull
 #define DF_NEW_FLOATS            0x800ull
 #define DF_SMALL_ATOM_TAGS       0x4000ull
-#define DF_DIST_MONITOR_NAME     0x8000ull
+#define DF_DIST_MONITOR_NAME     0x20ull
 #define DF_UTF8_ATOMS            0x10000ull
 #define DF_MAP_TAG               0x20000ull
 #define DF_BIG_CREATION          0x40000ull
 #define DF_HANDSHAKE_23          0x1000000ull
 #define DF_UNLINK_ID             0x2000000ull
 #define DF_MANDATORY_25_DIGEST   (1ull << 36)
-#define DF_V4_NC                 (1ull << 35)
+#define DF_V4_NC                 (1ull << 34)
 
 /* Control message operations. */
 enum {

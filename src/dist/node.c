@@ -197,7 +197,9 @@ void ld_conn_close(ld_node *n, ld_conn *c, const char *why)
     c->fd = -1;
     ld_peer *p = c->peer;
     if (!p) {
-        if (why)
+        if (why && c->failed_auth)
+            ld_log(n, "refused a connection: %s", why);
+        else if (why)
             ld_debug(n, "incoming connection closed: %s", why);
         return;
     }
@@ -228,8 +230,6 @@ void ld_conn_close(ld_node *n, ld_conn *c, const char *why)
     bool other = p->conn != NULL;
     for (ld_conn *o = n->conns; o && !other; o = o->next)
         other = o != c && o->peer == p && o->hs != HS_CLOSED;
-    if (why && (c->failed_auth || c->initiator))
-        snprintf(c->why, sizeof c->why, "%s", why);
     if (c->failed_auth && why)
         ld_log(n, "connection with %s refused: %s", p->name, why);
     else if (why)
@@ -248,6 +248,8 @@ void ld_conn_close(ld_node *n, ld_conn *c, const char *why)
         }
         if (p->wanted)
             retry_later(n, p);
+        if (c->failed_auth) /* it will not change by itself: try rarely */
+            p->retry_at = lt_now_ns() + RETRY_MAX_NS;
         wake_starters(n);
     }
 }
@@ -823,7 +825,8 @@ int ld_start(lt_runtime *rt, const ld_options *o, char *err, size_t errsize)
             int st = p->state;
             bool lun = p->lunatic;
             pthread_mutex_unlock(&p->qlock);
-            if ((st == PEER_UP && lun) || (st == PEER_DOWN && p->fails) || lt_now_ns() > deadline)
+            /* fails counts attempts that failed (under n->lock, held) */
+            if ((st == PEER_UP && lun) || p->fails || lt_now_ns() > deadline)
                 break;
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
