@@ -343,5 +343,11 @@ erl_oracle "$TMP/tls-erl" a@localhost -sname oracle@localhost -proto_dist inet_t
 wait $runner
 erl_check "TLS (inet_tls_dist): Erlang sends to, links to and monitors lunatic processes" "$TMP/tls-erl"
 
+# every node's and run's output: no sanitizer report (ASan/UBSan and TSan
+# builds: BUILD=build-asan, BUILD=build-tsan)
+reports=$(grep -l -E "ERROR: (Address|Leak)Sanitizer|runtime error:|WARNING: ThreadSanitizer" "$TMP"/* 2>/dev/null)
+if [ -z "$reports" ]; then ok "no sanitizer reports in any node's output"
+else bad "sanitizer reports in:" $reports "$(grep -h -A12 -E "ERROR: |runtime error:|WARNING: Thread" $reports | head -n 60)"; fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

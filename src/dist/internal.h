@@ -164,7 +164,7 @@ typedef struct ld_peer {
     char name[LD_MAXNAME];          /* alive@host */
     char host[LD_MAXNAME];          /* to connect to, and TLS's host name check */
     unsigned port;                  /* static port, 0 = ask EPMD */
-    bool wanted;                    /* keep reconnecting (a --peer, or a lunatic node we met) */
+    atomic_bool wanted;             /* keep reconnecting (a --peer, or a lunatic node we met) */
     int64_t retry_at;               /* when to try again (node thread) */
     int fails;                      /* attempts that failed in a row (under n->lock) */
     bool auth_failed;               /* the last one was refused: cookie or certificate */

@@ -178,7 +178,9 @@ void ld_conn_up(ld_node *n, ld_conn *c)
     p->lunatic = false; /* until its hello */
     pthread_mutex_unlock(&p->qlock);
     p->conn = c;
+    pthread_mutex_lock(&n->lock);
     p->fails = 0;
+    pthread_mutex_unlock(&n->lock);
     atomic_store_explicit(&n->by_id[id], p, memory_order_release);
     c->last_recv = c->last_send = lt_now_ns();
     ld_debug(n, "connected to %s (node id %u)", p->name, id);
