@@ -177,7 +177,9 @@ ld_conn *ld_conn_new(ld_node *n, int fd, ld_peer *peer, bool initiator)
     c->rbuf = rbuf;
     c->rcap = RBUF_MIN;
     c->deadline = lt_now_ns() + LD_HS_TIMEOUT_NS;
-    c->last_recv = c->last_send = lt_now_ns();
+    c->last_recv = lt_now_ns();
+    atomic_init(&c->last_send, c->last_recv);
+    pthread_mutex_init(&c->wlock, NULL);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
     if (epoll_ctl(n->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 || (n->tls_server && tls_begin(n, c) < 0)) {
         if (c->ssl)
@@ -209,6 +211,7 @@ void ld_conn_free(ld_conn *c)
     free(c->rbuf);
     free(c->hsout);
     free(c->stage);
+    pthread_mutex_destroy(&c->wlock);
     free(c);
 }
 
@@ -658,23 +661,19 @@ static int stage_batch(ld_conn *c)
     return 0;
 }
 
-void ld_conn_flush(ld_node *n, ld_conn *c)
+int ld_conn_write_locked(ld_conn *c, int batches)
 {
-    if (c->hs != HS_UP)
-        return;
     for (;;) {
         bool idle = c->ssl ? c->stage_off >= c->stage_len : c->iov_at >= c->niov;
         if (idle) {
             batch_done(c);
+            if (batches-- == 0)
+                return 1;
             atomic_store(&c->peer->kicked, false);
-            if (!ld_queue_take(c)) {
-                set_events(n, c, false);
-                return;
-            }
-            if (c->ssl && stage_batch(c) < 0) {
-                ld_conn_close(n, c, "out of memory");
-                return;
-            }
+            if (!ld_queue_take(c))
+                return 0;
+            if (c->ssl && stage_batch(c) < 0)
+                return -1;
         }
         ssize_t w;
         if (c->ssl) {
@@ -700,16 +699,25 @@ void ld_conn_flush(ld_node *n, ld_conn *c)
                 }
             }
         }
-        if (w == -1) {
-            set_events(n, c, true);
-            return;
-        }
-        if (w < 0) {
-            ld_conn_close(n, c, c->why[0] ? c->why : strerror(errno));
-            return;
-        }
-        c->last_send = lt_now_ns();
+        if (w == -1)
+            return 1;
+        if (w < 0)
+            return -1;
+        atomic_store_explicit(&c->last_send, lt_now_ns(), memory_order_relaxed);
     }
+}
+
+void ld_conn_flush(ld_node *n, ld_conn *c)
+{
+    if (c->hs != HS_UP)
+        return;
+    pthread_mutex_lock(&c->wlock);
+    int r = ld_conn_write_locked(c, -1);
+    pthread_mutex_unlock(&c->wlock);
+    if (r < 0)
+        ld_conn_close(n, c, c->why[0] ? c->why : strerror(errno));
+    else
+        set_events(n, c, r == 1);
 }
 
 /* ---- events ---------------------------------------------------------------------------- */

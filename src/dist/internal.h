@@ -188,6 +188,8 @@ typedef struct ld_peer {
     size_t qbytes;
     atomic_bool kicked;             /* a wake of the node thread is pending */
     atomic_bool has_out;
+    struct ld_conn *direct;         /* while up on plain TCP: workers may write (under qlock) */
+    int64_t last_direct;            /* when a worker last wrote directly (under qlock) */
 } ld_peer;
 
 /* What encoding for a peer needs, copied under its qlock (a worker may
@@ -243,11 +245,15 @@ typedef struct ld_conn {
     size_t hsout_len, hsout_off;
     bool want_out;                  /* EPOLLOUT is armed */
 
-    int64_t last_recv, last_send;
+    int64_t last_recv;
+    atomic_int_fast64_t last_send;  /* workers write too (direct writes) */
     ld_frag *frags;
     size_t frag_bytes;
 
-    /* the batch being written */
+    /* The batch being written, under wlock: the node thread writes, and so
+     * does a worker that queues a frame on an idle plain-TCP connection
+     * (it saves a wake of the node thread per message: queue.c). */
+    pthread_mutex_t wlock;
     struct iovec iov[256];
     int niov, iov_at;
     ld_frame *inflight[256];
@@ -376,6 +382,11 @@ ld_conn *ld_conn_new(ld_node *n, int fd, ld_peer *peer, bool initiator);
 void ld_conn_event(ld_node *n, ld_conn *c, uint32_t events);
 /* Writes what c's peer has queued, as far as the socket takes it. */
 void ld_conn_flush(ld_node *n, ld_conn *c);
+/* The same with wlock held, any thread, at most `batches` batches: 0
+ * when the queue is empty, 1 when the socket is full or batches ran out
+ * (the node thread goes on), -1 on a write error (the node thread closes
+ * c when it sees it). */
+int ld_conn_write_locked(ld_conn *c, int batches);
 /* Frees c (already out of every list, socket closed). */
 void ld_conn_free(ld_conn *c);
 

@@ -176,13 +176,15 @@ void ld_conn_up(ld_node *n, ld_conn *c)
     p->creation = c->peer_creation;
     p->flags = c->peer_flags;
     p->lunatic = false; /* until its hello */
+    p->direct = c->ssl ? NULL : c; /* an SSL object is not for two threads at once */
     pthread_mutex_unlock(&p->qlock);
     p->conn = c;
     pthread_mutex_lock(&n->lock);
     p->fails = 0;
     pthread_mutex_unlock(&n->lock);
     atomic_store_explicit(&n->by_id[id], p, memory_order_release);
-    c->last_recv = c->last_send = lt_now_ns();
+    c->last_recv = lt_now_ns();
+    atomic_store(&c->last_send, c->last_recv);
     ld_debug(n, "connected to %s (node id %u)", p->name, id);
     ld_send_hello(n, p);
     wake_starters(n);
@@ -194,10 +196,19 @@ void ld_conn_close(ld_node *n, ld_conn *c, const char *why)
         return;
     bool was_up = c->hs == HS_UP;
     c->hs = HS_CLOSED;
+    ld_peer *p = c->peer;
+    if (p) {
+        /* no worker writes to this socket any more (queue.c) */
+        pthread_mutex_lock(&p->qlock);
+        if (p->direct == c)
+            p->direct = NULL;
+        pthread_mutex_unlock(&p->qlock);
+        pthread_mutex_lock(&c->wlock);
+        pthread_mutex_unlock(&c->wlock);
+    }
     epoll_ctl(n->epfd, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     c->fd = -1;
-    ld_peer *p = c->peer;
     if (!p) {
         if (why && c->failed_auth)
             ld_log(n, "refused a connection: %s", why);
@@ -324,13 +335,15 @@ static int timers(ld_node *n)
             continue;
         }
         int64_t quarter = n->tick_ns / 4;
-        if (now - c->last_send >= quarter && !atomic_load(&c->peer->has_out)) {
+        int64_t sent = atomic_load_explicit(&c->last_send, memory_order_relaxed);
+        if (now - sent >= quarter && !atomic_load(&c->peer->has_out)) {
             ld_frame *t = ld_frame_new(0); /* a tick: a packet of length 0 */
             if (t)
                 ld_enqueue(n, c->peer, 0, 0, t);
-            c->last_send = now;
+            atomic_store_explicit(&c->last_send, now, memory_order_relaxed);
+            sent = now;
         }
-        int64_t due = c->last_send + quarter;
+        int64_t due = sent + quarter;
         if (due < next)
             next = due;
         due = c->last_recv + n->tick_ns + 1;
@@ -655,6 +668,18 @@ void ld_stop_node(ld_node *n)
         n->thread_started = false;
     }
     ld_connector_stop(n);
+    for (ld_peer *p = n->peers; p; p = p->next) {
+        pthread_mutex_lock(&p->qlock);
+        p->state = PEER_DOWN;
+        ld_conn *d = p->direct;
+        p->direct = NULL;
+        pthread_mutex_unlock(&p->qlock);
+        if (d) { /* wait for a worker still writing */
+            pthread_mutex_lock(&d->wlock);
+            pthread_mutex_unlock(&d->wlock);
+        }
+        p->conn = NULL;
+    }
     /* every connection closes: the peers see their node-down at once */
     for (ld_conn *c = n->conns; c; c = c->next) {
         if (c->fd >= 0) {
@@ -662,12 +687,6 @@ void ld_stop_node(ld_node *n)
             c->fd = -1;
         }
         c->hs = HS_CLOSED;
-    }
-    for (ld_peer *p = n->peers; p; p = p->next) {
-        p->conn = NULL;
-        pthread_mutex_lock(&p->qlock);
-        p->state = PEER_DOWN;
-        pthread_mutex_unlock(&p->qlock);
     }
     if (n->epmd_fd >= 0) {
         close(n->epmd_fd); /* EPMD forgets our name */

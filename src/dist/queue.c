@@ -23,6 +23,7 @@
 
 #define QUANTUM (64u << 10)   /* bytes of one stream per turn */
 #define BATCH (256u << 10)    /* bytes per writev */
+#define DIRECT_GAP_NS 20000   /* see ld_enqueue */
 
 ld_frame *ld_frame_new(size_t bodylen)
 {
@@ -152,7 +153,28 @@ int ld_enqueue(ld_node *n, ld_peer *p, uint16_t id, uint64_t key, ld_frame *f)
     s->tail = f;
     p->qbytes += f->len;
     atomic_store_explicit(&p->has_out, true, memory_order_relaxed);
+    /* On a quiet plain-TCP connection the sender writes its frame itself:
+     * the node thread's wake-up (tens of microseconds here) would be most
+     * of a round trip. A frame that follows another within DIRECT_GAP_NS
+     * is part of a burst: it waits for the node thread, which writes the
+     * whole burst in one writev (a syscall per message would cap a stream
+     * of small messages at a fraction of what batches carry). Whoever does
+     * not get the writer's lock leaves the frame to the node thread too.
+     * The node thread takes qlock, then wlock, before it closes the
+     * socket, so the connection outlives this write. */
+    ld_conn *d = p->direct;
+    int64_t now = d ? lt_now_ns() : 0;
+    bool mine = d && now - p->last_direct > DIRECT_GAP_NS &&
+                pthread_mutex_trylock(&d->wlock) == 0;
+    if (d)
+        p->last_direct = now;
     pthread_mutex_unlock(&p->qlock);
+    if (mine) {
+        int r = ld_conn_write_locked(d, 1);
+        pthread_mutex_unlock(&d->wlock);
+        if (r == 0 && !atomic_load_explicit(&p->has_out, memory_order_relaxed))
+            return 0;
+    }
     /* one wake per burst: the node thread clears kicked before it takes
      * the queue */
     if (!atomic_exchange(&p->kicked, true))
