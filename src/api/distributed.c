@@ -26,6 +26,7 @@
 
 #define NOT_INITIALIZED "Distributed is not initialized"
 #define SPAWN_TIMEOUT_MS 5000 /* as the original's response timeout */
+#define SCAN_BUDGET 2000      /* messages a receive examines per turn (message.c) */
 
 static ld_node *node_of(lw_exec *x) { return ld_of(lt_self(x)->rt); }
 
@@ -324,7 +325,12 @@ static int distributed_send_receive_skip_search(lw_exec *x, void *env, lw_val *a
     }
     uint8_t tag[8];
     memcpy(tag, &args[2], 8);
-    lt_signal *m = lt_mailbox_take_match(&p->mailbox, tag, 1);
+    /* the mailbox scan is charged and bounded as message.c's receive */
+    uint32_t budget = SCAN_BUDGET;
+    lt_signal *m = lt_mailbox_take_match(&p->mailbox, tag, 1, &budget);
+    int slice = lt_charge(p, SCAN_BUDGET - budget);
+    if (!m && budget == 0)
+        return lt_again(p);
     if (!m && timeout != 0 && !lapi_wait_expired(p) && !(remote && ld_watch_failed(n, p)))
         return LW_SUSPEND;
     if (remote)
@@ -338,7 +344,7 @@ static int distributed_send_receive_skip_search(lw_exec *x, void *env, lw_val *a
     m->read_ptr = 0;
     p->scratch = m;
     SET_RESULT32(0);
-    return LW_OK;
+    return slice;
 }
 
 /* test_root_cert(len_ptr) -> i32 */

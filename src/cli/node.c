@@ -147,7 +147,7 @@ int cli_node(int argc, char **argv)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
-    lunatic_options opt = {.threads = threads};
+    lunatic_options opt = cli_runtime_options(threads);
     lunatic_runtime *rt = lunatic_runtime_new(&opt);
     status = EXIT_START;
     if (!rt) {
