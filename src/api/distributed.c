@@ -275,13 +275,26 @@ static int send_to(ld_node *n, lt_process *p, uint64_t node, uint64_t pid, lt_si
 }
 
 /* send(i64 node_id, i64 pid) -> i32: 0 once queued (delivery is
- * best-effort), 1 when the node is not connected */
+ * best-effort), 1 when the node is not connected. While more than 16 MiB
+ * wait for that node's connection the caller waits (polling every
+ * millisecond), so a fast sender cannot fill this node's memory. */
 static int distributed_send(lw_exec *x, void *env, lw_val *args)
 {
     (void)env;
+    lt_process *p = lt_self(x);
     ld_node *n = node_of(x);
     if (!n)
         return lapi_trap(x, NOT_INITIALIZED);
+    if (A64(0) <= 0xffff && ld_busy(n, (uint16_t)A64(0))) {
+        if (!p->scratch)
+            return lapi_trap(x, "send: no message in the scratch area");
+        if (p->wait_started)
+            lapi_wait_end(p);
+        lapi_wait_begin(p, 1);
+        return LW_SUSPEND;
+    }
+    if (p->wait_started)
+        lapi_wait_end(p);
     lt_signal *m = take_scratch(x, "send");
     if (!m)
         return LW_TRAP;

@@ -72,6 +72,10 @@ lt_registry *ld_env_registry(ld_node *n, uint64_t env);
  * connected (m freed). */
 int ld_send(ld_node *n, lt_env *env, uint16_t node, uint64_t pid, lt_signal *m);
 
+/* Whether so much is queued for node that a sender should wait (as
+ * Erlang suspends a process that sends on a busy distribution port). */
+bool ld_busy(ld_node *n, uint16_t node);
+
 /* Remote spawn (ABI.md §2.10 spawn). ld_spawn_begin sends the request on
  * behalf of p and returns 0 (p then waits, woken for its current wait
  * number when the answer comes), or -1 when node is not connected.

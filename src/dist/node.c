@@ -481,6 +481,17 @@ int ld_lookup(ld_node *n, const char *query, size_t len, uint64_t **ids, uint32_
     return 0;
 }
 
+bool ld_busy(ld_node *n, uint16_t node)
+{
+    ld_peer *p = atomic_load_explicit(&n->by_id[node], memory_order_acquire);
+    if (!p)
+        return false;
+    pthread_mutex_lock(&p->qlock);
+    bool busy = p->state == PEER_UP && p->qbytes > LD_BUSY_BYTES;
+    pthread_mutex_unlock(&p->qlock);
+    return busy;
+}
+
 int ld_send(ld_node *n, lt_env *env, uint16_t node, uint64_t pid, lt_signal *m)
 {
     ld_peerinfo pi;
