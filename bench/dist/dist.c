@@ -36,6 +36,12 @@ static uint64_t node_b(void)
 
 static uint8_t payload[64];
 
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return x < y ? -1 : x > y;
+}
+
 /* Sends every message back to its sender (a pid in the first 8 bytes). */
 LG_EXPORT("echo")
 void echo(void)
@@ -95,16 +101,23 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "rtt")) {
         uint64_t e = spawn_b(b, "echo");
         int64_t tag = 2;
+        float *each = malloc((size_t)n * sizeof *each);
+        double t0 = 0;
         for (long i = 0; i < 1000 + n; i++) {
-            static double t0;
             if (i == 1000)
                 t0 = now_us();
+            double t1 = now_us();
             lg_msg_create(1, 64);
             lg_msg_write(payload, 64);
             lgi_distributed_send(b, e);
             lg_receive(&tag, 1, 10000);
-            if (i == 1000 + n - 1)
-                lg_printf("rtt_us %.2f\n", (now_us() - t0) / (double)n);
+            if (i >= 1000 && each)
+                each[i - 1000] = (float)(now_us() - t1);
+        }
+        lg_printf("rtt_us %.2f\n", (now_us() - t0) / (double)n);
+        if (each) {
+            qsort(each, (size_t)n, sizeof *each, cmp_float);
+            lg_printf("rtt_p50_us %.1f\nrtt_p99_us %.1f\n", each[n / 2], each[n * 99 / 100]);
         }
     } else if (!strcmp(argv[1], "tput")) {
         uint64_t s = spawn_b(b, "sink");

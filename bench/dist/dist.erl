@@ -16,11 +16,12 @@ sink(N) ->
 
 nothing() -> ok.
 
-rtt(_, _, 0) -> ok;
-rtt(E, Bin, K) ->
+rtt(_, _, 0, Acc) -> Acc;
+rtt(E, Bin, K, Acc) ->
+    T = erlang:monotonic_time(nanosecond),
     E ! {self(), Bin},
     receive {echo, _} -> ok end,
-    rtt(E, Bin, K - 1).
+    rtt(E, Bin, K - 1, [erlang:monotonic_time(nanosecond) - T | Acc]).
 
 send_n(_, _, 0) -> ok;
 send_n(S, Bin, K) -> S ! Bin, send_n(S, Bin, K - 1).
@@ -36,10 +37,12 @@ main([Shape, NStr, NodeStr]) ->
     case Shape of
         "rtt" ->
             E = spawn(Node, ?MODULE, echo, []),
-            rtt(E, Bin, 1000),
+            rtt(E, Bin, 1000, []),
             T0 = erlang:monotonic_time(microsecond),
-            rtt(E, Bin, N),
-            io:format("rtt_us ~.2f~n", [(erlang:monotonic_time(microsecond) - T0) / N]);
+            Each = lists:sort(rtt(E, Bin, N, [])),
+            io:format("rtt_us ~.2f~n", [(erlang:monotonic_time(microsecond) - T0) / N]),
+            io:format("rtt_p50_us ~.1f~nrtt_p99_us ~.1f~n",
+                      [lists:nth(N div 2, Each) / 1000, lists:nth(N * 99 div 100, Each) / 1000]);
         "tput" ->
             S = spawn(Node, ?MODULE, sink, [0]),
             T0 = erlang:monotonic_time(microsecond),

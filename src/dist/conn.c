@@ -621,10 +621,16 @@ static void do_read(ld_node *n, ld_conn *c)
             ld_conn_close(n, c, why);
             return;
         }
+        size_t room = c->rcap - c->rlen;
         c->rlen += (size_t)r;
         total += (size_t)r;
         c->last_recv = lt_now_ns();
         parse(n, c);
+        /* A short read drained the socket: epoll (level-triggered) reports
+         * what comes next, and the read that would say EAGAIN is a syscall
+         * saved per message. TLS may hold decrypted bytes back. */
+        if ((size_t)r < room && !(c->ssl && SSL_pending(c->ssl)))
+            break;
     }
 }
 

@@ -384,6 +384,7 @@ static void *node_thread(void *arg)
     ld_node *n = arg;
     struct epoll_event ev[64];
     int timeout = 0;
+    int64_t next_timers = 0;
     while (!atomic_load(&n->stopping)) {
         int k = epoll_wait(n->epfd, ev, 64, timeout);
         for (int i = 0; i < k; i++) {
@@ -403,7 +404,15 @@ static void *node_thread(void *arg)
                     ld_conn_event(n, c, ev[i].events);
             }
         }
-        timeout = timers(n);
+        /* deadlines and ticks are checked at most every millisecond, not at
+         * every wake-up */
+        int64_t now = lt_now_ns();
+        if (k <= 0 || now >= next_timers) {
+            timeout = timers(n);
+            next_timers = now + 1000000;
+        } else {
+            timeout = 1;
+        }
         reap(n);
     }
     return NULL;
