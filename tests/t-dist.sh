@@ -245,7 +245,7 @@ erl_check() { # NAME FILE
     local n fails
     n=$(grep -c '^ok ' "$2")
     fails=$(grep -c '^FAIL' "$2")
-    if [ "$n" -ge 18 ] && [ "$fails" -eq 0 ]; then ok "$1 ($n checks)"
+    if [ "$n" -ge 19 ] && [ "$fails" -eq 0 ]; then ok "$1 ($n checks)"
     else bad "$1" "$(grep -v '^ok ' "$2" | head -n 20)"; fi
 }
 timeout -k 5 60 "$LUNATIC" run --name a@127.0.0.1 --cookie "$COOKIE" "$W" erl >"$TMP/erl-a" 2>&1 &

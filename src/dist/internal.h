@@ -89,6 +89,7 @@ enum {
 /* Limits that keep a misbehaving peer from exhausting memory. */
 #define LD_MAX_PACKET (1u << 30)        /* one packet, or a reassembled message */
 #define LD_MAX_FRAG_BYTES (2ull << 30)  /* pending reassemblies per connection */
+#define LD_MAX_FRAGS 4096               /* messages being reassembled per connection */
 #define LD_FRAG_SIZE (64u << 10)        /* a fragment of a large message */
 #define LD_BUSY_BYTES (16u << 20)       /* queued for a peer: distributed::send waits */
 #define LD_HS_TIMEOUT_NS (7ll * 1000000000) /* Erlang's net_setuptime */

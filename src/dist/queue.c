@@ -221,8 +221,8 @@ bool ld_queue_take(ld_conn *c)
     c->niov = c->iov_at = c->ninflight = 0;
     size_t bytes = 0;
     int nhdr = 0;
-    bool frag_ok = p->lunatic;
     pthread_mutex_lock(&p->qlock);
+    bool frag_ok = p->lunatic; /* written under qlock when its hello comes */
     while (p->ring && c->niov < 254 && c->ninflight < 256 && bytes < BATCH) {
         ld_stream *s = p->ring;
         size_t turn = 0;
@@ -298,10 +298,19 @@ uint8_t *ld_frag_add(ld_conn *c, const uint8_t *body, size_t len, size_t *outlen
     body += 9;
     len -= 9;
     ld_frag **pf = &c->frags;
-    while (*pf && (*pf)->id != id)
+    size_t count = 0;
+    while (*pf && (*pf)->id != id) {
         pf = &(*pf)->next;
+        count++;
+    }
     ld_frag *f = *pf;
     if (!f) {
+        /* a lunatic node has at most one large frame per destination in
+         * flight: thousands at once is a peer misbehaving */
+        if (count >= LD_MAX_FRAGS) {
+            *bad = true;
+            return NULL;
+        }
         f = calloc(1, sizeof *f);
         if (!f) {
             *bad = true;
@@ -317,7 +326,7 @@ uint8_t *ld_frag_add(ld_conn *c, const uint8_t *body, size_t len, size_t *outlen
         return NULL;
     }
     if (f->len + len > f->cap) {
-        size_t cap = f->cap ? f->cap : 1u << 20;
+        size_t cap = f->cap ? f->cap : LD_FRAG_SIZE;
         while (cap < f->len + len)
             cap *= 2;
         uint8_t *b = realloc(f->buf, cap);

@@ -147,10 +147,12 @@ ld_frame *ld_frame_message(const ld_node *n, const ld_peerinfo *p, uint64_t env,
                data[LD_ETF_MARKER_LEN] == ETF_VERSION;
     if (raw) {
         /* a term the guest encoded: it must be exactly one valid term, or
-         * an Erlang node would drop the connection */
-        int idx = 1, total = (int)(len - LD_ETF_MARKER_LEN);
+         * an Erlang node would drop the connection (walked with bounds:
+         * the guest's bytes are not trusted) */
+        size_t end;
         if (len - LD_ETF_MARKER_LEN > INT32_MAX ||
-            ei_skip_term((const char *)data + LD_ETF_MARKER_LEN, &idx) < 0 || idx != total)
+            ld_term_check(data + LD_ETF_MARKER_LEN, len - LD_ETF_MARKER_LEN, &end) < 0 ||
+            end != len - LD_ETF_MARKER_LEN)
             return NULL;
     } else if (len > UINT32_MAX) {
         return NULL;
