@@ -464,8 +464,7 @@ void ld_send_ctl(ld_node *n, ld_peer *p, uint64_t key, ei_x_buff *x);
 int ld_service_start(ld_node *n);
 /* A message for the node's own names (lunatic_spawn, lunatic_net,
  * net_kernel) from peer. Node thread. */
-void ld_service_message(ld_node *n, ld_conn *c, const char *toname, const erlang_pid *from,
-                        const char *msg, int len);
+void ld_service_message(ld_node *n, ld_conn *c, const char *toname, const char *msg, int len);
 /* Wakes every process waiting for an answer from node `id` (it went down)
  * with a connection error. */
 void ld_waits_node_down(ld_node *n, uint16_t id);

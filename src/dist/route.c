@@ -530,7 +530,7 @@ static bool peer_pid_at(const ld_peerinfo *pi, const char *b, int *idx, uint64_t
     return ei_decode_pid(b, idx, &e) == 0 && ld_pid_of_peer(pi, &e, pid) == 0;
 }
 
-static bool ref_at(const ld_peerinfo *pi, const char *b, int *idx, ld_rel *rel, const char *node)
+static bool ref_at(const char *b, int *idx, ld_rel *rel, const char *node)
 {
     erlang_ref r;
     if (ei_decode_ref(b, idx, &r) < 0 || r.len < 1 || r.len > 5 || strcmp(r.node, node))
@@ -539,7 +539,6 @@ static bool ref_at(const ld_peerinfo *pi, const char *b, int *idx, ld_rel *rel, 
     memset(rel->ref, 0, sizeof rel->ref);
     memcpy(rel->ref, r.n, (size_t)r.len * 4);
     rel->refcreation = r.creation;
-    (void)pi;
     return true;
 }
 
@@ -591,7 +590,7 @@ static void incoming_monitor(ld_node *n, const ld_peerinfo *pi, const char *b, i
     } else {
         return;
     }
-    if (!ref_at(pi, b, &idx, &rel, pi->name))
+    if (!ref_at(b, &idx, &rel, pi->name))
         return;
     if (found) {
         if (by_name && !(rel.name = strdup(name)))
@@ -639,7 +638,7 @@ static void incoming_demonitor(ld_node *n, const ld_peerinfo *pi, const char *b,
         idx = at;
         found = our_pid_at(n, b, &idx, &env, &target);
     }
-    if (!found || !ref_at(pi, b, &idx, &ref, pi->name))
+    if (!found || !ref_at(b, &idx, &ref, pi->name))
         return;
     pthread_mutex_lock(&n->rel_lock);
     ld_rels *r = rels_of(n, env, target, false);
@@ -731,7 +730,7 @@ void ld_dispatch(ld_node *n, ld_conn *c, const uint8_t *body, size_t len)
             return;
         if (!strcmp(name, "lunatic_spawn") || !strcmp(name, "lunatic_net") ||
             !strcmp(name, "net_kernel")) {
-            ld_service_message(n, c, name, &from, msg, msglen);
+            ld_service_message(n, c, name, msg, msglen);
         } else if (resolve_name(n, name, &env, &ours) == 0) {
             deliver_term(n, env, ours, msg, msglen);
         }
@@ -824,7 +823,7 @@ void ld_dispatch(ld_node *n, ld_conn *c, const uint8_t *body, size_t len)
                 return;
             theirs = 0; /* a monitor by name: found by its reference */
         }
-        if (!our_pid_at(n, b, &idx, &env, &ours) || !ref_at(&pi, b, &idx, &ref, n->name))
+        if (!our_pid_at(n, b, &idx, &env, &ours) || !ref_at(b, &idx, &ref, n->name))
             return;
         pthread_mutex_lock(&n->rel_lock);
         ld_rels *r = rels_of(n, env, ours, false);

@@ -810,16 +810,13 @@ static void is_auth(ld_node *n, ld_conn *c, const char *b, int idx)
     send_raw(n, c->peer, &from, &x);
 }
 
-void ld_service_message(ld_node *n, ld_conn *c, const char *toname, const erlang_pid *from,
-                        const char *msg, int len)
+void ld_service_message(ld_node *n, ld_conn *c, const char *toname, const char *msg, int len)
 {
     int idx = 0, ver, arity;
     char atom[MAXATOMLEN_UTF8];
-    (void)from;
     if (ei_decode_version(msg, &idx, &ver) < 0 || ei_decode_tuple_header(msg, &idx, &arity) < 0 ||
         arity < 1)
         return;
-    int first = idx;
     if (!strcmp(toname, "net_kernel")) {
         if (ei_decode_atom(msg, &idx, atom) == 0 && !strcmp(atom, "$gen_call") && arity == 3)
             is_auth(n, c, msg, idx);
@@ -834,7 +831,6 @@ void ld_service_message(ld_node *n, ld_conn *c, const char *toname, const erlang
             whereis(n, c, msg, idx);
         return;
     }
-    (void)first;
     /* lunatic_spawn */
     if (!strcmp(atom, "spawn") && arity == 8)
         to_service(n, SVC_SPAWN, c->peer->id, msg, len);

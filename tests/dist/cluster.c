@@ -368,6 +368,14 @@ static int links(void)
     say("after unlink: LinkDied %s, ProcessDied %s\n", tag == -1 ? "none" : "came",
         died == c2 ? "yes" : "no");
 
+    uint64_t c3 = spawn_on(b, "crasher", LG_ARGS(LG_I64(lg_self())));
+    wait_u64(5);
+    lg_monitor(c3);
+    lg_stop_monitoring(c3);
+    lg_send_to(c3, 0, "die", 3);
+    say("after stop_monitoring: %s\n",
+        lg_receive_any(1000) == LG_TIMEOUT ? "no ProcessDied" : "a message came");
+
     uint64_t s = spawn_on(b, "sleeper", NULL, 0);
     lg_monitor(s);
     lg_kill(s);
@@ -548,6 +556,9 @@ static int bigmsg(void)
 
 /* Registered as "echo". Raw terms: {echo, From, Bin} -> From gets
  * {lunatic, 7, Bin}; {term_back, From} -> From gets {back, 42, <<"x">>};
+ * {wrap, From} -> From gets the term {lunatic, 5, <<"wrapped">>} built
+ * with the SDK's writer; {relay, From, {lunatic, T, Bin}} -> From gets
+ * {lunatic, T + 100, Bin} (read with the SDK's reader);
  * {link_me, Pid} -> links to Pid (a LinkDied later is reported to the
  * last sender as {lunatic, 11, <<"link died">>}); {crash} traps; {quit}
  * ends normally. A plain message with tag T is answered to the last
@@ -595,6 +606,18 @@ void erl_echo(int64_t parent)
             lg_etfw_int(&w, 42);
             lg_etfw_binary(&w, "x", 1);
             lg_send_to(last, 0, t, w.len);
+        } else if (!strcmp(atom, "wrap") && arity == 2 && lg_etf_pid(&r, &last) == 0) {
+            uint8_t t[64];
+            lg_etfw w;
+            lg_etfw_begin(&w, t, sizeof t);
+            lg_etfw_lunatic(&w, 5, "wrapped", 7);
+            lg_send_to(last, 0, t, w.len);
+        } else if (!strcmp(atom, "relay") && arity == 3 && lg_etf_pid(&r, &last) == 0) {
+            int64_t t;
+            const uint8_t *d;
+            size_t len;
+            if (lg_etf_lunatic(&r, &t, &d, &len) == 0)
+                lg_send_to(last, t + 100, d, len);
         } else if (!strcmp(atom, "link_me") && arity == 2) {
             uint64_t pid;
             if (lg_etf_pid(&r, &pid) == 0)

@@ -69,6 +69,13 @@ interop([NodeStr]) ->
     check("a term the guest encoded arrives as that term",
           recv(fun(M) -> M =:= {back, 42, <<"x">>} end)),
 
+    {echo, Node} ! {wrap, self()},
+    check("the SDK builds {lunatic, Tag, Binary} as a term",
+          recv(fun(M) -> M =:= {lunatic, 5, <<"wrapped">>} end)),
+    {echo, Node} ! {relay, self(), {lunatic, 3, <<"nested">>}},
+    check("the SDK reads a nested {lunatic, Tag, Binary}",
+          recv(fun(M) -> M =:= {lunatic, 103, <<"nested">>} end)),
+
     H = spawn(fun() -> receive die -> exit(boom) end end),
     {echo, Node} ! {link_me, H},
     timer:sleep(300),
