@@ -345,6 +345,7 @@ struct ld_node {
     pthread_mutex_t mod_lock;
     ld_map modules;             /* (hash, 0) -> lt_module (a reference each) */
     ld_map registries;          /* (env, 0) -> lt_registry (a reference each) */
+    ld_map configs;             /* (hash of a config term, its length) -> lt_config */
     struct ld_spawnq *spawnq;   /* remote spawns waiting for a module */
 
     uint64_t service;           /* the spawn service's pid (env LD_SERVICE_ENV) */

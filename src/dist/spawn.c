@@ -188,6 +188,39 @@ static lt_config *decode_config(const char *b, int *idx)
     return c;
 }
 
+/* The config a spawn request carries, as a reference: remote spawns
+ * usually ship the same config again and again (lunatic-rs passes the
+ * caller's own), and a config decoded once also keeps its WASI part (its
+ * preopened directories opened, its environment copied) for the next
+ * spawn. At most CONFIG_CACHE distinct configs are kept. NULL if the
+ * term is not a config. */
+#define CONFIG_CACHE 64
+static lt_config *config_of(ld_node *n, const char *b, int *idx)
+{
+    int start = *idx;
+    if (ei_skip_term(b, idx) < 0)
+        return NULL;
+    uint64_t h = 0xcbf29ce484222325ull, len = (uint64_t)(*idx - start);
+    for (int i = start; i < *idx; i++)
+        h = (h ^ (uint8_t)b[i]) * 0x100000001b3ull;
+    pthread_mutex_lock(&n->mod_lock);
+    lt_config *c = ld_map_get(&n->configs, h, len);
+    if (c)
+        lt_config_retain(c);
+    pthread_mutex_unlock(&n->mod_lock);
+    if (c)
+        return c;
+    int at = start;
+    if (!(c = decode_config(b, &at)))
+        return NULL;
+    pthread_mutex_lock(&n->mod_lock);
+    if (n->configs.n < CONFIG_CACHE && !ld_map_get(&n->configs, h, len) &&
+        ld_map_put(&n->configs, h, len, c) == 0)
+        lt_config_retain(c); /* the cache's reference */
+    pthread_mutex_unlock(&n->mod_lock);
+    return c;
+}
+
 /* ---- the spawner's side ------------------------------------------------------------------------- */
 
 static ld_wait *wait_new(ld_node *n, lt_process *p, int kind, uint16_t node)
@@ -429,7 +462,7 @@ static void do_spawn(ld_node *n, uint16_t peer, const char *b, int len, lt_modul
         return;
     const uint8_t *params = (const uint8_t *)b + idx + 5;
     idx += 5 + psize;
-    lt_config *c = decode_config(b, &idx);
+    lt_config *c = config_of(n, b, &idx);
     lw_val vals[64];
     int np = decode_params(params, (size_t)psize, vals, 64);
     char err[300];
@@ -851,5 +884,6 @@ void ld_spawn_free(ld_node *n)
     n->spawnq = NULL;
     ld_map_free(&n->modules, (void (*)(void *))lt_module_release);
     ld_map_free(&n->registries, (void (*)(void *))lt_registry_release);
+    ld_map_free(&n->configs, (void (*)(void *))lt_config_release);
     ld_map_free(&n->waits, free);
 }
