@@ -68,7 +68,7 @@ void ld_log(const ld_node *n, const char *fmt, ...)
 
 void ld_debug(const ld_node *n, const char *fmt, ...)
 {
-    if (!n->rt->log_debug)
+    if (n->rt->log_level < LT_LOG_DEBUG)
         return;
     va_list ap;
     va_start(ap, fmt);
