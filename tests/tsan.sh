@@ -7,8 +7,9 @@
 # EXTRA_CFLAGS, LDFLAGS), then runs them, every process guest program
 # (tests/proc, including the stress_* ones) under t-proc.sh in the modes
 # default, red1 and t4, the networking tests (t-net.sh), the SQLite tests
-# (t-sqlite.sh) and the observability endpoints (t-obs.sh: HTTP clients,
-# SIGUSR1, snapshots).
+# (t-sqlite.sh), the observability endpoints (t-obs.sh: HTTP clients,
+# SIGUSR1, snapshots) and the cluster tests (t-dist.sh: the node thread,
+# direct writes from workers, node-down, Erlang peers).
 #
 # TSan writes its reports to build-tsan/tsan-logs/<program>.<pid> (not to
 # the programs' stderr, which t-proc.sh compares); each program is one
@@ -34,7 +35,7 @@ if [ -z "${TSAN_SKIP_BUILD:-}" ]; then
     echo "== building $B with $CC -fsanitize=thread -O1 -g"
     if ! make -j"$(nproc)" BUILD="$B" CC="$CC" OPT=-O1 EXTRA_CFLAGS="-fsanitize=thread" \
             LDFLAGS="-fsanitize=thread" "$B/lunatic" "$B/tests/test_embed" "$B/tests/test_engine_threads" \
-            "$B/tests/test_observe" "$B/tests/test_obs" >"$B.make.log" 2>&1; then
+            "$B/tests/test_observe" "$B/tests/test_obs" "$B/tests/test_dist_peer" >"$B.make.log" 2>&1; then
         tail -n 20 "$B.make.log"
         bad "build ($B.make.log)"
         echo "$pass passed, $fail failed"
@@ -65,7 +66,7 @@ races() {
 }
 
 # ---- unit tests that use threads -------------------------------------------------------
-for t in test_embed test_engine_threads test_observe test_obs; do
+for t in test_embed test_engine_threads test_observe test_obs test_dist_peer; do
     echo "== $t"
     out=$(TSAN_OPTIONS="$TSAN_BASE log_path=$LOGS/$t" timeout -k 5 300 "$B/tests/$t" 2>/dev/null)
     rc=$?
@@ -152,6 +153,19 @@ else
     pass=$((pass + p)); fail=$((fail + f))
 fi
 races t-obs
+
+# ---- clusters (tests/t-dist.sh: nodes, connections, signals across nodes) ----------
+echo "== t-dist.sh"
+out=$(TSAN_OPTIONS="$TSAN_BASE log_path=$LOGS/t-dist" BUILD=$B bash tests/t-dist.sh 2>&1)
+printf '%s\n' "$out" | grep -E '^(FAIL|     )' | head -n 30
+line=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n 1)
+if [ -z "$line" ]; then
+    bad "t-dist.sh printed no result line"
+else
+    p=${line%% passed*}; f=${line#*, }; f=${f%% failed*}
+    pass=$((pass + p)); fail=$((fail + f))
+fi
+races t-dist
 
 # ---- every distinct report -------------------------------------------------------------
 if ls "$LOGS"/* >/dev/null 2>&1; then
