@@ -1,17 +1,28 @@
 /*
  * module.c - compiled modules (module.h).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/sha.h>
 
 #include "rt/module.h"
 #include "rt/stats.h"
 
+/* The first use of OpenSSL in the process (a module is compiled before
+ * any process runs): without its atexit cleanup. `lunatic run` ends with
+ * exit() while workers may still be inside OpenSSL (a TLS stream, the
+ * distribution layer), and the cleanup would free OpenSSL's locks under
+ * them; the OS takes the memory back anyway. */
+static void openssl_init(void) { OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL); }
+
 uint64_t lt_module_hash(const uint8_t *bytes, size_t len)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, openssl_init);
     unsigned char d[SHA256_DIGEST_LENGTH];
     SHA256(bytes, len, d);
     uint64_t h = 0;
