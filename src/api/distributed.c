@@ -255,6 +255,9 @@ static lt_signal *take_scratch(lw_exec *x, const char *fn)
         return NULL;
     }
     p->scratch = NULL;
+    /* the receiver's (lt_send), or the node's send queue's, bounded by
+     * ld_busy */
+    lt_account_release(&p->acct, lt_signal_bytes(m));
     m->read_ptr = 0;
     return m;
 }
@@ -353,9 +356,10 @@ static int distributed_send_receive_skip_search(lw_exec *x, void *env, lw_val *a
         SET_RESULT32(LAPI_TIMEOUT);
         return LW_OK;
     }
-    lt_signal_free(p->scratch);
+    /* from the mailbox to the scratch area (account.h: delivered, then own) */
     m->read_ptr = 0;
-    p->scratch = m;
+    lt_account_adopt(&p->acct, lt_signal_bytes(m));
+    lapi_scratch_set(p, m);
     SET_RESULT32(0);
     return slice;
 }
