@@ -8,7 +8,8 @@
 # nodes on a crash, on kill -9 of a node and on kill -STOP (within the tick
 # time), with pending requests and spawns failing fast; a node that
 # restarts (a pid of its previous life gets noproc); a 64 MiB message that
-# does not hold up small ones; an Erlang node sending to, linking to and
+# does not hold up small ones; memory limits (account.h) on both sides of
+# a connection; an Erlang node sending to, linking to and
 # monitoring lunatic processes; the same over TLS; a wrong cookie, an
 # untrusted certificate and the start-up errors refused with one line.
 #
@@ -177,6 +178,14 @@ expect "links and monitors across nodes" "$TMP/links" \
 run_a "$TMP/big" --peer b@127.0.0.1 "$W" bigmsg
 expect "a 64 MiB message does not stall small messages on the same connection" "$TMP/big" \
     "64 MiB message arrived intact: yes" "20 round trips finished before it: yes"
+
+run_a "$TMP/limits" --peer b@127.0.0.1 --max-memory 64M "$W" limits
+expect "memory limits across nodes: a message sent is the receiver's; one that does not fit kills it" \
+    "$TMP/limits" "16 sends of 8 MiB under a 64 MiB limit: 16 sent" \
+    "16 requests of 8 MiB under a 64 MiB limit: 16 answered" \
+    "32 MiB to a process on b with a 16 MiB limit: it died: yes" "b serves on: 0 after"
+grep -q "mailbox limit exceeded" "$TMP/b.log" && ok "b's log names the reason: mailbox limit exceeded" ||
+    bad "b's log names the reason: mailbox limit exceeded" "$(tail -n 5 "$TMP/b.log")"
 
 # b's and c's processes crashed as the tests wanted; the nodes themselves
 # must still be alive

@@ -18,6 +18,11 @@
  *   stale     prints "ready", then (the script restarts b) a pid of b's
  *             previous life gets noproc and never reaches the new process
  *   bigmsg    a 64 MiB message to b does not hold up round trips with b
+ *   limits    (under --max-memory 64M) sends and requests of 8 MiB to b,
+ *             128 MiB of each: a message sent is no longer the sender's;
+ *             a process on b with a 16 MiB limit dies of a 32 MiB message
+ *             from here (the script finds "mailbox limit exceeded" in b's
+ *             log), and b serves on
  *   erl       a process registered as "echo" serves an Erlang node
  */
 #include "lunatic_guest.h"
@@ -552,6 +557,69 @@ static int bigmsg(void)
     return 0;
 }
 
+/* Starts a scratch message of size bytes with tag: "big", then zeros. */
+static void big(int64_t tag, size_t size)
+{
+    static uint8_t chunk[65536];
+    memcpy(chunk, "big", 4);
+    lg_msg_create(tag, size);
+    for (size_t n = 0; n < size; n += sizeof chunk) {
+        lg_msg_write(chunk, sizeof chunk);
+        chunk[0] = 0;
+    }
+}
+
+static int limits(void)
+{
+    uint64_t b = find_node("b", 0);
+    uint64_t e = spawn_on(b, "echo", LG_ARGS(LG_I64(lg_self())));
+    uint64_t s = spawn_on(b, "silent", NULL, 0);
+    if (!e || !s)
+        return 1;
+    int sent = 0, answered = 0;
+    for (int i = 0; i < 16; i++) {
+        big(20, 8u << 20);
+        sent += lgi_distributed_send(b, s) == 0;
+    }
+    say("16 sends of 8 MiB under a 64 MiB limit: %d sent\n", sent);
+    char buf[64];
+    for (int i = 0; i < 16; i++) {
+        big(21, 8u << 20);
+        if (lgi_distributed_send_receive_skip_search(b, e, 1021, 10000) == 0) {
+            lg_msg_read_str(buf, sizeof buf);
+            answered += !strcmp(buf, "big");
+        }
+    }
+    say("16 requests of 8 MiB under a 64 MiB limit: %d answered\n", answered);
+
+    int64_t config = lgi_process_create_config();
+    lgi_process_config_set_max_memory((uint64_t)config, 16 << 20);
+    uint64_t v;
+    uint32_t r = lgi_distributed_spawn(b, config, lg_module_id(), "sleeper", 7, NULL, 0, &v);
+    if (r) {
+        say("spawn of sleeper failed: %u\n", r);
+        return 1;
+    }
+    lg_monitor(v);
+    big(22, 32u << 20);
+    lgi_distributed_send(b, v);
+    int died = 0;
+    for (uint64_t t0 = now_ms(); !died && now_ms() - t0 < 20000;)
+        if (lg_receive_any(1000) == LG_PROCESS_DIED)
+            died = lg_msg_pid() == v;
+    say("32 MiB to a process on b with a 16 MiB limit: it died: %s\n", died ? "yes" : "no");
+    lg_msg_create(2, 0);
+    lg_msg_write_str("after");
+    r = lgi_distributed_send_receive_skip_search(b, e, 1002, 5000);
+    if (r == 0)
+        lg_msg_read_str(buf, sizeof buf);
+    say("b serves on: %u %s\n", r, r == 0 ? buf : "-");
+    lg_msg_create(99, 0);
+    lg_msg_send_to(e);
+    lg_kill(s);
+    return 0;
+}
+
 /* ---- serving an Erlang node ------------------------------------------------------------ */
 
 /* Registered as "echo". Raw terms: {echo, From, Bin} -> From gets
@@ -677,6 +745,8 @@ int main(int argc, char **argv)
         return stale();
     if (!strcmp(mode, "bigmsg"))
         return bigmsg();
+    if (!strcmp(mode, "limits"))
+        return limits();
     if (!strcmp(mode, "erl"))
         return erl();
     say("unknown mode '%s'\n", mode);
