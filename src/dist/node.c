@@ -177,6 +177,7 @@ void ld_conn_up(ld_node *n, ld_conn *c)
     p->flags = c->peer_flags;
     p->lunatic = false; /* until its hello */
     p->direct = c->ssl ? NULL : c; /* an SSL object is not for two threads at once */
+    atomic_store(&p->kicked, false); /* a kick of a previous connection is not pending */
     pthread_mutex_unlock(&p->qlock);
     p->conn = c;
     pthread_mutex_lock(&n->lock);
@@ -395,9 +396,20 @@ static void *node_thread(void *arg)
                 ssize_t r = read(n->evfd, &v, sizeof v);
                 (void)r;
                 connector_collect(n);
-                for (ld_conn *c = n->conns; c; c = c->next)
-                    if (c->hs == HS_UP && atomic_load_explicit(&c->peer->has_out, memory_order_relaxed))
+                /* Every kick clears its peer's kicked, whether or not
+                 * anything is left to write: a kick can find the queue
+                 * already taken (by a worker's direct write, or by a flush
+                 * under way when the frame was queued), and a kicked flag
+                 * left set would make the next senders skip their kick, so
+                 * their frames waited for the next burst (seconds, in
+                 * t-dist.sh's links test). */
+                for (ld_conn *c = n->conns; c; c = c->next) {
+                    if (c->hs != HS_UP)
+                        continue;
+                    bool kicked = atomic_exchange(&c->peer->kicked, false);
+                    if (kicked || atomic_load_explicit(&c->peer->has_out, memory_order_relaxed))
                         ld_conn_flush(n, c);
+                }
             } else {
                 ld_conn *c = ev[i].data.ptr;
                 if (c->hs != HS_CLOSED)

@@ -175,8 +175,8 @@ int ld_enqueue(ld_node *n, ld_peer *p, uint16_t id, uint64_t key, ld_frame *f)
         if (r == 0 && !atomic_load_explicit(&p->has_out, memory_order_relaxed))
             return 0;
     }
-    /* one wake per burst: the node thread clears kicked before it takes
-     * the queue */
+    /* one wake per burst: the node thread clears kicked at each wake
+     * (node.c) and before it takes the queue */
     if (!atomic_exchange(&p->kicked, true))
         ld_kick(n);
     return 0;
