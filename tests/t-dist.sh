@@ -9,7 +9,7 @@
 # time), with pending requests and spawns failing fast; a node that
 # restarts (a pid of its previous life gets noproc); a 64 MiB message that
 # does not hold up small ones; memory limits (account.h) on both sides of
-# a connection; an Erlang node sending to, linking to and
+# a connection; --deny and limits reaching remote children; an Erlang node sending to, linking to and
 # monitoring lunatic processes; the same over TLS; a wrong cookie, an
 # untrusted certificate and the start-up errors refused with one line.
 #
@@ -186,6 +186,11 @@ expect "memory limits across nodes: a message sent is the receiver's; one that d
     "32 MiB to a process on b with a 16 MiB limit: it died: yes" "b serves on: 0 after"
 grep -q "mailbox limit exceeded" "$TMP/b.log" && ok "b's log names the reason: mailbox limit exceeded" ||
     bad "b's log names the reason: mailbox limit exceeded" "$(tail -n 5 "$TMP/b.log")"
+
+run_a "$TMP/deny" --peer b@127.0.0.1 --deny net,compile --max-memory 64M "$W" deny
+expect "capabilities only narrow across nodes: --deny net and the memory limit reach a child on b" \
+    "$TMP/deny" "child on b with the caller's config: udp_bind 1 grow 1" \
+    "a config granting compile_module: 1 refused"
 
 # b's and c's processes crashed as the tests wanted; the nodes themselves
 # must still be alive

@@ -204,6 +204,16 @@ static int distributed_spawn(lw_exec *x, void *env, lw_val *args)
         const uint8_t *params = lapi_mem(x, A32(5), A32(6));
         if (!params)
             return lapi_trap(x, "spawn: parameters out of bounds");
+        /* capabilities only narrow, as for process::spawn: a config the
+         * process made grants nothing it lacks (its preopens are checked
+         * against the spawner's on this node); the request caps memory,
+         * fuel and networking by the spawner's config (dist/spawn.c) */
+        char why[400];
+        if (c != p->config && lt_config_check_within(p->config, c, why, sizeof why) < 0) {
+            char what[440];
+            snprintf(what, sizeof what, "spawn refused: %s", why);
+            return fail_with(x, args, id_ptr, LAPI_ERR, what);
+        }
         lapi_wait_begin(p, SPAWN_TIMEOUT_MS);
         if (node > 0xffff || node == ld_node_id(n) ||
             ld_spawn_begin(n, p, (uint16_t)node, c, module_id, func, A32(4), params, A32(6)) < 0) {

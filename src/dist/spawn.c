@@ -134,17 +134,27 @@ static int encode_strings(ei_x_buff *x, char *const *s, uint32_t n)
     return ei_x_encode_empty_list(x);
 }
 
+/* A limit (0 = none) no larger than cap (0 = none). */
+static uint64_t capped(uint64_t v, uint64_t cap) { return cap && (!v || v > cap) ? cap : v; }
+
 /* {MaxMemory, MaxFuel, CanCompile, CanCreateConfigs, CanSpawn, Args, Envs,
- * Preopens} */
-static int encode_config(ei_x_buff *x, const lt_config *c)
+ * Preopens, NoNetwork}, as the spawner may grant it: memory and fuel no
+ * larger than the spawner's own config allows, no networking if the
+ * spawner has none (capabilities only narrow, across nodes too; the
+ * permissions were checked by the caller). A request from an Erlang shell
+ * may leave NoNetwork out (an 8-tuple). */
+static int encode_config(ei_x_buff *x, const lt_config *c, const lt_config *spawner)
 {
-    if (ei_x_encode_tuple_header(x, 8) < 0 || ei_x_encode_ulonglong(x, c->max_memory) < 0 ||
-        ei_x_encode_ulonglong(x, c->max_fuel) < 0 || ei_x_encode_long(x, c->can_compile) < 0 ||
+    if (ei_x_encode_tuple_header(x, 9) < 0 ||
+        ei_x_encode_ulonglong(x, capped(c->max_memory, spawner->max_memory)) < 0 ||
+        ei_x_encode_ulonglong(x, capped(c->max_fuel, spawner->max_fuel)) < 0 ||
+        ei_x_encode_long(x, c->can_compile) < 0 ||
         ei_x_encode_long(x, c->can_create_configs) < 0 || ei_x_encode_long(x, c->can_spawn) < 0)
         return -1;
-    if (encode_strings(x, c->args, c->nargs) < 0 || encode_strings(x, c->envs, c->nenvs) < 0)
+    if (encode_strings(x, c->args, c->nargs) < 0 || encode_strings(x, c->envs, c->nenvs) < 0 ||
+        encode_strings(x, c->preopens, c->npreopens) < 0)
         return -1;
-    return encode_strings(x, c->preopens, c->npreopens);
+    return ei_x_encode_long(x, c->no_network || spawner->no_network);
 }
 
 static int decode_strings(const char *b, int *idx, lt_config *c, lt_cfglist which)
@@ -166,8 +176,8 @@ static lt_config *decode_config(const char *b, int *idx)
 {
     int arity;
     unsigned long long mem, fuel;
-    long comp, cfgs, spawn;
-    if (ei_decode_tuple_header(b, idx, &arity) < 0 || arity != 8 ||
+    long comp, cfgs, spawn, no_net = 0;
+    if (ei_decode_tuple_header(b, idx, &arity) < 0 || (arity != 8 && arity != 9) ||
         ei_decode_ulonglong(b, idx, &mem) < 0 || ei_decode_ulonglong(b, idx, &fuel) < 0 ||
         ei_decode_long(b, idx, &comp) < 0 || ei_decode_long(b, idx, &cfgs) < 0 ||
         ei_decode_long(b, idx, &spawn) < 0)
@@ -181,10 +191,12 @@ static lt_config *decode_config(const char *b, int *idx)
     c->can_create_configs = cfgs != 0;
     c->can_spawn = spawn != 0;
     if (decode_strings(b, idx, c, LT_CFG_ARG) < 0 || decode_strings(b, idx, c, LT_CFG_ENV) < 0 ||
-        decode_strings(b, idx, c, LT_CFG_PREOPEN) < 0) {
+        decode_strings(b, idx, c, LT_CFG_PREOPEN) < 0 ||
+        (arity == 9 && ei_decode_long(b, idx, &no_net) < 0)) {
         lt_config_release(c);
         return NULL;
     }
+    c->no_network = no_net != 0;
     return c;
 }
 
@@ -267,7 +279,8 @@ int ld_spawn_begin(ld_node *n, lt_process *p, uint16_t node, const lt_config *c,
         ei_x_encode_ulonglong(&x, ref) < 0 || ei_x_encode_pid(&x, &from) < 0 ||
         ei_x_encode_ulonglong(&x, p->env->id) < 0 || ei_x_encode_ulonglong(&x, module_id) < 0 ||
         ei_x_encode_binary(&x, func, (long)funclen) < 0 ||
-        ei_x_encode_binary(&x, params, (long)paramslen) < 0 || encode_config(&x, c) < 0) {
+        ei_x_encode_binary(&x, params, (long)paramslen) < 0 ||
+        encode_config(&x, c, p->config) < 0) {
         ei_x_free(&x);
         ld_spawn_end(n, p);
         return -1;

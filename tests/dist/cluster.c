@@ -23,6 +23,10 @@
  *             a process on b with a 16 MiB limit dies of a 32 MiB message
  *             from here (the script finds "mailbox limit exceeded" in b's
  *             log), and b serves on
+ *   deny      (under --deny net,compile --max-memory 64M) capabilities only
+ *             narrow across nodes: a child spawned on b with the caller's
+ *             config has no networking and at most its memory; a config
+ *             that grants compiling is refused
  *   erl       a process registered as "echo" serves an Erlang node
  */
 #include "lunatic_guest.h"
@@ -620,6 +624,43 @@ static int limits(void)
     return 0;
 }
 
+/* On b: reports (tag 30) "udp_bind <r> grow <g>": r 1 when binding a UDP
+ * socket failed (networking denied), g 1 when growing memory by 128 MiB
+ * was refused. */
+LG_EXPORT("prober")
+void prober(int64_t parent)
+{
+    uint64_t sock, err;
+    char out[64];
+    uint32_t r = lg_udp_bind(lg_localhost(0), &sock, &err);
+    int grew = __builtin_wasm_memory_grow(0, 2048) != (size_t)-1;
+    snprintf(out, sizeof out, "udp_bind %d grow %d", r != 0, !grew);
+    lg_send_to((uint64_t)parent, 30, out, strlen(out));
+}
+
+static int deny(void)
+{
+    uint64_t b = find_node("b", 0);
+    uint64_t pid = spawn_on(b, "prober", LG_ARGS(LG_I64(lg_self())));
+    char buf[64] = "(no report)";
+    if (pid && lg_receive_tag(30, 10000) == LG_DATA)
+        lg_msg_read_str(buf, sizeof buf);
+    say("child on b with the caller's config: %s\n", buf);
+    int64_t config = lgi_process_create_config();
+    lgi_process_config_set_can_compile_modules((uint64_t)config, 1);
+    uint8_t params[32];
+    lg_param p[1] = {LG_I64(lg_self())};
+    uint32_t plen = lg_encode_params(params, p, 1);
+    uint64_t id;
+    uint32_t r = lgi_distributed_spawn(b, config, lg_module_id(), "prober", 6, params, plen, &id);
+    char e[200] = "";
+    if (r)
+        lg_error_string(id, e, sizeof e);
+    say("a config granting compile_module: %u %s\n", r,
+        strstr(e, "spawn refused: the config grants can_compile_modules") ? "refused" : e);
+    return 0;
+}
+
 /* ---- serving an Erlang node ------------------------------------------------------------ */
 
 /* Registered as "echo". Raw terms: {echo, From, Bin} -> From gets
@@ -747,6 +788,8 @@ int main(int argc, char **argv)
         return bigmsg();
     if (!strcmp(mode, "limits"))
         return limits();
+    if (!strcmp(mode, "deny"))
+        return deny();
     if (!strcmp(mode, "erl"))
         return erl();
     say("unknown mode '%s'\n", mode);
