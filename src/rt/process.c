@@ -675,7 +675,9 @@ static void finish(lt_process *p, lt_reason reason, int status, const char *what
         s->reason = (uint8_t)reason; /* a watcher on another node learns it */
         lt_send(p->env, p->monitors[i], s);
     }
-    if (p->remote)
+    /* (outside a cluster a pid with node bits names nothing: p->remote
+     * may be set by a link or monitor to one, and there is nobody to tell) */
+    if (p->remote && p->rt->remote)
         p->rt->remote->exited(p->rt->remote_ud, p->env, p->pid);
     if (p->watched)
         record_done(p, status);
