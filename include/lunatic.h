@@ -79,6 +79,11 @@ int lunatic_node_start(lunatic_runtime *rt, const lunatic_node_options *o, char 
  * one-line reason in err. The module may be spawned on any runtime. */
 lunatic_module *lunatic_module_new(const uint8_t *wasm, size_t len, char *err, size_t errsize);
 void lunatic_module_release(lunatic_module *m);
+/* Keeps a copy of wasm (what m was compiled from) in m, so that the nodes
+ * of a cluster can fetch m to spawn it (lunatic_node_start). Only modules
+ * kept so can be spawned on other nodes; a module compiled by a guest in a
+ * cluster keeps its bytes by itself. 0, or -1 when out of memory. */
+int lunatic_module_keep_bytes(lunatic_module *m, const uint8_t *wasm, size_t len);
 /* 0 if m exports a function `name` of type () -> (), else -1 with a
  * one-line reason in err (for a program's entry point, e.g. "_start"). */
 int lunatic_module_check_entry(const lunatic_module *m, const char *name, char *err,

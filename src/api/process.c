@@ -26,6 +26,7 @@ typedef struct compiling {
     size_t nhosts;
     uint8_t *bytes;             /* a copy: the caller's memory may go if it dies */
     size_t len;
+    bool keep;                  /* in a cluster: the module keeps its bytes (module.h) */
     lt_module *m;               /* the result, or NULL with err */
     char err[300];
 } compiling;
@@ -34,6 +35,11 @@ static void compiling_run(lt_job *j)
 {
     compiling *c = (compiling *)j;
     c->m = lt_module_compile(c->hosts, c->nhosts, c->bytes, c->len, c->err, sizeof c->err);
+    if (c->m && c->keep && lt_module_keep(c->m, c->bytes, c->len) < 0) {
+        lt_module_release(c->m);
+        c->m = NULL;
+        snprintf(c->err, sizeof c->err, "out of memory");
+    }
     free(c->bytes);
     c->bytes = NULL;
 }
@@ -78,7 +84,7 @@ static int process_compile_module(lw_exec *x, void *env, lw_val *args)
         return lapi_trap(x, "compile_module: buffer out of bounds");
     /* the module will be charged its size (lt_module.cost): refuse a
      * compile that could not be kept before paying for it */
-    if (!p->wait_started && !lt_account_fits(&p->acct, 3 * (uint64_t)A32(1))) {
+    if (!p->wait_started && !lt_account_fits(&p->acct, (p->rt->remote ? 3 : 2) * (uint64_t)A32(1))) {
         p->acct.refused = true;
         return lapi_oom(x, "compile_module");
     }
@@ -98,6 +104,10 @@ static int process_compile_module(lw_exec *x, void *env, lw_val *args)
     if (A32(1) <= COMPILE_INLINE_MAX) {
         char err[300];
         lt_module *m = lt_module_compile(p->rt->hosts, p->rt->nhosts, data, A32(1), err, sizeof err);
+        if (m && p->rt->remote && lt_module_keep(m, data, A32(1)) < 0) {
+            lt_module_release(m);
+            return lapi_oom(x, "compile_module");
+        }
         return compiled(x, args, m, err);
     }
     c = calloc(1, sizeof *c);
@@ -107,6 +117,7 @@ static int process_compile_module(lw_exec *x, void *env, lw_val *args)
     }
     memcpy(c->bytes, data, A32(1));
     c->len = A32(1);
+    c->keep = p->rt->remote != NULL;
     c->hosts = p->rt->hosts;
     c->nhosts = p->rt->nhosts;
     c->job.run = compiling_run;

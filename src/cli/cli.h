@@ -32,9 +32,12 @@ int cli_test(int argc, char **argv);
  * release)/deps/, no --bench)? argv[0] is "run" (or the program). */
 bool cli_is_cargo_test(int argc, char **argv);
 
-/* Compiles the module in file path (its size in *len): NULL with one line
- * in err ("cannot read 'x': ..." or "x: <why it is invalid>"). */
-lunatic_module *cli_load_module(const char *path, size_t *len, char *err, size_t errsize);
+/* Compiles the module in file path (mapped, not read; its size in *len):
+ * NULL with one line in err ("cannot read 'x': ..." or "x: <why it is
+ * invalid>"). keep: the module keeps its bytes, to be spawned on other
+ * nodes (lunatic_module_keep_bytes). */
+lunatic_module *cli_load_module(const char *path, bool keep, size_t *len, char *err,
+                                size_t errsize);
 /* The runtime options: threads (0: LUNATIC_THREADS, else one per core)
  * and LUNATIC_REDUCTIONS, the budget per slice (1: the stress mode). */
 lunatic_options cli_runtime_options(unsigned threads);

@@ -58,7 +58,8 @@ int cli_parse_size(const char *s, uint64_t *out)
     return 0;
 }
 
-lunatic_module *cli_load_module(const char *path, size_t *len, char *err, size_t errsize)
+lunatic_module *cli_load_module(const char *path, bool keep, size_t *len, char *err,
+                                size_t errsize)
 {
     /* Mapped, not read: the engine reads the binary in place and copies
      * out only what it keeps, and never touches custom sections other than
@@ -86,6 +87,11 @@ lunatic_module *cli_load_module(const char *path, size_t *len, char *err, size_t
     }
     char why[512];
     lunatic_module *m = lunatic_module_new(bytes, *len, why, sizeof why);
+    if (m && keep && lunatic_module_keep_bytes(m, bytes, *len) < 0) {
+        lunatic_module_release(m);
+        m = NULL;
+        snprintf(why, sizeof why, "out of memory");
+    }
     if (*len)
         munmap((void *)bytes, *len);
     if (!m)

@@ -253,7 +253,7 @@ int cli_run(int argc, char **argv)
     double t0 = now_ms();
 
     size_t len;
-    mod = cli_load_module(file, &len, err, sizeof err);
+    mod = cli_load_module(file, node.name != NULL, &len, err, sizeof err);
     if (!mod) {
         log_error("%s", err);
         goto out;

@@ -695,7 +695,7 @@ int cli_test(int argc, char **argv)
     status = EXIT_FAILED;
     size_t len;
     char err[512];
-    s.mod = cli_load_module(s.file, &len, err, sizeof err);
+    s.mod = cli_load_module(s.file, false, &len, err, sizeof err);
     if (!s.mod) {
         log_error("%s", err);
         goto out;

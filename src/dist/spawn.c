@@ -620,6 +620,11 @@ static int service(lt_process *self, const lt_native_msg *msg, void *ud)
             if (lt_module_hash(bytes, (size_t)size) == mod) {
                 m = lt_module_compile((const lw_host_table *const *)n->rt->hosts, n->rt->nhosts,
                                       bytes, (size_t)size, err, sizeof err);
+                if (m && lt_module_keep(m, bytes, (size_t)size) < 0) {
+                    lt_module_release(m);
+                    m = NULL;
+                    snprintf(err, sizeof err, "out of memory");
+                }
                 if (!m)
                     ld_log(n, "module %016llx from a peer does not compile: %s", mod, err);
             }

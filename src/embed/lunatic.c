@@ -82,6 +82,11 @@ lunatic_module *lunatic_module_new(const uint8_t *wasm, size_t len, char *err, s
 
 void lunatic_module_release(lunatic_module *m) { lt_module_release(m); }
 
+int lunatic_module_keep_bytes(lunatic_module *m, const uint8_t *wasm, size_t len)
+{
+    return lt_module_keep(m, wasm, len);
+}
+
 int lunatic_module_set_name(lunatic_module *m, const char *name)
 {
     return lt_module_set_name(m, name);

@@ -45,8 +45,7 @@ lt_module *lt_module_compile(const lw_host_table *const *hosts, size_t nhosts,
     lt_module *m = calloc(1, sizeof *m);
     uint32_t n = lw_module_num_imports(wm);
     lw_extern *imports = calloc(n ? n : 1, sizeof *imports);
-    uint8_t *copy = malloc(len ? len : 1);
-    if (!m || !imports || !copy) {
+    if (!m || !imports) {
         snprintf(err, errsize, "out of memory");
         goto fail;
     }
@@ -56,21 +55,31 @@ lt_module *lt_module_compile(const lw_host_table *const *hosts, size_t nhosts,
     m->wasm = wm;
     m->imports = imports;
     m->nimports = n;
-    m->cost = 3 * (uint64_t)len + sizeof *m + n * sizeof *imports;
+    m->cost = 2 * (uint64_t)len + sizeof *m + n * sizeof *imports;
     m->id = atomic_fetch_add(&next_id, 1);
     lt_stat_add(LT_STAT_MODULES_COMPILED, 1);
     lt_hist_record(LT_HIST_COMPILE, (uint64_t)(lt_now_ns() - t0));
-    memcpy(copy, bytes, len);
-    m->bytes = copy;
-    m->len = len;
-    m->hash = lt_module_hash(bytes, len);
     return m;
 fail:
-    free(copy);
     free(imports);
     free(m);
     lw_module_release(wm);
     return NULL;
+}
+
+int lt_module_keep(lt_module *m, const uint8_t *bytes, size_t len)
+{
+    if (m->bytes)
+        return 0;
+    uint8_t *copy = malloc(len ? len : 1);
+    if (!copy)
+        return -1;
+    memcpy(copy, bytes, len);
+    m->bytes = copy;
+    m->len = len;
+    m->hash = lt_module_hash(bytes, len);
+    m->cost += len;
+    return 0;
 }
 
 int lt_module_check_entry(const lt_module *m, const char *name, char *err, size_t errsize)

@@ -21,17 +21,25 @@ struct lt_module {
     uint32_t nimports;
     uint64_t id;                /* counts from 1 in the process, for observers */
     char *name;                 /* what observers call it (lt_module_set_name), or NULL */
-    uint8_t *bytes;             /* the module as compiled from */
+    /* In a cluster only (lt_module_keep): the module as compiled from,
+     * and the first 8 bytes of their SHA-256, big-endian; else NULL and 0.
+     * Outside a cluster nothing needs them, and a copy of a 5.8 MB module
+     * with debug sections and its hash cost more than compiling it. */
+    uint8_t *bytes;
     size_t len;
-    uint64_t hash;              /* the first 8 bytes of the SHA-256 of bytes, big-endian */
+    uint64_t hash;
     /* what a process holding it is charged (account.h): an estimate,
-     * three times its binary (the interpreter's code, the data segments
-     * and the copy kept in bytes) */
+     * twice its binary (the interpreter's code, the data segments), three
+     * times when it keeps its bytes */
     uint64_t cost;
 };
 
 /* The content hash of a module's bytes, as lt_module.hash. */
 uint64_t lt_module_hash(const uint8_t *bytes, size_t len);
+/* Keeps a copy of bytes (what m was compiled from) and their hash, so
+ * that other nodes can fetch m by its hash. Before m is shared. 0, or -1
+ * when out of memory. */
+int lt_module_keep(lt_module *m, const uint8_t *bytes, size_t len);
 
 /* Compiles bytes and resolves every import against the host modules
  * (a runtime's: rt->hosts). One reference; NULL with a one-line reason in
