@@ -4,12 +4,15 @@
 #   make test            the whole test suite (unit tests + spec suite + WASI)
 #   make BUILD=build-asan SAN=1 test    the same under ASan+UBSan
 #   make CC=clang        build with clang
+#   make FI=1            with fault injection: allocations of the runtime and
+#                        host layers can be made to fail (src/rt/fi.h)
 #   make check           what CI runs: -Werror builds with gcc and clang, the
 #                        test suite, the test suite under ASan+UBSan, and the
 #                        process tests under ThreadSanitizer (tests/tsan.sh)
 CC      ?= cc
 BUILD   ?= build
 SAN     ?= 0
+FI      ?= 0
 OPT     ?= -O2
 
 # erl_interface (Debian's erlang-dev): the newest version installed, found
@@ -26,13 +29,25 @@ endif
 
 WASM_SRC := $(wildcard src/wasm/*.c)
 WASI_SRC := $(wildcard src/wasi/*.c)
-RT_SRC   := $(wildcard src/rt/*.c)
+RT_SRC   := $(filter-out src/rt/fi.c,$(wildcard src/rt/*.c))
 DIST_SRC := $(wildcard src/dist/*.c)
 API_SRC  := $(wildcard src/api/*.c)
 OBS_SRC  := $(wildcard src/obs/*.c)
 EMBED_SRC := $(wildcard src/embed/*.c)
 CLI_SRC  := $(wildcard src/cli/*.c)
+# Fault injection (FI=1, for tests only): src/rt/fi.h is forced into every
+# file of the runtime and host layers, renaming their allocation calls to
+# the counting wrappers of src/rt/fi.c, which can fail the k-th. Without
+# FI=1 neither is compiled: the normal build pays nothing. Those objects
+# depend on a stamp named after FI, so switching FI in one BUILD directory
+# rebuilds them.
+FI_LAYERS := rt api obs embed
+ifeq ($(FI),1)
+RT_SRC   += src/rt/fi.c
+$(foreach l,$(FI_LAYERS),$(BUILD)/src/$(l)/%.o): CFLAGS += -include src/rt/fi.h
+endif
 LIB_SRC  := $(WASM_SRC) $(WASI_SRC) $(RT_SRC) $(DIST_SRC) $(API_SRC) $(OBS_SRC) $(EMBED_SRC)
+FI_STAMP := $(BUILD)/fi-$(FI).stamp
 
 # The dashboard page is compiled in: a C array generated from the HTML.
 GEN_OBJ  := $(BUILD)/gen/dashboard_html.o
@@ -57,6 +72,10 @@ $(BUILD)/librt.a: $(RT_LIB_OBJ)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(filter $(foreach l,$(FI_LAYERS),$(BUILD)/src/$(l)/%),$(LIB_OBJ)): $(FI_STAMP)
+$(FI_STAMP):
+	@mkdir -p $(dir $@) && rm -f $(BUILD)/fi-*.stamp && touch $@
 
 $(BUILD)/gen/dashboard_html.c: src/obs/dashboard.html scripts/embed-file.sh
 	@mkdir -p $(dir $@)
