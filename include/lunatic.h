@@ -148,11 +148,12 @@ uint64_t lunatic_process_id(const lunatic_process *self);
  * to a pid that does not exist is dropped, as in the guest ABI. */
 int lunatic_send(lunatic_runtime *rt, uint64_t env_id, uint64_t pid, int64_t tag,
                  const void *data, size_t len);
-void lunatic_kill(lunatic_runtime *rt, uint64_t env_id, uint64_t pid);
 /* Links a and b (both store `tag`, 0 = none); monitor: watcher gets a
- * process-died message when target dies. */
-void lunatic_link(lunatic_runtime *rt, uint64_t env_id, uint64_t a, uint64_t b, int64_t tag);
-void lunatic_monitor(lunatic_runtime *rt, uint64_t env_id, uint64_t watcher, uint64_t target);
+ * process-died message when target dies. These three return 0, or -1
+ * when out of memory (nothing was done). */
+int lunatic_kill(lunatic_runtime *rt, uint64_t env_id, uint64_t pid);
+int lunatic_link(lunatic_runtime *rt, uint64_t env_id, uint64_t a, uint64_t b, int64_t tag);
+int lunatic_monitor(lunatic_runtime *rt, uint64_t env_id, uint64_t watcher, uint64_t target);
 int lunatic_exists(lunatic_runtime *rt, uint64_t env_id, uint64_t pid);
 
 /* Names m for observers (the dashboard, the process table), e.g. after its

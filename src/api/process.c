@@ -338,9 +338,16 @@ static int do_spawn(lw_exec *x, int64_t link, uint64_t config_id, uint64_t modul
     char err[300];
     uint64_t child;
     int r;
+    /* The parent's end of a link is made before the child can run (once it
+     * runs nothing may fail the link: its LinkDied must come): the signal
+     * at the first call, kept in p->spawn_died across the slices of a
+     * start function, and the room for it before each step that may be
+     * the last (a spawn, a slice). */
     if (p->spawning) {
         /* the same call made again: the next slice of the child's start
          * function (its arguments were checked by the first) */
+        if (link && lt_link_reserve(p, &p->spawn_died) < 0)
+            return lapi_oom(x, "spawn"), -1;
         r = lt_spawn_continue(p->spawning, name, &child, err, sizeof err);
         if (r > 0)
             return SPAWN_AGAIN;
@@ -373,6 +380,11 @@ static int do_spawn(lw_exec *x, int64_t link, uint64_t config_id, uint64_t modul
             *pid = lapi_error_new(p, "spawn refused: %s", err);
             return LAPI_ERR;
         }
+        if (link && lt_link_reserve(p, &p->spawn_died) < 0) {
+            if (params != buf)
+                free(params);
+            return lapi_oom(x, "spawn"), -1;
+        }
         lt_link to_parent = {.pid = p->pid, .tag = link, .has_tag = true};
         uint64_t fuel_left = lw_exec_fuel(p->x);
         lt_spawn_opts o = {.registry = p->registry,
@@ -388,12 +400,15 @@ static int do_spawn(lw_exec *x, int64_t link, uint64_t config_id, uint64_t modul
         if (r > 0)
             return SPAWN_AGAIN;
     }
+    lt_signal *died = p->spawn_died;
+    p->spawn_died = NULL;
     if (r < 0) {
+        lt_signal_free(died);
         *pid = lapi_error_new(p, "%s", err);
         return LAPI_ERR;
     }
     if (link)
-        lt_add_link(p, child, false, 0);
+        lt_link_add_reserved(p, child, false, 0, died);
     *pid = child;
     return LAPI_OK;
 }
@@ -503,7 +518,7 @@ static int process_link(lw_exec *x, void *env, lw_val *args)
 {
     SELF;
     if (lt_link_pids(p->env, p->pid, A64(1), (int64_t)A64(0)) < 0)
-        return lapi_oom(x, NULL);
+        return lapi_oom(x, "link");
     return LW_OK;
 }
 
@@ -526,7 +541,7 @@ static int process_monitor(lw_exec *x, void *env, lw_val *args)
 {
     SELF;
     if (lt_monitor_pid(p->env, p->pid, A64(0)) < 0)
-        return lapi_oom(x, NULL);
+        return lapi_oom(x, "monitor");
     /* a monitor on another node's process: the distribution layer is told
      * when p ends, to cancel it (rt/remote.h) */
     if ((lt_pid_of(p->env, A64(0)) & LT_PID_NODE_MASK) != p->rt->node_bits)

@@ -244,26 +244,26 @@ int lunatic_send(lunatic_runtime *rt, uint64_t env_id, uint64_t pid, int64_t tag
     return lt_send(env, pid, m);
 }
 
-void lunatic_kill(lunatic_runtime *rt, uint64_t env_id, uint64_t pid)
+int lunatic_kill(lunatic_runtime *rt, uint64_t env_id, uint64_t pid)
 {
     lt_env *env = lt_env_get(rt, env_id);
     lt_signal *s = env ? lt_signal_new(LT_SIG_KILL) : NULL;
-    if (s)
-        lt_send(env, pid, s);
+    if (!s)
+        return -1;
+    lt_send(env, pid, s);
+    return 0;
 }
 
-void lunatic_link(lunatic_runtime *rt, uint64_t env_id, uint64_t a, uint64_t b, int64_t tag)
+int lunatic_link(lunatic_runtime *rt, uint64_t env_id, uint64_t a, uint64_t b, int64_t tag)
 {
     lt_env *env = lt_env_get(rt, env_id);
-    if (env)
-        lt_link_pids(env, a, b, tag);
+    return env ? lt_link_pids(env, a, b, tag) : -1;
 }
 
-void lunatic_monitor(lunatic_runtime *rt, uint64_t env_id, uint64_t watcher, uint64_t target)
+int lunatic_monitor(lunatic_runtime *rt, uint64_t env_id, uint64_t watcher, uint64_t target)
 {
     lt_env *env = lt_env_get(rt, env_id);
-    if (env)
-        lt_monitor_pid(env, watcher, target);
+    return env ? lt_monitor_pid(env, watcher, target) : -1;
 }
 
 int lunatic_exists(lunatic_runtime *rt, uint64_t env_id, uint64_t pid)

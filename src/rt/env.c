@@ -193,26 +193,26 @@ static int send_remote(lt_env *e, uint64_t pid, lt_signal *sig)
     return rt->remote->route(rt->remote_ud, e, pid, sig);
 }
 
-int lt_send(lt_env *e, uint64_t pid, lt_signal *sig)
+/* lt_send without freeing: 0, -1 (a pid of this node that does not
+ * exist: sig is still the caller's) or -2 (another node's, unknown: the
+ * distribution layer freed sig). */
+static inline int deliver(lt_env *e, uint64_t pid, lt_signal *sig)
 {
     /* One load and compare on the local path: a pid of this node has this
      * node's bits (0 outside a cluster), or none at all. */
     uint64_t bits = e->rt->node_bits;
     if ((pid & LT_PID_NODE_MASK) != bits) {
         if (pid & LT_PID_NODE_MASK)
-            return send_remote(e, pid, sig);
+            return send_remote(e, pid, sig) < 0 ? -2 : 0;
         pid |= bits;
     }
-    if ((pid & LT_PID_LOCAL_MASK) == 0 || pid == KEY_GONE) {
-        lt_signal_free(sig);
+    if ((pid & LT_PID_LOCAL_MASK) == 0 || pid == KEY_GONE)
         return -1;
-    }
     lt_shard *s = shard_of(e, pid);
     pthread_mutex_lock(&s->lock);
     int64_t i = find(s, pid);
     if (i < 0) {
         pthread_mutex_unlock(&s->lock);
-        lt_signal_free(sig);
         return -1;
     }
     lt_process *p = s->vals[i];
@@ -243,6 +243,16 @@ int lt_send(lt_env *e, uint64_t pid, lt_signal *sig)
     if (refuse)
         lt_signal_free(sig);
     return 0;
+}
+
+int lt_send_keep(lt_env *e, uint64_t pid, lt_signal *sig) { return deliver(e, pid, sig); }
+
+int lt_send(lt_env *e, uint64_t pid, lt_signal *sig)
+{
+    int r = deliver(e, pid, sig);
+    if (r == -1)
+        lt_signal_free(sig);
+    return r < 0 ? -1 : 0;
 }
 
 void lt_send_wake(lt_env *e, uint64_t pid, uint64_t seq)

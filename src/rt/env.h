@@ -61,6 +61,11 @@ void lt_env_each(lt_env *e, uint64_t pid, void (*fn)(lt_process *p, void *ud), v
  * exist. A pid of another node goes to the distribution layer
  * (remote.h): 0 when that node is known, -1 when not. */
 int lt_send(lt_env *e, uint64_t pid, lt_signal *s);
+/* The same, but a signal for a pid of this node that does not exist stays
+ * the caller's (-1): it can answer with it, without allocating (a Link or
+ * Monitor of a missing process becomes its LinkDied or ProcessDied). For a
+ * pid of an unknown node the distribution layer frees it (-2). */
+int lt_send_keep(lt_env *e, uint64_t pid, lt_signal *s);
 /* Wakes pid if it still waits for its wait numbered seq (a timer fired,
  * an fd is ready); a stale wake is ignored by the process. */
 void lt_send_wake(lt_env *e, uint64_t pid, uint64_t seq);

@@ -90,33 +90,69 @@ bool lt_process_doomed(lt_process *p)
 
 /* ---- links and monitors (owner side) ---------------------------------------- */
 
-void lt_add_link(lt_process *p, uint64_t pid, bool has_tag, int64_t tag)
+/* Room for one more link: 0, or -1 when out of memory. */
+static int link_room(lt_process *p)
+{
+    if (p->nlinks < p->linkcap)
+        return 0;
+    uint32_t cap = p->linkcap ? p->linkcap * 2 : 4;
+    lt_link *l = realloc(p->links, cap * sizeof *l);
+    if (!l)
+        return -1;
+    p->links = l;
+    p->linkcap = cap;
+    return 0;
+}
+
+/* Records the link to pid with died as its LinkDied (taken: freed if the
+ * link exists already, whose tag changes). 0, or -1 when there is no room
+ * (died stays the caller's). */
+static int keep_link(lt_process *p, uint64_t pid, bool has_tag, int64_t tag, lt_signal *died)
 {
     for (uint32_t i = 0; i < p->nlinks; i++) {
         if (p->links[i].pid == pid) {
             p->links[i].has_tag = has_tag;
             p->links[i].tag = tag;
-            return;
+            lt_signal_free(died);
+            return 0;
         }
     }
-    if (p->nlinks == p->linkcap) {
-        uint32_t cap = p->linkcap ? p->linkcap * 2 : 4;
-        lt_link *l = realloc(p->links, cap * sizeof *l);
-        if (!l)
-            return;
-        p->links = l;
-        p->linkcap = cap;
-    }
-    p->links[p->nlinks++] = (lt_link){pid, tag, has_tag};
+    if (link_room(p) < 0)
+        return -1;
+    p->links[p->nlinks++] = (lt_link){pid, tag, has_tag, died};
     /* a link has two ends: it counts once, at the lower pid's */
     if (p->pid < pid)
         lt_stat_add(LT_STAT_LINKS_UP, 1);
+    return 0;
+}
+
+int lt_link_reserve(lt_process *p, lt_signal **died)
+{
+    if (link_room(p) < 0 || (!*died && !(*died = lt_signal_new(LT_SIG_LINK_DIED))))
+        return -1;
+    return 0;
+}
+
+void lt_link_add_reserved(lt_process *p, uint64_t pid, bool has_tag, int64_t tag, lt_signal *died)
+{
+    int r = keep_link(p, pid, has_tag, tag, died);
+    (void)r; /* the room was made */
+}
+
+int lt_add_link(lt_process *p, uint64_t pid, bool has_tag, int64_t tag)
+{
+    lt_signal *died = NULL;
+    if (lt_link_reserve(p, &died) < 0)
+        return -1;
+    lt_link_add_reserved(p, pid, has_tag, tag, died);
+    return 0;
 }
 
 static void remove_link(lt_process *p, uint64_t pid)
 {
     for (uint32_t i = 0; i < p->nlinks; i++) {
         if (p->links[i].pid == pid) {
+            lt_signal_free(p->links[i].died);
             p->links[i] = p->links[--p->nlinks];
             if (p->pid < pid)
                 lt_stat_add(LT_STAT_LINKS_DOWN, 1);
@@ -125,26 +161,33 @@ static void remove_link(lt_process *p, uint64_t pid)
     }
 }
 
-static void add_monitor(lt_process *p, uint64_t pid)
+/* Records that pid monitors p, with died as its ProcessDied (taken, as
+ * keep_link's). 0, or -1 when there is no room. */
+static int keep_monitor(lt_process *p, uint64_t pid, lt_signal *died)
 {
-    for (uint32_t i = 0; i < p->nmonitors; i++)
-        if (p->monitors[i] == pid)
-            return;
+    for (uint32_t i = 0; i < p->nmonitors; i++) {
+        if (p->monitors[i].pid == pid) {
+            lt_signal_free(died);
+            return 0;
+        }
+    }
     if (p->nmonitors == p->moncap) {
         uint32_t cap = p->moncap ? p->moncap * 2 : 4;
-        uint64_t *m = realloc(p->monitors, cap * sizeof *m);
+        lt_monitor *m = realloc(p->monitors, cap * sizeof *m);
         if (!m)
-            return;
+            return -1;
         p->monitors = m;
         p->moncap = cap;
     }
-    p->monitors[p->nmonitors++] = pid;
+    p->monitors[p->nmonitors++] = (lt_monitor){pid, died};
+    return 0;
 }
 
 static void remove_monitor(lt_process *p, uint64_t pid)
 {
     for (uint32_t i = 0; i < p->nmonitors; i++) {
-        if (p->monitors[i] == pid) {
+        if (p->monitors[i].pid == pid) {
+            lt_signal_free(p->monitors[i].died);
             p->monitors[i] = p->monitors[--p->nmonitors];
             return;
         }
@@ -157,6 +200,19 @@ static inline void note_remote(lt_process *p, uint64_t pid)
 {
     if ((pid & LT_PID_NODE_MASK) != p->rt->node_bits)
         p->remote = true;
+}
+
+/* Turns a reserved signal into the notice of p's end (kind LinkDied or
+ * ProcessDied). */
+static lt_signal *death_notice(lt_process *p, lt_signal *s, lt_sigkind kind, bool has_tag,
+                               int64_t tag, lt_reason reason)
+{
+    s->kind = (uint8_t)kind;
+    s->pid = p->pid;
+    s->has_tag = has_tag;
+    s->tag = has_tag ? tag : 0;
+    s->reason = (uint8_t)reason;
+    return s;
 }
 
 /* ---- links and monitors (any side) ------------------------------------------ */
@@ -178,20 +234,28 @@ int lt_link_pids(lt_env *env, uint64_t a, uint64_t b, int64_t tag)
     /* both sides store the other as the node names it, with its node bits */
     a = lt_pid_of(env, a);
     b = lt_pid_of(env, b);
+    /* Each side keeps the Link signal it gets as the LinkDied it will
+     * send the other (lt_link): two allocations, both made here. */
     lt_signal *to_b = link_signal(LT_SIG_LINK, a, tag), *to_a = link_signal(LT_SIG_LINK, b, tag);
     if (!to_a || !to_b) {
         lt_signal_free(to_a);
         lt_signal_free(to_b);
         return -1;
     }
-    bool b_alive = lt_send(env, b, to_b) == 0;
-    bool a_alive = lt_send(env, a, to_a) == 0;
-    /* a side that does not exist is a link that died at once */
-    lt_signal *d;
-    if (!b_alive && (d = link_signal(LT_SIG_LINK_DIED, b, tag)))
-        lt_send(env, a, d);
-    if (!a_alive && (d = link_signal(LT_SIG_LINK_DIED, a, tag)))
-        lt_send(env, b, d);
+    /* b does not exist (or its node is unknown): a link that died at
+     * once, told to a by the signal that was to link it (pid b, the tag,
+     * NoProcess) */
+    if (lt_send(env, b, to_b) < 0) {
+        to_a->kind = LT_SIG_LINK_DIED;
+        lt_send(env, a, to_a);
+        return 0;
+    }
+    /* a does not exist (it is of this node): b is told with a's signal */
+    if (lt_send_keep(env, a, to_a) == -1) {
+        to_a->kind = LT_SIG_LINK_DIED;
+        to_a->pid = a;
+        lt_send(env, b, to_a);
+    }
     return 0;
 }
 
@@ -199,19 +263,27 @@ int lt_monitor_pid(lt_env *env, uint64_t watcher, uint64_t target)
 {
     watcher = lt_pid_of(env, watcher);
     target = lt_pid_of(env, target);
+    /* The target keeps the signal as the ProcessDied it will send. If it
+     * does not exist that signal answers at once (decision 7, as Erlang's
+     * noproc); one for another node's process is the distribution
+     * layer's whatever happens, so a spare answer is made beforehand. */
+    bool remote = (target & LT_PID_NODE_MASK) != env->rt->node_bits;
     lt_signal *s = lt_signal_new(LT_SIG_MONITOR);
-    if (!s)
+    lt_signal *spare = remote ? lt_signal_new(LT_SIG_PROCESS_DIED) : NULL;
+    if (!s || (remote && !spare)) {
+        lt_signal_free(s);
+        lt_signal_free(spare);
         return -1;
-    s->pid = watcher;
-    if (lt_send(env, target, s) < 0) {
-        /* decision 7: monitoring a process that does not exist reports
-         * its death at once, as Erlang's noproc */
-        lt_signal *d = lt_signal_new(LT_SIG_PROCESS_DIED);
-        if (d) {
-            d->pid = target;
-            lt_send(env, watcher, d);
-        }
     }
+    s->pid = watcher;
+    if (lt_send_keep(env, target, s) < 0) {
+        lt_signal *d = remote ? spare : s;
+        spare = NULL;
+        d->kind = LT_SIG_PROCESS_DIED;
+        d->pid = target;
+        lt_send(env, watcher, d);
+    }
+    lt_signal_free(spare);
     return 0;
 }
 
@@ -274,10 +346,14 @@ static void process_free(lt_process *p)
     lt_job_release(p->job);
     lt_signal_free(p->scratch);
     uint32_t up = 0;
-    for (uint32_t i = 0; i < p->nlinks; i++)
+    for (uint32_t i = 0; i < p->nlinks; i++) {
         up += p->pid < p->links[i].pid;
+        lt_signal_free(p->links[i].died);
+    }
     if (up)
         lt_stat_add(LT_STAT_LINKS_DOWN, up);
+    for (uint32_t i = 0; i < p->nmonitors; i++)
+        lt_signal_free(p->monitors[i].died);
     free(p->links);
     free(p->monitors);
     lt_idtab_free(&p->configs, (void (*)(void *))lt_config_release);
@@ -303,6 +379,7 @@ static void process_free(lt_process *p)
     lt_registry_release(p->registry);
     if (p->spawning)
         process_free(p->spawning); /* died in the middle of a spawn */
+    lt_signal_free(p->spawn_died);
     if (p->params != p->params_inline)
         free(p->params);
     lw_obj_free(p, sizeof *p);
@@ -449,8 +526,8 @@ int lt_spawn_wasm(lt_runtime *rt, lt_env *env, lt_module *m, lt_config *c,
     }
     p->nparams = nparams;
     p->watched = o->watched;
-    if (o->link)
-        lt_add_link(p, o->link->pid, o->link->has_tag, o->link->tag);
+    if (o->link && lt_add_link(p, o->link->pid, o->link->has_tag, o->link->tag) < 0)
+        return spawn_failed(p, err, errsize, "out of memory");
 
     /* The start function runs inside spawn, as in the original: a trap
      * there is a spawn error. */
@@ -614,41 +691,79 @@ void lt_log_failure(lt_process *p, const char *what)
     }
 }
 
+/* Takes out of list *l the signal of that kind from pid, and frees it. */
+static void drop_from(lt_signal **l, lt_sigkind kind, uint64_t pid)
+{
+    for (; *l; l = &(*l)->next) {
+        if ((*l)->kind == kind && (*l)->pid == pid) {
+            lt_signal *s = *l;
+            *l = s->next;
+            lt_signal_free(s);
+            return;
+        }
+    }
+}
+
 /* After removal from the table nothing new reaches p. Of what is still in
  * its inbox, a Monitor or Link must still be answered: the sender believed
  * p alive, so it gets ProcessDied / LinkDied like any other watcher; an
- * Unlink or StopMonitoring after it, in order, takes it back. */
+ * Unlink or StopMonitoring after it, in order, takes it back. One that
+ * finds no room in the tables waits in a list of its own, and is answered
+ * with its own signal. */
 static void adopt_late_watchers(lt_process *p)
 {
-    lt_signal *s = p->in_head;
+    lt_signal *s = p->in_head, *unkept = NULL;
     p->in_head = p->in_tail = NULL;
     while (s) {
         lt_signal *next = s->next;
+        s->next = NULL;
         if (s->kind == LT_SIG_MONITOR || s->kind == LT_SIG_LINK)
             note_remote(p, s->pid);
-        if (s->kind == LT_SIG_MONITOR)
-            add_monitor(p, s->pid);
-        else if (s->kind == LT_SIG_STOP_MONITORING)
+        if (s->kind == LT_SIG_MONITOR) {
+            if (keep_monitor(p, s->pid, s) < 0) {
+                s->next = unkept;
+                unkept = s;
+            }
+            s = NULL;
+        } else if (s->kind == LT_SIG_LINK) {
+            if (keep_link(p, s->pid, s->has_tag, s->tag, s) < 0) {
+                s->next = unkept;
+                unkept = s;
+            }
+            s = NULL;
+        } else if (s->kind == LT_SIG_STOP_MONITORING) {
             remove_monitor(p, s->pid);
-        else if (s->kind == LT_SIG_LINK)
-            lt_add_link(p, s->pid, s->has_tag, s->tag);
-        else if (s->kind == LT_SIG_UNLINK)
+            drop_from(&unkept, LT_SIG_MONITOR, s->pid);
+        } else if (s->kind == LT_SIG_UNLINK) {
             remove_link(p, s->pid);
+            drop_from(&unkept, LT_SIG_LINK, s->pid);
+        }
         lt_signal_free(s);
         s = next;
+    }
+    while (unkept) {
+        s = unkept;
+        unkept = s->next;
+        uint64_t to = s->pid;
+        if (s->kind == LT_SIG_MONITOR)
+            death_notice(p, s, LT_SIG_PROCESS_DIED, false, 0, p->reason);
+        else
+            death_notice(p, s, LT_SIG_LINK_DIED, s->has_tag, s->tag, p->reason);
+        lt_send(p->env, to, s);
     }
 }
 
 /* Ends p. `what` describes a failure to log (a trap, with its backtrace);
  * NULL for a kill (logged too) or a deliberate exit (proc_exit with a
  * nonzero code: a failure for links, but only a debug line, so that a
- * program's stderr stays what it wrote). */
+ * program's stderr stays what it wrote). Allocates nothing: the signals it
+ * sends were made with the links and monitors, the exit record at spawn. */
 static void finish(lt_process *p, lt_reason reason, int status, const char *what)
 {
     lt_env_remove(p->env, p);
-    adopt_late_watchers(p);
     p->reason = reason;
     p->exit_code = status;
+    adopt_late_watchers(p);
     lt_stat_add(reason == LT_REASON_NORMAL ? LT_STAT_EXIT_NORMAL
                 : p->killed                ? LT_STAT_EXIT_KILLED
                                            : LT_STAT_EXIT_FAILURE, 1);
@@ -658,22 +773,17 @@ static void finish(lt_process *p, lt_reason reason, int status, const char *what
     if (p->registry)
         lt_registry_remove_pid(p->registry, p->pid);
     for (uint32_t i = 0; i < p->nlinks; i++) {
-        lt_signal *s = lt_signal_new(LT_SIG_LINK_DIED);
-        if (!s)
-            continue;
-        s->pid = p->pid;
-        s->has_tag = p->links[i].has_tag;
-        s->tag = p->links[i].tag;
-        s->reason = (uint8_t)reason;
-        lt_send(p->env, p->links[i].pid, s);
+        lt_link *l = &p->links[i];
+        lt_signal *s = l->died;
+        l->died = NULL;
+        lt_send(p->env, l->pid, death_notice(p, s, LT_SIG_LINK_DIED, l->has_tag, l->tag, reason));
     }
     for (uint32_t i = 0; i < p->nmonitors; i++) {
-        lt_signal *s = lt_signal_new(LT_SIG_PROCESS_DIED);
-        if (!s)
-            continue;
-        s->pid = p->pid;
-        s->reason = (uint8_t)reason; /* a watcher on another node learns it */
-        lt_send(p->env, p->monitors[i], s);
+        lt_signal *s = p->monitors[i].died;
+        p->monitors[i].died = NULL;
+        /* (with the reason: a watcher on another node learns it) */
+        lt_send(p->env, p->monitors[i].pid,
+                death_notice(p, s, LT_SIG_PROCESS_DIED, false, 0, reason));
     }
     /* (outside a cluster a pid with node bits names nothing: p->remote
      * may be set by a link or monitor to one, and there is nobody to tell) */
@@ -738,8 +848,18 @@ static bool handle_signals(lt_process *p, lt_signal *s, bool *relevant)
             p->die_when_link_dies = s->flag;
             break;
         case LT_SIG_LINK:
-            lt_add_link(p, s->pid, s->has_tag, s->tag);
+            /* the signal becomes the LinkDied p will send (lt_link) */
             note_remote(p, s->pid);
+            if (keep_link(p, s->pid, s->has_tag, s->tag, s) < 0) {
+                /* no room for it: p dies of that, and finish() answers
+                 * the link with this very signal */
+                p->fatal = "out of memory: no room to record a link";
+                alive = false;
+                s->next = next;
+                continue;
+            }
+            lt_account_drop_delivered(&p->acct, sizeof *s);   /* (no buffer) */
+            s = NULL;
             break;
         case LT_SIG_UNLINK:
             remove_link(p, s->pid);
@@ -761,8 +881,15 @@ static bool handle_signals(lt_process *p, lt_signal *s, bool *relevant)
             s = NULL;
             break;
         case LT_SIG_MONITOR:
-            add_monitor(p, s->pid);
             note_remote(p, s->pid);
+            if (keep_monitor(p, s->pid, s) < 0) {
+                p->fatal = "out of memory: no room to record a monitor";
+                alive = false;
+                s->next = next;
+                continue;
+            }
+            lt_account_drop_delivered(&p->acct, sizeof *s);
+            s = NULL;
             break;
         case LT_SIG_STOP_MONITORING:
             remove_monitor(p, s->pid);
@@ -890,7 +1017,10 @@ void lt_process_run(lt_process *p)
     p->resume = false;
     p->slice_work = 0;
     if (!handle_signals(p, in, &relevant)) {
-        finish(p, LT_REASON_FAILURE, LT_STATUS_KILLED, NULL);
+        if (p->fatal)
+            finish(p, LT_REASON_FAILURE, LT_STATUS_FAILED, p->fatal);
+        else
+            finish(p, LT_REASON_FAILURE, LT_STATUS_KILLED, NULL);
         return;
     }
     if (over_limit) {

@@ -51,11 +51,22 @@ typedef enum lt_waitkind {
     LT_WAIT_IO          /* a file descriptor (lt_poll_wait) or blocking work (blocking.h) */
 } lt_waitkind;
 
+/* A link or a monitor holds the signal the process sends when it ends
+ * (LinkDied to the linked process, ProcessDied to the watcher), reserved
+ * when the link or monitor is made: a process that dies allocates nothing
+ * to notify, so no notification is lost for memory. A Link or Monitor
+ * signal that arrives becomes that reserved signal itself. */
 typedef struct lt_link {
     uint64_t pid;
     int64_t tag;
     bool has_tag;
+    lt_signal *died;            /* the LinkDied for pid */
 } lt_link;
+
+typedef struct lt_monitor {
+    uint64_t pid;               /* the watcher */
+    lt_signal *died;            /* its ProcessDied */
+} lt_monitor;
 
 /* A native process's view of a message (valid during the call). */
 typedef struct lt_native_msg {
@@ -120,6 +131,7 @@ struct lt_process {
     /* A child whose start function this process's spawn call is running in
      * slices (lt_spawn_continue); owned here until the spawn ends. */
     lt_process *spawning;
+    lt_signal *spawn_died;      /* the LinkDied reserved for that child (api/process.c) */
     bool wait_started;          /* the blocking host call has set its deadline */
     bool again;                 /* the host call yields and goes on (lt_again) */
     uint8_t wait_kind;          /* lt_waitkind of the current wait */
@@ -130,8 +142,11 @@ struct lt_process {
     lt_signal *scratch;         /* the message being built or read (ABI.md §1.8) */
     lt_link *links;
     uint32_t nlinks, linkcap;
-    uint64_t *monitors;
+    lt_monitor *monitors;       /* who monitors this process */
     uint32_t nmonitors, moncap;
+    /* a failure found while handling signals (out of memory recording a
+     * link or monitor): it dies with this, as of a trap */
+    const char *fatal;
 
     /* blocking: what the process waits for */
     int64_t wait_deadline;      /* CLOCK_MONOTONIC ns, -1 none */
@@ -241,12 +256,22 @@ lt_idtab *lt_process_restab(lt_process *p, lt_reskind k, void (*drop)(void *));
 /* Links a and b (both store `tag`, 0 = none), by signals: a side that
  * does not exist gives the other LinkDied(NoProcess). Monitor: watcher
  * gets ProcessDied when target dies, at once if it does not exist. Both
- * return -1 when out of memory. b and target may be processes of other
- * nodes (remote.h); a and watcher are of this one. */
+ * return -1 when out of memory, having done nothing; once they return 0
+ * the notification will come (its signal is made: see lt_link). b and
+ * target may be processes of other nodes (remote.h); a and watcher are of
+ * this one. */
 int lt_link_pids(lt_env *env, uint64_t a, uint64_t b, int64_t tag);
 int lt_monitor_pid(lt_env *env, uint64_t watcher, uint64_t target);
-/* Registers p's side of a link at once (the running process itself). */
-void lt_add_link(lt_process *p, uint64_t pid, bool has_tag, int64_t tag);
+/* Registers p's side of a link at once (the running process itself): 0,
+ * or -1 when out of memory (nothing registered). In two steps for a
+ * caller that must not fail after some other step (a spawn):
+ * lt_link_reserve makes the room for one more link and, if *died is
+ * NULL, the LinkDied in *died (0, or -1 when out of memory; lt_signal_free
+ * gives the signal back); lt_link_add_reserved then cannot fail, provided
+ * nothing changed p's links in between. */
+int lt_add_link(lt_process *p, uint64_t pid, bool has_tag, int64_t tag);
+int lt_link_reserve(lt_process *p, lt_signal **died);
+void lt_link_add_reserved(lt_process *p, uint64_t pid, bool has_tag, int64_t tag, lt_signal *died);
 /* Charges a host call's work to the calling process's slice, in
  * reductions (the unit of the interpreter's budget, which does not see
  * host calls): LW_OK while the slice lasts, then LW_YIELD so that a

@@ -134,7 +134,7 @@ static void read_always(walk *w, lt_process *p, rec *r)
 static void add_pairs(walk *w, lt_process *p)
 {
     for (uint32_t i = 0; i < p->nmonitors; i++) {
-        if (w->o->pid && p->monitors[i] != w->o->pid)
+        if (w->o->pid && p->monitors[i].pid != w->o->pid)
             continue;
         if (w->npairs == w->pairscap) {
             size_t cap = w->pairscap ? w->pairscap * 2 : 64;
@@ -146,7 +146,7 @@ static void add_pairs(walk *w, lt_process *p)
             w->pairs = np;
             w->pairscap = cap;
         }
-        w->pairs[w->npairs++] = (monpair){p->env->id, p->monitors[i], p->pid};
+        w->pairs[w->npairs++] = (monpair){p->env->id, p->monitors[i].pid, p->pid};
     }
 }
 
@@ -162,7 +162,8 @@ static void read_details(walk *w, lt_process *p, rec *r)
     in->nmonitors = p->nmonitors;
     in->host_bytes = sizeof *p + p->mailbox.bytes + (uint64_t)p->mailbox.len * sizeof(lt_signal) +
                      (uint64_t)p->linkcap * sizeof *p->links +
-                     (uint64_t)p->moncap * sizeof *p->monitors;
+                     (uint64_t)p->moncap * sizeof *p->monitors +
+                     (uint64_t)(p->nlinks + p->nmonitors) * sizeof(lt_signal);
     if (p->x)
         in->host_bytes += lw_exec_host_bytes(p->x);
     if (p->inst) {
@@ -200,7 +201,8 @@ static void read_details(walk *w, lt_process *p, rec *r)
         in->nlinks = 0;
     }
     if (p->nmonitors && (in->monitors = malloc(p->nmonitors * sizeof *in->monitors))) {
-        memcpy(in->monitors, p->monitors, p->nmonitors * sizeof *in->monitors);
+        for (uint32_t i = 0; i < p->nmonitors; i++)
+            in->monitors[i] = p->monitors[i].pid;
     } else if (p->nmonitors) {
         w->oom = true;
         in->nmonitors = 0;
