@@ -257,11 +257,28 @@ int lt_send(lt_env *e, uint64_t pid, lt_signal *sig)
 
 void lt_send_wake(lt_env *e, uint64_t pid, uint64_t seq)
 {
-    lt_signal *s = lt_signal_new(LT_SIG_WAKE);
-    if (!s)
-        return; /* the wait's deadline or the next signal re-checks it */
-    s->tag = (int64_t)seq;
-    lt_send(e, pid, s);
+    /* No signal: a number in the process, so that a wake (a timer, an fd,
+     * blocking work done) never allocates and cannot be lost for memory. */
+    if (pid == 0 || pid == KEY_GONE)
+        return;
+    lt_shard *s = shard_of(e, pid);
+    pthread_mutex_lock(&s->lock);
+    int64_t i = find(s, pid);
+    if (i < 0) {
+        pthread_mutex_unlock(&s->lock);
+        return;
+    }
+    lt_process *p = s->vals[i];
+    lt_spin_lock(&p->lock);
+    /* waits are numbered upward: a wake for a later wait replaces one for
+     * an earlier (stale) wait, never the other way */
+    if (seq + 1 > p->woken)
+        p->woken = seq + 1;
+    bool wake = lt_wake_locked(p);
+    lt_spin_unlock(&p->lock);
+    pthread_mutex_unlock(&s->lock);
+    if (wake)
+        lt_schedule(p->rt, p);
 }
 
 void lt_env_free_all(lt_runtime *rt)

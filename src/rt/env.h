@@ -67,7 +67,8 @@ int lt_send(lt_env *e, uint64_t pid, lt_signal *s);
  * pid of an unknown node the distribution layer frees it (-2). */
 int lt_send_keep(lt_env *e, uint64_t pid, lt_signal *s);
 /* Wakes pid if it still waits for its wait numbered seq (a timer fired,
- * an fd is ready); a stale wake is ignored by the process. */
+ * an fd is ready); a stale wake is ignored by the process. Allocates
+ * nothing (p->woken), so it cannot fail. */
 void lt_send_wake(lt_env *e, uint64_t pid, uint64_t seq);
 
 #endif

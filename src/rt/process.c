@@ -1011,9 +1011,11 @@ void lt_process_run(lt_process *p)
     lt_signal *in = p->in_head;
     p->in_head = p->in_tail = NULL;
     bool over_limit = p->over_limit;
+    uint64_t woken = p->woken;
+    p->woken = 0;
     lt_spin_unlock(&p->lock);
 
-    bool relevant = !p->started || p->resume;
+    bool relevant = !p->started || p->resume || woken == p->wait_seq + 1;
     p->resume = false;
     p->slice_work = 0;
     if (!handle_signals(p, in, &relevant)) {

@@ -11,8 +11,8 @@
  * Locking contract.
  *  - env.h: a shard's lock covers lookup + append to the inbox, and
  *    removal of a dying process.
- *  - p->lock (a spinlock) guards in_head/in_tail, state, notified and
- *    over_limit.
+ *  - p->lock (a spinlock) guards in_head/in_tail, state, notified,
+ *    over_limit and woken.
  *    Everything else in a process belongs to the worker running it (state
  *    RUNNING), or to nobody while it is queued or waiting.
  *  - A run queue has its own spinlock; a process is in at most one queue
@@ -111,7 +111,7 @@ struct lt_process {
     uint16_t home;              /* the worker that ran it last (sched.c) */
     int64_t queued_at;          /* when it joined that queue (lt_ticks) */
 
-    atomic_int lock;            /* guards in_head/in_tail, state, notified, over_limit */
+    atomic_int lock;            /* guards in_head/in_tail, state, notified, over_limit, woken */
     uint8_t state;
     bool notified;
     /* native != NULL, immutable: here, on the line lt_send touches anyway,
@@ -121,6 +121,9 @@ struct lt_process {
     /* a data message was refused for the limit (lt_send): it dies with
      * "mailbox limit exceeded" when it next handles its signals */
     bool over_limit;
+    /* 1 + the number of the latest wait a wake came for (lt_send_wake),
+     * 0 none: taken and cleared when it next runs */
+    uint64_t woken;
     lt_signal *in_head, *in_tail;
     lt_account acct;            /* its memory (account.h); senders charge it */
 
