@@ -956,7 +956,12 @@ static void park(lt_process *p)
     /* one wake timer per wait, however often the wait is re-entered */
     if (deadline >= 0 && (deadline != p->armed_deadline || p->wait_seq != p->armed_seq)) {
         lt_disarm(p);
-        p->wake_timer = lt_timer_wake(rt, p, deadline);
+        if (lt_timer_wake(rt, p, deadline, &p->wake_timer) < 0) {
+            /* nothing would end the wait at its deadline */
+            finish(p, LT_REASON_FAILURE, LT_STATUS_FAILED,
+                   "out of memory: no timer for the deadline of a wait");
+            return;
+        }
         p->armed_deadline = deadline;
         p->armed_seq = p->wait_seq;
     }

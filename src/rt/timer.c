@@ -136,44 +136,45 @@ int64_t lt_timers_next(lt_timers *ts)
     return d;
 }
 
-static void add_timer(lt_runtime *rt, lt_timer *t)
+/* 0, or -1 when out of memory (t is not in the heap, nobody else saw it). */
+static int add_timer(lt_runtime *rt, lt_timer *t)
 {
     lt_timers *ts = &rt->timers;
     pthread_mutex_lock(&ts->lock);
     bool earliest = ts->n == 0 || t->deadline < ts->heap[0]->deadline;
     if (heap_push(ts, t) < 0) {
-        /* out of memory: the timer never fires; drop the heap's reference */
         pthread_mutex_unlock(&ts->lock);
-        atomic_store(&t->state, T_CANCELLED);
-        if (t->kind == TIMER_SEND)
-            lt_stat_add(LT_STAT_TIMERS_CANCELED, 1);
-        lt_timer_release(t);
-        return;
+        return -1;
     }
     pthread_mutex_unlock(&ts->lock);
     if (earliest)
         lt_poller_kick(rt);
+    return 0;
 }
 
-lt_timer *lt_timer_wake(lt_runtime *rt, lt_process *p, int64_t deadline)
+int lt_timer_wake(lt_runtime *rt, lt_process *p, int64_t deadline, lt_timer **out)
 {
+    *out = NULL;
     lt_timer *t = calloc(1, sizeof *t);
     if (!t)
-        return NULL;
+        return -1;
     t->deadline = deadline;
     atomic_init(&t->refs, 2); /* the heap and the process */
     t->kind = TIMER_WAKE;
     t->env = p->env;
     t->pid = p->pid;
     t->seq = p->wait_seq;
-    add_timer(rt, t);
-    /* already fired (or lost to a full heap): nothing left to cancel; our
-     * reference kept it alive until here */
-    if (lt_timer_done(t)) {
-        lt_timer_release(t);
-        return NULL;
+    if (add_timer(rt, t) < 0) {
+        free(t);
+        return -1;
     }
-    return t;
+    /* already fired: nothing left to cancel; our reference kept it alive
+     * until here */
+    if (lt_timer_done(t))
+        lt_timer_release(t);
+    else
+        *out = t;
+    return 0;
 }
 
 void lt_disarm(lt_process *p)
@@ -201,7 +202,12 @@ lt_timer *lt_timer_send_after(lt_runtime *rt, lt_env *env, uint64_t pid, lt_sign
     t->pid = pid;
     t->msg = msg;
     lt_stat_add(LT_STAT_TIMERS_STARTED, 1);
-    add_timer(rt, t);
+    if (add_timer(rt, t) < 0) {
+        lt_stat_add(LT_STAT_TIMERS_CANCELED, 1);
+        lt_signal_free(msg);
+        free(t);
+        return NULL;
+    }
     return t;
 }
 

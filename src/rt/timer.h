@@ -31,9 +31,9 @@ int64_t lt_timers_next(lt_timers *ts);
 void lt_timers_fire_due(lt_timers *ts, int64_t now);
 
 /* Wakes p at deadline for its current wait (a wake for a wait that is
- * over is ignored). Returns a reference for lt_timer_cancel, or NULL if it
- * fired already or memory ran out. */
-lt_timer *lt_timer_wake(lt_runtime *rt, lt_process *p, int64_t deadline);
+ * over is ignored). 0 with a reference for lt_timer_cancel in *t (NULL if
+ * it fired already), or -1 when out of memory (no timer). */
+int lt_timer_wake(lt_runtime *rt, lt_process *p, int64_t deadline, lt_timer **t);
 /* Cancels and drops p's wake timer, if any (its wait is over). */
 void lt_disarm(lt_process *p);
 /* Sends msg (owned by the timer from now on) to pid at deadline. Returns
