@@ -54,7 +54,7 @@ uint64_t lapi_error_new(lt_process *p, const char *fmt, ...)
     uint64_t id;
     if (!s || lt_idtab_add(&p->errors, s, &id) < 0) {
         free(s);
-        return UINT64_MAX;
+        return LAPI_ERROR_OOM;
     }
     return id;
 }

@@ -98,7 +98,9 @@ static inline int lapi_put_u32(lw_exec *x, uint32_t ptr, uint32_t v)
 
 /* Records an error string as a resource of the calling process and
  * returns its id (ABI.md 1.4: the id goes where the result would);
- * UINT64_MAX when out of memory. */
+ * LAPI_ERROR_OOM when out of memory, an id that error::* read as "out of
+ * memory" (so a caller can hand it on like any other). */
+#define LAPI_ERROR_OOM UINT64_MAX
 uint64_t lapi_error_new(lt_process *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* A UTF-8 string argument; NULL (after a trap) if out of bounds or not UTF-8. */

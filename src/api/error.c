@@ -6,8 +6,14 @@
 
 #include "api/api.h"
 
+/* The error lapi_error_new gives when it cannot store one: always valid,
+ * never stored (docs/ABI.md §2.1). */
+static const char oom_text[] = "out of memory (an error's text could not be stored)";
+
 static const char *error_get(lw_exec *x, uint64_t id)
 {
+    if (id == LAPI_ERROR_OOM)
+        return oom_text;
     const char *s = lt_idtab_get(&lt_self(x)->errors, id);
     if (!s)
         lapi_trap(x, "unknown error id");
@@ -38,6 +44,8 @@ static int error_to_string(lw_exec *x, void *env, lw_val *args)
 
 static int error_drop(lw_exec *x, void *env, lw_val *args)
 {
+    if (A64(0) == LAPI_ERROR_OOM)
+        return LW_OK;
     char *s = lt_idtab_take(&lt_self(x)->errors, A64(0));
     if (!s)
         return lapi_trap(x, "unknown error id");

@@ -486,18 +486,15 @@ static int process_sleep_ms(lw_exec *x, void *env, lw_val *args)
     return LW_SUSPEND;
 }
 
-static void signal_self(lt_process *p, lt_signal *s)
-{
-    if (s)
-        lt_send(p->env, p->pid, s);
-}
+static void signal_self(lt_process *p, lt_signal *s) { lt_send(p->env, p->pid, s); }
 
 static int process_die_when_link_dies(lw_exec *x, void *env, lw_val *args)
 {
     SELF;
     lt_signal *s = lt_signal_new(LT_SIG_DIE_WHEN_LINK_DIES);
-    if (s)
-        s->flag = A32(0) != 0;
+    if (!s)
+        return lapi_oom(x, "die_when_link_dies");
+    s->flag = A32(0) != 0;
     signal_self(p, s);
     return LW_OK;
 }
@@ -526,14 +523,15 @@ static int process_unlink(lw_exec *x, void *env, lw_val *args)
 {
     SELF;
     lt_signal *a = lt_signal_new(LT_SIG_UNLINK), *b = lt_signal_new(LT_SIG_UNLINK);
-    if (a) {
-        a->pid = p->pid;
-        lt_send(p->env, A64(0), a);
+    if (!a || !b) {
+        lt_signal_free(a);
+        lt_signal_free(b);
+        return lapi_oom(x, "unlink");
     }
-    if (b) {
-        b->pid = lt_pid_of(p->env, A64(0)); /* as the link stored it */
-        signal_self(p, b);
-    }
+    a->pid = p->pid;
+    lt_send(p->env, A64(0), a);
+    b->pid = lt_pid_of(p->env, A64(0)); /* as the link stored it */
+    signal_self(p, b);
     return LW_OK;
 }
 
@@ -553,10 +551,10 @@ static int process_stop_monitoring(lw_exec *x, void *env, lw_val *args)
 {
     SELF;
     lt_signal *s = lt_signal_new(LT_SIG_STOP_MONITORING);
-    if (s) {
-        s->pid = p->pid;
-        lt_send(p->env, A64(0), s);
-    }
+    if (!s)
+        return lapi_oom(x, "stop_monitoring");
+    s->pid = p->pid;
+    lt_send(p->env, A64(0), s);
     return LW_OK;
 }
 
@@ -564,8 +562,9 @@ static int process_kill(lw_exec *x, void *env, lw_val *args)
 {
     SELF;
     lt_signal *s = lt_signal_new(LT_SIG_KILL);
-    if (s)
-        lt_send(p->env, A64(0), s);
+    if (!s)
+        return lapi_oom(x, "kill");
+    lt_send(p->env, A64(0), s);
     return LW_OK;
 }
 

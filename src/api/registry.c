@@ -11,7 +11,8 @@ static int registry_put(lw_exec *x, void *env, lw_val *args)
     const char *name = lapi_str(x, A32(0), A32(1));
     if (!name)
         return LW_TRAP;
-    lt_registry_put(p->registry, name, A32(1), A64(2), A64(3));
+    if (lt_registry_put(p->registry, name, A32(1), A64(2), A64(3)) < 0)
+        return lapi_oom(x, "registry put");
     return LW_OK;
 }
 
