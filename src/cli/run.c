@@ -146,6 +146,7 @@ int cli_run(int argc, char **argv)
     const char **dirs = calloc((size_t)argc, sizeof *dirs);
     lunatic_config *cfg = lunatic_config_new();
     if (!cfg || !envs || !dirs) {
+        log_error("out of memory");
         free(envs);
         free(dirs);
         lunatic_config_release(cfg);
@@ -228,8 +229,13 @@ int cli_run(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
-    if (cwd)
-        lunatic_config_add_preopen(cfg, ".");
+    if (cwd && lunatic_config_add_preopen(cfg, ".") < 0) {
+        log_error("out of memory");
+        free(envs);
+        free(dirs);
+        lunatic_config_release(cfg);
+        return EXIT_LOAD;
+    }
     for (int k = 0; k < ndirs && i < argc; k++) {
         if (cli_add_dir(cfg, dirs[k]) < 0) {
             log_error("--dir: bad value '%s'", dirs[k]);
@@ -271,18 +277,23 @@ int cli_run(int argc, char **argv)
      * (and --env), "." (unless --no-cwd) and --dir. */
     lunatic_config_set_permissions(cfg, compile, configs, spawn);
     lunatic_config_set_network(cfg, net);
-    for (int k = i; k < argc; k++)
-        lunatic_config_add_arg(cfg, argv[k]);
-    if (bench)
-        lunatic_config_add_arg(cfg, "--bench");
+    bool ok = true;
+    for (int k = i; ok && k < argc; k++)
+        ok = lunatic_config_add_arg(cfg, argv[k]) == 0;
+    if (ok && bench)
+        ok = lunatic_config_add_arg(cfg, "--bench") == 0;
     /* --env first, then the host's environment without the keys it sets */
-    for (int k = 0; k < nenvs; k++)
-        lunatic_config_add_env(cfg, envs[k]);
-    for (int k = 0; host_env && environ && environ[k]; k++)
+    for (int k = 0; ok && k < nenvs; k++)
+        ok = lunatic_config_add_env(cfg, envs[k]) == 0;
+    for (int k = 0; ok && host_env && environ && environ[k]; k++)
         if (!env_overridden(environ[k], envs, nenvs))
-            lunatic_config_add_env(cfg, environ[k]);
+            ok = lunatic_config_add_env(cfg, environ[k]) == 0;
     free(envs);
     envs = NULL;
+    if (!ok) {
+        log_error("%s: out of memory", file);
+        goto out;
+    }
 
     lunatic_options opt = cli_runtime_options(threads);
     const char *metrics = getenv("LUNATIC_METRICS");
@@ -291,7 +302,7 @@ int cli_run(int argc, char **argv)
     block_sigusr1();
     lunatic_runtime *rt = lunatic_runtime_new(&opt);
     if (!rt) {
-        log_error("cannot start the runtime");
+        log_error("cannot start the runtime: %s", errno == ENOMEM ? "out of memory" : strerror(errno));
         goto out;
     }
     /* a node before anything else runs on the runtime (the node's id is

@@ -400,17 +400,18 @@ static lunatic_config *base_config(const char *file, char **dirs, int ndirs, cha
     if (!c)
         return NULL;
     lunatic_config_set_permissions(c, 1, 1, 1);
-    lunatic_config_add_preopen(c, ".");
-    for (int i = 0; i < ndirs; i++)
-        if (cli_add_dir(c, dirs[i]) < 0) {
-            lunatic_config_release(c);
-            return NULL;
-        }
-    lunatic_config_add_arg(c, file);
-    for (int i = 0; i < nargs; i++)
-        lunatic_config_add_arg(c, args[i]);
-    for (int k = 0; environ && environ[k]; k++)
-        lunatic_config_add_env(c, environ[k]);
+    bool ok = lunatic_config_add_preopen(c, ".") == 0;
+    for (int i = 0; ok && i < ndirs; i++)
+        ok = cli_add_dir(c, dirs[i]) == 0;
+    ok = ok && lunatic_config_add_arg(c, file) == 0;
+    for (int i = 0; ok && i < nargs; i++)
+        ok = lunatic_config_add_arg(c, args[i]) == 0;
+    for (int k = 0; ok && environ && environ[k]; k++)
+        ok = lunatic_config_add_env(c, environ[k]) == 0;
+    if (!ok) {
+        lunatic_config_release(c);
+        return NULL;
+    }
     return c;
 }
 
@@ -722,7 +723,7 @@ int cli_test(int argc, char **argv)
     lunatic_options lo = cli_runtime_options(s.o.threads);
     lunatic_runtime *rt = lunatic_runtime_new(&lo);
     if (!rt) {
-        log_error("cannot start the runtime");
+        log_error("cannot start the runtime: %s", errno == ENOMEM ? "out of memory" : strerror(errno));
         goto out;
     }
     spawn_tests(&s, rt);

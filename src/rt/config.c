@@ -248,6 +248,8 @@ lwasi_shared *lt_config_wasi(lt_config *c, char *err, size_t errsize)
             };
             c->wasi = lwasi_shared_new(&wc, err, errsize);
             free(pre);
+        } else {
+            snprintf(err, errsize, "out of memory");
         }
     }
     lwasi_shared *w = c->wasi;

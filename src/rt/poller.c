@@ -295,18 +295,22 @@ int lt_poller_start(lt_runtime *rt)
         goto fail;
     for (int i = 0; i < LT_POLL_STRIPES; i++)
         pthread_mutex_init(&po->locks[i], NULL);
-    if (pthread_create(&po->thread, NULL, poller_main, rt) != 0) {
+    int r = pthread_create(&po->thread, NULL, poller_main, rt);
+    if (r != 0) {
         for (int i = 0; i < LT_POLL_STRIPES; i++)
             pthread_mutex_destroy(&po->locks[i]);
+        errno = r;
         goto fail;
     }
     return 0;
-fail:
+fail:;
+    int e = errno;
     if (po->epfd >= 0)
         close(po->epfd);
     if (po->evfd >= 0)
         close(po->evfd);
     po->epfd = po->evfd = -1;
+    errno = e;
     return -1;
 }
 

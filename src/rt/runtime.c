@@ -2,6 +2,7 @@
  * runtime.c - a runtime's life (runtime.h): start the poller and the
  * workers, stop them, and keep the exit statuses of watched processes.
  */
+#include <errno.h>
 #include <malloc.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -42,8 +43,10 @@ int lt_log_level_parse(const char *v)
 
 lt_runtime *lt_runtime_new(const lt_runtime_opts *o)
 {
-    if (o->nhosts > sizeof ((lt_runtime *)0)->hosts / sizeof (lw_host_table *))
+    if (o->nhosts > sizeof ((lt_runtime *)0)->hosts / sizeof (lw_host_table *)) {
+        errno = EINVAL;
         return NULL;
+    }
     /* glibc gives each worker thread its own arena, which grows its heap
      * by one mprotect call per small step: with a million processes that
      * was a fifth of spawn time. One arena, grown in 8 MiB steps (pages are
@@ -52,8 +55,10 @@ lt_runtime *lt_runtime_new(const lt_runtime_opts *o)
     mallopt(M_ARENA_MAX, 1);
     mallopt(M_TOP_PAD, 8 << 20);
     lt_runtime *rt = calloc(1, sizeof *rt);
-    if (!rt)
+    if (!rt) {
+        errno = ENOMEM;
         return NULL;
+    }
     memcpy(rt->hosts, o->hosts, o->nhosts * sizeof *o->hosts);
     rt->nhosts = o->nhosts;
     const char *log = getenv("LUNATIC_LOG");
@@ -64,6 +69,7 @@ lt_runtime *lt_runtime_new(const lt_runtime_opts *o)
     pthread_mutex_init(&rt->env_lock, NULL);
     pthread_mutex_init(&rt->done_lock, NULL);
     pthread_cond_init(&rt->done_cond, NULL);
+    int e = 0;
     if (lt_timers_init(&rt->timers) < 0)
         goto fail_timers;
     if (lt_pool_init(&rt->pool) < 0)
@@ -76,8 +82,10 @@ lt_runtime *lt_runtime_new(const lt_runtime_opts *o)
         goto fail_sched;
     return rt;
 fail_sched:
+    e = errno;
     lt_poller_stop(rt);
 fail_poller:
+    e = e ? e : errno;
     lt_pool_free(&rt->pool);
 fail_pool:
     lt_timers_free(&rt->timers);
@@ -86,6 +94,7 @@ fail_timers:
     pthread_mutex_destroy(&rt->done_lock);
     pthread_cond_destroy(&rt->done_cond);
     free(rt);
+    errno = e ? e : EAGAIN;
     return NULL;
 }
 

@@ -77,7 +77,8 @@ enum { LT_LOG_OFF, LT_LOG_ERROR, LT_LOG_WARN, LT_LOG_INFO, LT_LOG_DEBUG, LT_LOG_
  * "lunatic=info,other=warn", ...); LT_LOG_WARN for NULL or none. */
 int lt_log_level_parse(const char *v);
 
-/* Starts a runtime. NULL when it cannot (threads, epoll, memory). */
+/* Starts a runtime. NULL with errno when it cannot (threads, epoll,
+ * memory: ENOMEM). */
 lt_runtime *lt_runtime_new(const lt_runtime_opts *o);
 /* Stops running processes: each worker finishes the slice it runs and
  * ends, and no process runs again. What is alive stays alive (and

@@ -10,6 +10,7 @@
  * that used up its budget goes to the back of its worker's queue, so a
  * guest spinning in `loop {}` shares its core fairly.
  */
+#include <errno.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -361,8 +362,10 @@ int lt_sched_start(lt_runtime *rt, unsigned nworkers, uint64_t reductions)
     pthread_mutex_init(&s->hand_lock, NULL);
     pthread_cond_init(&s->hand_cond, NULL);
     s->workers = calloc(nworkers, sizeof *s->workers);
-    if (!s->workers)
+    if (!s->workers) {
+        errno = ENOMEM;
         return -1;
+    }
     /* every worker's fields first: a worker that starts looks at the
      * others' queues at once */
     for (unsigned i = 0; i < nworkers; i++) {
@@ -376,6 +379,7 @@ int lt_sched_start(lt_runtime *rt, unsigned nworkers, uint64_t reductions)
         if (r != 0) {
             s->nworkers = i;   /* stop the ones that started */
             lt_sched_free(rt);
+            errno = r;
             return -1;
         }
     }
