@@ -32,13 +32,23 @@
 # run ("ok   k=..." or "FAIL k=..."), a summary, and the last line
 # "N passed, M failed". Exit status 0 when every run was fine.
 #
+# What makes this hold (issue 12): a link or monitor carries the LinkDied or
+# ProcessDied its process will send, made when the link or monitor is
+# (src/rt/process.h, lt_link), and the exit record of a watched process is
+# made at spawn, so a process that dies allocates nothing to say so (one
+# with no room left to record a link or monitor dies "out of memory" and
+# answers it with the signal it got); a wake (timer, I/O, blocking work) is
+# a number in the process, not a signal; a host call whose allocation fails
+# traps "out of memory" or returns an error id saying so (u64::MAX when
+# even the error's text cannot be kept).
+#
 # To look at one k: its logs (OUT/logs/k*.err hold the backtrace of the
 # failed allocation), or by hand, in a directory of its own:
 #   LUNATIC_FAIL_ALLOC=k LUNATIC_FAIL_ALLOC_REPORT=1 \
 #       build-fi-asan/lunatic run --threads 1 --no-host-env OUT/workload.wasm
 # The guest gets no host environment (--no-host-env): each variable would
 # be one more uninteresting allocation at start, and N would depend on the
-# machine.
+# machine. tests/t-faults.sh runs a strided sweep as a test stage.
 set -u
 BUILD_FI=${BUILD:-build-fi-asan}
 . "$(dirname "$0")/../lib.sh"

@@ -1,7 +1,7 @@
 /*
- * workload.c - the program the fault-injection sweep runs (sweep.sh): a
- * little of every process host function, so that failing the k-th
- * allocation of the runtime hits each of their paths.
+ * workload.c - the program the fault-injection sweep runs (sweep.sh,
+ * tests/t-faults.sh): a little of every process host function, so that
+ * failing the k-th allocation of the runtime hits each of their paths.
  *
  * Spawn, link (at spawn and later), unlink, monitor, stop_monitoring,
  * send, receive with tags and timeouts, send_receive_skip_search, the
