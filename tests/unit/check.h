@@ -9,12 +9,17 @@
  *                           flags via wat_to_wasm_flags) and returns the
  *                           malloc'ed binary, or NULL after a FAIL
  *   wat_module(wat)         the same, then lw_module_new; NULL after a FAIL
+ *   check_begin(name, secs) names the test about to run and gives it secs
+ *                           seconds (alarm): past them the binary prints
+ *                           "FAIL name: timed out (hang)", the result line,
+ *                           and exits 1 (check_begin(NULL, 0) disarms)
  *
  * Everything is static: include it from exactly one .c file per test binary.
  */
 #ifndef LUNATIC_TESTS_CHECK_H
 #define LUNATIC_TESTS_CHECK_H
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -53,6 +58,32 @@ static inline int check_report(void)
     printf("%d passed, %d failed\n", check_passed, check_failed);
     fflush(stdout);
     return check_failed ? 1 : 0;
+}
+
+/* The test check_begin named last, for the alarm handler. */
+static inline const char *volatile *check_current_(void)
+{
+    static const char *volatile name = "setup";
+    return &name;
+}
+
+static inline void check_on_alarm_(int sig)
+{
+    (void)sig;
+    char buf[256];
+    int n = snprintf(buf, sizeof buf, "FAIL %s: timed out (hang)\n%d passed, %d failed\n",
+                     *check_current_(), check_passed, check_failed + 1);
+    ssize_t r = write(1, buf, (size_t)n);
+    (void)r;
+    _exit(1);
+}
+
+static inline void check_begin(const char *name, unsigned secs)
+{
+    signal(SIGALRM, check_on_alarm_);
+    if (name)
+        *check_current_() = name;
+    alarm(secs);
 }
 
 /* Reads a whole file; returns malloc'ed bytes or NULL. */

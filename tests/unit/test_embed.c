@@ -22,25 +22,6 @@
 
 #define ENV 0
 
-static const char *volatile current_test = "setup";
-
-static void on_alarm(int sig)
-{
-    (void)sig;
-    char buf[256];
-    int n = snprintf(buf, sizeof buf, "FAIL %s: timed out (hang)\n%d passed, %d failed\n",
-                     current_test, check_passed, check_failed + 1);
-    ssize_t r = write(1, buf, (size_t)n);
-    (void)r;
-    _exit(1);
-}
-
-static void begin(const char *name, unsigned secs)
-{
-    current_test = name;
-    alarm(secs);
-}
-
 static void sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -256,7 +237,7 @@ static int sink_fn(lunatic_process *self, const lunatic_msg *msg, void *ud)
 
 static void test_wasm_to_native(lunatic_runtime *rt)
 {
-    begin("wasm_to_native", 20);
+    check_begin("wasm_to_native", 20);
     enum { N = 2000 };
     sink s = {.want = N};
     uint64_t np = lunatic_spawn_native(rt, ENV, sink_fn, &s);
@@ -271,7 +252,7 @@ static void test_wasm_to_native(lunatic_runtime *rt)
 /* native -> (from outside) Wasm echo -> native */
 static void test_native_wasm_echo(lunatic_runtime *rt)
 {
-    begin("native_wasm_echo", 20);
+    check_begin("native_wasm_echo", 20);
     enum { N = 500 };
     sink s = {.want = N, .tag_base = 1000};
     uint64_t np = lunatic_spawn_native(rt, ENV, sink_fn, &s);
@@ -310,7 +291,7 @@ static int waiter_fn(lunatic_process *self, const lunatic_msg *msg, void *ud)
 
 static void test_link_failure(lunatic_runtime *rt)
 {
-    begin("link_failure", 10);
+    check_begin("link_failure", 10);
     waiter a = {0}, b = {.fail_on_msg = 1};
     sink m = {.want = 1};
     uint64_t pa = lunatic_spawn_native(rt, ENV, waiter_fn, &a);
@@ -336,7 +317,7 @@ static void test_link_failure(lunatic_runtime *rt)
 /* a normal end does not kill the linked process */
 static void test_link_normal(lunatic_runtime *rt)
 {
-    begin("link_normal", 10);
+    check_begin("link_normal", 10);
     waiter a = {0}, b = {.done_on_msg = 1};
     uint64_t pa = lunatic_spawn_native(rt, ENV, waiter_fn, &a);
     uint64_t pb = lunatic_spawn_native(rt, ENV, waiter_fn, &b);
@@ -353,7 +334,7 @@ static void test_link_normal(lunatic_runtime *rt)
 /* a Wasm process that traps kills a linked native; one killed kills it too */
 static void test_link_wasm(lunatic_runtime *rt)
 {
-    begin("link_wasm", 10);
+    check_begin("link_wasm", 10);
     waiter a = {0}, c = {0};
     uint64_t pa = lunatic_spawn_native(rt, ENV, waiter_fn, &a);
     uint64_t wp = spawn_guest(rt, ENV, "block", NULL, 0);
@@ -369,7 +350,7 @@ static void test_link_wasm(lunatic_runtime *rt)
 
 static void test_kill_waiting(lunatic_runtime *rt)
 {
-    begin("kill_waiting", 10);
+    check_begin("kill_waiting", 10);
     waiter w = {0};
     uint64_t pid = lunatic_spawn_native(rt, ENV, waiter_fn, &w);
     CHECK(pid != 0, "spawn");
@@ -400,7 +381,7 @@ static void test_kill_waiting(lunatic_runtime *rt)
 
 static void test_kill_spinning_wasm(lunatic_runtime *rt)
 {
-    begin("kill_spinning_wasm", 10);
+    check_begin("kill_spinning_wasm", 10);
     uint64_t wp = spawn_guest(rt, ENV, "spin", NULL, 0);
     sleep_ms(20);
     CHECK(lunatic_exists(rt, ENV, wp), "spinner exists");
@@ -410,7 +391,7 @@ static void test_kill_spinning_wasm(lunatic_runtime *rt)
 
 static void test_exists(lunatic_runtime *rt)
 {
-    begin("exists", 10);
+    check_begin("exists", 10);
     CHECK(!lunatic_exists(rt, ENV, 0), "pid 0 exists");
     CHECK(!lunatic_exists(rt, ENV, UINT64_MAX), "pid max exists");
     CHECK(!lunatic_exists(rt, ENV, 1u << 30), "a far pid exists");
@@ -428,7 +409,7 @@ static void test_exists(lunatic_runtime *rt)
 
 static void test_wait_statuses(lunatic_runtime *rt)
 {
-    begin("wait_statuses", 10);
+    check_begin("wait_statuses", 10);
     waiter d = {.done_on_msg = 1}, f = {.fail_on_msg = 1};
     uint64_t pd = lunatic_spawn_native(rt, ENV, waiter_fn, &d);
     uint64_t pf = lunatic_spawn_native(rt, ENV, waiter_fn, &f);
@@ -469,7 +450,7 @@ static void test_wait_statuses(lunatic_runtime *rt)
 /* a config changed after a spawn: the next spawn sees the change */
 static void test_config_reuse(lunatic_runtime *rt)
 {
-    begin("config_reuse", 10);
+    check_begin("config_reuse", 10);
     char err[200] = "";
     lunatic_config *c = lunatic_config_new();
     lunatic_config_add_arg(c, "a");
@@ -498,7 +479,7 @@ static void test_config_reuse(lunatic_runtime *rt)
 /* monitor of a missing pid: PROCESS_DIED at once */
 static void test_monitor_missing(lunatic_runtime *rt)
 {
-    begin("monitor_missing", 10);
+    check_begin("monitor_missing", 10);
     sink m = {.want = 1};
     uint64_t pm = lunatic_spawn_native(rt, ENV, sink_fn, &m);
     lunatic_monitor(rt, ENV, pm, 123456789);
@@ -512,7 +493,7 @@ static void test_monitor_missing(lunatic_runtime *rt)
  * PROCESS_DIED each (the late-watcher path in finish) */
 static void test_monitor_race(lunatic_runtime *rt)
 {
-    begin("monitor_race", 20);
+    check_begin("monitor_race", 20);
     enum { N = 2000 };
     static uint64_t pids[N];
     sink m = {.want = N};
@@ -538,7 +519,7 @@ static void test_monitor_race(lunatic_runtime *rt)
  * the live side gets LinkDied(noproc) and, dying when links die, dies. */
 static void test_link_missing(lunatic_runtime *rt)
 {
-    begin("link_missing", 10);
+    check_begin("link_missing", 10);
     waiter a = {0};
     uint64_t pa = lunatic_spawn_native(rt, ENV, waiter_fn, &a);
     lunatic_link(rt, ENV, pa, 987654321, 0);
@@ -575,7 +556,7 @@ static void *wait_thread(void *arg)
 
 static void test_wait_threads(lunatic_runtime *rt)
 {
-    begin("wait_threads", 20);
+    check_begin("wait_threads", 20);
     pthread_t th[4];
     wt_arg args[4];
     for (int i = 0; i < 4; i++) {
@@ -638,7 +619,7 @@ static void *producer(void *arg)
 /* per-sender order holds with several threads sending at once */
 static void test_multi_producer(lunatic_runtime *rt)
 {
-    begin("multi_producer", 20);
+    check_begin("multi_producer", 20);
     static mp_sink s;
     memset(&s, 0, sizeof s);
     uint64_t pid = lunatic_spawn_native(rt, ENV, mp_sink_fn, &s);
@@ -702,7 +683,7 @@ static int parent_fn(lunatic_process *self, const lunatic_msg *msg, void *ud)
 
 static void test_spawn_from_handler(lunatic_runtime *rt)
 {
-    begin("spawn_from_handler", 20);
+    check_begin("spawn_from_handler", 20);
     static parent pa;
     memset(&pa, 0, sizeof pa);
     pa.rt = rt;
@@ -735,7 +716,7 @@ static int fwd_fn(lunatic_process *self, const lunatic_msg *msg, void *ud)
 
 static void test_runtimes(lunatic_runtime *rt)
 {
-    begin("runtimes", 30);
+    check_begin("runtimes", 30);
     lunatic_options o2 = {.threads = 2, .reductions = 1};
     lunatic_runtime *rt2 = lunatic_runtime_new(&o2);
     lunatic_options o3 = {.threads = 1};
@@ -778,7 +759,7 @@ static void test_runtimes(lunatic_runtime *rt)
  * out; one that never ends must fail the spawn, not hold a worker. */
 static void test_start_sections(lunatic_runtime *rt)
 {
-    begin("start_sections", 30);
+    check_begin("start_sections", 30);
     static const char *spawning =
         "(module\n"
         "  (import \"lunatic::process\" \"spawn\"\n"
@@ -899,7 +880,7 @@ static int poke_fn(lunatic_process *self, const lunatic_msg *msg, void *ud)
 
 static void test_host_yields(void)
 {
-    begin("host_yields", 30);
+    check_begin("host_yields", 30);
     size_t len = 0;
     uint8_t *bin = wat_to_wasm(yield_wat, &len);
     char err[256] = "";
@@ -954,7 +935,7 @@ static int idle_native(lunatic_process *self, const lunatic_msg *msg, void *ud)
 
 static void test_runtime_free(void)
 {
-    begin("runtime_free", 30);
+    check_begin("runtime_free", 30);
     for (int round = 0; round < 3; round++) {
         lunatic_options opt = {.threads = 2};
         lunatic_runtime *r = lunatic_runtime_new(&opt);
@@ -980,8 +961,7 @@ static void test_runtime_free(void)
 
 int main(void)
 {
-    signal(SIGALRM, on_alarm);
-    begin("setup", 10);
+    check_begin("setup", 10);
     size_t len = 0;
     uint8_t *bin = wat_to_wasm(guest_wat, &len);
     if (bin) {
@@ -996,7 +976,7 @@ int main(void)
     if (!rt || !guest)
         return check_report();
 
-    begin("ping_pong", 20);
+    check_begin("ping_pong", 20);
     ping_pong(rt, ENV, ROUNDS, "ping-pong");
     test_wasm_to_native(rt);
     test_native_wasm_echo(rt);
@@ -1018,9 +998,9 @@ int main(void)
     test_start_sections(rt);
     test_host_yields();
     test_runtime_free();
-    begin("free the main runtime", 30);
+    check_begin("free the main runtime", 30);
     lunatic_runtime_free(rt);
-    alarm(0);
+    check_begin(NULL, 0);
     lunatic_module_release(guest);
     return check_report();
 }

@@ -22,25 +22,6 @@
 
 #define ENV 3
 
-static const char *volatile current_test = "setup";
-
-static void on_alarm(int sig)
-{
-    (void)sig;
-    char buf[256];
-    int n = snprintf(buf, sizeof buf, "FAIL %s: timed out (hang)\n%d passed, %d failed\n",
-                     current_test, check_passed, check_failed + 1);
-    ssize_t r = write(1, buf, (size_t)n);
-    (void)r;
-    _exit(1);
-}
-
-static void begin(const char *name, unsigned secs)
-{
-    current_test = name;
-    alarm(secs);
-}
-
 static void sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -157,7 +138,7 @@ static const char *http_get(const char *addr, const char *path)
 
 static void test_states(lunatic_runtime *rt)
 {
-    begin("states", 20);
+    check_begin("states", 20);
     uint64_t w = spawn(rt, "wait_tags", NULL, 0);
     uint64_t s = spawn(rt, "sleep_long", NULL, 0);
     uint64_t nat = lunatic_spawn_native(rt, ENV, native_wait, NULL);
@@ -346,7 +327,7 @@ static void *churn(void *arg)
 
 static void test_concurrent(lunatic_runtime *rt)
 {
-    begin("concurrent", 60);
+    check_begin("concurrent", 60);
     pthread_t t;
     pthread_create(&t, NULL, churn, rt);
     int bad = 0;
@@ -382,8 +363,7 @@ static void test_concurrent(lunatic_runtime *rt)
 
 int main(void)
 {
-    signal(SIGALRM, on_alarm);
-    begin("setup", 10);
+    check_begin("setup", 10);
     size_t len = 0;
     uint8_t *bin = wat_to_wasm(guest_wat, &len);
     if (bin) {
@@ -401,12 +381,12 @@ int main(void)
         return check_report();
     test_states(rt);
     test_concurrent(rt);
-    begin("free", 30);
+    check_begin("free", 30);
     lunatic_runtime_free(rt);
     CHECK(scrape("lunatic_process_environment_processes{node_id=\"0\"}") == 0,
           "no process counted after the runtime is freed");
     CHECK(scrape("lunatic_process_environments{node_id=\"0\"}") == 0, "no environment either");
-    alarm(0);
+    check_begin(NULL, 0);
     lunatic_module_release(guest);
     return check_report();
 }
