@@ -111,6 +111,7 @@ int lt_timers_init(lt_timers *ts)
 {
     ts->heap = NULL;
     ts->n = ts->cap = 0;
+    ts->sleep_until = INT64_MAX;
     return pthread_mutex_init(&ts->lock, NULL) == 0 ? 0 : -1;
 }
 
@@ -132,6 +133,7 @@ int64_t lt_timers_next(lt_timers *ts)
 {
     pthread_mutex_lock(&ts->lock);
     int64_t d = ts->n ? ts->heap[0]->deadline : -1;
+    ts->sleep_until = d < 0 ? INT64_MAX : d;
     pthread_mutex_unlock(&ts->lock);
     return d;
 }
@@ -141,11 +143,18 @@ static int add_timer(lt_runtime *rt, lt_timer *t)
 {
     lt_timers *ts = &rt->timers;
     pthread_mutex_lock(&ts->lock);
-    bool earliest = ts->n == 0 || t->deadline < ts->heap[0]->deadline;
     if (heap_push(ts, t) < 0) {
         pthread_mutex_unlock(&ts->lock);
         return -1;
     }
+    /* Not "earlier than the heap's first": a receive with a timeout in a
+     * loop arms a timer into an empty heap each time (its last one was
+     * cancelled), and a kick per receive was a wake-up of the poller per
+     * message. The poller sleeps until an older deadline then, and wakes
+     * once to find nothing due. */
+    bool earliest = t->deadline < ts->sleep_until;
+    if (earliest)
+        ts->sleep_until = t->deadline;
     pthread_mutex_unlock(&ts->lock);
     if (earliest)
         lt_poller_kick(rt);

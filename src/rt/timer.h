@@ -20,12 +20,16 @@ typedef struct lt_timers {
     pthread_mutex_t lock;
     lt_timer **heap;
     uint32_t n, cap;
+    /* when the poller wakes by itself (INT64_MAX: never); a new timer
+     * kicks it only if it is due earlier */
+    int64_t sleep_until;
 } lt_timers;
 
 int lt_timers_init(lt_timers *ts);
 /* Drops every pending timer and frees the heap. */
 void lt_timers_free(lt_timers *ts);
-/* The earliest deadline (CLOCK_MONOTONIC ns), or -1 when none. */
+/* The earliest deadline (CLOCK_MONOTONIC ns), or -1 when none; the
+ * poller's, which then sleeps until that deadline. */
 int64_t lt_timers_next(lt_timers *ts);
 /* Fires every timer due at now. */
 void lt_timers_fire_due(lt_timers *ts, int64_t now);
