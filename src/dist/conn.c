@@ -673,8 +673,11 @@ int ld_conn_write_locked(ld_conn *c, int batches)
         bool idle = c->ssl ? c->stage_off >= c->stage_len : c->iov_at >= c->niov;
         if (idle) {
             batch_done(c);
+            /* Out of batches: 1 only if frames are left, or a direct write
+             * (batches 1) would always wake the node thread after it. A
+             * frame queued after this load has its sender's kick. */
             if (batches-- == 0)
-                return 1;
+                return atomic_load(&c->peer->has_out) ? 1 : 0;
             atomic_store(&c->peer->kicked, false);
             if (!ld_queue_take(c))
                 return 0;
