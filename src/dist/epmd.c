@@ -144,6 +144,7 @@ static void attempt(ld_creq *q)
 static void *connector(void *arg)
 {
     ld_node *n = arg;
+    pthread_setname_np(pthread_self(), "lunatic-connect");
     pthread_mutex_lock(&n->clock);
     for (;;) {
         while (!n->creq && !atomic_load(&n->stopping))

@@ -6,8 +6,11 @@
  *
  * Threads and locks.
  *  - The node's thread (node.c) owns every socket, every ld_conn, the
- *    handshakes, the read buffers and the writer state; nothing else
- *    touches them.
+ *    handshakes, the read buffers and the writer state, under n->io_lock,
+ *    which it holds except while it waits in epoll_wait. An idle worker
+ *    that gets io_lock (trylock: never waits for it) handles the ready
+ *    events in its place (ld_idle_poll). "Node thread" below means the
+ *    holder of io_lock; only the node thread itself frees connections.
  *  - Workers (and the poller, for timers) reach a peer through
  *    n->by_id[node id], an atomic pointer, and append frames to its queue
  *    under peer->qlock. A peer is never freed before the node is, so the
@@ -320,6 +323,8 @@ struct ld_node {
     pthread_t thread;
     atomic_bool stopping;
     bool thread_started;
+    pthread_mutex_t io_lock;    /* the node thread's state (see the top) */
+    atomic_int pollers;         /* idle workers polling the sockets */
 
     pthread_mutex_t lock;
     pthread_cond_t cond;        /* a peer's state changed (ld_start waits on it) */
@@ -447,6 +452,11 @@ lt_signal *ld_message_of_term(const char *buf, int len);
  * frees it (rt's free hook). */
 void ld_stop_node(ld_node *n);
 void ld_free_node(ld_node *n);
+/* rt's idle hooks (lt_remote_ops.idle, idle_end): an idle worker handles
+ * the ready events if no one else does; while one polls, the node thread
+ * leaves the sockets to it (node_thread). */
+bool ld_idle_poll(ld_node *n, bool first);
+void ld_idle_end(ld_node *n, bool sleeping);
 
 /* ---- route.c ------------------------------------------------------------------------- */
 

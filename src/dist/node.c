@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -380,42 +381,66 @@ static void reap(ld_node *n)
     }
 }
 
+/* Handles what epoll_wait reported (under io_lock). An event may be
+ * stale: another holder of io_lock may have handled it (a read then finds
+ * nothing) or closed its connection (still allocated: only the node
+ * thread reaps, after its own batch). */
+static void handle_events(ld_node *n, const struct epoll_event *ev, int k)
+{
+    for (int i = 0; i < k; i++) {
+        if (ev[i].data.ptr == &n->lfd) {
+            accept_all(n);
+        } else if (ev[i].data.ptr == &n->evfd) {
+            uint64_t v;
+            ssize_t r = read(n->evfd, &v, sizeof v);
+            (void)r;
+            connector_collect(n);
+            /* Every kick clears its peer's kicked, whether or not
+             * anything is left to write: a kick can find the queue
+             * already taken (by a worker's direct write, or by a flush
+             * under way when the frame was queued), and a kicked flag
+             * left set would make the next senders skip their kick, so
+             * their frames waited for the next burst (seconds, in
+             * t-dist.sh's links test). */
+            for (ld_conn *c = n->conns; c; c = c->next) {
+                if (c->hs != HS_UP)
+                    continue;
+                bool kicked = atomic_exchange(&c->peer->kicked, false);
+                if (kicked || atomic_load_explicit(&c->peer->has_out, memory_order_relaxed))
+                    ld_conn_flush(n, c);
+            }
+        } else {
+            ld_conn *c = ev[i].data.ptr;
+            if (c->hs != HS_CLOSED)
+                ld_conn_event(n, c, ev[i].events);
+        }
+    }
+}
+
 static void *node_thread(void *arg)
 {
     ld_node *n = arg;
     struct epoll_event ev[64];
+    pthread_setname_np(pthread_self(), "lunatic-node");
     int timeout = 0;
     int64_t next_timers = 0;
     while (!atomic_load(&n->stopping)) {
-        int k = epoll_wait(n->epfd, ev, 64, timeout);
-        for (int i = 0; i < k; i++) {
-            if (ev[i].data.ptr == &n->lfd) {
-                accept_all(n);
-            } else if (ev[i].data.ptr == &n->evfd) {
-                uint64_t v;
-                ssize_t r = read(n->evfd, &v, sizeof v);
-                (void)r;
-                connector_collect(n);
-                /* Every kick clears its peer's kicked, whether or not
-                 * anything is left to write: a kick can find the queue
-                 * already taken (by a worker's direct write, or by a flush
-                 * under way when the frame was queued), and a kicked flag
-                 * left set would make the next senders skip their kick, so
-                 * their frames waited for the next burst (seconds, in
-                 * t-dist.sh's links test). */
-                for (ld_conn *c = n->conns; c; c = c->next) {
-                    if (c->hs != HS_UP)
-                        continue;
-                    bool kicked = atomic_exchange(&c->peer->kicked, false);
-                    if (kicked || atomic_load_explicit(&c->peer->has_out, memory_order_relaxed))
-                        ld_conn_flush(n, c);
-                }
-            } else {
-                ld_conn *c = ev[i].data.ptr;
-                if (c->hs != HS_CLOSED)
-                    ld_conn_event(n, c, ev[i].events);
-            }
+        int k;
+        if (atomic_load(&n->pollers) > 0) {
+            /* Idle workers watch the sockets (ld_idle_poll): sleeping in
+             * epoll_wait here would have this thread woken for each
+             * message they read, a context switch as costly as the one
+             * they save. Wait for kicks only (the last poller to sleep
+             * kicks), and look at the sockets at least every millisecond,
+             * for when every worker runs a long slice. */
+            struct pollfd pf = {.fd = n->evfd, .events = POLLIN};
+            poll(&pf, 1, timeout < 1 ? timeout : 1);
+            k = epoll_wait(n->epfd, ev, 64, 0);
+        } else {
+            k = epoll_wait(n->epfd, ev, 64, timeout);
         }
+        pthread_mutex_lock(&n->io_lock);
+        handle_events(n, ev, k);
         /* deadlines and ticks are checked at most every millisecond, not at
          * every wake-up */
         int64_t now = lt_now_ns();
@@ -426,8 +451,33 @@ static void *node_thread(void *arg)
             timeout = 1;
         }
         reap(n);
+        pthread_mutex_unlock(&n->io_lock);
     }
     return NULL;
+}
+
+bool ld_idle_poll(ld_node *n, bool first)
+{
+    if (first)
+        atomic_fetch_add(&n->pollers, 1);
+    if (atomic_load_explicit(&n->stopping, memory_order_relaxed) ||
+        pthread_mutex_trylock(&n->io_lock) != 0)
+        return false;
+    int k = 0;
+    if (!atomic_load(&n->stopping)) {
+        struct epoll_event ev[16];
+        k = epoll_wait(n->epfd, ev, 16, 0);
+        handle_events(n, ev, k);
+    }
+    pthread_mutex_unlock(&n->io_lock);
+    return k > 0;
+}
+
+void ld_idle_end(ld_node *n, bool sleeping)
+{
+    /* the last poller to sleep hands the sockets back to the node thread */
+    if (atomic_fetch_sub(&n->pollers, 1) == 1 && sleeping)
+        ld_kick(n);
 }
 
 /* ---- queries ----------------------------------------------------------------------------------- */
@@ -682,6 +732,7 @@ static void node_release(ld_node *n)
     if (n->tls_client)
         SSL_CTX_free(n->tls_client);
     pthread_mutex_destroy(&n->lock);
+    pthread_mutex_destroy(&n->io_lock);
     pthread_cond_destroy(&n->cond);
     pthread_mutex_destroy(&n->clock);
     pthread_cond_destroy(&n->ccond);
@@ -699,6 +750,9 @@ void ld_stop_node(ld_node *n)
         pthread_join(n->thread, NULL);
         n->thread_started = false;
     }
+    /* a worker in ld_idle_poll finishes; later ones see stopping */
+    pthread_mutex_lock(&n->io_lock);
+    pthread_mutex_unlock(&n->io_lock);
     ld_connector_stop(n);
     for (ld_peer *p = n->peers; p; p = p->next) {
         pthread_mutex_lock(&p->qlock);
@@ -784,6 +838,7 @@ int ld_start(lt_runtime *rt, const ld_options *o, char *err, size_t errsize)
     n->rt = rt;
     n->lfd = n->epmd_fd = n->epfd = n->evfd = -1;
     pthread_mutex_init(&n->lock, NULL);
+    pthread_mutex_init(&n->io_lock, NULL);
     pthread_cond_init(&n->cond, NULL);
     pthread_mutex_init(&n->clock, NULL);
     pthread_cond_init(&n->ccond, NULL);

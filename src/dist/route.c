@@ -388,10 +388,14 @@ static void exited(void *ud, lt_env *env, uint64_t pid)
 
 static void stop(void *ud);
 static void node_free(void *ud);
-const lt_remote_ops ld_remote_ops = {route, exited, stop, node_free};
+static bool idle(void *ud, bool first);
+static void idle_end(void *ud, bool sleeping);
+const lt_remote_ops ld_remote_ops = {route, exited, stop, node_free, idle, idle_end};
 
 static void stop(void *ud) { ld_stop_node(ud); }
 static void node_free(void *ud) { ld_free_node(ud); }
+static bool idle(void *ud, bool first) { return ld_idle_poll(ud, first); }
+static void idle_end(void *ud, bool sleeping) { ld_idle_end(ud, sleeping); }
 
 /* ---- node down --------------------------------------------------------------------------- */
 

@@ -510,6 +510,7 @@ static void *serve(void *arg)
 {
     lobs_http *h = arg;
     struct epoll_event evs[64];
+    pthread_setname_np(pthread_self(), "lunatic-http");
     for (;;) {
         int timeout = expire(h);
         int n = epoll_wait(h->ep, evs, 64, timeout);

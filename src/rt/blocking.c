@@ -33,6 +33,7 @@ void lt_job_release(lt_job *j)
 static void *pool_main(void *arg)
 {
     lt_pool *pool = arg;
+    pthread_setname_np(pthread_self(), "lunatic-pool"); /* for ps, top, gdb and perf */
     pthread_mutex_lock(&pool->lock);
     for (;;) {
         while (!pool->head && !pool->stopping) {

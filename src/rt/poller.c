@@ -259,6 +259,7 @@ static void *poller_main(void *arg)
     lt_runtime *rt = arg;
     lt_poller *po = &rt->poller;
     struct epoll_event evs[256];
+    pthread_setname_np(pthread_self(), "lunatic-poller");
     lt_stats_attach();
     while (!atomic_load(&po->stopping)) {
         int timeout = -1;

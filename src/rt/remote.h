@@ -44,6 +44,17 @@ typedef struct lt_remote_ops {
     /* lt_runtime_free, after the workers and the poller stopped: free
      * everything. */
     void (*free)(void *ud);
+    /* An idle worker's poll, at each round of its spinning and yielding
+     * before it sleeps: reads what came in from other nodes without
+     * waiting, so the receivers run on this worker at once, where waking
+     * the layer's own thread would cost a context switch per message.
+     * `first`: its first poll since it last ran a process or slept. true
+     * if it found something. Never blocks; may be NULL. */
+    bool (*idle)(void *ud, bool first);
+    /* The worker stops polling: it found a process to run, or (sleeping)
+     * it goes to sleep. Called once after the first of a series of idle
+     * calls. */
+    void (*idle_end)(void *ud, bool sleeping);
 } lt_remote_ops;
 
 /* Makes rt a node of a cluster with this node id (1..65535): its

@@ -108,6 +108,7 @@ int lt_remote_install(lt_runtime *rt, uint16_t node_id, const lt_remote_ops *ops
     rt->node_bits = (uint64_t)node_id << LT_PID_NODE_SHIFT;
     rt->remote_ud = ud;
     rt->remote = ops;
+    atomic_store_explicit(&rt->remote_set, true, memory_order_release);
     return 0;
 }
 

@@ -63,6 +63,9 @@ struct lt_runtime {
     uint64_t node_bits;
     const lt_remote_ops *remote;
     void *remote_ud;
+    /* remote and remote_ud are set (the workers run before they are, and
+     * poll through remote->idle once they see this) */
+    atomic_bool remote_set;
 };
 
 /* Failure reports beyond LT_LOG_BURST at once are limited to LT_LOG_RATE
