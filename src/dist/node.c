@@ -750,9 +750,9 @@ void ld_stop_node(ld_node *n)
         pthread_join(n->thread, NULL);
         n->thread_started = false;
     }
-    /* a worker in ld_idle_poll finishes; later ones see stopping */
+    /* a worker in ld_idle_poll or writing TLS (queue.c) finishes; later
+     * ones see stopping, or the connections closed */
     pthread_mutex_lock(&n->io_lock);
-    pthread_mutex_unlock(&n->io_lock);
     ld_connector_stop(n);
     for (ld_peer *p = n->peers; p; p = p->next) {
         pthread_mutex_lock(&p->qlock);
@@ -774,6 +774,7 @@ void ld_stop_node(ld_node *n)
         }
         c->hs = HS_CLOSED;
     }
+    pthread_mutex_unlock(&n->io_lock);
     if (n->epmd_fd >= 0) {
         close(n->epmd_fd); /* EPMD forgets our name */
         n->epmd_fd = -1;

@@ -163,18 +163,30 @@ int ld_enqueue(ld_node *n, ld_peer *p, uint16_t id, uint64_t key, ld_frame *f)
      * The node thread takes qlock, then wlock, before it closes the
      * socket, so the connection outlives this write. */
     ld_conn *d = p->direct;
-    int64_t now = d ? lt_now_ns() : 0;
-    bool mine = d && now - p->last_direct > DIRECT_GAP_NS &&
-                pthread_mutex_trylock(&d->wlock) == 0;
-    if (d)
-        p->last_direct = now;
+    int64_t now = lt_now_ns();
+    bool quiet = now - p->last_direct > DIRECT_GAP_NS;
+    bool mine = d && quiet && pthread_mutex_trylock(&d->wlock) == 0;
+    p->last_direct = now;
     pthread_mutex_unlock(&p->qlock);
+    int r = 1;
     if (mine) {
-        int r = ld_conn_write_locked(d, 1);
+        r = ld_conn_write_locked(d, 1);
         pthread_mutex_unlock(&d->wlock);
-        if (r == 0 && !atomic_load_explicit(&p->has_out, memory_order_relaxed))
-            return 0;
+    } else if (!d && quiet && pthread_mutex_trylock(&n->io_lock) == 0) {
+        /* TLS: an SSL object is used by one thread at a time, the holder
+         * of io_lock (internal.h), which this sender becomes if no one
+         * else is. Errors are left to the node thread: closing here could
+         * take locks the caller holds. */
+        ld_conn *c = p->conn;
+        if (c && c->hs == HS_UP && c->peer == p) {
+            pthread_mutex_lock(&c->wlock);
+            r = ld_conn_write_locked(c, 1);
+            pthread_mutex_unlock(&c->wlock);
+        }
+        pthread_mutex_unlock(&n->io_lock);
     }
+    if (r == 0 && !atomic_load_explicit(&p->has_out, memory_order_relaxed))
+        return 0;
     /* one wake per burst: the node thread clears kicked at each wake
      * (node.c) and before it takes the queue */
     if (!atomic_exchange(&p->kicked, true))
