@@ -4,7 +4,8 @@
 # process of node a) and Erlang nodes (tests/dist/oracle.erl), over a
 # private EPMD on a free port, and once without EPMD. Covered: a mesh of
 # three nodes and lookups by tag; remote spawn, send and request/reply; the
-# host-call flow of lunatic-rs's spawn_node; links and monitors across
+# host-call flow of lunatic-rs's spawn_node; messages reaching a node whose
+# workers all spin; links and monitors across
 # nodes on a crash, on kill -9 of a node and on kill -STOP (within the tick
 # time), with pending requests and spawns failing fast; a node that
 # restarts (a pid of its previous life gets noproc); a 64 MiB message that
@@ -165,6 +166,10 @@ run_a "$TMP/rust" --peer b@127.0.0.1 "$W" rustflow
 expect "lunatic-rs flow: spawn_node with a config, capture, init, tagged requests" "$TMP/rust" \
     "spawn_node_config: 0" "init ok arg=42 grow_refused=1" "request 1: 0 -> 22" \
     "request 2: 0 -> 42" "request 3: 0 -> 62"
+
+run_a "$TMP/busy" --peer b@127.0.0.1 "$W" busy
+expect "messages from another node arrive while every worker of the node runs a spinning process" \
+    "$TMP/busy" "round trips while 4 processes spin on b: 20 of 20, worst under 1 s: yes"
 
 run_a "$TMP/links" --peer b@127.0.0.1 "$W" links
 expect "links and monitors across nodes" "$TMP/links" \
