@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -254,6 +255,49 @@ void lt_poller_kick(lt_runtime *rt)
     (void)r;
 }
 
+/* Handles fd events from epoll_wait, on any thread; the kick eventfd's
+ * only on the poller thread (a kick is for it: a new earliest timer).
+ * The number of fd events. */
+static int handle(lt_runtime *rt, const struct epoll_event *evs, int n, bool poller)
+{
+    lt_poller *po = &rt->poller;
+    int got = 0;
+    for (int i = 0; i < n; i++) {
+        int fd = (int)(uint32_t)evs[i].data.u64;
+        if (fd == po->evfd) {
+            if (poller) {
+                uint64_t v;
+                ssize_t r = read(po->evfd, &v, sizeof v);
+                (void)r;
+            }
+            continue;
+        }
+        fd_event(rt, fd, (uint32_t)(evs[i].data.u64 >> 32), evs[i].events);
+        got++;
+    }
+    return got;
+}
+
+bool lt_poller_idle(lt_runtime *rt, bool first)
+{
+    lt_poller *po = &rt->poller;
+    if (first)
+        atomic_fetch_add(&po->pollers, 1);
+    if (pthread_mutex_trylock(&po->idle_lock) != 0)
+        return false;
+    struct epoll_event evs[64];
+    int n = epoll_wait(po->epfd, evs, 64, 0);
+    int got = handle(rt, evs, n, false);
+    pthread_mutex_unlock(&po->idle_lock);
+    return got > 0;
+}
+
+void lt_poller_idle_end(lt_runtime *rt, bool sleeping)
+{
+    if (atomic_fetch_sub(&rt->poller.pollers, 1) == 1 && sleeping)
+        lt_poller_kick(rt);
+}
+
 static void *poller_main(void *arg)
 {
     lt_runtime *rt = arg;
@@ -269,16 +313,23 @@ static void *poller_main(void *arg)
             int64_t ms = (d + 999999) / 1000000;
             timeout = d <= 0 ? 0 : ms > INT_MAX ? INT_MAX : (int)ms;
         }
-        int n = epoll_wait(po->epfd, evs, 256, timeout);
-        for (int i = 0; i < n; i++) {
-            int fd = (int)(uint32_t)evs[i].data.u64;
-            if (fd == po->evfd) {
-                uint64_t v;
-                ssize_t r = read(po->evfd, &v, sizeof v);
-                (void)r;
-                continue;
-            }
-            fd_event(rt, fd, (uint32_t)(evs[i].data.u64 >> 32), evs[i].events);
+        int n;
+        if (atomic_load(&po->pollers) > 0) {
+            /* Idle workers watch the fds (lt_poller_idle): sleeping in
+             * epoll_wait here would have this thread woken for each event
+             * they take, a context switch as costly as the one they save.
+             * Wait for kicks (timers; the last poller to sleep kicks), and
+             * look at the fds at least every millisecond, for when every
+             * worker runs a long slice. */
+            struct pollfd pf = {.fd = po->evfd, .events = POLLIN};
+            poll(&pf, 1, timeout < 0 || timeout > 1 ? 1 : timeout);
+            pthread_mutex_lock(&po->idle_lock);
+            n = epoll_wait(po->epfd, evs, 256, 0);
+            handle(rt, evs, n, true);
+            pthread_mutex_unlock(&po->idle_lock);
+        } else {
+            n = epoll_wait(po->epfd, evs, 256, timeout);
+            handle(rt, evs, n, true);
         }
         lt_timers_fire_due(&rt->timers, lt_now_ns());
     }
@@ -296,10 +347,12 @@ int lt_poller_start(lt_runtime *rt)
         goto fail;
     for (int i = 0; i < LT_POLL_STRIPES; i++)
         pthread_mutex_init(&po->locks[i], NULL);
+    pthread_mutex_init(&po->idle_lock, NULL);
     int r = pthread_create(&po->thread, NULL, poller_main, rt);
     if (r != 0) {
         for (int i = 0; i < LT_POLL_STRIPES; i++)
             pthread_mutex_destroy(&po->locks[i]);
+        pthread_mutex_destroy(&po->idle_lock);
         errno = r;
         goto fail;
     }
@@ -334,4 +387,5 @@ void lt_poller_stop(lt_runtime *rt)
     close(po->evfd);
     for (int i = 0; i < LT_POLL_STRIPES; i++)
         pthread_mutex_destroy(&po->locks[i]);
+    pthread_mutex_destroy(&po->idle_lock);
 }

@@ -46,6 +46,8 @@ typedef struct lt_poller {
     pthread_mutex_t locks[LT_POLL_STRIPES];
     /* fd -> entry, in chunks allocated on first use and never moved */
     _Atomic(struct lt_fdwait *) chunks[LT_POLL_CHUNKS];
+    atomic_int pollers;         /* idle workers polling (lt_poller_idle) */
+    pthread_mutex_t idle_lock;  /* one epoll_wait(0) at a time */
 } lt_poller;
 
 /* Creates the epoll set and starts the thread. 0, or -1. */
@@ -54,6 +56,15 @@ int lt_poller_start(lt_runtime *rt);
 void lt_poller_stop(lt_runtime *rt);
 /* Interrupts epoll_wait (a new earliest timer). */
 void lt_poller_kick(lt_runtime *rt);
+/* An idle worker's poll, at each round of its spinning and yielding before
+ * it sleeps (sched.c): takes ready fd events without waiting, so the
+ * processes they wake run on this worker at once, with no thread woken on
+ * the way. `first`: its first since it last ran a process or slept. true
+ * if it woke something. While any worker polls, the poller thread waits
+ * for kicks only. */
+bool lt_poller_idle(lt_runtime *rt, bool first);
+/* The worker stops polling: it runs a process, or (sleeping) it sleeps. */
+void lt_poller_idle_end(lt_runtime *rt, bool sleeping);
 
 /* Makes p (for its current wait) be woken when fd is ready for events
  * (EPOLLIN, EPOLLOUT). Returns 1 if a registered fd became ready since

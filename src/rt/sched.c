@@ -227,6 +227,14 @@ static int outlook(lt_worker *self)
     return o;
 }
 
+/* The worker stops polling (see the idle rounds of worker_main). */
+static void idle_end(lt_runtime *rt, const lt_remote_ops *remote, bool sleeping)
+{
+    lt_poller_idle_end(rt, sleeping);
+    if (remote)
+        remote->idle_end(rt->remote_ud, sleeping);
+}
+
 static void *worker_main(void *arg)
 {
     lt_worker *w = arg;
@@ -238,7 +246,7 @@ static void *worker_main(void *arg)
     lt_stats_attach();
     unsigned idle = 0;
     const lt_remote_ops *remote = NULL;
-    bool polling = false;
+    bool polling = false, rpolling = false; /* counted in the pollers */
     while (!atomic_load(&rt->sched.stopping)) {
         lt_process *p = queue_pop(w);
         if (!p)
@@ -246,8 +254,8 @@ static void *worker_main(void *arg)
         if (p) {
             idle = 0;
             if (polling) {
-                remote->idle_end(rt->remote_ud, false);
-                polling = false;
+                idle_end(rt, rpolling ? remote : NULL, false);
+                polling = rpolling = false;
             }
             atomic_store_explicit(&w->activity, RUNNING, memory_order_relaxed);
             p->home = (uint16_t)w->index;
@@ -268,17 +276,20 @@ static void *worker_main(void *arg)
          * few cores. Measured on 2 cores, cross-node round trips with the
          * machine loaded: 250-330 us with 12 spin rounds and no yield (p99
          * 1.5-4 ms), 98-116 us with 8 and 100 yields (p99 < 0.2 ms). */
-        /* In a cluster, look for what came from other nodes: the receiver
-         * then runs here at once, with no thread woken on the way. */
+        /* Look for ready fds, and in a cluster for what came from other
+         * nodes: the processes they wake then run here at once, with no
+         * thread woken on the way. */
         if (!remote && atomic_load_explicit(&rt->remote_set, memory_order_acquire))
             remote = rt->remote->idle ? rt->remote : NULL;
+        bool got = lt_poller_idle(rt, !polling);
         if (remote) {
-            bool got = remote->idle(rt->remote_ud, !polling);
-            polling = true;
-            if (got) {
-                idle = 0;
-                continue;
-            }
+            got |= remote->idle(rt->remote_ud, !rpolling);
+            rpolling = true;
+        }
+        polling = true;
+        if (got) {
+            idle = 0;
+            continue;
         }
         if (++idle < SPIN_ROUNDS) {
             for (unsigned i = 0; i < (32u << idle / 2); i++)
@@ -305,8 +316,8 @@ static void *worker_main(void *arg)
         }
         idle = 0;
         if (polling) {
-            remote->idle_end(rt->remote_ud, true);
-            polling = false;
+            idle_end(rt, rpolling ? remote : NULL, true);
+            polling = rpolling = false;
         }
         pthread_mutex_lock(&rt->sched.idle_lock);
         atomic_fetch_add(&rt->sched.sleeping, 1);
@@ -326,7 +337,7 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&rt->sched.idle_lock);
     }
     if (polling)
-        remote->idle_end(rt->remote_ud, true);
+        idle_end(rt, rpolling ? remote : NULL, true);
     lt_stats_detach();
     if (detached) {
         /* the last use of rt by this thread: lt_sched_stop may free it
