@@ -55,6 +55,7 @@ run() {
 
 run "tcp: echo, one process per connection, 50 clients" "$OUT/tcp.wasm" echo 50
 run "tcp: 1,000 concurrent clients" "$OUT/tcp.wasm" echo 1000
+run "tcp: echo served while 16 processes spin on every worker" "$OUT/tcp.wasm" busy
 run "tcp: peek never consumes" "$OUT/tcp.wasm" peek
 run "tcp: a stream cloned and moved to another process" "$OUT/tcp.wasm" move
 run "tcp: read, peek and write timeouts" "$OUT/tcp.wasm" timeouts

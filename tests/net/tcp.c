@@ -3,6 +3,8 @@
  * (tests/t-net.sh runs them, each with a time limit):
  *   echo N      an echo server, one process per connection (the accepted
  *               stream moves to it in a message), and N client processes
+ *   busy        the same with 10 clients while 16 processes spin: sockets
+ *               are still served when no worker is idle
  *   peek        tcp_peek never consumes
  *   move        a stream cloned, a clone moved to another process and used
  *               there, the other dropped
@@ -104,6 +106,26 @@ static void test_echo(int n)
     }
     CHECK(clean == n, "echo: %d of %d connection processes saw a clean end of stream", clean, n);
     lg_kill(acc);
+}
+
+LG_EXPORT("spinner") void spinner(void)
+{
+    for (volatile uint64_t x = 0;; x++)
+        ;
+}
+
+/* Idle workers take ready fds in the poller thread's place
+ * (lt_poller_idle); with every worker running a process that never
+ * waits, the poller thread must serve them again. */
+static void test_busy(void)
+{
+    uint64_t spin[16];
+    for (int i = 0; i < 16; i++)
+        spin[i] = lg_spawn("spinner", NULL, 0);
+    lg_sleep_ms(100);
+    test_echo(10);
+    for (int i = 0; i < 16; i++)
+        lg_kill(spin[i]);
 }
 
 /* The server of test_echo: binds, tells parent the port, then accepts. */
@@ -439,6 +461,8 @@ int main(int argc, char **argv)
     int n = argc > 2 ? atoi(argv[2]) : 0;
     if (!strcmp(t, "echo"))
         test_echo(n ? n : 10);
+    else if (!strcmp(t, "busy"))
+        test_busy();
     else if (!strcmp(t, "peek"))
         test_peek();
     else if (!strcmp(t, "move"))
