@@ -108,8 +108,12 @@ void lt_schedule(lt_runtime *rt, lt_process *p)
     if (!w || w->rt != rt)
         w = &rt->sched.workers[p->home < rt->sched.nworkers ? p->home : 0];
     queue_push(w, p);
-    /* Another worker may be asleep while this one is busy: let it steal. */
-    if (atomic_load_explicit(&w->qlen, memory_order_relaxed) > 1 || current_worker != w)
+    /* Another worker may be asleep while this one is busy: let it steal.
+     * A thread that handed w off (detached) does not run w's queue any
+     * more: the thread that does may be asleep, and without a signal p
+     * would wait there for the sleep's 50 ms safety net (a process
+     * requeued after a long SQLite call did, at every hand-off). */
+    if (atomic_load_explicit(&w->qlen, memory_order_relaxed) > 1 || current_worker != w || detached)
         wake_sleeper(rt);
 }
 
