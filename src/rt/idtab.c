@@ -1,20 +1,12 @@
 /*
  * idtab.c - id tables: open addressing on the id. Ids are never reused,
- * so a removed slot is a tombstone (ID_GONE) that probes skip; tombstones
- * count towards the load factor and go at the next rebuild.
+ * so a removed slot is a tombstone (LT_IDTAB_GONE) that probes skip;
+ * tombstones count towards the load factor and go at the next rebuild.
  */
 #include <stdlib.h>
 
 #include "rt/account.h"
 #include "rt/idtab.h"
-
-#define ID_EMPTY UINT64_MAX
-#define ID_GONE (UINT64_MAX - 1)
-
-static uint32_t slot_of(uint64_t id, uint32_t cap)
-{
-    return (uint32_t)(id * 0x9e3779b97f4a7c15ull >> 32) & (cap - 1);
-}
 
 /* Rehashes the live entries into a table of cap slots. */
 static int rebuild(lt_idtab *t, uint32_t cap)
@@ -27,12 +19,12 @@ static int rebuild(lt_idtab *t, uint32_t cap)
         return -1;
     }
     for (uint32_t i = 0; i < cap; i++)
-        ids[i] = ID_EMPTY;
+        ids[i] = LT_IDTAB_EMPTY;
     for (uint32_t i = 0; i < t->cap; i++) {
-        if (t->ids[i] >= ID_GONE)
+        if (t->ids[i] >= LT_IDTAB_GONE)
             continue;
-        uint32_t s = slot_of(t->ids[i], cap);
-        while (ids[s] != ID_EMPTY)
+        uint32_t s = lt_idtab_slot(t->ids[i], cap);
+        while (ids[s] != LT_IDTAB_EMPTY)
             s = (s + 1) & (cap - 1);
         ids[s] = t->ids[i];
         vals[s] = t->vals[i];
@@ -68,8 +60,8 @@ static int insert(lt_idtab *t, uint64_t id, void *val)
             return -1;
         }
     }
-    uint32_t s = slot_of(id, t->cap);
-    while (t->ids[s] < ID_GONE)
+    uint32_t s = lt_idtab_slot(id, t->cap);
+    while (t->ids[s] < LT_IDTAB_GONE)
         s = (s + 1) & (t->cap - 1);
     t->ids[s] = id;
     t->vals[s] = val;
@@ -88,10 +80,10 @@ int lt_idtab_add(lt_idtab *t, void *val, uint64_t *id)
 
 static int64_t find(const lt_idtab *t, uint64_t id)
 {
-    if (!t->cap || id >= ID_GONE)
+    if (!t->cap || id >= LT_IDTAB_GONE)
         return -1;
-    uint32_t s = slot_of(id, t->cap);
-    for (uint32_t n = 0; n < t->cap && t->ids[s] != ID_EMPTY; n++) {
+    uint32_t s = lt_idtab_slot(id, t->cap);
+    for (uint32_t n = 0; n < t->cap && t->ids[s] != LT_IDTAB_EMPTY; n++) {
         if (t->ids[s] == id)
             return s;
         s = (s + 1) & (t->cap - 1);
@@ -99,7 +91,7 @@ static int64_t find(const lt_idtab *t, uint64_t id)
     return -1;
 }
 
-void *lt_idtab_get(const lt_idtab *t, uint64_t id)
+void *lt_idtab_get_probe(const lt_idtab *t, uint64_t id)
 {
     int64_t s = find(t, id);
     return s < 0 ? NULL : t->vals[s];
@@ -110,7 +102,7 @@ void *lt_idtab_take(lt_idtab *t, uint64_t id)
     int64_t s = find(t, id);
     if (s < 0)
         return NULL;
-    t->ids[s] = ID_GONE;
+    t->ids[s] = LT_IDTAB_GONE;
     t->live--;
     if (t->acct)
         lt_account_release(t->acct, t->cost);
@@ -130,8 +122,8 @@ void *lt_idtab_swap(lt_idtab *t, uint64_t id, void *val)
 void lt_idtab_filter(lt_idtab *t, bool (*fn)(uint64_t id, void *val, void *ud), void *ud)
 {
     for (uint32_t i = 0; i < t->cap; i++)
-        if (t->ids[i] < ID_GONE && fn(t->ids[i], t->vals[i], ud)) {
-            t->ids[i] = ID_GONE;
+        if (t->ids[i] < LT_IDTAB_GONE && fn(t->ids[i], t->vals[i], ud)) {
+            t->ids[i] = LT_IDTAB_GONE;
             t->live--;
             if (t->acct)
                 lt_account_release(t->acct, t->cost);
@@ -143,7 +135,7 @@ uint32_t lt_idtab_len(const lt_idtab *t) { return t->live; }
 void lt_idtab_free(lt_idtab *t, void (*drop)(void *))
 {
     for (uint32_t i = 0; i < t->cap; i++)
-        if (t->ids[i] < ID_GONE && drop)
+        if (t->ids[i] < LT_IDTAB_GONE && drop)
             drop(t->vals[i]);
     if (t->acct)
         lt_account_release(t->acct, (uint64_t)t->cost * t->live);

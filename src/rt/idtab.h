@@ -33,8 +33,33 @@ void lt_idtab_charge_to(lt_idtab *t, lt_account *acct, uint32_t cost);
 /* Adds val under the next id, written to *id. 0, or -1 when out of memory
  * or over the account's limit (nothing added). */
 int lt_idtab_add(lt_idtab *t, void *val, uint64_t *id);
-/* The value under id, or NULL. */
-void *lt_idtab_get(const lt_idtab *t, uint64_t id);
+/* Ids the table uses to mark empty and removed slots (never handed out). */
+#define LT_IDTAB_EMPTY UINT64_MAX
+#define LT_IDTAB_GONE (UINT64_MAX - 1)
+
+/* The home slot of id in a table of cap (a power of two) slots. */
+static inline uint32_t lt_idtab_slot(uint64_t id, uint32_t cap)
+{
+    return (uint32_t)(id * 0x9e3779b97f4a7c15ull >> 32) & (cap - 1);
+}
+
+/* lt_idtab_get when id is not in its home slot. */
+void *lt_idtab_get_probe(const lt_idtab *t, uint64_t id);
+
+/* The value under id, or NULL. Inline for an id in its home slot, the
+ * usual case: host functions look up the resource they are given at every
+ * call (three times per row of an SQLite insert loop). The marker ids must
+ * not match an empty or removed slot. */
+static inline void *lt_idtab_get(const lt_idtab *t, uint64_t id)
+{
+    if (t->cap && id < LT_IDTAB_GONE) {
+        uint32_t s = lt_idtab_slot(id, t->cap);
+        if (t->ids[s] == id)
+            return t->vals[s];
+    }
+    return lt_idtab_get_probe(t, id);
+}
+
 /* Removes id and returns its value (ownership passes to the caller), or
  * NULL if absent. */
 void *lt_idtab_take(lt_idtab *t, uint64_t id);
