@@ -89,6 +89,7 @@ typedef struct sq_conn {
 typedef struct sq_stmt {
     sq_conn *conn;            /* NULL: prepared on an unknown connection */
     sqlite3_stmt *st;         /* NULL: empty SQL, or a failed preparation */
+    int nparams;              /* sqlite3_bind_parameter_count(st): fixed by the SQL */
     int fail_code;            /* failed preparation (for ever), or 0 */
     int bind_code;            /* pending bind error, or 0 */
     char *fail_msg, *bind_msg;
@@ -433,6 +434,7 @@ static int sqlite_query_prepare(lw_exec *x, void *env, lw_val *args)
             sq_hand_off_now();
         int rc = len > INT_MAX ? SQLITE_TOOBIG : sqlite3_prepare_v2(conn->db, sql, (int)len, &s->st, NULL);
         st = call_end(&c);
+        s->nparams = s->st ? sqlite3_bind_parameter_count(s->st) : 0;
         if (rc != SQLITE_OK) {
             s->fail_code = rc;
             s->fail_msg = strdup(rc == SQLITE_TOOBIG ? "string or blob too big" : sqlite3_errmsg(conn->db));
@@ -574,7 +576,7 @@ static int sqlite_bind_value(lw_exec *x, void *env, lw_val *args)
             bind_fail(s, SQLITE_RANGE, err);
             return LW_OK;
         }
-        if (!s->st || i < 1 || i > sqlite3_bind_parameter_count(s->st)) {
+        if (i < 1 || i > s->nparams) { /* none when !s->st */
             snprintf(err, sizeof err, "bind index %llu out of range",
                      b.key == SQ_KEY_NUMERIC ? (unsigned long long)b.index : (unsigned long long)i);
             bind_fail(s, SQLITE_RANGE, err);

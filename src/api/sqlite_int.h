@@ -84,9 +84,145 @@ typedef struct sq_reader {
     const uint8_t *p;
     size_t len, pos;
 } sq_reader;
-int sq_bind_list_begin(sq_reader *r, const void *data, size_t len, uint64_t *count, char *err,
-                       size_t errsize);
-int sq_bind_next(sq_reader *r, sq_bind_pair *out, char *err, size_t errsize);
+
+/* What the inline reader below uses out of line: the error ("malformed
+ * BindList at byte pos: what" in err) and the UTF-8 check of text and
+ * names. */
+void sq_bind_error(char *err, size_t errsize, const char *what, size_t pos);
+bool sq_text_valid(const uint8_t *s, size_t n);
+
+/* The reader is inline: bind_value's loop, with the reader and the pair in
+ * registers, then takes 223 instructions instead of 319 to bind an int64
+ * and a text (callgrind). sq_rd_fail: -1 after sq_bind_error (inline, so
+ * that the compiler sees the -1). */
+static inline int sq_rd_fail(char *err, size_t errsize, const char *what, size_t pos)
+{
+    sq_bind_error(err, errsize, what, pos);
+    return -1;
+}
+
+/* The readers load little-endian values with memcpy: every host this
+ * runtime supports is little-endian (the engine assumes it too). */
+static inline bool sq_rd_take(sq_reader *r, size_t n, const uint8_t **out)
+{
+    if (n > r->len - r->pos)
+        return false;
+    *out = r->p + r->pos;
+    r->pos += n;
+    return true;
+}
+
+static inline bool sq_rd_u32(sq_reader *r, uint32_t *v)
+{
+    const uint8_t *p;
+    if (!sq_rd_take(r, 4, &p))
+        return false;
+    memcpy(v, p, 4);
+    return true;
+}
+
+static inline bool sq_rd_u64(sq_reader *r, uint64_t *v)
+{
+    const uint8_t *p;
+    if (!sq_rd_take(r, 8, &p))
+        return false;
+    memcpy(v, p, 8);
+    return true;
+}
+
+/* A u64 length and that many bytes. */
+static inline bool sq_rd_bytes(sq_reader *r, const uint8_t **p, size_t *n)
+{
+    uint64_t len;
+    if (!sq_rd_u64(r, &len) || len > r->len - r->pos)
+        return false;
+    *n = (size_t)len;
+    return sq_rd_take(r, (size_t)len, p);
+}
+
+static inline int sq_bind_list_begin(sq_reader *r, const void *data, size_t len, uint64_t *count,
+                                     char *err, size_t errsize)
+{
+    *r = (sq_reader){data, len, 0};
+    if (!sq_rd_u64(r, count))
+        return sq_rd_fail(err, errsize, "truncated length", r->pos);
+    /* a pair is at least 8 bytes (two variant tags): a count the data
+     * cannot hold is refused before any work */
+    if (*count > (len - r->pos) / 8)
+        return sq_rd_fail(err, errsize, "more pairs than the data can hold", 0);
+    return 0;
+}
+
+static inline int sq_bind_next(sq_reader *r, sq_bind_pair *o, char *err, size_t errsize)
+{
+    o->index = 0;
+    o->name = NULL;
+    o->name_len = 0;
+    o->i = 0;
+    o->d = 0;
+    o->data = NULL;
+    o->data_len = 0;
+    size_t at = r->pos;
+    uint32_t tag;
+    if (!sq_rd_u32(r, &tag))
+        return sq_rd_fail(err, errsize, "truncated key", at);
+    switch (tag) {
+    case SQ_KEY_NONE:
+        break;
+    case SQ_KEY_NUMERIC:
+        if (!sq_rd_u64(r, &o->index))
+            return sq_rd_fail(err, errsize, "truncated index", at);
+        break;
+    case SQ_KEY_STRING: {
+        const uint8_t *p;
+        if (!sq_rd_bytes(r, &p, &o->name_len))
+            return sq_rd_fail(err, errsize, "truncated key name", at);
+        if (!sq_text_valid(p, o->name_len))
+            return sq_rd_fail(err, errsize, "key name is not UTF-8", at);
+        o->name = (const char *)p;
+        break;
+    }
+    default:
+        return sq_rd_fail(err, errsize, "unknown BindKey variant", at);
+    }
+    o->key = (int)tag;
+    at = r->pos;
+    if (!sq_rd_u32(r, &tag))
+        return sq_rd_fail(err, errsize, "truncated value", at);
+    uint64_t v;
+    switch (tag) {
+    case SQ_BIND_NULL:
+        break;
+    case SQ_BIND_BLOB:
+    case SQ_BIND_TEXT:
+        if (!sq_rd_bytes(r, &o->data, &o->data_len))
+            return sq_rd_fail(err, errsize, "truncated blob or text", at);
+        if (tag == SQ_BIND_TEXT && !sq_text_valid(o->data, o->data_len))
+            return sq_rd_fail(err, errsize, "text is not UTF-8", at);
+        break;
+    case SQ_BIND_DOUBLE:
+        if (!sq_rd_u64(r, &v))
+            return sq_rd_fail(err, errsize, "truncated double", at);
+        memcpy(&o->d, &v, 8);
+        break;
+    case SQ_BIND_INT: {
+        uint32_t u;
+        if (!sq_rd_u32(r, &u))
+            return sq_rd_fail(err, errsize, "truncated int", at);
+        o->i = (int32_t)u;
+        break;
+    }
+    case SQ_BIND_INT64:
+        if (!sq_rd_u64(r, &v))
+            return sq_rd_fail(err, errsize, "truncated int64", at);
+        o->i = (int64_t)v;
+        break;
+    default:
+        return sq_rd_fail(err, errsize, "unknown BindValue variant", at);
+    }
+    o->kind = (int)tag;
+    return 0;
+}
 
 /* ---- the call in progress (sqlite.c) ------------------------------------ */
 

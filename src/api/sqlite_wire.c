@@ -201,150 +201,37 @@ void sq_encode_error(sq_buf *b, bool has_code, uint32_t code, const char *msg)
         buf_str_lossy(b, (const uint8_t *)msg, strlen(msg));
 }
 
-/* ---- reading a BindList ------------------------------------------------------ */
+/* ---- reading a BindList (the reader is inline, in sqlite_int.h) -------------- */
 
-static int rd_fail(char *err, size_t errsize, const char *what, size_t pos)
+void sq_bind_error(char *err, size_t errsize, const char *what, size_t pos)
 {
     snprintf(err, errsize, "malformed BindList at byte %zu: %s", pos, what);
-    return -1;
 }
 
-/* The readers load little-endian values with memcpy: every host this
- * runtime supports is little-endian (the engine assumes it too). */
-static inline bool rd_take(sq_reader *r, size_t n, const uint8_t **out)
+/* lw_utf8_valid, with ASCII checked 32 bytes and then 8 bytes at a time
+ * first: most bound text is ASCII, and this is on every bind's path. The
+ * four words of a block are OR-ed and tested once: one branch per block. */
+bool sq_text_valid(const uint8_t *s, size_t n)
 {
-    if (n > r->len - r->pos)
-        return false;
-    *out = r->p + r->pos;
-    r->pos += n;
-    return true;
-}
-
-static inline bool rd_u32(sq_reader *r, uint32_t *v)
-{
-    const uint8_t *p;
-    if (!rd_take(r, 4, &p))
-        return false;
-    memcpy(v, p, 4);
-    return true;
-}
-
-static inline bool rd_u64(sq_reader *r, uint64_t *v)
-{
-    const uint8_t *p;
-    if (!rd_take(r, 8, &p))
-        return false;
-    memcpy(v, p, 8);
-    return true;
-}
-
-/* A u64 length and that many bytes. */
-static inline bool rd_bytes(sq_reader *r, const uint8_t **p, size_t *n)
-{
-    uint64_t len;
-    if (!rd_u64(r, &len) || len > r->len - r->pos)
-        return false;
-    *n = (size_t)len;
-    return rd_take(r, (size_t)len, p);
-}
-
-/* lw_utf8_valid, with ASCII checked eight bytes at a time first: most
- * bound text is ASCII, and this is on every bind's path. */
-static bool text_valid(const uint8_t *s, size_t n)
-{
+    const uint64_t high = 0x8080808080808080ull;
     size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        uint64_t a, b, c, d;
+        memcpy(&a, s + i, 8);
+        memcpy(&b, s + i + 8, 8);
+        memcpy(&c, s + i + 16, 8);
+        memcpy(&d, s + i + 24, 8);
+        if ((a | b | c | d) & high)
+            return lw_utf8_valid(s + i, n - i);
+    }
     for (; i + 8 <= n; i += 8) {
         uint64_t w;
         memcpy(&w, s + i, 8);
-        if (w & 0x8080808080808080ull)
+        if (w & high)
             return lw_utf8_valid(s + i, n - i);
     }
     for (; i < n; i++)
         if (s[i] & 0x80)
             return lw_utf8_valid(s + i, n - i);
     return true;
-}
-
-int sq_bind_list_begin(sq_reader *r, const void *data, size_t len, uint64_t *count, char *err,
-                       size_t errsize)
-{
-    *r = (sq_reader){data, len, 0};
-    if (!rd_u64(r, count))
-        return rd_fail(err, errsize, "truncated length", r->pos);
-    /* a pair is at least 8 bytes (two variant tags): a count the data
-     * cannot hold is refused before any work */
-    if (*count > (len - r->pos) / 8)
-        return rd_fail(err, errsize, "more pairs than the data can hold", 0);
-    return 0;
-}
-
-int sq_bind_next(sq_reader *r, sq_bind_pair *o, char *err, size_t errsize)
-{
-    o->index = 0;
-    o->name = NULL;
-    o->name_len = 0;
-    o->i = 0;
-    o->d = 0;
-    o->data = NULL;
-    o->data_len = 0;
-    size_t at = r->pos;
-    uint32_t tag;
-    if (!rd_u32(r, &tag))
-        return rd_fail(err, errsize, "truncated key", at);
-    switch (tag) {
-    case SQ_KEY_NONE:
-        break;
-    case SQ_KEY_NUMERIC:
-        if (!rd_u64(r, &o->index))
-            return rd_fail(err, errsize, "truncated index", at);
-        break;
-    case SQ_KEY_STRING: {
-        const uint8_t *p;
-        if (!rd_bytes(r, &p, &o->name_len))
-            return rd_fail(err, errsize, "truncated key name", at);
-        if (!text_valid(p, o->name_len))
-            return rd_fail(err, errsize, "key name is not UTF-8", at);
-        o->name = (const char *)p;
-        break;
-    }
-    default:
-        return rd_fail(err, errsize, "unknown BindKey variant", at);
-    }
-    o->key = (int)tag;
-    at = r->pos;
-    if (!rd_u32(r, &tag))
-        return rd_fail(err, errsize, "truncated value", at);
-    uint64_t v;
-    switch (tag) {
-    case SQ_BIND_NULL:
-        break;
-    case SQ_BIND_BLOB:
-    case SQ_BIND_TEXT:
-        if (!rd_bytes(r, &o->data, &o->data_len))
-            return rd_fail(err, errsize, "truncated blob or text", at);
-        if (tag == SQ_BIND_TEXT && !text_valid(o->data, o->data_len))
-            return rd_fail(err, errsize, "text is not UTF-8", at);
-        break;
-    case SQ_BIND_DOUBLE:
-        if (!rd_u64(r, &v))
-            return rd_fail(err, errsize, "truncated double", at);
-        memcpy(&o->d, &v, 8);
-        break;
-    case SQ_BIND_INT: {
-        uint32_t u;
-        if (!rd_u32(r, &u))
-            return rd_fail(err, errsize, "truncated int", at);
-        o->i = (int32_t)u;
-        break;
-    }
-    case SQ_BIND_INT64:
-        if (!rd_u64(r, &v))
-            return rd_fail(err, errsize, "truncated int64", at);
-        o->i = (int64_t)v;
-        break;
-    default:
-        return rd_fail(err, errsize, "unknown BindValue variant", at);
-    }
-    o->kind = (int)tag;
-    return 0;
 }

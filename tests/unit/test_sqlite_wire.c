@@ -180,6 +180,47 @@ static void test_bind_list(void)
     CHECK(sq_bind_list_begin(&r, bad, sizeof bad, &n, err, sizeof err) < 0, "huge count accepted");
 }
 
+/* Decodes BindList([(None, Text(s[0..n)))]): 0, or -1 when refused. */
+static int bind_text(const char *s, size_t n)
+{
+    uint8_t list[128] = {1}; /* count 1; key 0 (None); value 2 (Text) */
+    list[12] = 2;
+    for (int i = 0; i < 8; i++)
+        list[16 + i] = (uint8_t)((uint64_t)n >> (8 * i));
+    memcpy(list + 24, s, n);
+    sq_reader r;
+    uint64_t count;
+    sq_bind_pair p;
+    char err[160];
+    if (sq_bind_list_begin(&r, list, 24 + n, &count, err, sizeof err) < 0 ||
+        sq_bind_next(&r, &p, err, sizeof err) < 0)
+        return -1;
+    return p.kind == SQ_BIND_TEXT && p.data_len == n && !memcmp(p.data, s, n) ? 0 : -2;
+}
+
+/* The UTF-8 check of bound text takes 32 and then 8 bytes at a time while
+ * they are ASCII: a bad byte or a good sequence in each part of a text. */
+static void test_bind_text_utf8(void)
+{
+    char t[100];
+    memset(t, 'a', sizeof t);
+    for (size_t n = 0; n <= sizeof t; n++)
+        CHECK(bind_text(t, n) == 0, "%zu ASCII bytes", n);
+    /* 75 bytes: a 32-byte block, then a 40-byte one, 8-byte words, 3 bytes */
+    const size_t at[] = {0, 31, 32, 63, 64, 71, 72, 74};
+    for (size_t k = 0; k < sizeof at / sizeof at[0]; k++) {
+        memset(t, 'a', 75);
+        t[at[k]] = (char)0xff;
+        CHECK(bind_text(t, 75) == -1, "0xff at %zu accepted", at[k]);
+        if (at[k] + 2 <= 75) {
+            t[at[k]] = (char)0xc3, t[at[k] + 1] = (char)0xa9; /* é */
+            CHECK(bind_text(t, 75) == 0, "é at %zu refused", at[k]);
+            t[at[k] + 1] = 'a'; /* a lead byte without its continuation */
+            CHECK(bind_text(t, 75) == -1, "a lone 0xc3 at %zu accepted", at[k]);
+        }
+    }
+}
+
 /* Text that is not UTF-8 is sent lossy: each maximal invalid part becomes
  * one U+FFFD, as Rust's String::from_utf8_lossy does. */
 static void test_lossy(void)
@@ -257,6 +298,7 @@ int main(void)
     test_values();
     test_names_errors();
     test_bind_list();
+    test_bind_text_utf8();
     test_lossy();
     test_resolve();
     return check_report();
