@@ -1,8 +1,8 @@
 /*
  * test_rt.c - unit tests of the process runtime's internals, linked
  * without the host API (src/api) or the CLI: id tables, the sharded
- * process table, the mailbox's selective receive, the timer heap and the
- * registry's reservations.
+ * process table, the mailbox's selective receive, the timer heap, the
+ * registry's reservations, and a hand-off's requeue on a real runtime.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -17,6 +17,7 @@
 #include "rt/process.h"
 #include "rt/registry.h"
 #include "rt/runtime.h"
+#include "rt/sched.h"
 #include "rt/timer.h"
 
 static uint64_t rng = 88172645463325252ull;
@@ -432,6 +433,52 @@ static void test_registry(void)
     lt_registry_release(r);
 }
 
+/* ---- a hand-off's requeue wakes the worker's new thread -------------------------- */
+
+static atomic_llong ho_entered, ho_returned, ho_got; /* lt_now_ns */
+
+/* A process whose first call is long, as a long SQLite call is: it hands
+ * its worker to a new thread, which soon sleeps (nothing else to run), and
+ * a message arrives before the call ends. */
+static int hand_off_native(lt_process *self, const lt_native_msg *msg, void *ud)
+{
+    (void)ud;
+    if (!msg) {
+        lt_hand_off(self);
+        atomic_store(&ho_entered, lt_now_ns());
+        usleep(20000);
+        atomic_store(&ho_returned, lt_now_ns());
+        return LT_NATIVE_CONTINUE;
+    }
+    atomic_store(&ho_got, lt_now_ns());
+    return LT_NATIVE_DONE;
+}
+
+static void test_hand_off(void)
+{
+    lt_runtime_opts o = {.threads = 1};
+    lt_runtime *rt = lt_runtime_new(&o);
+    CHECK(rt != NULL, "runtime with one worker");
+    if (!rt)
+        return;
+    lt_env *e = lt_env_get(rt, 1);
+    uint64_t pid = 0;
+    CHECK(lt_spawn_native(rt, e, hand_off_native, NULL, NULL, false, &pid) == 0, "spawned");
+    for (int i = 0; i < 5000 && !atomic_load(&ho_entered); i++)
+        usleep(1000);
+    lt_send(e, pid, lt_message_new(1, 0));
+    for (int i = 0; i < 5000 && !atomic_load(&ho_got); i++)
+        usleep(1000);
+    long long gap = atomic_load(&ho_got) - atomic_load(&ho_returned);
+    /* the process is requeued on its worker when the call ends; without a
+     * wake-up the worker's new thread found it only at its 50 ms
+     * safety-net wake (~30 ms later here) */
+    CHECK(atomic_load(&ho_got) && gap < 15000000, "the message ran %.1f ms after the long call ended",
+          (double)gap / 1e6);
+    lt_runtime_stop(rt);
+    lt_runtime_free(rt);
+}
+
 int main(void)
 {
     test_idtab();
@@ -440,5 +487,6 @@ int main(void)
     test_env();
     test_timers();
     test_registry();
+    test_hand_off();
     return check_report();
 }
