@@ -59,7 +59,8 @@ lt_runtime *lt_runtime_new(const lt_runtime_opts *o)
         errno = ENOMEM;
         return NULL;
     }
-    memcpy(rt->hosts, o->hosts, o->nhosts * sizeof *o->hosts);
+    if (o->nhosts) /* hosts may be NULL then (memcpy's arguments may not) */
+        memcpy(rt->hosts, o->hosts, o->nhosts * sizeof *o->hosts);
     rt->nhosts = o->nhosts;
     const char *log = getenv("LUNATIC_LOG");
     if (!log)
