@@ -149,7 +149,8 @@ static void plant(void)
 static const char *const gargv[] = {"prog", "hello"};          /* 5 + 6 = 11 bytes */
 static const char *const genv[] = {"A=1", "LONGER=value"};     /* 4 + 13 = 17 bytes */
 static const lwasi_preopen pre[] = {{"/box", "box"}, {"/sub", "box/sub"}};
-static const lwasi_config cfg = {2, gargv, 2, genv, 2, pre};
+static const lwasi_config cfg = {.argc = 2, .argv = gargv, .envc = 2, .env = genv, .npreopens = 2,
+                                 .preopens = pre};
 
 /* The sandbox through a borrowed preopen (fd 3 = box, fd 4 = box/sub). */
 static void escapes(lwasi_ctx *c, const char *mode)
@@ -236,7 +237,7 @@ int main(int argc, char **argv)
     int base = count_fds();
     {
         lwasi_preopen bad[] = {{"/box", "box"}, {"/nope", "no/such/dir"}};
-        lwasi_config bc = {0, NULL, 0, NULL, 2, bad};
+        lwasi_config bc = {.npreopens = 2, .preopens = bad};
         err[0] = 0;
         CHECK(!lwasi_shared_new(&bc, err, sizeof err), "missing preopen accepted");
         CHECK(strstr(err, "cannot open directory 'no/such/dir'"), "error text: %s", err);
