@@ -84,7 +84,7 @@ static int process_compile_module(lw_exec *x, void *env, lw_val *args)
         return lapi_trap(x, "compile_module: buffer out of bounds");
     /* the module will be charged its size (lt_module.cost): refuse a
      * compile that could not be kept before paying for it */
-    if (!p->wait_started && !lt_account_fits(&p->acct, (p->rt->remote ? 3 : 2) * (uint64_t)A32(1))) {
+    if (!p->wait_started && !lt_account_fits(&p->acct, lt_module_size_cost(A32(1), p->rt->remote))) {
         p->acct.refused = true;
         return lapi_oom(x, "compile_module");
     }

@@ -55,7 +55,7 @@ lt_module *lt_module_compile(const lw_host_table *const *hosts, size_t nhosts,
     m->wasm = wm;
     m->imports = imports;
     m->nimports = n;
-    m->cost = 2 * (uint64_t)len + sizeof *m + n * sizeof *imports;
+    m->cost = lt_module_size_cost(len, false) + sizeof *m + n * sizeof *imports;
     m->id = atomic_fetch_add(&next_id, 1);
     lt_stat_add(LT_STAT_MODULES_COMPILED, 1);
     lt_hist_record(LT_HIST_COMPILE, (uint64_t)(lt_now_ns() - t0));
@@ -78,7 +78,7 @@ int lt_module_keep(lt_module *m, const uint8_t *bytes, size_t len)
     m->bytes = copy;
     m->len = len;
     m->hash = lt_module_hash(bytes, len);
-    m->cost += len;
+    m->cost += lt_module_size_cost(len, true) - lt_module_size_cost(len, false);
     return 0;
 }
 

@@ -34,6 +34,14 @@ struct lt_module {
     uint64_t cost;
 };
 
+/* The part of lt_module.cost that grows with the binary's length len,
+ * kept or not (lt_module_keep): what a compile must be able to pay for
+ * before it starts. */
+static inline uint64_t lt_module_size_cost(size_t len, bool kept)
+{
+    return (kept ? 3u : 2u) * (uint64_t)len;
+}
+
 /* The content hash of a module's bytes, as lt_module.hash. */
 uint64_t lt_module_hash(const uint8_t *bytes, size_t len);
 /* Keeps a copy of bytes (what m was compiled from) and their hash, so
