@@ -160,36 +160,40 @@ static int encode_ref(ei_x_buff *x, const char *node, const ld_rel *rel)
     return ei_x_encode_ref(x, &r);
 }
 
+/* Starts a control message {Op, A, B, ...} of `arity` elements, A ours
+ * and B the peer's pid. 0, or -1 (x freed). */
+static int ctl_begin(ld_node *n, const ld_peerinfo *pi, ei_x_buff *x, int arity, long op,
+                     uint64_t env, uint64_t ours, uint64_t theirs)
+{
+    erlang_pid a, b;
+    if (ld_x_begin(x) < 0)
+        return -1;
+    ld_our_pid(n, env, ours, &a);
+    ld_peer_pid(pi, env, theirs, &b);
+    if (ei_x_encode_tuple_header(x, arity) < 0 || ei_x_encode_long(x, op) < 0 ||
+        ei_x_encode_pid(x, &a) < 0 || ei_x_encode_pid(x, &b) < 0) {
+        ei_x_free(x);
+        return -1;
+    }
+    return 0;
+}
+
 /* {Op, A, B} with pids, A ours, B the peer's. */
 static void send_pids(ld_node *n, const ld_peerinfo *pi, long op, uint64_t env, uint64_t ours,
                       uint64_t theirs)
 {
     ei_x_buff x;
-    erlang_pid a, b;
-    if (ld_x_begin(&x) < 0)
-        return;
-    ld_our_pid(n, env, ours, &a);
-    ld_peer_pid(pi, env, theirs, &b);
-    if (ei_x_encode_tuple_header(&x, 3) < 0 || ei_x_encode_long(&x, op) < 0 ||
-        ei_x_encode_pid(&x, &a) < 0 || ei_x_encode_pid(&x, &b) < 0) {
-        ei_x_free(&x);
-        return;
-    }
-    ld_send_ctl(n, pi->peer, theirs, &x);
+    if (ctl_begin(n, pi, &x, 3, op, env, ours, theirs) == 0)
+        ld_send_ctl(n, pi->peer, theirs, &x);
 }
 
 static void send_exit(ld_node *n, const ld_peerinfo *pi, long op, uint64_t env, uint64_t ours,
                       uint64_t theirs, int reason, int64_t tag)
 {
     ei_x_buff x;
-    erlang_pid a, b;
-    if (ld_x_begin(&x) < 0)
+    if (ctl_begin(n, pi, &x, 4, op, env, ours, theirs) < 0)
         return;
-    ld_our_pid(n, env, ours, &a);
-    ld_peer_pid(pi, env, theirs, &b);
-    if (ei_x_encode_tuple_header(&x, 4) < 0 || ei_x_encode_long(&x, op) < 0 ||
-        ei_x_encode_pid(&x, &a) < 0 || ei_x_encode_pid(&x, &b) < 0 ||
-        (op == OP_EXIT2 ? ei_x_encode_atom(&x, "kill") : encode_reason(&x, reason, tag)) < 0) {
+    if ((op == OP_EXIT2 ? ei_x_encode_atom(&x, "kill") : encode_reason(&x, reason, tag)) < 0) {
         ei_x_free(&x);
         return;
     }
@@ -201,14 +205,9 @@ static void send_monitor(ld_node *n, const ld_peerinfo *pi, long op, uint64_t en
                          uint64_t theirs, const ld_rel *rel)
 {
     ei_x_buff x;
-    erlang_pid a, b;
-    if (ld_x_begin(&x) < 0)
+    if (ctl_begin(n, pi, &x, 4, op, env, ours, theirs) < 0)
         return;
-    ld_our_pid(n, env, ours, &a);
-    ld_peer_pid(pi, env, theirs, &b);
-    if (ei_x_encode_tuple_header(&x, 4) < 0 || ei_x_encode_long(&x, op) < 0 ||
-        ei_x_encode_pid(&x, &a) < 0 || ei_x_encode_pid(&x, &b) < 0 ||
-        encode_ref(&x, n->name, rel) < 0) {
+    if (encode_ref(&x, n->name, rel) < 0) {
         ei_x_free(&x);
         return;
     }
