@@ -94,6 +94,21 @@ static void rel_remove(ld_node *n, uint64_t env, uint64_t pid, ld_rels *r, int i
     }
 }
 
+/* Removes the first relation of (env, pid) of that kind with remote (and
+ * ref, if given), under rel_lock; its name goes to the caller if out is
+ * given. true if there was one. */
+static bool rel_take(ld_node *n, uint64_t env, uint64_t pid, int kind, uint64_t remote,
+                     const ld_rel *ref, ld_rel *out)
+{
+    pthread_mutex_lock(&n->rel_lock);
+    ld_rels *r = rels_of(n, env, pid, false);
+    int i = rel_find(r, kind, remote, ref);
+    if (i >= 0)
+        rel_remove(n, env, pid, r, i, out);
+    pthread_mutex_unlock(&n->rel_lock);
+    return i >= 0;
+}
+
 /* ---- encoding control messages ------------------------------------------------------ */
 
 void ld_send_ctl(ld_node *n, ld_peer *p, uint64_t key, ei_x_buff *x)
@@ -280,11 +295,7 @@ static int route(void *ud, lt_env *env, uint64_t pid, lt_signal *s)
     case LT_SIG_LINK_DIED:
         if (!ours)
             break;
-        pthread_mutex_lock(&n->rel_lock);
-        r = rels_of(n, env->id, me, false);
-        if ((i = rel_find(r, REL_LINK, pid, NULL)) >= 0)
-            rel_remove(n, env->id, me, r, i, NULL);
-        pthread_mutex_unlock(&n->rel_lock);
+        rel_take(n, env->id, me, REL_LINK, pid, NULL, NULL);
         if (s->kind == LT_SIG_LINK_DIED) {
             send_exit(n, &pi, OP_EXIT, env->id, me, pid, s->reason, s->has_tag ? s->tag : 0);
         } else if (pi.flags & DF_UNLINK_ID) {
@@ -322,28 +333,14 @@ static int route(void *ud, lt_env *env, uint64_t pid, lt_signal *s)
     case LT_SIG_STOP_MONITORING:
         if (!ours)
             break;
-        pthread_mutex_lock(&n->rel_lock);
-        r = rels_of(n, env->id, me, false);
-        i = rel_find(r, REL_MON_OUT, pid, NULL);
-        if (i >= 0)
-            rel_remove(n, env->id, me, r, i, &old);
-        pthread_mutex_unlock(&n->rel_lock);
-        if (i >= 0)
+        if (rel_take(n, env->id, me, REL_MON_OUT, pid, NULL, &old))
             send_monitor(n, &pi, OP_DEMONITOR_P, env->id, me, pid, &old);
         break;
     case LT_SIG_PROCESS_DIED:
         if (!ours)
             break;
         /* one MONITOR_P_EXIT per monitor the watcher set on us */
-        for (;;) {
-            pthread_mutex_lock(&n->rel_lock);
-            r = rels_of(n, env->id, me, false);
-            i = rel_find(r, REL_MON_IN, pid, NULL);
-            if (i >= 0)
-                rel_remove(n, env->id, me, r, i, &old);
-            pthread_mutex_unlock(&n->rel_lock);
-            if (i < 0)
-                break;
+        while (rel_take(n, env->id, me, REL_MON_IN, pid, NULL, &old)) {
             send_monitor_exit(n, &pi, env->id, me, &old, s->reason);
             free(old.name);
         }
@@ -612,13 +609,7 @@ static void incoming_monitor(ld_node *n, const ld_peerinfo *pi, const char *b, i
         if (!e)
             lt_signal_free(s);
         /* it died meanwhile: take the relation back, answer noproc */
-        pthread_mutex_lock(&n->rel_lock);
-        ld_rels *r = rels_of(n, env, target, false);
-        int i = rel_find(r, REL_MON_IN, watcher, &rel);
-        if (i >= 0)
-            rel_remove(n, env, target, r, i, NULL);
-        pthread_mutex_unlock(&n->rel_lock);
-        if (i < 0)
+        if (!rel_take(n, env, target, REL_MON_IN, watcher, &rel, NULL))
             free(rel.name);
         if (!by_name)
             ld_our_pid(n, env, target, &raw);
@@ -676,12 +667,7 @@ static void incoming_link(ld_node *n, const ld_peerinfo *pi, const char *b, int 
             return;
         if (!e)
             lt_signal_free(s);
-        pthread_mutex_lock(&n->rel_lock);
-        ld_rels *r = rels_of(n, env, ours, false);
-        int i = rel_find(r, REL_LINK, theirs, NULL);
-        if (i >= 0)
-            rel_remove(n, env, ours, r, i, NULL);
-        pthread_mutex_unlock(&n->rel_lock);
+        rel_take(n, env, ours, REL_LINK, theirs, NULL, NULL);
     }
     /* no such process (or one of a previous life of this node): the link
      * dies at once, as Erlang's noproc */
@@ -749,12 +735,7 @@ void ld_dispatch(ld_node *n, ld_conn *c, const uint8_t *body, size_t len)
             return;
         if (!peer_pid_at(&pi, b, &idx, &theirs) || !our_pid_at(n, b, &idx, &env, &ours))
             return;
-        pthread_mutex_lock(&n->rel_lock);
-        ld_rels *r = rels_of(n, env, ours, false);
-        int i = rel_find(r, REL_LINK, theirs, NULL);
-        if (i >= 0)
-            rel_remove(n, env, ours, r, i, NULL);
-        pthread_mutex_unlock(&n->rel_lock);
+        rel_take(n, env, ours, REL_LINK, theirs, NULL, NULL);
         deliver(n, env, ours, sig(LT_SIG_UNLINK, theirs));
         if (op == OP_UNLINK_ID) {
             ei_x_buff x;
@@ -781,15 +762,12 @@ void ld_dispatch(ld_node *n, ld_conn *c, const uint8_t *body, size_t len)
         if (!peer_pid_at(&pi, b, &idx, &theirs) || !our_pid_at(n, b, &idx, &env, &ours))
             return;
         int reason = decode_reason(b, &idx, &tag);
-        pthread_mutex_lock(&n->rel_lock);
-        ld_rels *r = rels_of(n, env, ours, false);
-        int i = rel_find(r, REL_LINK, theirs, NULL);
-        if (i >= 0) {
+        ld_rel link;
+        if (rel_take(n, env, ours, REL_LINK, theirs, NULL, &link)) {
             if (!tag)
-                tag = r->r[i].tag;
-            rel_remove(n, env, ours, r, i, NULL);
+                tag = link.tag;
+            free(link.name); /* NULL: a link has no name */
         }
-        pthread_mutex_unlock(&n->rel_lock);
         lt_signal *s = sig(LT_SIG_LINK_DIED, theirs);
         if (s) {
             s->reason = (uint8_t)reason;
