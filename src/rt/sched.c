@@ -231,12 +231,16 @@ static int outlook(lt_worker *self)
     return o;
 }
 
-/* The worker stops polling (see the idle rounds of worker_main). */
-static void idle_end(lt_runtime *rt, const lt_remote_ops *remote, bool sleeping)
+/* The worker stops polling (see the idle rounds of worker_main): it leaves
+ * the pollers it was counted in. */
+static void stop_polling(lt_runtime *rt, const lt_remote_ops *remote, bool *polling, bool *rpolling,
+                         bool sleeping)
 {
-    lt_poller_idle_end(rt, sleeping);
-    if (remote)
+    if (*polling)
+        lt_poller_idle_end(rt, sleeping);
+    if (*rpolling)
         remote->idle_end(rt->remote_ud, sleeping);
+    *polling = *rpolling = false;
 }
 
 static void *worker_main(void *arg)
@@ -257,10 +261,7 @@ static void *worker_main(void *arg)
             p = steal(w);
         if (p) {
             idle = 0;
-            if (polling) {
-                idle_end(rt, rpolling ? remote : NULL, false);
-                polling = rpolling = false;
-            }
+            stop_polling(rt, remote, &polling, &rpolling, false);
             atomic_store_explicit(&w->activity, RUNNING, memory_order_relaxed);
             p->home = (uint16_t)w->index;
             lt_process_run(p);
@@ -270,16 +271,6 @@ static void *worker_main(void *arg)
             continue;
         }
         atomic_store_explicit(&w->activity, IDLE, memory_order_relaxed);
-        /* Spin a little before sleeping, a message is often on its way, but
-         * back off: polling other workers' queues steals their cache lines.
-         * Then yield the core for a while longer before sleeping: the
-         * answer from another node comes within a round trip (~100 us),
-         * and finding the worker awake saves a wake-up as long again, while
-         * yielding (not spinning) leaves the core to the threads that bring
-         * it (the distribution layer's, the other node's) on a machine with
-         * few cores. Measured on 2 cores, cross-node round trips with the
-         * machine loaded: 250-330 us with 12 spin rounds and no yield (p99
-         * 1.5-4 ms), 98-116 us with 8 and 100 yields (p99 < 0.2 ms). */
         /* Look for ready fds, and in a cluster for what came from other
          * nodes: the processes they wake then run here at once, with no
          * thread woken on the way. */
@@ -295,6 +286,16 @@ static void *worker_main(void *arg)
             idle = 0;
             continue;
         }
+        /* Spin a little before sleeping, a message is often on its way, but
+         * back off: polling other workers' queues steals their cache lines.
+         * Then yield the core for a while longer before sleeping: the
+         * answer from another node comes within a round trip (~100 us),
+         * and finding the worker awake saves a wake-up as long again, while
+         * yielding (not spinning) leaves the core to the threads that bring
+         * it (the distribution layer's, the other node's) on a machine with
+         * few cores. Measured on 2 cores, cross-node round trips with the
+         * machine loaded: 250-330 us with 12 spin rounds and no yield (p99
+         * 1.5-4 ms), 98-116 us with 8 and 100 yields (p99 < 0.2 ms). */
         if (++idle < SPIN_ROUNDS) {
             for (unsigned i = 0; i < (32u << idle / 2); i++)
                 lt_cpu_relax();
@@ -319,10 +320,7 @@ static void *worker_main(void *arg)
             continue;
         }
         idle = 0;
-        if (polling) {
-            idle_end(rt, rpolling ? remote : NULL, true);
-            polling = rpolling = false;
-        }
+        stop_polling(rt, remote, &polling, &rpolling, true);
         pthread_mutex_lock(&rt->sched.idle_lock);
         atomic_fetch_add(&rt->sched.sleeping, 1);
         /* Sleep unless there is work this worker could take; a lone
@@ -340,8 +338,7 @@ static void *worker_main(void *arg)
         atomic_fetch_sub(&rt->sched.sleeping, 1);
         pthread_mutex_unlock(&rt->sched.idle_lock);
     }
-    if (polling)
-        idle_end(rt, rpolling ? remote : NULL, true);
+    stop_polling(rt, remote, &polling, &rpolling, true);
     lt_stats_detach();
     if (detached) {
         /* the last use of rt by this thread: lt_sched_stop may free it
